@@ -1,0 +1,116 @@
+"""Activities of the case workflow: projection, audit log and notices.
+
+Each writes under a unique (case, step) key, so a retry, a replay or a workflow reset finds
+the first write instead of making a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from dibao.db import audit_repo, cases_repo, notices_repo
+from dibao.domain.calendar import add_working_days, china_date
+from dibao.domain.case import (
+    AuditEntry,
+    AuditRecorded,
+    IssueNotice,
+    NoticeIssued,
+    NoticeRef,
+    RecordStage,
+    StageRecorded,
+)
+from dibao.domain.enums import Relation
+from dibao.domain.materials import MATERIAL_LABELS
+from dibao.domain.rulepacks import get_rule_pack
+from dibao.notices.render import content_sha256, render_notice
+from dibao.settings import Settings
+
+
+def notice_id_for(case_id: str, step_key: str) -> str:
+    return "N-" + hashlib.sha256(f"{case_id}/{step_key}".encode()).hexdigest()[:20]
+
+
+def township_label(township_code: str) -> str:
+    return f"乡镇人民政府（街道办事处）（区划代码 {township_code}）"
+
+
+class CaseActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self._sessions = sessions
+        self._settings = settings
+
+    @activity.defn(name="record_stage")
+    async def record_stage(self, change: RecordStage) -> StageRecorded:
+        pack = get_rule_pack(change.rule_pack_id)
+        days = pack.stage_working_days(change.stage)
+        recorded = StageRecorded(due_at=None, due_warning=None)
+        if days is not None:
+            deadline = add_working_days(china_date(change.entered_at), days)
+            recorded = StageRecorded(due_at=deadline.due_at, due_warning=deadline.warning)
+        async with self._sessions() as session:
+            await cases_repo.record_stage(
+                session, change, recorded, closed=not change.status.is_open
+            )
+        return recorded
+
+    @activity.defn(name="append_audit")
+    async def append_audit(self, entry: AuditEntry) -> AuditRecorded:
+        async with self._sessions() as session:
+            audit_id = await audit_repo.append_once(session, entry)
+        return AuditRecorded(audit_id=audit_id)
+
+    @activity.defn(name="issue_notice")
+    async def issue_notice(self, request: IssueNotice) -> NoticeIssued:
+        async with self._sessions() as session:
+            case = await cases_repo.get_case(session, request.case_id)
+            application = await cases_repo.get_application_payload(session, request.case_id)
+            if case is None or application is None:
+                raise ApplicationError(
+                    f"case {request.case_id} has no projection row", non_retryable=True
+                )
+            context = self._notice_context(request, application.payload)
+            context.update(
+                filed_at=case.filed_at,
+                survey_due=case.due_at,
+                rule_pack_title=get_rule_pack(case.rule_pack_id).title,
+                township_label=township_label(case.township_code),
+            )
+            content = render_notice(self._settings.templates_dir, request.kind, context)
+            row = await notices_repo.store_once(
+                session,
+                notice_id=notice_id_for(request.case_id, request.step_key),
+                case_id=request.case_id,
+                step_key=request.step_key,
+                kind=request.kind.value,
+                content=content,
+                content_sha256=content_sha256(content),
+                issued_at=request.issued_at,
+            )
+        return NoticeIssued(
+            notice=NoticeRef(
+                notice_id=row.notice_id,
+                kind=request.kind,
+                content_sha256=row.content_sha256,
+            )
+        )
+
+    def _notice_context(self, request: IssueNotice, payload: dict[str, Any]) -> dict[str, Any]:
+        members = payload["members"]
+        head = next(m for m in members if m["relation"] == Relation.HEAD.value)
+        return {
+            "case_id": request.case_id,
+            "head_name": head["name"],
+            "household_size": len(members),
+            "issued_at": request.issued_at,
+            "missing": [MATERIAL_LABELS[m] for m in request.missing_materials],
+            "reason": request.reason,
+            "complaint_phone": self._settings.complaint_phone,
+        }
+
+    def all(self) -> list[Any]:
+        return [self.record_stage, self.append_audit, self.issue_notice]

@@ -1,0 +1,59 @@
+"""The FastAPI application. `create_app(settings)` is what uvicorn, the tests and tools build."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.routes import cases, notices
+from dibao.db.engine import make_engine, make_sessionmaker
+from dibao.settings import Settings, get_settings
+from dibao.temporal_client import connect
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.settings = settings
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.temporal = await connect(settings)
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="dibao",
+        summary="最低生活保障 case processing: applications, notices, audit",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return JSONResponse(
+                status_code=413,
+                content={"detail": f"request body over {settings.max_body_bytes} bytes"},
+            )
+        return await call_next(request)
+
+    @app.get("/health", tags=["ops"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(cases.router)
+    app.include_router(notices.router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn --factory api.app:app_factory`."""
+    return create_app()

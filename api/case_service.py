@@ -1,0 +1,262 @@
+"""What the case endpoints do, between HTTP and Temporal/PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import errors
+from api.schemas import ApplicationIn, CaseOut
+from dibao.db import cases_repo, notices_repo
+from dibao.domain.application import validate_application
+from dibao.domain.case import Actor, CaseInput, CaseView, Rejection
+from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
+from dibao.domain.hashing import payload_sha256
+from dibao.domain.materials import missing_materials, provided_materials
+from dibao.domain.rulepacks import get_rule_pack
+from dibao.settings import Settings
+from workflows import search_attributes as sa
+from workflows.case import CaseWorkflow
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+QUERY_TIMEOUT = timedelta(seconds=5)
+UPDATE_TIMEOUT = timedelta(seconds=30)
+# How long POST /cases waits for the workflow's first step, so the caller sees its first notice.
+FIRST_STEP_WAIT = 5.0
+
+
+def new_case_id() -> str:
+    """Opaque: random, carries no name, ID number or place."""
+    return "DB-" + "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+@dataclass(frozen=True)
+class Filed:
+    case: CaseOut
+    created: bool
+
+
+async def file_application(
+    sessions: async_sessionmaker[AsyncSession],
+    client: Client,
+    settings: Settings,
+    body: ApplicationIn,
+    actor: Actor,
+    idempotency_key: str | None,
+) -> Filed:
+    application = body.to_domain()
+    problems = validate_application(application)
+    if problems:
+        raise errors.unprocessable(problems)
+    pack = get_rule_pack(settings.default_rule_pack)
+    payload = body.model_dump(mode="json")
+    case = CaseInput(
+        case_id=new_case_id(),
+        application=application,
+        rule_pack_id=pack.id,
+        rule_pack_version=pack.version,
+        filed_at=datetime.now(UTC),
+        filed_by=actor,
+        request_id=idempotency_key or str(uuid.uuid4()),
+    )
+    async with sessions() as session:
+        outcome = await cases_repo.reserve_case(
+            session, case, payload, idempotency_key, payload_sha256(payload)
+        )
+    match outcome:
+        case cases_repo.Reserved():
+            await _start(client, settings, case)
+            return Filed(await _first_view(client, case), created=True)
+        case cases_repo.SameRequest(case_id):
+            await ensure_workflow(sessions, client, settings, case_id)
+            return Filed(await read_case(sessions, client, case_id), created=False)
+        case cases_repo.KeyReused(case_id):
+            raise errors.unprocessable_header(
+                "Idempotency-Key",
+                f"this key already filed case {case_id} with a different application",
+            )
+        case cases_repo.HouseholdHasOpenCase(case_id):
+            await ensure_workflow(sessions, client, settings, case_id)
+            raise errors.conflict(
+                f"the household already has an open case {case_id}; "
+                "supplement or withdraw it instead of filing again",
+                open_case_id=case_id,
+            )
+
+
+async def _start(client: Client, settings: Settings, case: CaseInput) -> None:
+    hukou = case.application.hukou
+    try:
+        await client.start_workflow(
+            CaseWorkflow.run,
+            case,
+            id=case.case_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    sa.STAGE.value_set(Stage.APPLICATION.value),
+                    sa.STATUS.value_set(CaseStatus.FILED.value),
+                    sa.COUNTY.value_set(hukou.county_code),
+                    sa.TOWNSHIP.value_set(hukou.township_code),
+                ]
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # closed already: nothing to restart
+    except RPCError as err:
+        raise errors.unavailable(
+            "the case was saved but its workflow could not be started; repeat the request "
+            "with the same Idempotency-Key, or file again, to resume it",
+            case_id=case.case_id,
+            reason=err.message,
+        ) from err
+
+
+async def ensure_workflow(
+    sessions: async_sessionmaker[AsyncSession], client: Client, settings: Settings, case_id: str
+) -> None:
+    """Start the workflow of a saved case if a crash came between saving and starting it."""
+    async with sessions() as session:
+        row = await cases_repo.get_case(session, case_id)
+        app_row = await cases_repo.get_application_payload(session, case_id)
+    if row is None or app_row is None or row.status != CaseStatus.FILED.value:
+        return
+    body = ApplicationIn.model_validate(app_row.payload)
+    case = CaseInput(
+        case_id=case_id,
+        application=body.to_domain(),
+        rule_pack_id=row.rule_pack_id,
+        rule_pack_version=row.rule_pack_version,
+        filed_at=row.filed_at,
+        filed_by=Actor(id=app_row.filed_by, role=Role(app_row.filed_role)),
+        request_id=app_row.idempotency_key or case_id,
+    )
+    await _start(client, settings, case)
+
+
+async def _first_view(client: Client, case: CaseInput) -> CaseOut:
+    """The case once its first step (notice) is done, or as filed if that takes too long."""
+    deadline = asyncio.get_running_loop().time() + FIRST_STEP_WAIT
+    handle = client.get_workflow_handle(case.case_id)
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            view = await handle.query(CaseWorkflow.state, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            break
+        if view.notices:
+            return CaseOut.from_view(view)
+        await asyncio.sleep(0.1)
+    app = case.application
+    provided = provided_materials(app.materials, app.declaration_signed, app.verification_authorised)
+    missing = missing_materials(app, provided)
+    return CaseOut.from_view(
+        CaseView(
+            case_id=case.case_id,
+            stage=Stage.APPLICATION,
+            status=CaseStatus.FILED,
+            rule_pack_id=case.rule_pack_id,
+            rule_pack_version=case.rule_pack_version,
+            application=app,
+            filed_at=case.filed_at,
+            stage_entered_at=case.filed_at,
+            due_at=None,
+            due_warning=None,
+            provided_materials=tuple(sorted(provided)),
+            missing_materials=missing,
+            notices=(),
+        )
+    )
+
+
+async def read_case(
+    sessions: async_sessionmaker[AsyncSession], client: Client, case_id: str
+) -> CaseOut:
+    try:
+        view = await client.get_workflow_handle(case_id).query(
+            CaseWorkflow.state, rpc_timeout=QUERY_TIMEOUT
+        )
+        return CaseOut.from_view(view)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            async with sessions() as session:
+                if await cases_repo.get_case(session, case_id) is None:
+                    raise errors.not_found(f"case {case_id}") from err
+        return await _projection_view(sessions, case_id)
+
+
+async def _projection_view(sessions: async_sessionmaker[AsyncSession], case_id: str) -> CaseOut:
+    """When the workflow cannot answer (no worker, history gone), say what the database knows."""
+    async with sessions() as session:
+        row = await cases_repo.get_case(session, case_id)
+        if row is None:
+            raise errors.not_found(f"case {case_id}")
+        notices = await notices_repo.list_for_case(session, case_id)
+    return CaseOut.model_validate(
+        {
+            "case_id": row.case_id,
+            "stage": row.stage,
+            "status": row.status,
+            "rule_pack": f"{row.rule_pack_id}@{row.rule_pack_version}",
+            "filed_at": row.filed_at,
+            "stage_entered_at": row.stage_entered_at,
+            "due_at": row.due_at,
+            "due_warning": row.due_warning,
+            "missing_materials": [],
+            "provided_materials": [],
+            "notices": [
+                {
+                    "notice_id": n.notice_id,
+                    "kind": NoticeKind(n.kind),
+                    "content_sha256": n.content_sha256,
+                    "url": f"/notices/{n.notice_id}",
+                }
+                for n in notices
+            ],
+            "source": "projection",
+        }
+    )
+
+
+async def run_update(
+    sessions: async_sessionmaker[AsyncSession],
+    client: Client,
+    case_id: str,
+    update: Any,
+    request: Any,
+    update_id: str,
+) -> CaseOut:
+    """Send a caseworker action; map the validator's rejection to 409 (stage) or 422 (input)."""
+    handle = client.get_workflow_handle(case_id)
+    try:
+        view: CaseView = await handle.execute_update(
+            update, request, id=update_id, rpc_timeout=UPDATE_TIMEOUT
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type == Rejection.WRONG_STAGE.value:
+            raise errors.conflict(cause.message, case_id=case_id) from err
+        if isinstance(cause, ApplicationError) and cause.type == Rejection.INVALID.value:
+            raise errors.unprocessable_message(cause.message) from err
+        raise
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            async with sessions() as session:
+                row = await cases_repo.get_case(session, case_id)
+            if row is None:
+                raise errors.not_found(f"case {case_id}") from err
+            raise errors.conflict("the case is closed", case_id=case_id) from err
+        raise errors.unavailable(
+            "the case workflow did not answer; the action was not applied", case_id=case_id
+        ) from err
+    return CaseOut.from_view(view)

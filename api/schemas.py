@@ -1,0 +1,264 @@
+"""Request and response bodies. Unknown fields are rejected: nothing submitted is silently dropped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dibao.domain.application import Application, Assets, Hukou, IncomeItem, Member
+from dibao.domain.case import CaseView
+from dibao.domain.enums import (
+    AreaType,
+    CaseStatus,
+    IncomeCategory,
+    Material,
+    NoticeKind,
+    Relation,
+    Stage,
+    VehicleKind,
+)
+
+Yuan = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+def to_fen(amount: Decimal) -> int:
+    return int(amount * 100)
+
+
+def to_yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MemberIn(Strict):
+    name: str = Field(min_length=1, max_length=50, examples=["王秀英"])
+    id_number: str = Field(
+        min_length=18, max_length=18, description="18-digit resident ID number (check digit verified)"
+    )
+    relation: Relation
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
+    major_illness: bool = False
+    chronic_illness: bool = False
+    able_to_work: bool = False
+
+
+class HukouIn(Strict):
+    province_code: str = Field(examples=["61"])
+    county_code: str = Field(examples=["610102"])
+    township_code: str = Field(examples=["610102001"])
+    village_code: str = Field(examples=["610102001001"])
+    address: str = Field(default="", max_length=200)
+
+
+class IncomeIn(Strict):
+    category: IncomeCategory
+    monthly_amount: Yuan = Field(description="yuan per month, average over the last 12 months")
+
+
+class AssetsIn(Strict):
+    deposits: Yuan = Decimal(0)
+    securities: Yuan = Decimal(0)
+    vehicles: list[VehicleKind] = Field(default_factory=list, max_length=20)
+    homes: int = Field(default=0, ge=0, le=100)
+    shop_or_business_assets: bool = False
+    business_licence: bool = False
+    receives_pension: bool = False
+
+
+class ApplicationIn(Strict):
+    members: list[MemberIn] = Field(min_length=1, max_length=30)
+    hukou: HukouIn
+    area_type: AreaType
+    incomes: list[IncomeIn] = Field(default_factory=list, max_length=100)
+    assets: AssetsIn = Field(default_factory=AssetsIn)
+    materials: list[Material] = Field(default_factory=list, max_length=20)
+    declaration_signed: bool = False
+    verification_authorised: bool = False
+    phone: str = Field(default="", max_length=20, pattern=r"^[0-9+\- ]*$")
+
+    def to_domain(self) -> Application:
+        return Application(
+            members=tuple(
+                Member(
+                    name=m.name,
+                    id_number=m.id_number.upper(),
+                    relation=m.relation,
+                    disability_grade=m.disability_grade,
+                    major_illness=m.major_illness,
+                    chronic_illness=m.chronic_illness,
+                    able_to_work=m.able_to_work,
+                )
+                for m in self.members
+            ),
+            hukou=Hukou(**self.hukou.model_dump()),
+            area_type=self.area_type,
+            incomes=tuple(
+                IncomeItem(category=i.category, monthly_fen=to_fen(i.monthly_amount))
+                for i in self.incomes
+            ),
+            assets=Assets(
+                deposits_fen=to_fen(self.assets.deposits),
+                securities_fen=to_fen(self.assets.securities),
+                vehicles=tuple(self.assets.vehicles),
+                homes=self.assets.homes,
+                shop_or_business_assets=self.assets.shop_or_business_assets,
+                business_licence=self.assets.business_licence,
+                receives_pension=self.assets.receives_pension,
+            ),
+            materials=tuple(dict.fromkeys(self.materials)),
+            declaration_signed=self.declaration_signed,
+            verification_authorised=self.verification_authorised,
+            phone=self.phone,
+        )
+
+
+class SupplementIn(Strict):
+    materials: list[Material] = Field(default_factory=list, max_length=20)
+    declaration_signed: bool = False
+    verification_authorised: bool = False
+
+
+class WithdrawIn(Strict):
+    reason: str = Field(min_length=1, max_length=500, examples=["家庭收入已提高，申请人自愿撤回"])
+
+
+class NoticeOut(BaseModel):
+    notice_id: str
+    kind: NoticeKind
+    content_sha256: str
+    url: str
+
+
+class CaseOut(BaseModel):
+    case_id: str
+    stage: Stage
+    status: CaseStatus
+    rule_pack: str
+    filed_at: datetime
+    stage_entered_at: datetime
+    due_at: datetime | None
+    due_warning: str | None
+    missing_materials: list[Material]
+    provided_materials: list[Material]
+    notices: list[NoticeOut]
+    withdrawal_reason: str | None = None
+    application: dict[str, Any] | None = None
+    source: str = Field(
+        description="'workflow' when read live from the case workflow; 'projection' when the "
+        "workflow could not be queried and the stored projection was used"
+    )
+
+    @classmethod
+    def from_view(cls, view: CaseView) -> CaseOut:
+        return cls(
+            case_id=view.case_id,
+            stage=view.stage,
+            status=view.status,
+            rule_pack=f"{view.rule_pack_id}@{view.rule_pack_version}",
+            filed_at=view.filed_at,
+            stage_entered_at=view.stage_entered_at,
+            due_at=view.due_at,
+            due_warning=view.due_warning,
+            missing_materials=list(view.missing_materials),
+            provided_materials=list(view.provided_materials),
+            notices=[
+                NoticeOut(
+                    notice_id=n.notice_id,
+                    kind=n.kind,
+                    content_sha256=n.content_sha256,
+                    url=f"/notices/{n.notice_id}",
+                )
+                for n in view.notices
+            ],
+            withdrawal_reason=view.withdrawal_reason,
+            application=application_out(view.application),
+            source="workflow",
+        )
+
+
+def application_out(app: Application) -> dict[str, Any]:
+    return {
+        "members": [
+            {
+                "name": m.name,
+                "id_number": m.id_number,
+                "relation": m.relation.value,
+                "disability_grade": m.disability_grade,
+                "major_illness": m.major_illness,
+                "chronic_illness": m.chronic_illness,
+                "able_to_work": m.able_to_work,
+            }
+            for m in app.members
+        ],
+        "hukou": {
+            "province_code": app.hukou.province_code,
+            "county_code": app.hukou.county_code,
+            "township_code": app.hukou.township_code,
+            "village_code": app.hukou.village_code,
+            "address": app.hukou.address,
+        },
+        "area_type": app.area_type.value,
+        "incomes": [
+            {"category": i.category.value, "monthly_amount": str(to_yuan(i.monthly_fen))}
+            for i in app.incomes
+        ],
+        "assets": {
+            "deposits": str(to_yuan(app.assets.deposits_fen)),
+            "securities": str(to_yuan(app.assets.securities_fen)),
+            "vehicles": [v.value for v in app.assets.vehicles],
+            "homes": app.assets.homes,
+            "shop_or_business_assets": app.assets.shop_or_business_assets,
+            "business_licence": app.assets.business_licence,
+            "receives_pension": app.assets.receives_pension,
+        },
+        "materials": [m.value for m in app.materials],
+        "declaration_signed": app.declaration_signed,
+        "verification_authorised": app.verification_authorised,
+        "phone": app.phone,
+    }
+
+
+class CaseSummaryOut(BaseModel):
+    case_id: str
+    stage: Stage
+    status: CaseStatus
+    area_type: AreaType
+    county_code: str
+    township_code: str
+    village_code: str
+    filed_at: datetime
+    stage_entered_at: datetime
+    due_at: datetime | None
+    due_warning: str | None
+
+
+class CaseListOut(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[CaseSummaryOut]
+
+
+class AuditOut(BaseModel):
+    id: int
+    step_key: str
+    actor_id: str
+    actor_role: str
+    action: str
+    payload_sha256: str
+    at: datetime
+    recorded_at: datetime
+
+
+class StageEventOut(BaseModel):
+    seq: int
+    stage: Stage
+    status: CaseStatus
+    entered_at: datetime
+    due_at: datetime | None

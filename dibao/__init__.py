@@ -1,0 +1,1 @@
+"""dibao: 低保 case processing on Temporal."""

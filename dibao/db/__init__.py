@@ -1,0 +1,1 @@
+"""PostgreSQL: typed models, the engine, and repositories that hold every query."""

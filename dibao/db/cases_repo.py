@@ -1,0 +1,215 @@
+"""Queries on the case projection and the filed applications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dibao.db.models import ApplicationRow, CaseRow, StageEventRow
+from dibao.domain.case import CaseInput, RecordStage, StageRecorded
+from dibao.domain.enums import CaseStatus, Stage
+
+
+@dataclass(frozen=True)
+class Reserved:
+    case_id: str
+
+
+@dataclass(frozen=True)
+class SameRequest:
+    """The idempotency key was used before for this very request: answer with that case."""
+
+    case_id: str
+
+
+@dataclass(frozen=True)
+class KeyReused:
+    """The idempotency key was used before for a different request."""
+
+    case_id: str
+
+
+@dataclass(frozen=True)
+class HouseholdHasOpenCase:
+    case_id: str
+
+
+ReserveOutcome = Reserved | SameRequest | KeyReused | HouseholdHasOpenCase
+
+
+async def _prior_outcome(
+    session: AsyncSession, case: CaseInput, idempotency_key: str | None, request_sha256: str
+) -> ReserveOutcome | None:
+    if idempotency_key is not None:
+        row = (
+            await session.execute(
+                select(ApplicationRow.case_id, ApplicationRow.request_sha256).where(
+                    ApplicationRow.idempotency_key == idempotency_key
+                )
+            )
+        ).first()
+        if row is not None:
+            if row.request_sha256 == request_sha256:
+                return SameRequest(row.case_id)
+            return KeyReused(row.case_id)
+    open_case = await open_case_for_household(session, case.application.head.id_number)
+    if open_case is not None:
+        return HouseholdHasOpenCase(open_case)
+    return None
+
+
+async def reserve_case(
+    session: AsyncSession,
+    case: CaseInput,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    request_sha256: str,
+) -> ReserveOutcome:
+    """Write the case row and the application in one transaction, or say why not.
+
+    The unique indexes decide races between two simultaneous filings; the pre-check only gives
+    the common case a precise answer.
+    """
+    prior = await _prior_outcome(session, case, idempotency_key, request_sha256)
+    if prior is not None:
+        return prior
+    hukou = case.application.hukou
+    session.add(
+        CaseRow(
+            case_id=case.case_id,
+            head_id_number=case.application.head.id_number,
+            stage=Stage.APPLICATION.value,
+            status=CaseStatus.FILED.value,
+            stage_seq=0,
+            rule_pack_id=case.rule_pack_id,
+            rule_pack_version=case.rule_pack_version,
+            area_type=case.application.area_type.value,
+            province_code=hukou.province_code,
+            county_code=hukou.county_code,
+            township_code=hukou.township_code,
+            village_code=hukou.village_code,
+            stage_entered_at=case.filed_at,
+            filed_at=case.filed_at,
+        )
+    )
+    await session.flush()
+    session.add(
+        ApplicationRow(
+            case_id=case.case_id,
+            payload=payload,
+            request_sha256=request_sha256,
+            idempotency_key=idempotency_key,
+            filed_by=case.filed_by.id,
+            filed_role=case.filed_by.role.value,
+        )
+    )
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        prior = await _prior_outcome(session, case, idempotency_key, request_sha256)
+        if prior is None:
+            raise
+        return prior
+    return Reserved(case.case_id)
+
+
+async def open_case_for_household(session: AsyncSession, head_id_number: str) -> str | None:
+    return (
+        await session.execute(
+            select(CaseRow.case_id).where(
+                CaseRow.head_id_number == head_id_number, CaseRow.closed_at.is_(None)
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def get_case(session: AsyncSession, case_id: str) -> CaseRow | None:
+    return await session.get(CaseRow, case_id)
+
+
+async def get_application_payload(session: AsyncSession, case_id: str) -> ApplicationRow | None:
+    return await session.get(ApplicationRow, case_id)
+
+
+async def list_cases(
+    session: AsyncSession,
+    *,
+    stage: Stage | None = None,
+    status: CaseStatus | None = None,
+    county: str | None = None,
+    township: str | None = None,
+    village: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[CaseRow], int]:
+    conditions = []
+    if stage is not None:
+        conditions.append(CaseRow.stage == stage.value)
+    if status is not None:
+        conditions.append(CaseRow.status == status.value)
+    if county is not None:
+        conditions.append(CaseRow.county_code == county)
+    if township is not None:
+        conditions.append(CaseRow.township_code == township)
+    if village is not None:
+        conditions.append(CaseRow.village_code == village)
+    total = (
+        await session.execute(select(func.count()).select_from(CaseRow).where(*conditions))
+    ).scalar_one()
+    rows = (
+        await session.execute(
+            select(CaseRow)
+            .where(*conditions)
+            .order_by(CaseRow.filed_at.desc(), CaseRow.case_id)
+            .limit(limit)
+            .offset(offset)
+        )
+    ).scalars()
+    return list(rows), total
+
+
+async def record_stage(
+    session: AsyncSession, change: RecordStage, recorded: StageRecorded, closed: bool
+) -> None:
+    """Append the stage event once and move the projection forward, never backward."""
+    await session.execute(
+        insert(StageEventRow)
+        .values(
+            case_id=change.case_id,
+            seq=change.seq,
+            stage=change.stage.value,
+            status=change.status.value,
+            entered_at=change.entered_at,
+            due_at=recorded.due_at,
+        )
+        .on_conflict_do_nothing(constraint="uq_stage_events_case_seq")
+    )
+    closed_at: datetime | None = change.entered_at if closed else None
+    await session.execute(
+        update(CaseRow)
+        .where(CaseRow.case_id == change.case_id, CaseRow.stage_seq < change.seq)
+        .values(
+            stage=change.stage.value,
+            status=change.status.value,
+            stage_seq=change.seq,
+            stage_entered_at=change.entered_at,
+            due_at=recorded.due_at,
+            due_warning=recorded.due_warning,
+            closed_at=closed_at,
+        )
+    )
+    await session.commit()
+
+
+async def stage_events(session: AsyncSession, case_id: str) -> list[StageEventRow]:
+    rows = await session.execute(
+        select(StageEventRow).where(StageEventRow.case_id == case_id).order_by(StageEventRow.seq)
+    )
+    return list(rows.scalars())

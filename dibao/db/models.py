@@ -1,0 +1,129 @@
+"""Typed SQLAlchemy models. Constraints live in the database, not only in code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CaseRow(Base):
+    """Projection of each case for listing and supervision; the workflow is the source of truth."""
+
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Kept to enforce one open case per household; never returned by listing endpoints.
+    head_id_number: Mapped[str] = mapped_column(String(18))
+    stage: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(40))
+    stage_seq: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    rule_pack_id: Mapped[str] = mapped_column(String(40))
+    rule_pack_version: Mapped[int] = mapped_column(Integer)
+    area_type: Mapped[str] = mapped_column(String(10))
+    province_code: Mapped[str] = mapped_column(String(2))
+    county_code: Mapped[str] = mapped_column(String(6))
+    township_code: Mapped[str] = mapped_column(String(9))
+    village_code: Mapped[str] = mapped_column(String(12))
+    stage_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_warning: Mapped[str | None] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    __table_args__ = (
+        Index(
+            "uq_cases_open_household",
+            "head_id_number",
+            unique=True,
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index("ix_cases_township_stage", "township_code", "stage"),
+        Index("ix_cases_stage_due", "stage", "due_at"),
+        Index("ix_cases_county", "county_code"),
+    )
+
+
+class ApplicationRow(Base):
+    """The application exactly as submitted (一户一档), and the idempotency key that filed it."""
+
+    __tablename__ = "applications"
+
+    case_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("cases.case_id", ondelete="RESTRICT"), primary_key=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    filed_by: Mapped[str] = mapped_column(String(100))
+    filed_role: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StageEventRow(Base):
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(40))
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_stage_events_case_seq"),)
+
+
+class NoticeRow(Base):
+    __tablename__ = "notices"
+
+    notice_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
+    step_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    content: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_notices_case_step"),)
+
+
+class AuditRow(Base):
+    """Append-only: a trigger in the migration refuses UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
+    step_key: Mapped[str] = mapped_column(String(100))
+    actor_id: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_audit_case_step"),)

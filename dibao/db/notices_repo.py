@@ -1,0 +1,55 @@
+"""Stored notices. One per (case, step): a retried activity finds the first copy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dibao.db.models import NoticeRow
+
+
+async def store_once(
+    session: AsyncSession,
+    *,
+    notice_id: str,
+    case_id: str,
+    step_key: str,
+    kind: str,
+    content: str,
+    content_sha256: str,
+    issued_at: datetime,
+) -> NoticeRow:
+    await session.execute(
+        insert(NoticeRow)
+        .values(
+            notice_id=notice_id,
+            case_id=case_id,
+            step_key=step_key,
+            kind=kind,
+            content=content,
+            content_sha256=content_sha256,
+            issued_at=issued_at,
+        )
+        .on_conflict_do_nothing(constraint="uq_notices_case_step")
+    )
+    await session.commit()
+    row = (
+        await session.execute(
+            select(NoticeRow).where(NoticeRow.case_id == case_id, NoticeRow.step_key == step_key)
+        )
+    ).scalar_one()
+    return row
+
+
+async def get_notice(session: AsyncSession, notice_id: str) -> NoticeRow | None:
+    return await session.get(NoticeRow, notice_id)
+
+
+async def list_for_case(session: AsyncSession, case_id: str) -> list[NoticeRow]:
+    rows = await session.execute(
+        select(NoticeRow).where(NoticeRow.case_id == case_id).order_by(NoticeRow.issued_at)
+    )
+    return list(rows.scalars())

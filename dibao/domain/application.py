@@ -1,0 +1,155 @@
+"""The application (申请) as filed: value types and the checks that make it acceptable.
+
+Money is held in fen (分, integer) so that sums and comparisons are exact.
+"""
+
+
+import re
+from dataclasses import dataclass, field
+
+from stdnum.cn import ric
+
+from dibao.domain.enums import AreaType, IncomeCategory, Material, Relation, VehicleKind
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    id_number: str
+    relation: Relation
+    disability_grade: int | None = None  # 1 (most severe) to 4, from the disability certificate
+    major_illness: bool = False
+    chronic_illness: bool = False
+    able_to_work: bool = False
+
+
+@dataclass(frozen=True)
+class Hukou:
+    """Household-registration location as statistical division codes (统计用区划代码)."""
+
+    province_code: str  # 2 digits
+    county_code: str  # 6 digits
+    township_code: str  # 9 digits
+    village_code: str  # 12 digits
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class IncomeItem:
+    category: IncomeCategory
+    monthly_fen: int  # average per month over the last 12 months
+
+
+@dataclass(frozen=True)
+class Assets:
+    deposits_fen: int = 0
+    securities_fen: int = 0
+    vehicles: tuple[VehicleKind, ...] = ()
+    homes: int = 0
+    shop_or_business_assets: bool = False
+    business_licence: bool = False
+    receives_pension: bool = False
+
+
+@dataclass(frozen=True)
+class Application:
+    members: tuple[Member, ...]
+    hukou: Hukou
+    area_type: AreaType
+    incomes: tuple[IncomeItem, ...] = ()
+    assets: Assets = field(default_factory=Assets)
+    materials: tuple[Material, ...] = ()
+    declaration_signed: bool = False  # 家庭收入财产声明及如实申报承诺书
+    verification_authorised: bool = False  # 家庭经济状况核查授权委托书
+    phone: str = ""
+
+    @property
+    def head(self) -> Member:
+        return next(m for m in self.members if m.relation is Relation.HEAD)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One reason an input is unacceptable. `path` locates the field, e.g. ("members", 1, "id_number")."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+
+_CODE_LENGTHS = {"province_code": 2, "county_code": 6, "township_code": 9, "village_code": 12}
+_MAX_MEMBERS = 30
+
+
+def validate_id_number(id_number: str) -> str | None:
+    """The reason a resident ID number (居民身份证号码) is invalid, or None."""
+    if not re.fullmatch(r"\d{17}[\dX]", id_number):
+        return "must be 18 characters: 17 digits then a digit or X"
+    if not ric.is_valid(id_number):
+        return "check digit or birth date is wrong (GB 11643)"
+    return None
+
+
+def validate_application(app: Application) -> list[FieldError]:
+    """Every reason the application cannot be filed; empty when it can.
+
+    Type and range checks happen at the API boundary; these are the rules that need the whole
+    application (one head, no member twice, codes nested) or a check digit.
+    """
+    errors: list[FieldError] = []
+    if not app.members:
+        errors.append(FieldError(("members",), "at least the head of household is required"))
+    if len(app.members) > _MAX_MEMBERS:
+        errors.append(FieldError(("members",), f"at most {_MAX_MEMBERS} members"))
+    heads = [i for i, m in enumerate(app.members) if m.relation is Relation.HEAD]
+    if app.members and len(heads) != 1:
+        errors.append(
+            FieldError(
+                ("members",),
+                f"exactly one member must have relation 'head', found {len(heads)}",
+            )
+        )
+    seen: dict[str, int] = {}
+    for i, member in enumerate(app.members):
+        if not member.name.strip():
+            errors.append(FieldError(("members", i, "name"), "must not be blank"))
+        reason = validate_id_number(member.id_number)
+        if reason:
+            errors.append(FieldError(("members", i, "id_number"), reason))
+        elif member.id_number in seen:
+            errors.append(
+                FieldError(
+                    ("members", i, "id_number"),
+                    f"same ID number as members[{seen[member.id_number]}]",
+                )
+            )
+        else:
+            seen[member.id_number] = i
+        if member.disability_grade is not None and not 1 <= member.disability_grade <= 4:
+            errors.append(FieldError(("members", i, "disability_grade"), "must be 1 to 4"))
+    errors.extend(_validate_hukou(app.hukou))
+    for i, item in enumerate(app.incomes):
+        if item.monthly_fen < 0:
+            errors.append(FieldError(("incomes", i, "monthly_amount"), "must not be negative"))
+    for name in ("deposits_fen", "securities_fen", "homes"):
+        if getattr(app.assets, name) < 0:
+            label = name.removesuffix("_fen")
+            errors.append(FieldError(("assets", label), "must not be negative"))
+    return errors
+
+
+def _validate_hukou(hukou: Hukou) -> list[FieldError]:
+    errors: list[FieldError] = []
+    codes: dict[str, str] = {}
+    for name, length in _CODE_LENGTHS.items():
+        value = getattr(hukou, name)
+        if not re.fullmatch(rf"\d{{{length}}}", value):
+            errors.append(FieldError(("hukou", name), f"must be {length} digits"))
+        else:
+            codes[name] = value
+    # Each level's code starts with its parent's: a village code that does not belong to the
+    # township would file the case in the wrong jurisdiction.
+    chain = list(_CODE_LENGTHS)
+    for parent, child in zip(chain, chain[1:], strict=False):
+        if parent in codes and child in codes and not codes[child].startswith(codes[parent]):
+            errors.append(FieldError(("hukou", child), f"does not lie within {parent}"))
+    return errors

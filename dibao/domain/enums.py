@@ -1,0 +1,139 @@
+"""Closed vocabularies of the procedure. Values are stable: they are stored and sent over the wire."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Where a case stands in the procedure (DOMAIN.md, "The application procedure")."""
+
+    APPLICATION = "application"  # 申请: filed, materials being completed
+    SURVEY = "survey"  # 入户调查
+    VERIFICATION = "verification"  # 家庭经济状况核对
+    EVALUATION = "evaluation"  # 民主评议
+    POSTING_BEFORE_REVIEW = "posting_before_review"  # 第一榜
+    TOWNSHIP_REVIEW = "township_review"  # 乡镇审核
+    POSTING_BEFORE_APPROVAL = "posting_before_approval"  # 第二榜
+    COUNTY_APPROVAL = "county_approval"  # 县级审批
+    POSTING_AFTER_APPROVAL = "posting_after_approval"  # 第三榜
+    RECIPIENT = "recipient"  # 动态管理
+    CLOSED = "closed"
+
+
+class CaseStatus(StrEnum):
+    FILED = "filed"  # accepted by the API, workflow not yet running its first step
+    MATERIALS_INCOMPLETE = "materials_incomplete"
+    IN_PROGRESS = "in_progress"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in CLOSED_STATUSES
+
+
+CLOSED_STATUSES = frozenset({CaseStatus.WITHDRAWN})
+
+
+class AreaType(StrEnum):
+    URBAN = "urban"
+    RURAL = "rural"
+
+
+class Relation(StrEnum):
+    """Relation to the head of household (户主)."""
+
+    HEAD = "head"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    GRANDPARENT = "grandparent"
+    GRANDCHILD = "grandchild"
+    SIBLING = "sibling"
+    CHILD_IN_LAW = "child_in_law"
+    OTHER = "other"
+
+
+class IncomeCategory(StrEnum):
+    """Declared income categories. Which are counted follows 陕西 第八条 / 第九条 (DOMAIN.md)."""
+
+    # counted
+    WAGES = "wages"  # 工资性收入 (after tax and personal social-insurance contributions)
+    BUSINESS = "business"  # 家庭经营净收入
+    PROPERTY = "property"  # 财产性收入
+    TRANSFER = "transfer"  # 转移性收入
+    RENTAL = "rental"  # 出租收入
+    FAMILY_SUPPORT = "family_support"  # 赡养费/抚养费/扶养费
+    INHERITANCE_GIFTS = "inheritance_gifts"  # 继承、接受赠予
+    OTHER_COUNTED = "other_counted"
+    # not counted
+    PREFERENTIAL_CARE = "preferential_care"  # 优抚对象抚恤金、补助金
+    HONOURS = "honours"  # 政府颁发的荣誉性奖金
+    STUDENT_AID = "student_aid"  # 奖学金、助学金
+    FAMILY_PLANNING = "family_planning"  # 独生子女费、计划生育奖励
+    MEDICAL_REIMBURSEMENT = "medical_reimbursement"  # 新农合报销
+    MEDICAL_ASSISTANCE = "medical_assistance"  # 医疗救助
+    TEMPORARY_RELIEF = "temporary_relief"  # 临时救助
+
+    @property
+    def counted(self) -> bool:
+        return self in COUNTED_INCOME
+
+
+COUNTED_INCOME = frozenset(
+    {
+        IncomeCategory.WAGES,
+        IncomeCategory.BUSINESS,
+        IncomeCategory.PROPERTY,
+        IncomeCategory.TRANSFER,
+        IncomeCategory.RENTAL,
+        IncomeCategory.FAMILY_SUPPORT,
+        IncomeCategory.INHERITANCE_GIFTS,
+        IncomeCategory.OTHER_COUNTED,
+    }
+)
+
+
+class VehicleKind(StrEnum):
+    CAR = "car"
+    VAN = "van"
+    TRUCK = "truck"
+    SHIP = "ship"
+    # Motorcycles, tricycles and farm machinery are working tools, not a must-exclude asset.
+    MOTORCYCLE = "motorcycle"
+    TRICYCLE = "tricycle"
+    FARM_MACHINERY = "farm_machinery"
+
+
+class Material(StrEnum):
+    """Documents an application needs (004 line 102; 003 for disability and illness)."""
+
+    APPLICATION_FORM = "application_form"
+    INCOME_ASSET_DECLARATION = "income_asset_declaration"
+    VERIFICATION_AUTHORISATION = "verification_authorisation"
+    HOUSEHOLD_REGISTER = "household_register"
+    ID_CARDS = "id_cards"
+    DISABILITY_CERTIFICATE = "disability_certificate"
+    MEDICAL_RECORDS = "medical_records"
+
+
+class Role(StrEnum):
+    VILLAGE_CASEWORKER = "village_caseworker"
+    TOWNSHIP_CASEWORKER = "township_caseworker"
+    COUNTY_APPROVER = "county_approver"
+    SUPERVISOR = "supervisor"
+    OPS = "ops"
+    AUDITOR = "auditor"
+    SYSTEM = "system"
+
+
+class NoticeKind(StrEnum):
+    ACCEPTANCE = "acceptance"  # 受理通知书
+    MATERIALS_INCOMPLETE = "materials_incomplete"  # 一次性告知书
+    WITHDRAWAL = "withdrawal"  # 撤回申请确认书
+
+
+class AuditAction(StrEnum):
+    FILE_APPLICATION = "file_application"
+    SUPPLEMENT_MATERIALS = "supplement_materials"
+    WITHDRAW = "withdraw"

