@@ -36,7 +36,9 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     worker = build_worker(client, settings, activities)
-    logging.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_target)
+    logging.info(
+        "worker polling task queue %s on %s", settings.task_queue, settings.temporal_target
+    )
     async with worker:
         await stop.wait()
     await engine.dispose()

@@ -11,7 +11,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -19,6 +23,7 @@ from api import errors
 from api.schemas import ApplicationIn, CaseOut
 from dibao.db import cases_repo, notices_repo
 from dibao.domain.application import validate_application
+from dibao.domain.calendar import china_date
 from dibao.domain.case import Actor, CaseInput, CaseView, Rejection
 from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
 from dibao.domain.hashing import payload_sha256
@@ -55,7 +60,7 @@ async def file_application(
     idempotency_key: str | None,
 ) -> Filed:
     application = body.to_domain()
-    problems = validate_application(application)
+    problems = validate_application(application, today=china_date(datetime.now(UTC)))
     if problems:
         raise errors.unprocessable(problems)
     pack = get_rule_pack(settings.default_rule_pack)
@@ -105,10 +110,10 @@ async def _start(client: Client, settings: Settings, case: CaseInput) -> None:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             search_attributes=TypedSearchAttributes(
                 [
-                    sa.STAGE.value_set(Stage.APPLICATION.value),
-                    sa.STATUS.value_set(CaseStatus.FILED.value),
-                    sa.COUNTY.value_set(hukou.county_code),
-                    sa.TOWNSHIP.value_set(hukou.township_code),
+                    SearchAttributePair(sa.STAGE, Stage.APPLICATION.value),
+                    SearchAttributePair(sa.STATUS, CaseStatus.FILED.value),
+                    SearchAttributePair(sa.COUNTY, hukou.county_code),
+                    SearchAttributePair(sa.TOWNSHIP, hukou.township_code),
                 ]
             ),
         )
@@ -158,7 +163,9 @@ async def _first_view(client: Client, case: CaseInput) -> CaseOut:
             return CaseOut.from_view(view)
         await asyncio.sleep(0.1)
     app = case.application
-    provided = provided_materials(app.materials, app.declaration_signed, app.verification_authorised)
+    provided = provided_materials(
+        app.materials, app.declaration_signed, app.verification_authorised
+    )
     missing = missing_materials(app, provided)
     return CaseOut.from_view(
         CaseView(

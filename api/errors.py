@@ -13,9 +13,7 @@ from dibao.domain.application import FieldError
 def unprocessable(errors: list[FieldError], root: str = "body") -> HTTPException:
     return HTTPException(
         status_code=422,
-        detail=[
-            {"loc": [root, *e.path], "msg": e.message, "type": "value_error"} for e in errors
-        ],
+        detail=[{"loc": [root, *e.path], "msg": e.message, "type": "value_error"} for e in errors],
     )
 
 

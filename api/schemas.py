@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from dibao.domain.application import Application, Assets, Hukou, IncomeItem, Member
 from dibao.domain.case import CaseView
@@ -20,6 +20,7 @@ from dibao.domain.enums import (
     Stage,
     VehicleKind,
 )
+from dibao.domain.materials import SIGNED_MATERIALS
 
 Yuan = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
@@ -36,10 +37,25 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _no_signed_documents(materials: list[Material]) -> list[Material]:
+    listed = [m.value for m in materials if m in SIGNED_MATERIALS]
+    if listed:
+        raise ValueError(
+            f"{', '.join(listed)} is provided by signing it: set declaration_signed / "
+            "verification_authorised instead of listing it"
+        )
+    return materials
+
+
+DocumentList = Annotated[list[Material], Field(max_length=20), AfterValidator(_no_signed_documents)]
+
+
 class MemberIn(Strict):
     name: str = Field(min_length=1, max_length=50, examples=["王秀英"])
     id_number: str = Field(
-        min_length=18, max_length=18, description="18-digit resident ID number (check digit verified)"
+        min_length=18,
+        max_length=18,
+        description="18-digit resident ID number (check digit verified)",
     )
     relation: Relation
     disability_grade: int | None = Field(default=None, ge=1, le=4)
@@ -77,7 +93,7 @@ class ApplicationIn(Strict):
     area_type: AreaType
     incomes: list[IncomeIn] = Field(default_factory=list, max_length=100)
     assets: AssetsIn = Field(default_factory=AssetsIn)
-    materials: list[Material] = Field(default_factory=list, max_length=20)
+    materials: DocumentList = Field(default_factory=list)
     declaration_signed: bool = False
     verification_authorised: bool = False
     phone: str = Field(default="", max_length=20, pattern=r"^[0-9+\- ]*$")
@@ -119,7 +135,7 @@ class ApplicationIn(Strict):
 
 
 class SupplementIn(Strict):
-    materials: list[Material] = Field(default_factory=list, max_length=20)
+    materials: DocumentList = Field(default_factory=list)
     declaration_signed: bool = False
     verification_authorised: bool = False
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     api_url: str = Field(default="http://127.0.0.1:8000", validation_alias="DIBAO_API_URL")
     default_rule_pack: str = Field(default="seed-default", validation_alias="DIBAO_RULE_PACK")
     complaint_phone: str = Field(default="12345", validation_alias="DIBAO_COMPLAINT_PHONE")
+    # Who the CLI says is acting, until authentication replaces it (issue 6).
+    cli_actor: str = Field(default="cli-user", validation_alias="DIBAO_ACTOR")
+    cli_role: str = Field(default="village_caseworker", validation_alias="DIBAO_ROLE")
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="DIBAO_MAX_BODY_BYTES")
 
     @property

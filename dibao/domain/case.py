@@ -3,7 +3,6 @@
 One frozen dataclass in and one out for every workflow, activity, update and query.
 """
 
-
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum

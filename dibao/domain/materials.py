@@ -15,6 +15,11 @@ BASE_MATERIALS: tuple[Material, ...] = (
     Material.ID_CARDS,
 )
 
+# Provided by signing, never by merely listing them; the API refuses them in `materials`.
+SIGNED_MATERIALS = frozenset(
+    {Material.INCOME_ASSET_DECLARATION, Material.VERIFICATION_AUTHORISATION}
+)
+
 # Wording for the notice; the one-time notice must let the applicant act without asking again.
 MATERIAL_LABELS: dict[Material, str] = {
     Material.APPLICATION_FORM: "最低生活保障申请书（申请表）",
@@ -40,7 +45,7 @@ def provided_materials(
     materials: Iterable[Material], declaration_signed: bool, verification_authorised: bool
 ) -> frozenset[Material]:
     """The signed declaration and authorisation count as provided only when signed."""
-    provided = set(materials)
+    provided = set(materials) - SIGNED_MATERIALS
     if declaration_signed:
         provided.add(Material.INCOME_ASSET_DECLARATION)
     if verification_authorised:

@@ -63,7 +63,9 @@ async def test_incomplete_materials_get_one_notice_listing_every_item(
     }
     (notice,) = view.notices
     assert notice.kind is NoticeKind.MATERIALS_INCOMPLETE
-    (content,) = ts_stack.sql("SELECT content FROM notices WHERE notice_id = %s", notice.notice_id)[0]
+    (content,) = ts_stack.sql("SELECT content FROM notices WHERE notice_id = %s", notice.notice_id)[
+        0
+    ]
     assert "一次性告知书" in content
     assert "家庭经济状况核查授权委托书" in content and "残疾人证" in content
     assert "王秀英" in content

@@ -1,0 +1,308 @@
+"""`dibao`: the command line for caseworkers and operators.
+
+Case commands talk to the HTTP API (so they obey the same validation and audit as any client);
+`dev`, `worker`, `api`, `db` and `temporal` run or prepare the service itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from dibao.settings import get_settings
+
+# Locals in tracebacks could print a household's details to a shared terminal.
+app = typer.Typer(
+    no_args_is_help=True, help="dibao: 低保 case processing", pretty_exceptions_show_locals=False
+)
+case_app = typer.Typer(no_args_is_help=True, help="File, read and act on cases")
+notice_app = typer.Typer(no_args_is_help=True, help="Read issued notices")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema")
+temporal_app = typer.Typer(no_args_is_help=True, help="Temporal namespace set-up")
+app.add_typer(case_app, name="case")
+app.add_typer(notice_app, name="notice")
+app.add_typer(db_app, name="db")
+app.add_typer(temporal_app, name="temporal")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON answer")]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--request-id", "--idempotency-key", help="repeat with the same ID: no 2nd effect"
+    ),
+]
+
+
+# --- running the service -------------------------------------------------------------------
+
+
+@app.command()
+def dev() -> None:
+    """Start PostgreSQL, Temporal, the worker and the API; Ctrl-C stops them all."""
+    from dibao.dev import run_dev
+
+    raise typer.Exit(run_dev(get_settings()))
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker (scale out by running more)."""
+    import worker as worker_module
+
+    worker_module.main()
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("api.app:app_factory", factory=True, host=settings.api_host, port=settings.api_port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations to DATABASE_URL."""
+    from dibao.db.migrate import upgrade
+
+    settings = get_settings()
+    if not settings.database_url:
+        fail("DATABASE_URL is not set")
+    upgrade(settings.database_url or "")
+    typer.echo("database is at the latest migration")
+
+
+@temporal_app.command("setup")
+def temporal_setup() -> None:
+    """Register dibao's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE."""
+    from dibao.temporal_client import connect, register_search_attributes
+
+    settings = get_settings()
+
+    async def run() -> list[str]:
+        client = await connect(settings)
+        return await register_search_attributes(client, settings.temporal_namespace)
+
+    added = asyncio.run(run())
+    typer.echo("registered: " + ", ".join(added) if added else "search attributes already present")
+
+
+# --- talking to the API --------------------------------------------------------------------
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def call(method: str, path: str, *, body: Any = None, key: str | None = None, **params: Any) -> Any:
+    settings = get_settings()
+    headers = {"X-Actor-Id": settings.cli_actor, "X-Actor-Role": settings.cli_role}
+    if key:
+        headers["Idempotency-Key"] = key
+    query = {k: v for k, v in params.items() if v is not None}
+    try:
+        response = httpx.request(
+            method,
+            settings.api_url.rstrip("/") + path,
+            json=body,
+            headers=headers,
+            params=query,
+            timeout=60,
+        )
+    except httpx.ConnectError:
+        fail(f"cannot reach the API at {settings.api_url}; is `make dev` running?")
+    if response.status_code >= 400:
+        fail(describe_error(response), code=2 if response.status_code < 500 else 1)
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    return response.text
+
+
+def describe_error(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:500]}"
+    if isinstance(detail, list):
+        lines = [f"HTTP {response.status_code}: the input was not accepted; nothing was changed"]
+        for item in detail:
+            loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+            lines.append(f"  {loc or '(request)'}: {item.get('msg')}")
+        return "\n".join(lines)
+    if isinstance(detail, dict):
+        extra = {k: v for k, v in detail.items() if k != "message"}
+        suffix = "".join(f"\n  {k}: {v}" for k, v in extra.items())
+        return f"HTTP {response.status_code}: {detail.get('message')}{suffix}"
+    return f"HTTP {response.status_code}: {detail}"
+
+
+def show_case(case: dict[str, Any]) -> None:
+    typer.echo(f"case       {case['case_id']}")
+    typer.echo(f"stage      {case['stage']}  ({case['status']})")
+    typer.echo(f"rule pack  {case['rule_pack']}")
+    typer.echo(f"filed      {case['filed_at']}")
+    if case.get("due_at"):
+        typer.echo(f"due        {case['due_at']}")
+    if case.get("due_warning"):
+        typer.echo(f"warning    {case['due_warning']}")
+    if case.get("missing_materials"):
+        typer.echo("missing    " + ", ".join(case["missing_materials"]))
+    if case.get("withdrawal_reason"):
+        typer.echo(f"withdrawn  {case['withdrawal_reason']}")
+    for notice in case.get("notices", []):
+        typer.echo(f"notice     {notice['notice_id']}  {notice['kind']}")
+    if case.get("source") == "projection":
+        typer.echo("note       the workflow did not answer; this is the stored projection")
+
+
+@case_app.command("new")
+def case_new(
+    file: Annotated[Path, typer.Option("--file", "-f", exists=True, dir_okay=False)],
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """File an application from a JSON file (see examples/household.json)."""
+    try:
+        body = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        fail(f"{file}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")
+    case = call("POST", "/cases", body=body, key=key)
+    if as_json:
+        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
+    else:
+        show_case(case)
+
+
+@case_app.command("show")
+def case_show(case_id: str, as_json: JsonOpt = False) -> None:
+    """The whole state of one case."""
+    case = call("GET", f"/cases/{case_id}")
+    if as_json:
+        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
+    else:
+        show_case(case)
+
+
+@case_app.command("list")
+def case_list(
+    stage: str | None = None,
+    status: str | None = None,
+    county: str | None = None,
+    township: str | None = None,
+    village: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List cases, newest first, filtered by stage and jurisdiction."""
+    page = call(
+        "GET",
+        "/cases",
+        stage=stage,
+        status=status,
+        county=county,
+        township=township,
+        village=village,
+        limit=limit,
+        offset=offset,
+    )
+    if as_json:
+        typer.echo(json.dumps(page, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{'CASE':<18} {'STAGE':<24} {'STATUS':<22} {'TOWNSHIP':<10} {'DUE'}")
+    for row in page["items"]:
+        due = (row["due_at"] or "")[:10]
+        typer.echo(
+            f"{row['case_id']:<18} {row['stage']:<24} {row['status']:<22} "
+            f"{row['township_code']:<10} {due}"
+        )
+    shown = offset + len(page["items"])
+    typer.echo(
+        f"({len(page['items'])} shown, {offset + 1 if page['items'] else 0}-{shown} "
+        f"of {page['total']})"
+    )
+
+
+@case_app.command("supplement")
+def case_supplement(
+    case_id: str,
+    material: Annotated[
+        list[str] | None, typer.Option("--material", "-m", help="a material now provided")
+    ] = None,
+    declaration_signed: bool = False,
+    verification_authorised: bool = False,
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record materials supplied after the one-time notice (补齐材料)."""
+    body = {
+        "materials": material or [],
+        "declaration_signed": declaration_signed,
+        "verification_authorised": verification_authorised,
+    }
+    case = call("POST", f"/cases/{case_id}/materials", body=body, key=key)
+    if as_json:
+        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
+    else:
+        show_case(case)
+
+
+@case_app.command("withdraw")
+def case_withdraw(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="the applicant's reason")],
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw an application at the applicant's request (撤回)."""
+    case = call("POST", f"/cases/{case_id}/withdraw", body={"reason": reason}, key=key)
+    if as_json:
+        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
+    else:
+        show_case(case)
+
+
+@case_app.command("audit")
+def case_audit(case_id: str, as_json: JsonOpt = False) -> None:
+    """The audit log of one case."""
+    rows = call("GET", f"/cases/{case_id}/audit")
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['at'][:19]}  {row['action']:<22} {row['actor_id']} ({row['actor_role']})  "
+            f"sha256 {row['payload_sha256'][:12]}"
+        )
+
+
+@notice_app.command("show")
+def notice_show(notice_id: str, raw_html: Annotated[bool, typer.Option("--html")] = False) -> None:
+    """A notice as issued; plain text unless --html."""
+    content = call("GET", f"/notices/{notice_id}")
+    typer.echo(content if raw_html else html_to_text(content))
+
+
+def html_to_text(content: str) -> str:
+    body = re.sub(r"(?s)<head>.*?</head>", "", content)
+    body = re.sub(r"<li>", "  - ", body)
+    body = re.sub(r"<br\s*/?>|</p>|</h1>|</li>", "\n", body)
+    text = html.unescape(re.sub(r"<[^>]+>", "", body))
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

