@@ -32,6 +32,30 @@ from worker import WORKFLOWS
 from workflows import search_attributes as sa
 
 SAMPLE_PATH = PROJECT_ROOT / "examples" / "household.json"
+HISTORIES_DIR = Path(__file__).parent / "workflows" / "histories"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-histories",
+        action="store_true",
+        help="save the histories of workflow tests under tests/workflows/histories/ for the "
+        "replay test (do this before changing a workflow, never after)",
+    )
+
+
+@pytest.fixture
+def record_history(request: pytest.FixtureRequest) -> Any:
+    """Call with a finished workflow handle; saves its history when --record-histories is set."""
+
+    async def record(handle: Any, name: str) -> None:
+        if not request.config.getoption("--record-histories"):
+            return
+        history = await handle.fetch_history()
+        HISTORIES_DIR.mkdir(parents=True, exist_ok=True)
+        (HISTORIES_DIR / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+
+    return record
 
 
 def _with_database(url: str, name: str) -> str:

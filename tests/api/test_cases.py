@@ -201,3 +201,51 @@ async def test_audit_log_rows_cannot_be_changed_or_deleted(
                 conn.execute(statement)
             conn.rollback()
     assert count(dev_stack, "audit_log") == 1
+
+
+async def test_listing_a_signed_document_instead_of_signing_it_is_422(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    sample["materials"].append("verification_authorisation")
+    response = await file(api, sample)
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "materials"]
+    assert "verification_authorised" in error["msg"]
+    assert count(dev_stack, "cases") == 0
+
+
+async def test_case_saved_but_never_started_is_resumed_not_lost(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    """A crash between saving a case and starting its workflow must not strand the household."""
+    from datetime import UTC, datetime
+
+    from api.schemas import ApplicationIn
+    from dibao.db import cases_repo
+    from dibao.domain.case import Actor, CaseInput
+    from dibao.domain.enums import Role
+
+    body = ApplicationIn.model_validate(sample)
+    case = CaseInput(
+        case_id="DB-STRANDED0001",
+        application=body.to_domain(),
+        rule_pack_id="seed-default",
+        rule_pack_version=1,
+        filed_at=datetime.now(UTC),
+        filed_by=Actor(id="zhang.wei", role=Role.VILLAGE_CASEWORKER),
+        request_id="k",
+    )
+    async with dev_stack.sessions() as session:
+        await cases_repo.reserve_case(session, case, body.model_dump(mode="json"), "k", "h")
+
+    response = await file(api, sample)
+    assert response.status_code == 409
+    assert response.json()["detail"]["open_case_id"] == "DB-STRANDED0001"
+    for _ in range(100):
+        shown = (await api.get("/cases/DB-STRANDED0001")).json()
+        if shown["notices"]:
+            break
+        await asyncio.sleep(0.05)
+    assert shown["source"] == "workflow"
+    assert shown["status"] == "materials_incomplete"

@@ -52,7 +52,7 @@ async def wait_for(handle: WorkflowHandle[Any, Any], predicate: Any) -> CaseView
 
 
 async def test_incomplete_materials_get_one_notice_listing_every_item(
-    ts_stack: Stack, sample: dict[str, Any]
+    ts_stack: Stack, sample: dict[str, Any], record_history: Any
 ) -> None:
     handle = await start_case(ts_stack, sample, "DB-TESTMISSING1")
     view = await wait_for(handle, lambda v: v.notices)
@@ -88,6 +88,7 @@ async def test_incomplete_materials_get_one_notice_listing_every_item(
     # 2026-09-28 + 20 working days crosses the National Day holiday (10-01..10-08) and the
     # make-up working Saturday 10-10; the survey is due on that basis, not on weekends alone.
     assert view.due_at is not None and view.due_warning is None
+    await record_history(handle, "materials_supplemented_then_accepted")
 
 
 async def test_wrong_stage_supplement_is_rejected_before_history(
@@ -110,7 +111,7 @@ async def test_wrong_stage_supplement_is_rejected_before_history(
 
 
 async def test_withdrawal_closes_case_with_notice_and_repeat_has_no_second_effect(
-    ts_stack: Stack, sample: dict[str, Any]
+    ts_stack: Stack, sample: dict[str, Any], record_history: Any
 ) -> None:
     handle = await start_case(ts_stack, sample, "DB-TESTWITHDRAW")
     await wait_for(handle, lambda v: v.notices)
@@ -123,3 +124,7 @@ async def test_withdrawal_closes_case_with_notice_and_repeat_has_no_second_effec
     assert [a for (a,) in audit] == ["file_application", "withdraw"]
     (closed,) = ts_stack.sql("SELECT closed_at IS NOT NULL FROM cases")[0]
     assert closed
+    again = await handle.execute_update(CaseWorkflow.withdraw, request, id="withdraw-w1")
+    assert again.status is CaseStatus.WITHDRAWN
+    assert len(ts_stack.sql("SELECT 1 FROM audit_log WHERE action = 'withdraw'")) == 1
+    await record_history(handle, "withdrawn_while_materials_incomplete")

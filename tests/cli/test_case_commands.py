@@ -1,0 +1,99 @@
+"""The `dibao case` commands against a live API server (uvicorn), worker, Temporal and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner, Result
+
+from api.app import create_app
+from dibao.cli import app as cli_app
+from dibao.settings import get_settings
+from tests.conftest import SAMPLE_PATH, Stack
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def api_url(dev_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(dev_stack.settings), port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("DIBAO_API_URL", url)
+    monkeypatch.setenv("DIBAO_ACTOR", "li.na")
+    monkeypatch.setenv("DIBAO_ROLE", "township_caseworker")
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+    server.should_exit = True
+    await task
+
+
+async def dibao(*args: str) -> Result:
+    # The CLI is synchronous; run it off the event loop that serves the API.
+    return await asyncio.to_thread(CliRunner().invoke, cli_app, list(args))
+
+
+async def test_file_show_supplement_and_audit_from_the_command_line(
+    api_url: str, dev_stack: Stack
+) -> None:
+    filed = await dibao("case", "new", "--file", str(SAMPLE_PATH), "--json")
+    assert filed.exit_code == 0, filed.output
+    case = json.loads(filed.output)
+    case_id = case["case_id"]
+    assert case["status"] == "materials_incomplete"
+
+    shown = await dibao("case", "show", case_id)
+    assert "materials_incomplete" in shown.output
+    assert "verification_authorisation, disability_certificate" in shown.output
+
+    notice_id = case["notices"][0]["notice_id"]
+    notice = await dibao("notice", "show", notice_id)
+    assert "一次性告知书" in notice.output and "- 残疾人证原件及复印件" in notice.output
+
+    listed = await dibao("case", "list", "--township", "610423100")
+    assert case_id in listed.output
+
+    done = await dibao(
+        "case", "supplement", case_id, "-m", "disability_certificate", "--verification-authorised"
+    )
+    assert done.exit_code == 0, done.output
+    assert "survey  (in_progress)" in done.output
+
+    audit = await dibao("case", "audit", case_id)
+    assert "file_application" in audit.output and "li.na (township_caseworker)" in audit.output
+
+
+async def test_bad_file_gets_field_errors_and_exit_code_2(
+    api_url: str, dev_stack: Stack, tmp_path: Path, sample: dict[str, Any]
+) -> None:
+    sample["members"][0]["id_number"] = "612522195803120028"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(sample, ensure_ascii=False), encoding="utf-8")
+    result = await dibao("case", "new", "--file", str(bad))
+    assert result.exit_code == 2
+    assert "members.0.id_number" in result.output and "nothing was changed" in result.output
+    assert dev_stack.sql("SELECT count(*) FROM cases") == [(0,)]
+
+
+async def test_second_filing_names_the_open_case(api_url: str, dev_stack: Stack) -> None:
+    first = json.loads((await dibao("case", "new", "-f", str(SAMPLE_PATH), "--json")).output)
+    again = await dibao("case", "new", "-f", str(SAMPLE_PATH))
+    assert again.exit_code == 2
+    assert first["case_id"] in again.output

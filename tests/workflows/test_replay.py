@@ -1,0 +1,39 @@
+"""Saved histories of real runs must replay on the current workflow code.
+
+A change to CaseWorkflow that would break running cases (a reordered activity, a removed step)
+fails here; such a change needs `workflow.patched`. Record new histories with
+`pytest tests/workflows --record-histories` before changing the workflow, never after.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_there_are_saved_histories_to_replay() -> None:
+    assert HISTORIES, "no saved histories: run pytest tests/workflows --record-histories"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_saved_history_replays_on_current_code(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+    await Replayer(workflows=WORKFLOWS).replay_workflow(history)
+
+
+async def test_replay_catches_a_change_that_would_break_running_cases() -> None:
+    from temporalio.workflow import NondeterminismError
+
+    from tests.workflows.broken_case_workflow import CaseWorkflowWithoutFilingAudit
+
+    path = next(p for p in HISTORIES if p.stem == "withdrawn_while_materials_incomplete")
+    history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+    with pytest.raises(NondeterminismError):
+        await Replayer(workflows=[CaseWorkflowWithoutFilingAudit]).replay_workflow(history)
