@@ -1,14 +1,27 @@
 """Rule packs: versioned policy parameters chosen per jurisdiction (DOMAIN.md).
 
-A case pins the pack id and version it was filed under, so a later change of policy never
-changes the deadlines of a case already running.
+A case pins the pack (id and version, and a snapshot of its parameters in the workflow input),
+so a later change of policy never changes the deadlines or rules of a case already running.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from dibao.domain.enums import Stage
+
+
+class AmountMethod(StrEnum):
+    DIFFERENCE = "difference"  # 差额: standard − per-capita income
+    TIERED = "tiered"  # 分档: a share of the standard by household category
+
+
+class PaymentStart(StrEnum):
+    APPROVAL_MONTH = "approval_month"
+    NEXT_MONTH = "next_month"  # mca-2021 Art. 21: 作出确认同意决定之日下月起
 
 
 @dataclass(frozen=True)
@@ -16,48 +29,136 @@ class RulePack:
     id: str
     version: int
     title: str
+    # The procedure: stages an application passes through after acceptance, in order.
+    procedure: tuple[Stage, ...]
     posting_days: int
-    # Working days from acceptance within which the survey must be done (seed-default folds it
-    # into the township's 20-day review deadline; mca-2021 Art. 15 says start within 3).
-    survey_working_days: int
-    township_review_working_days: int
-    county_approval_working_days: int
+    # Working-day limits per stage; None where the pack sets none.
+    survey_working_days: int | None
+    verification_working_days: int | None
+    township_review_working_days: int | None
+    county_approval_working_days: int | None
+    refusal_notice_working_days: int
+    # Whole procedure from acceptance to decision (mca-2021 Art. 22: 30, or 45 with a reason).
+    whole_procedure_working_days: int | None
+    # Democratic evaluation: quorum, and whether it is held only after a posting objection.
+    evaluation_quorum: int
+    evaluation_only_on_objection: bool
+    # Where an objection during a posting sends the case.
+    objection_stage: Stage
+    spot_check_share: float  # county home visits: at least this share of new applications
+    # Money (fen). Urban standards are monthly, rural yearly (DOMAIN.md "Money").
+    urban_standard_fen_month: int
+    rural_standard_fen_year: int
+    amount_method: AmountMethod
+    tier_shares: tuple[tuple[str, float], ...]  # category → share of standard, for TIERED
+    deposit_limit_fen: int  # deposits + securities at or above this exclude (必取必退)
+    payment_start: PaymentStart
+    gradual_exit_months: int
 
     def stage_working_days(self, stage: Stage) -> int | None:
         """Working days allowed for a stage, or None when the clock is not the office's."""
         return {
             Stage.SURVEY: self.survey_working_days,
+            Stage.VERIFICATION: self.verification_working_days,
             Stage.TOWNSHIP_REVIEW: self.township_review_working_days,
             Stage.COUNTY_APPROVAL: self.county_approval_working_days,
         }.get(stage)
+
+    def to_params(self) -> dict[str, Any]:
+        """JSON-able parameters, as stored in the rule_packs table."""
+        params = dataclasses.asdict(self)
+        params["procedure"] = [s.value for s in self.procedure]
+        params["objection_stage"] = self.objection_stage.value
+        params["tier_shares"] = [list(t) for t in self.tier_shares]
+        return params
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> RulePack:
+        values = dict(params)
+        values["procedure"] = tuple(Stage(s) for s in values["procedure"])
+        values["objection_stage"] = Stage(values["objection_stage"])
+        values["amount_method"] = AmountMethod(values["amount_method"])
+        values["payment_start"] = PaymentStart(values["payment_start"])
+        values["tier_shares"] = tuple((str(c), float(s)) for c, s in values["tier_shares"])
+        return cls(**values)
 
 
 SEED_DEFAULT = RulePack(
     id="seed-default",
     version=1,
     title="三级会审、三榜公示（种子文件默认程序）",
+    procedure=(
+        Stage.SURVEY,
+        Stage.VERIFICATION,
+        Stage.EVALUATION,
+        Stage.POSTING_BEFORE_REVIEW,
+        Stage.TOWNSHIP_REVIEW,
+        Stage.POSTING_BEFORE_APPROVAL,
+        Stage.COUNTY_APPROVAL,
+        Stage.POSTING_AFTER_APPROVAL,
+    ),
     posting_days=7,
+    # 陕西 第十条(一): the township forwards within 20 working days of the application; the
+    # survey, verification and evaluation fall inside that window.
     survey_working_days=20,
+    verification_working_days=None,
     township_review_working_days=20,
     county_approval_working_days=20,
+    refusal_notice_working_days=3,
+    whole_procedure_working_days=None,
+    evaluation_quorum=20,
+    evaluation_only_on_objection=False,
+    objection_stage=Stage.SURVEY,
+    spot_check_share=0.2,
+    urban_standard_fen_month=53_000,  # 530 元/月 (001 篇七)
+    rural_standard_fen_year=371_000,  # 3710 元/年 (001 篇七)
+    amount_method=AmountMethod.DIFFERENCE,
+    tier_shares=(("A", 1.0), ("B", 0.7), ("C", 0.4)),
+    deposit_limit_fen=2_000_000,  # 20,000 元 (003)
+    payment_start=PaymentStart.APPROVAL_MONTH,
+    gradual_exit_months=3,
 )
 
 MCA_2021 = RulePack(
     id="mca-2021",
     version=1,
     title="民政部《最低生活保障审核确认办法》（2021）",
+    procedure=(
+        Stage.SURVEY,
+        Stage.VERIFICATION,
+        Stage.TOWNSHIP_REVIEW,
+        Stage.POSTING_BEFORE_APPROVAL,
+        Stage.COUNTY_APPROVAL,
+        Stage.POSTING_AFTER_APPROVAL,
+    ),
     posting_days=7,
-    survey_working_days=3,
+    survey_working_days=3,  # Art. 15: start within 3 working days of acceptance
+    verification_working_days=3,  # Art. 17
     township_review_working_days=20,
-    county_approval_working_days=10,
+    county_approval_working_days=10,  # Art. 20
+    refusal_notice_working_days=3,  # Art. 21
+    whole_procedure_working_days=30,  # Art. 22
+    evaluation_quorum=20,
+    evaluation_only_on_objection=True,  # Art. 19
+    objection_stage=Stage.EVALUATION,
+    spot_check_share=0.2,
+    urban_standard_fen_month=53_000,
+    rural_standard_fen_year=371_000,
+    amount_method=AmountMethod.DIFFERENCE,
+    tier_shares=(("A", 1.0), ("B", 0.7), ("C", 0.4)),
+    deposit_limit_fen=2_000_000,
+    payment_start=PaymentStart.NEXT_MONTH,  # Art. 21
+    gradual_exit_months=3,
 )
 
-RULE_PACKS: dict[str, RulePack] = {p.id: p for p in (SEED_DEFAULT, MCA_2021)}
+BUILTIN_RULE_PACKS: dict[str, RulePack] = {p.id: p for p in (SEED_DEFAULT, MCA_2021)}
+RULE_PACKS = BUILTIN_RULE_PACKS
 
 
 def get_rule_pack(pack_id: str) -> RulePack:
+    """A built-in pack by id. Offices' own versions live in the rule_packs table."""
     try:
-        return RULE_PACKS[pack_id]
+        return BUILTIN_RULE_PACKS[pack_id]
     except KeyError:
-        known = ", ".join(sorted(RULE_PACKS))
+        known = ", ".join(sorted(BUILTIN_RULE_PACKS))
         raise ValueError(f"unknown rule pack {pack_id!r}; known: {known}") from None
