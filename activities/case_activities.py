@@ -7,13 +7,14 @@ the first write instead of making a second one.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dibao.db import audit_repo, cases_repo, notices_repo
+from dibao.db import audit_repo, calendar_repo, cases_repo, notices_repo, procedure_repo
 from dibao.domain.calendar import add_working_days, china_date
 from dibao.domain.case import (
     AuditEntry,
@@ -31,6 +32,10 @@ from dibao.notices.render import content_sha256, render_notice
 from dibao.settings import Settings
 
 
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
 def notice_id_for(case_id: str, step_key: str) -> str:
     return "N-" + hashlib.sha256(f"{case_id}/{step_key}".encode()).hexdigest()[:20]
 
@@ -46,17 +51,35 @@ class CaseActivities:
 
     @activity.defn(name="record_stage")
     async def record_stage(self, change: RecordStage) -> StageRecorded:
-        pack = get_rule_pack(change.rule_pack_id)
-        days = pack.stage_working_days(change.stage)
-        recorded = StageRecorded(due_at=None, due_warning=None)
-        if days is not None:
-            deadline = add_working_days(china_date(change.entered_at), days)
-            recorded = StageRecorded(due_at=deadline.due_at, due_warning=deadline.warning)
         async with self._sessions() as session:
+            due_at, warning = await self._deadline(session, change)
+            application = await cases_repo.get_application_payload(session, change.case_id)
+            id_numbers = (
+                [m["id_number"].upper() for m in application.payload["members"]]
+                if application
+                else []
+            )
+            recused = await procedure_repo.recused_staff_for(session, id_numbers)
+            recorded = StageRecorded(
+                due_at=due_at, due_warning=warning, recused_staff=tuple(recused)
+            )
             await cases_repo.record_stage(
                 session, change, recorded, closed=not change.status.is_open
             )
         return recorded
+
+    async def _deadline(
+        self, session: AsyncSession, change: RecordStage
+    ) -> tuple[datetime | None, str | None]:
+        days = change.working_days
+        if days is None:
+            return None, None
+        start = china_date(change.entered_at)
+        is_working_day = await calendar_repo.working_day_function(
+            session, start, calendar_repo.horizon(start, days)
+        )
+        deadline = add_working_days(start, days, is_working_day)
+        return deadline.due_at, deadline.warning
 
     @activity.defn(name="append_audit")
     async def append_audit(self, entry: AuditEntry) -> AuditRecorded:
@@ -75,6 +98,10 @@ class CaseActivities:
                 )
             context = self._notice_context(request, application.payload)
             context.update(
+                reasons=list(request.reasons),
+                certificate_no=request.certificate_no,
+                monthly_amount=_yuan(request.monthly_amount_fen),
+                from_month=request.from_month,
                 filed_at=case.filed_at,
                 survey_due=case.due_at,
                 rule_pack_title=get_rule_pack(case.rule_pack_id).title,

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # Who the CLI says is acting, until authentication replaces it (issue 6).
     cli_actor: str = Field(default="cli-user", validation_alias="DIBAO_ACTOR")
     cli_role: str = Field(default="village_caseworker", validation_alias="DIBAO_ROLE")
+    # Seed of the county spot-check draw; recorded with every draw so it can be re-checked.
+    # Keep it secret per office, or caseworkers could tell in advance which cases are drawn.
+    spot_check_seed: str = Field(
+        default="dibao-spot-check", validation_alias="DIBAO_SPOT_CHECK_SEED"
+    )
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="DIBAO_MAX_BODY_BYTES")
 
     @property

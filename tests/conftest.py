@@ -7,6 +7,7 @@ tests never see each other's cases.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
@@ -18,17 +19,19 @@ from typing import Any
 
 import psycopg
 import pytest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.case_activities import CaseActivities
+from activities.verification.connectors import Connector, default_connectors
 from dibao.binaries import find_binary
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.db.migrate import upgrade
 from dibao.settings import PROJECT_ROOT, Settings
 from dibao.temporal_client import register_search_attributes
-from worker import WORKFLOWS
+from worker import build_activities, build_worker
 from workflows import search_attributes as sa
 
 SAMPLE_PATH = PROJECT_ROOT / "examples" / "household.json"
@@ -134,19 +137,41 @@ def make_settings(database_url: str, client: Client) -> Settings:
 class Stack:
     """A running worker against one Temporal server and one fresh database."""
 
-    def __init__(self, client: Client, settings: Settings) -> None:
-        self.client = client
+    def __init__(self, env: WorkflowEnvironment, settings: Settings) -> None:
+        self.env = env
+        self.client = env.client
         self.settings = settings
         self.engine = make_engine(settings)
         self.sessions = make_sessionmaker(self.engine)
-        self.activities = CaseActivities(self.sessions, settings)
+        self.connectors: list[Connector] = default_connectors(self.sessions)
+        self.started: list[str] = []
+
+    async def settle(self) -> None:
+        """Let this test's workflows finish what they are doing, then stop them.
+
+        A workflow or activity task left waiting on this test's task queue, which no worker
+        polls once the test ends, would hold up time skipping for every later test.
+        """
+        for workflow_id in self.started:
+            handle = self.client.get_workflow_handle(workflow_id)
+            request = DescribeWorkflowExecutionRequest(
+                namespace=self.client.namespace,
+                execution=WorkflowExecution(workflow_id=workflow_id),
+            )
+            for _ in range(250):
+                raw = await self.client.workflow_service.describe_workflow_execution(request)
+                if raw.workflow_execution_info.status != 1:  # no longer running
+                    break
+                if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+                    await handle.terminate("test finished")
+                    break
+                await asyncio.sleep(0.02)
 
     def worker(self) -> Worker:
-        return Worker(
+        return build_worker(
             self.client,
-            task_queue=self.settings.task_queue,
-            workflows=WORKFLOWS,
-            activities=self.activities.all(),
+            self.settings,
+            build_activities(self.sessions, self.settings, self.connectors),
         )
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -158,17 +183,19 @@ class Stack:
 async def ts_stack(
     time_skipping_env: WorkflowEnvironment, database_url: str
 ) -> AsyncIterator[Stack]:
-    stack = Stack(time_skipping_env.client, make_settings(database_url, time_skipping_env.client))
+    stack = Stack(time_skipping_env, make_settings(database_url, time_skipping_env.client))
     async with stack.worker():
         yield stack
+        await stack.settle()
     await stack.engine.dispose()
 
 
 @pytest.fixture
 async def dev_stack(dev_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
-    stack = Stack(dev_env.client, make_settings(database_url, dev_env.client))
+    stack = Stack(dev_env, make_settings(database_url, dev_env.client))
     async with stack.worker():
         yield stack
+        await stack.settle()
     await stack.engine.dispose()
 
 

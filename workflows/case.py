@@ -1,13 +1,15 @@
-"""CaseWorkflow: one 低保 application, from filing onward.
+"""CaseWorkflow: one 低保 application, from filing to approval or a reasoned refusal.
 
-The workflow holds the case state and decides nothing itself: rules come from `dibao.domain`,
-side effects from activities. Caseworker actions are updates whose validators reject a wrong-stage
-or invalid action before it reaches history.
+The workflow holds the case state and decides nothing itself: rules come from `dibao.domain`
+(stage order, eligibility, amounts, spot checks), side effects from activities. Caseworker
+actions are updates whose validators reject a wrong-stage, invalid or recused action before it
+reaches history.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -15,6 +17,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
+    from dibao.domain.application import FieldError
+    from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         Actor,
         AuditEntry,
@@ -22,24 +26,104 @@ with workflow.unsafe.imports_passed_through():
         CaseInput,
         CaseResult,
         CaseView,
+        CertificateIssued,
+        ClosePosting,
+        DrawSpotCheck,
+        Entitlement,
+        EntitlementRecorded,
+        IssueCertificate,
         IssueNotice,
         NoticeIssued,
         NoticeRef,
+        ObjectionRef,
+        OpenPosting,
+        PostingClosed,
+        PostingRef,
+        ProcedureView,
+        RaiseObjection,
+        RecordEntitlement,
         RecordStage,
         Rejection,
+        SpotCheckResult,
         StageRecorded,
+        SubmitCountyDecision,
+        SubmitCountyVisit,
+        SubmitEvaluation,
+        SubmitSurvey,
+        SubmitTownshipReview,
         SupplementMaterials,
+        Terminate,
         Withdraw,
     )
-    from dibao.domain.enums import AuditAction, CaseStatus, Material, NoticeKind, Stage
+    from dibao.domain.eligibility import Assessment, assess, household_facts
+    from dibao.domain.enums import (
+        AuditAction,
+        CaseStatus,
+        Material,
+        NoticeKind,
+        Opinion,
+        PostingOutcome,
+        Role,
+        Stage,
+    )
     from dibao.domain.hashing import payload_sha256
     from dibao.domain.materials import missing_materials, provided_materials
+    from dibao.domain.procedure import (
+        POSTING_STAGES,
+        first_stage,
+        next_stage,
+        payment_start_month,
+    )
+    from dibao.domain.rulepacks import RulePack, get_rule_pack
+    from dibao.domain.survey import validate_survey
+    from dibao.domain.verification import VerificationOutcome, VerifyHousehold
     from workflows import policies
     from workflows import search_attributes as sa
+
+# Who may answer which step. Issue 6 adds authentication; the role is checked already so that
+# the audit log never shows, say, a village caseworker approving.
+TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
+SURVEY_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
+COUNTY_ROLES = frozenset({Role.COUNTY_APPROVER})
+
+WAITING_FOR = {
+    Stage.APPLICATION: "申请人补齐材料 (applicant: missing materials)",
+    Stage.SURVEY: "入户调查报告 (village/township caseworkers: household survey)",
+    Stage.VERIFICATION: "家庭经济状况核对 (system: cross-department verification)",
+    Stage.EVALUATION: "民主评议结果 (village/township caseworkers: democratic evaluation)",
+    Stage.POSTING_BEFORE_REVIEW: "公示期满 (posting period)",
+    Stage.TOWNSHIP_REVIEW: "乡镇审核意见 (township caseworker: review opinion)",
+    Stage.POSTING_BEFORE_APPROVAL: "公示期满 (posting period)",
+    Stage.COUNTY_APPROVAL: "县级审批 (county approver: decision)",
+    Stage.POSTING_AFTER_APPROVAL: "公示期满 (posting period)",
+    Stage.RECIPIENT: "动态管理 (recipient)",
+    Stage.CLOSED: "",
+}
 
 
 def _reject(kind: Rejection, message: str) -> ApplicationError:
     return ApplicationError(message, type=kind.value, non_retryable=True)
+
+
+def _invalid(errors: list[FieldError]) -> ApplicationError:
+    first = errors[0]
+    path = ".".join(str(p) for p in first.path)
+    more = (
+        f" (and {len(errors) - 1} more: "
+        + "; ".join(".".join(str(p) for p in e.path) + ": " + e.message for e in errors[1:])
+        + ")"
+        if len(errors) > 1
+        else ""
+    )
+    return _reject(Rejection.INVALID, f"{path}: {first.message}{more}")
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+class _Closed(Exception):
+    """Raised inside the main line when a withdrawal or termination arrives mid-procedure."""
 
 
 @workflow.defn
@@ -48,6 +132,7 @@ class CaseWorkflow:
     def __init__(self, case: CaseInput) -> None:
         app = case.application
         self._case = case
+        self._pack: RulePack = case.rule_pack or get_rule_pack(case.rule_pack_id)
         self._stage = Stage.APPLICATION
         self._status = CaseStatus.FILED
         self._seq = 0
@@ -59,42 +144,281 @@ class CaseWorkflow:
         )
         self._notices: list[NoticeRef] = []
         self._withdrawal: Withdraw | None = None
+        self._termination: Terminate | None = None
         self._accepted = False
         self._closed = False
         self._handled_requests: set[str] = set()
+        # procedure
+        self._survey: SubmitSurvey | None = None
+        self._verification: VerificationOutcome | None = None
+        self._assessment: Assessment | None = None
+        self._evaluation: SubmitEvaluation | None = None
+        self._township: SubmitTownshipReview | None = None
+        self._county_visit: SubmitCountyVisit | None = None
+        self._visit_reasons: list[str] = []
+        self._decision: SubmitCountyDecision | None = None
+        self._entitlement: Entitlement | None = None
+        self._postings: list[PostingRef] = []
+        self._objections: list[ObjectionRef] = []
+        self._pending_objection: ObjectionRef | None = None
+        self._recused: tuple[str, ...] = ()
+        self._approved: dict[Stage, bool] = {}
+        self._after_objection = False
 
     # --- main line ---------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseResult:
         await self._audit(
-            "filed",
-            case.filed_by,
-            AuditAction.FILE_APPLICATION,
-            case.application,
-            at=case.filed_at,
+            "filed", case.filed_by, AuditAction.FILE_APPLICATION, case.application, at=case.filed_at
         )
-        if self._missing():
-            await self._enter(Stage.APPLICATION, CaseStatus.MATERIALS_INCOMPLETE)
-            await self._notice(
-                NoticeKind.MATERIALS_INCOMPLETE, "materials-incomplete", missing=self._missing()
-            )
-            await workflow.wait_condition(
-                lambda: not self._missing() or self._withdrawal is not None
-            )
-        if self._withdrawal is None:
+        try:
+            if self._missing():
+                await self._enter(Stage.APPLICATION, CaseStatus.MATERIALS_INCOMPLETE)
+                await self._notice(
+                    NoticeKind.MATERIALS_INCOMPLETE, "materials-incomplete", missing=self._missing()
+                )
+                await self._until(lambda: not self._missing())
+            self._check_open()
             await self._enter(Stage.SURVEY, CaseStatus.IN_PROGRESS)
             await self._notice(NoticeKind.ACCEPTANCE, "acceptance")
             self._accepted = True
-            # The survey and later stages are added by the procedure work (issue 3); until then
-            # an accepted case waits here, queryable and withdrawable.
-            await workflow.wait_condition(lambda: self._withdrawal is not None)
-        assert self._withdrawal is not None
-        await self._enter(Stage.CLOSED, CaseStatus.WITHDRAWN)
-        await self._notice(NoticeKind.WITHDRAWAL, "withdrawal", reason=self._withdrawal.reason)
-        self._closed = True
+            await self._procedure()
+        except _Closed:
+            await self._close_on_request()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseResult(case_id=case.case_id, status=self._status)
+
+    async def _procedure(self) -> None:
+        stage = first_stage(self._pack)
+        while stage not in (Stage.RECIPIENT, Stage.CLOSED):
+            if stage is not self._stage:
+                await self._enter(stage, CaseStatus.IN_PROGRESS)
+            stage = await self._run_stage(stage)
+        if stage is Stage.RECIPIENT:
+            await self._enter(Stage.RECIPIENT, CaseStatus.RECEIVING)
+            # Periodic re-review and payment changes are the recipient phase (issue 4); until
+            # then an approved case waits here, queryable.
+            await workflow.wait_condition(lambda: False)
+
+    async def _run_stage(self, stage: Stage) -> Stage:
+        """Run one stage; return the next one."""
+        if stage is Stage.SURVEY:
+            await self._until(lambda: self._survey is not None)
+        elif stage is Stage.VERIFICATION:
+            await self._verify()
+        elif stage is Stage.EVALUATION:
+            await self._until(lambda: self._evaluation is not None)
+            assert self._evaluation is not None
+            self._approved[Stage.EVALUATION] = self._evaluation.approved
+        elif stage in POSTING_STAGES:
+            if await self._post(stage):
+                return self._pack.objection_stage
+        elif stage is Stage.TOWNSHIP_REVIEW:
+            await self._until(lambda: self._township is not None)
+            assert self._township is not None
+            self._approved[Stage.TOWNSHIP_REVIEW] = self._township.opinion is Opinion.APPROVE
+        elif stage is Stage.COUNTY_APPROVAL:
+            return await self._county_approval()
+        return next_stage(
+            self._pack, stage, approved=self._approved, after_objection=self._after_objection
+        )
+
+    async def _verify(self) -> None:
+        # Retried without limit: a registry that is down delays the case, visibly (the pending
+        # activity and this stage), and loses nothing.
+        survey = self._survey.report if self._survey else None
+        self._verification = await workflow.execute_activity(
+            "verify_household",
+            VerifyHousehold(
+                case_id=self._case.case_id,
+                step_key=f"verification-{self._seq}",
+                application=self._case.application,
+                survey=survey,
+            ),
+            result_type=VerificationOutcome,
+            start_to_close_timeout=policies.VERIFICATION_TIMEOUT,
+            retry_policy=policies.CONNECTOR_RETRY,
+        )
+        self._assessment = assess(
+            household_facts(self._case.application, survey, self._verification.records),
+            self._pack,
+        )
+
+    async def _post(self, stage: Stage) -> bool:
+        """Run a public posting; True when an objection interrupted it."""
+        opens = workflow.now()
+        closes = opens + timedelta(days=self._pack.posting_days)
+        amount, category = self._proposed_amount()
+        ref: PostingRef = await workflow.execute_activity(
+            "open_posting",
+            OpenPosting(
+                case_id=self._case.case_id,
+                step_key=f"posting-{self._seq}",
+                stage=stage,
+                opens_at=opens,
+                closes_at=closes,
+                household_size=self._household_size(),
+                monthly_amount_fen=amount,
+                category=category,
+            ),
+            result_type=PostingRef,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+        )
+        self._postings.append(ref)
+        self._pending_objection = None
+        interrupted_by_close = False
+        try:
+            await workflow.wait_condition(
+                lambda: self._pending_objection is not None or self._closing(),
+                timeout=timedelta(days=self._pack.posting_days),
+            )
+            interrupted_by_close = self._closing()
+        except TimeoutError:
+            pass
+        objection = self._pending_objection is not None and not interrupted_by_close
+        # After approval an objection does not undo the decision: it is recorded for the
+        # recipient phase's re-review, and the posting runs its term.
+        if objection and stage is Stage.POSTING_AFTER_APPROVAL:
+            self._pending_objection = None
+            remaining = closes - workflow.now()
+            if remaining > timedelta(0):
+                try:
+                    await workflow.wait_condition(self._closing, timeout=remaining)
+                    interrupted_by_close = True
+                except TimeoutError:
+                    pass
+            objection = False
+        outcome = (
+            PostingOutcome.CANCELLED
+            if interrupted_by_close
+            else PostingOutcome.INTERRUPTED
+            if objection
+            else PostingOutcome.COMPLETED
+        )
+        closed: PostingClosed = await workflow.execute_activity(
+            "close_posting",
+            ClosePosting(
+                case_id=self._case.case_id,
+                posting_id=ref.posting_id,
+                outcome=outcome,
+                closed_at=workflow.now(),
+            ),
+            result_type=PostingClosed,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+        )
+        self._postings[-1] = PostingRef(
+            posting_id=ref.posting_id,
+            stage=ref.stage,
+            opens_at=ref.opens_at,
+            closes_at=ref.closes_at,
+            outcome=closed.outcome,
+        )
+        self._check_open()
+        if objection:
+            # The steps from the objection's stage on are done again, on fresh answers.
+            self._after_objection = True
+            self._pending_objection = None
+            if self._pack.objection_stage is Stage.SURVEY:
+                self._survey = None
+            self._evaluation = None
+            self._township = None
+        return objection
+
+    async def _county_approval(self) -> Stage:
+        spot: SpotCheckResult = await workflow.execute_activity(
+            "draw_spot_check",
+            DrawSpotCheck(
+                case_id=self._case.case_id,
+                share=self._pack.spot_check_share,
+                decided_on=china_date(workflow.now()).isoformat(),
+            ),
+            result_type=SpotCheckResult,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+        )
+        self._visit_reasons = []
+        if spot.selected:
+            self._visit_reasons.append(f"县级抽查：{spot.reason}（种子 {spot.seed}）")
+        if self._recused:
+            self._visit_reasons.append("近亲属备案：须由县级民政部门入户核查")
+        self._decision = None
+        await self._until(lambda: self._decision is not None)
+        decision = self._decision
+        assert decision is not None
+        self._approved[Stage.COUNTY_APPROVAL] = decision.opinion is Opinion.APPROVE
+        if decision.opinion is Opinion.REJECT:
+            await self._notice(NoticeKind.REFUSAL, f"refusal-{self._seq}", reasons=decision.reasons)
+            await self._enter(Stage.CLOSED, CaseStatus.REFUSED)
+            self._closed = True
+            return Stage.CLOSED
+        await self._approve(decision)
+        return next_stage(
+            self._pack,
+            Stage.COUNTY_APPROVAL,
+            approved=self._approved,
+            after_objection=self._after_objection,
+        )
+
+    async def _approve(self, decision: SubmitCountyDecision) -> None:
+        assessment = self._assessment
+        category = decision.category or (assessment.category if assessment else None)
+        amount = decision.monthly_amount_fen
+        if amount is None:
+            amount = assessment.monthly_amount_fen if assessment else 0
+        assert category is not None
+        now = workflow.now()
+        certificate: CertificateIssued = await workflow.execute_activity(
+            "issue_certificate",
+            IssueCertificate(case_id=self._case.case_id, issued_at=now),
+            result_type=CertificateIssued,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+        )
+        from_month = payment_start_month(self._pack, china_date(now))
+        await workflow.execute_activity(
+            "record_entitlement",
+            RecordEntitlement(
+                case_id=self._case.case_id,
+                step_key="approval",
+                certificate_no=certificate.certificate_no,
+                from_month=from_month,
+                monthly_amount_fen=amount,
+                category=category,
+                reason=decision.override_reason or "县级审批同意",
+                recorded_at=now,
+            ),
+            result_type=EntitlementRecorded,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+        )
+        self._entitlement = Entitlement(
+            certificate_no=certificate.certificate_no,
+            from_month=from_month,
+            monthly_amount_fen=amount,
+            category=category,
+        )
+        await self._notice(
+            NoticeKind.APPROVAL,
+            "approval",
+            certificate_no=certificate.certificate_no,
+            monthly_amount_fen=amount,
+            from_month=from_month,
+        )
+
+    async def _close_on_request(self) -> None:
+        if self._termination is not None:
+            await self._enter(Stage.CLOSED, CaseStatus.TERMINATED)
+            await self._notice(
+                NoticeKind.TERMINATION, "termination", reason=self._termination.reason
+            )
+        else:
+            assert self._withdrawal is not None
+            await self._enter(Stage.CLOSED, CaseStatus.WITHDRAWN)
+            await self._notice(NoticeKind.WITHDRAWAL, "withdrawal", reason=self._withdrawal.reason)
+        self._closed = True
 
     # --- queries -----------------------------------------------------------------------------
 
@@ -115,24 +439,45 @@ class CaseWorkflow:
             missing_materials=self._missing(),
             notices=tuple(self._notices),
             withdrawal_reason=self._withdrawal.reason if self._withdrawal else None,
+            procedure=ProcedureView(
+                survey=self._survey.report if self._survey else None,
+                verification=self._verification,
+                assessment=self._assessment,
+                evaluation=self._evaluation,
+                township_review=self._township,
+                county_visit_required=bool(self._visit_reasons),
+                county_visit_reasons=tuple(self._visit_reasons),
+                county_visit=self._county_visit,
+                decision=self._decision,
+                entitlement=self._entitlement,
+                postings=tuple(self._postings),
+                objections=tuple(self._objections),
+                recused_staff=self._recused,
+                closure_reason=(
+                    self._termination.reason
+                    if self._termination
+                    else self._withdrawal.reason
+                    if self._withdrawal
+                    else None
+                ),
+                waiting_for="" if self._closed else WAITING_FOR[self._stage],
+            ),
         )
 
-    # --- updates -----------------------------------------------------------------------------
+    # --- updates: application ----------------------------------------------------------------
 
     @workflow.update
     async def supplement_materials(self, request: SupplementMaterials) -> CaseView:
-        if request.request_id in self._handled_requests:
-            return self.state()
-        self._handled_requests.add(request.request_id)
-        await self._audit(
-            f"supplement/{request.request_id}",
+        if await self._first_time(
+            request.request_id,
             request.actor,
             AuditAction.SUPPLEMENT_MATERIALS,
             request,
-        )
-        self._provided = self._provided | provided_materials(
-            request.materials, request.declaration_signed, request.verification_authorised
-        )
+            "supplement",
+        ):
+            self._provided = self._provided | provided_materials(
+                request.materials, request.declaration_signed, request.verification_authorised
+            )
         # Answer once the case has moved on, so the caller sees the acceptance it caused.
         await workflow.wait_condition(
             lambda: bool(self._missing()) or self._accepted or self._closed
@@ -141,7 +486,7 @@ class CaseWorkflow:
 
     @supplement_materials.validator
     def _validate_supplement(self, request: SupplementMaterials) -> None:
-        if request.request_id in self._handled_requests:
+        if self._seen(request.request_id, request.actor):
             return
         self._require_open()
         if self._stage is not Stage.APPLICATION or not self._missing():
@@ -154,31 +499,330 @@ class CaseWorkflow:
 
     @workflow.update
     async def withdraw(self, request: Withdraw) -> CaseView:
-        if request.request_id not in self._handled_requests:
-            self._handled_requests.add(request.request_id)
-            await self._audit(
-                f"withdraw/{request.request_id}", request.actor, AuditAction.WITHDRAW, request
-            )
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.WITHDRAW, request, "withdraw"
+        ):
             self._withdrawal = request
         await workflow.wait_condition(lambda: self._closed)
         return self.state()
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdraw) -> None:
-        if request.request_id in self._handled_requests:
+        if self._seen(request.request_id, request.actor):
             return
-        self._require_open()
+        self._require_withdrawable()
         if not request.reason.strip():
             raise _reject(Rejection.INVALID, "reason: a withdrawal needs the applicant's reason")
 
+    @workflow.update
+    async def terminate(self, request: Terminate) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.TERMINATE, request, "terminate"
+        ):
+            self._termination = request
+        await workflow.wait_condition(lambda: self._closed)
+        return self.state()
+
+    @terminate.validator
+    def _validate_terminate(self, request: Terminate) -> None:
+        if self._seen(request.request_id, request.actor):
+            return
+        self._require_role(request.actor, TOWNSHIP_ROLES, "terminate a case")
+        self._require_withdrawable()
+        if not request.reason.strip():
+            raise _reject(Rejection.INVALID, "reason: termination needs a reason for the notice")
+
+    # --- updates: procedure ------------------------------------------------------------------
+
+    @workflow.update
+    async def submit_survey(self, request: SubmitSurvey) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.SUBMIT_SURVEY, request, "survey"
+        ):
+            self._survey = request
+        await workflow.wait_condition(lambda: self._stage is not Stage.SURVEY or self._closed)
+        return self.state()
+
+    @submit_survey.validator
+    def _validate_survey(self, request: SubmitSurvey) -> None:
+        if self._seen(request.request_id, request.actor):
+            return
+        self._require_stage(Stage.SURVEY)
+        self._require_role(request.actor, SURVEY_ROLES, "submit a survey")
+        if self._survey is not None:
+            raise _reject(Rejection.WRONG_STAGE, "a survey report was already submitted")
+        recused = [i for i in request.report.investigators if i in self._recused]
+        if recused:
+            raise _reject(
+                Rejection.RECUSED,
+                f"investigator {recused[0]} is a registered near relative of this household",
+            )
+        errors = validate_survey(request.report, china_date(workflow.now()))
+        if errors:
+            raise _invalid(errors)
+
+    @workflow.update
+    async def submit_evaluation(self, request: SubmitEvaluation) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.SUBMIT_EVALUATION, request, "evaluation"
+        ):
+            self._evaluation = request
+        await workflow.wait_condition(lambda: self._stage is not Stage.EVALUATION or self._closed)
+        return self.state()
+
+    @submit_evaluation.validator
+    def _validate_evaluation(self, request: SubmitEvaluation) -> None:
+        if self._seen(request.request_id, request.actor):
+            return
+        self._require_stage(Stage.EVALUATION)
+        self._require_role(request.actor, SURVEY_ROLES, "record a democratic evaluation")
+        quorum = self._pack.evaluation_quorum
+        if request.attendees < quorum:
+            raise _reject(
+                Rejection.INVALID,
+                f"attendees: {request.attendees} attended; the rule pack requires at least {quorum}",
+            )
+        if request.composition.total != request.attendees:
+            raise _reject(
+                Rejection.INVALID,
+                f"composition: adds up to {request.composition.total}, "
+                f"but {request.attendees} attended",
+            )
+        votes = request.votes_for + request.votes_against + request.votes_abstain
+        if min(request.votes_for, request.votes_against, request.votes_abstain) < 0:
+            raise _reject(Rejection.INVALID, "votes_for: vote counts must not be negative")
+        if votes > request.attendees or votes == 0:
+            raise _reject(
+                Rejection.INVALID,
+                f"votes_for: {votes} votes cast by {request.attendees} attendees",
+            )
+        self._require_past_date(request.held_on, "held_on")
+
+    @workflow.update
+    async def raise_objection(self, request: RaiseObjection) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.RAISE_OBJECTION, request, "objection"
+        ):
+            objection = ObjectionRef(
+                objection_id=request.objection_id,
+                posting_id=self._postings[-1].posting_id,
+                summary=request.summary,
+                received_at=workflow.now(),
+            )
+            self._objections.append(objection)
+            self._pending_objection = objection
+        return self.state()
+
+    @raise_objection.validator
+    def _validate_objection(self, request: RaiseObjection) -> None:
+        if self._seen(request.request_id, request.actor):
+            return
+        self._require_open()
+        open_posting = bool(self._postings) and self._postings[-1].outcome is PostingOutcome.OPEN
+        if self._stage not in POSTING_STAGES or not open_posting:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"objections are taken during a public posting; the case is at stage "
+                f"'{self._stage.value}'",
+            )
+        if not request.summary.strip():
+            raise _reject(Rejection.INVALID, "summary: say what the objection is")
+
+    @workflow.update
+    async def submit_township_review(self, request: SubmitTownshipReview) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.TOWNSHIP_REVIEW, request, "township"
+        ):
+            self._township = request
+        await workflow.wait_condition(
+            lambda: self._stage is not Stage.TOWNSHIP_REVIEW or self._closed
+        )
+        return self.state()
+
+    @submit_township_review.validator
+    def _validate_township(self, request: SubmitTownshipReview) -> None:
+        if self._seen(request.request_id, request.actor):
+            return
+        self._require_stage(Stage.TOWNSHIP_REVIEW)
+        self._require_role(request.actor, TOWNSHIP_ROLES, "give the township review opinion")
+        if request.opinion is Opinion.REJECT and not any(r.strip() for r in request.reasons):
+            raise _reject(Rejection.INVALID, "reasons: a negative opinion needs its reasons")
+        if request.proposed_amount_fen is not None and request.proposed_amount_fen < 0:
+            raise _reject(Rejection.INVALID, "proposed_amount: must not be negative")
+
+    @workflow.update
+    async def submit_county_visit(self, request: SubmitCountyVisit) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.COUNTY_HOME_VISIT, request, "visit"
+        ):
+            self._county_visit = request
+        return self.state()
+
+    @submit_county_visit.validator
+    def _validate_county_visit(self, request: SubmitCountyVisit) -> None:
+        if self._seen(request.request_id, request.actor):
+            return
+        self._require_stage(Stage.COUNTY_APPROVAL)
+        self._require_role(request.actor, COUNTY_ROLES, "record the county home visit")
+        if not [v for v in request.visitors if v.strip()]:
+            raise _reject(Rejection.INVALID, "visitors: name who visited")
+        if not request.findings.strip():
+            raise _reject(Rejection.INVALID, "findings: record what the visit found")
+        self._require_past_date(request.visited_on, "visited_on")
+
+    @workflow.update
+    async def submit_county_decision(self, request: SubmitCountyDecision) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.COUNTY_DECISION, request, "decision"
+        ):
+            if request.opinion is Opinion.REJECT and not request.reasons and self._assessment:
+                request = SubmitCountyDecision(
+                    request_id=request.request_id,
+                    actor=request.actor,
+                    opinion=request.opinion,
+                    reasons=tuple(f.message for f in self._assessment.failures),
+                )
+            self._decision = request
+        await workflow.wait_condition(
+            lambda: self._stage is not Stage.COUNTY_APPROVAL or self._closed
+        )
+        return self.state()
+
+    @submit_county_decision.validator
+    def _validate_county_decision(self, request: SubmitCountyDecision) -> None:
+        if self._seen(request.request_id, request.actor):
+            return
+        self._require_stage(Stage.COUNTY_APPROVAL)
+        self._require_role(request.actor, COUNTY_ROLES, "decide on approval")
+        if self._decision is not None:
+            raise _reject(Rejection.WRONG_STAGE, "the county has already decided")
+        if self._visit_reasons and self._county_visit is None:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                "a county home visit is required before the decision: "
+                + "; ".join(self._visit_reasons),
+            )
+        assessment = self._assessment
+        if request.opinion is Opinion.REJECT:
+            if not any(r.strip() for r in request.reasons) and not (
+                assessment and assessment.failures
+            ):
+                raise _reject(
+                    Rejection.INVALID, "reasons: a refusal must give the household its reasons"
+                )
+            return
+        if request.monthly_amount_fen is not None and request.monthly_amount_fen <= 0:
+            raise _reject(Rejection.INVALID, "monthly_amount: must be more than zero")
+        overrides = []
+        if assessment is None:
+            overrides.append("no assessment is available")
+        else:
+            if not assessment.eligible:
+                overrides.append("the assessment found the household ineligible")
+            if (
+                request.monthly_amount_fen is not None
+                and request.monthly_amount_fen != assessment.monthly_amount_fen
+            ):
+                overrides.append(
+                    f"the amount differs from the computed {_yuan(assessment.monthly_amount_fen)} 元"
+                )
+            if request.category is not None and request.category is not assessment.category:
+                overrides.append(f"the category differs from the assessed {assessment.category}")
+        if assessment is None and request.monthly_amount_fen is None:
+            raise _reject(Rejection.INVALID, "monthly_amount: no computed amount to default to")
+        if assessment is None and request.category is None:
+            raise _reject(Rejection.INVALID, "category: no assessed category to default to")
+        if overrides and not request.override_reason.strip():
+            raise _reject(
+                Rejection.INVALID,
+                "override_reason: required because " + " and ".join(overrides),
+            )
+
     # --- helpers -----------------------------------------------------------------------------
 
+    def _seen(self, request_id: str, actor: Actor) -> bool:
+        """A repeated request ID answers again without a second effect (no validation)."""
+        if actor.id in self._recused and request_id not in self._handled_requests:
+            raise _reject(
+                Rejection.RECUSED,
+                f"{actor.id} is registered as a near relative of this household and must recuse",
+            )
+        return request_id in self._handled_requests
+
+    async def _first_time(
+        self, request_id: str, actor: Actor, action: AuditAction, payload: Any, prefix: str
+    ) -> bool:
+        if request_id in self._handled_requests:
+            return False
+        self._handled_requests.add(request_id)
+        await self._audit(f"{prefix}/{request_id}", actor, action, payload)
+        return True
+
+    def _closing(self) -> bool:
+        return self._withdrawal is not None or self._termination is not None
+
+    def _check_open(self) -> None:
+        if self._closing():
+            raise _Closed()
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        await workflow.wait_condition(lambda: condition() or self._closing())
+        self._check_open()
+
     def _require_open(self) -> None:
-        if self._withdrawal is not None or self._closed:
-            raise _reject(Rejection.WRONG_STAGE, "the case is withdrawn and closed")
+        if self._closing() or self._closed:
+            raise _reject(Rejection.WRONG_STAGE, f"the case is closed ({self._status.value})")
+
+    def _require_withdrawable(self) -> None:
+        self._require_open()
+        if self._stage is Stage.RECIPIENT or self._entitlement is not None:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                "the case is approved; ending benefit is a payment change, not a withdrawal",
+            )
+
+    def _require_stage(self, stage: Stage) -> None:
+        self._require_open()
+        if self._stage is not stage:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"this action belongs to stage '{stage.value}'; "
+                f"the case is at stage '{self._stage.value}'",
+            )
+
+    def _require_role(self, actor: Actor, roles: frozenset[Role], what: str) -> None:
+        if actor.role not in roles:
+            allowed = ", ".join(sorted(r.value for r in roles))
+            raise _reject(
+                Rejection.RECUSED,
+                f"a {actor.role.value} may not {what}; allowed: {allowed}",
+            )
+
+    def _require_past_date(self, value: str, field: str) -> None:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise _reject(Rejection.INVALID, f"{field}: must be a date, YYYY-MM-DD") from None
+        if day > china_date(workflow.now()):
+            raise _reject(Rejection.INVALID, f"{field}: lies in the future")
 
     def _missing(self) -> tuple[Material, ...]:
         return missing_materials(self._case.application, self._provided)
+
+    def _household_size(self) -> int:
+        if self._survey is not None:
+            return len(self._survey.report.members)
+        return len(self._case.application.members)
+
+    def _proposed_amount(self) -> tuple[int, str]:
+        if self._entitlement is not None:
+            return self._entitlement.monthly_amount_fen, self._entitlement.category.value
+        if self._township is not None and self._township.proposed_amount_fen is not None:
+            category = self._assessment.category.value if self._assessment else ""
+            return self._township.proposed_amount_fen, category
+        if self._assessment is not None:
+            return self._assessment.monthly_amount_fen, self._assessment.category.value
+        return 0, ""
 
     async def _enter(self, stage: Stage, status: CaseStatus) -> None:
         self._seq += 1
@@ -192,6 +836,7 @@ class CaseWorkflow:
                 status=status,
                 entered_at=now,
                 rule_pack_id=self._case.rule_pack_id,
+                working_days=self._pack.stage_working_days(stage),
             ),
             result_type=StageRecorded,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
@@ -199,6 +844,7 @@ class CaseWorkflow:
         )
         self._stage, self._status, self._stage_entered_at = stage, status, now
         self._due_at, self._due_warning = recorded.due_at, recorded.due_warning
+        self._recused = tuple(sorted(set(self._recused) | set(recorded.recused_staff)))
         workflow.upsert_search_attributes(
             [
                 sa.STAGE.value_set(stage.value),
@@ -238,6 +884,10 @@ class CaseWorkflow:
         step_key: str,
         missing: tuple[Material, ...] = (),
         reason: str = "",
+        reasons: tuple[str, ...] = (),
+        certificate_no: str = "",
+        monthly_amount_fen: int = 0,
+        from_month: str = "",
     ) -> None:
         issued: NoticeIssued = await workflow.execute_activity(
             "issue_notice",
@@ -248,6 +898,10 @@ class CaseWorkflow:
                 issued_at=workflow.now(),
                 missing_materials=missing,
                 reason=reason,
+                reasons=reasons,
+                certificate_no=certificate_no,
+                monthly_amount_fen=monthly_amount_fen,
+                from_month=from_month,
             ),
             result_type=NoticeIssued,
             start_to_close_timeout=policies.NOTICE_RENDER_TIMEOUT,

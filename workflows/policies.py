@@ -18,3 +18,13 @@ DB_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=["NonRetryable"],
 )
+
+# Verification asks every department's registry; a slow registry gets two minutes per try.
+VERIFICATION_TIMEOUT = timedelta(minutes=2)
+# A registry that is down is retried without limit: the case waits at verification, visibly,
+# and nothing is lost. Backs off to once every ten minutes.
+CONNECTOR_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+)

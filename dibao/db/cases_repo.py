@@ -203,6 +203,7 @@ async def record_stage(
             due_at=recorded.due_at,
             due_warning=recorded.due_warning,
             closed_at=closed_at,
+            recused_staff=",".join(recorded.recused_staff) or None,
         )
     )
     await session.commit()

@@ -48,6 +48,8 @@ class CaseRow(Base):
     due_warning: Mapped[str | None] = mapped_column(Text)
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Comma-separated staff IDs registered as near relatives (recusal); flagged cases list them.
+    recused_staff: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -3,12 +3,25 @@
 One frozen dataclass in and one out for every workflow, activity, update and query.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from dibao.domain.application import Application
-from dibao.domain.enums import AuditAction, CaseStatus, Material, NoticeKind, Role, Stage
+from dibao.domain.eligibility import Assessment, HouseholdCategory
+from dibao.domain.enums import (
+    AuditAction,
+    CaseStatus,
+    Material,
+    NoticeKind,
+    Opinion,
+    PostingOutcome,
+    Role,
+    Stage,
+)
+from dibao.domain.rulepacks import RulePack
+from dibao.domain.survey import SurveyReport
+from dibao.domain.verification import VerificationOutcome
 
 
 class Rejection(StrEnum):
@@ -16,6 +29,7 @@ class Rejection(StrEnum):
 
     WRONG_STAGE = "WrongStage"
     INVALID = "InvalidAction"
+    RECUSED = "Recused"  # a registered near relative of the household may not act (403)
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,9 @@ class CaseInput:
     filed_at: datetime
     filed_by: Actor
     request_id: str
+    # The pack's parameters as they were when the case was filed; None in cases filed before
+    # packs were pinned by value (the built-in pack of that id applies).
+    rule_pack: RulePack | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,7 @@ class CaseView:
     missing_materials: tuple[Material, ...]
     notices: tuple[NoticeRef, ...]
     withdrawal_reason: str | None = None
+    procedure: "ProcedureView" = field(default_factory=lambda: ProcedureView())
 
 
 @dataclass(frozen=True)
@@ -95,12 +113,16 @@ class RecordStage:
     status: CaseStatus
     entered_at: datetime
     rule_pack_id: str
+    working_days: int | None = None  # the stage's limit from the pinned pack
 
 
 @dataclass(frozen=True)
 class StageRecorded:
     due_at: datetime | None
     due_warning: str | None
+    # Staff registered as near relatives of a household member (近亲属备案), checked afresh at
+    # every stage so a registration made after filing still takes effect.
+    recused_staff: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,8 +148,220 @@ class IssueNotice:
     issued_at: datetime
     missing_materials: tuple[Material, ...] = ()
     reason: str = ""
+    reasons: tuple[str, ...] = ()
+    certificate_no: str = ""
+    monthly_amount_fen: int = 0
+    from_month: str = ""
 
 
 @dataclass(frozen=True)
 class NoticeIssued:
     notice: NoticeRef
+
+
+# --- the procedure (issue 3) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmitSurvey:
+    request_id: str
+    actor: Actor
+    report: SurveyReport
+
+
+@dataclass(frozen=True)
+class EvaluationComposition:
+    township_staff: int = 0
+    village_committee: int = 0
+    group_leaders: int = 0
+    villager_representatives: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            self.township_staff
+            + self.village_committee
+            + self.group_leaders
+            + self.villager_representatives
+        )
+
+
+@dataclass(frozen=True)
+class SubmitEvaluation:
+    request_id: str
+    actor: Actor
+    held_on: str  # ISO date
+    attendees: int
+    composition: EvaluationComposition
+    votes_for: int
+    votes_against: int
+    votes_abstain: int
+    notes: str = ""
+
+    @property
+    def approved(self) -> bool:
+        """Secret ballot: more than half of the votes cast are in favour."""
+        cast = self.votes_for + self.votes_against + self.votes_abstain
+        return cast > 0 and self.votes_for * 2 > cast
+
+
+@dataclass(frozen=True)
+class RaiseObjection:
+    request_id: str
+    actor: Actor
+    objection_id: str  # the objector's identity and contact stay in PostgreSQL, never here
+    summary: str
+
+
+@dataclass(frozen=True)
+class SubmitTownshipReview:
+    request_id: str
+    actor: Actor
+    opinion: Opinion
+    reasons: tuple[str, ...] = ()
+    proposed_amount_fen: int | None = None
+
+
+@dataclass(frozen=True)
+class SubmitCountyVisit:
+    request_id: str
+    actor: Actor
+    visited_on: str  # ISO date
+    visitors: tuple[str, ...]
+    findings: str
+
+
+@dataclass(frozen=True)
+class SubmitCountyDecision:
+    request_id: str
+    actor: Actor
+    opinion: Opinion
+    category: HouseholdCategory | None = None  # default: the assessed category
+    monthly_amount_fen: int | None = None  # default: the assessed amount
+    override_reason: str = ""  # required when the amount or category differs from assessed
+    reasons: tuple[str, ...] = ()  # required for a refusal; default: the failed rules
+
+
+@dataclass(frozen=True)
+class Terminate:
+    request_id: str
+    actor: Actor
+    reason: str
+
+
+@dataclass(frozen=True)
+class PostingRef:
+    posting_id: str
+    stage: Stage
+    opens_at: datetime
+    closes_at: datetime
+    outcome: PostingOutcome = PostingOutcome.OPEN
+
+
+@dataclass(frozen=True)
+class ObjectionRef:
+    objection_id: str
+    posting_id: str
+    summary: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class SpotCheckResult:
+    selected: bool
+    seed: str
+    draw: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    certificate_no: str
+    from_month: str  # "YYYY-MM"
+    monthly_amount_fen: int
+    category: HouseholdCategory
+
+
+@dataclass(frozen=True)
+class ProcedureView:
+    """Everything the procedure has gathered; part of the `state` query."""
+
+    survey: SurveyReport | None = None
+    verification: VerificationOutcome | None = None
+    assessment: Assessment | None = None
+    evaluation: SubmitEvaluation | None = None
+    township_review: SubmitTownshipReview | None = None
+    county_visit_required: bool = False
+    county_visit_reasons: tuple[str, ...] = ()
+    county_visit: SubmitCountyVisit | None = None
+    decision: SubmitCountyDecision | None = None
+    entitlement: Entitlement | None = None
+    postings: tuple[PostingRef, ...] = ()
+    objections: tuple[ObjectionRef, ...] = ()
+    recused_staff: tuple[str, ...] = ()
+    closure_reason: str | None = None
+    waiting_for: str = ""
+
+
+# --- activity payloads of the procedure ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenPosting:
+    case_id: str
+    step_key: str
+    stage: Stage
+    opens_at: datetime
+    closes_at: datetime
+    household_size: int
+    monthly_amount_fen: int
+    category: str
+
+
+@dataclass(frozen=True)
+class ClosePosting:
+    case_id: str
+    posting_id: str
+    outcome: PostingOutcome
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class PostingClosed:
+    posting_id: str
+    outcome: PostingOutcome
+
+
+@dataclass(frozen=True)
+class DrawSpotCheck:
+    case_id: str
+    share: float
+    decided_on: str  # ISO date; the selection is counted per county and year
+
+
+@dataclass(frozen=True)
+class IssueCertificate:
+    case_id: str
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class CertificateIssued:
+    certificate_no: str
+
+
+@dataclass(frozen=True)
+class RecordEntitlement:
+    case_id: str
+    step_key: str
+    certificate_no: str
+    from_month: str
+    monthly_amount_fen: int
+    category: HouseholdCategory
+    reason: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class EntitlementRecorded:
+    entitlement_id: int

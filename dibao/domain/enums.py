@@ -25,14 +25,17 @@ class CaseStatus(StrEnum):
     FILED = "filed"  # accepted by the API, workflow not yet running its first step
     MATERIALS_INCOMPLETE = "materials_incomplete"
     IN_PROGRESS = "in_progress"
+    RECEIVING = "receiving"  # approved: the household receives benefit
     WITHDRAWN = "withdrawn"
+    REFUSED = "refused"
+    TERMINATED = "terminated"  # 终止办理, e.g. for non-cooperation
 
     @property
     def is_open(self) -> bool:
         return self not in CLOSED_STATUSES
 
 
-CLOSED_STATUSES = frozenset({CaseStatus.WITHDRAWN})
+CLOSED_STATUSES = frozenset({CaseStatus.WITHDRAWN, CaseStatus.REFUSED, CaseStatus.TERMINATED})
 
 
 class AreaType(StrEnum):
@@ -131,9 +134,31 @@ class NoticeKind(StrEnum):
     ACCEPTANCE = "acceptance"  # 受理通知书
     MATERIALS_INCOMPLETE = "materials_incomplete"  # 一次性告知书
     WITHDRAWAL = "withdrawal"  # 撤回申请确认书
+    APPROVAL = "approval"  # 最低生活保障审批通知书 (with the 低保证 number)
+    REFUSAL = "refusal"  # 不予批准通知书
+    TERMINATION = "termination"  # 终止办理通知书
 
 
 class AuditAction(StrEnum):
     FILE_APPLICATION = "file_application"
     SUPPLEMENT_MATERIALS = "supplement_materials"
     WITHDRAW = "withdraw"
+    SUBMIT_SURVEY = "submit_survey"
+    SUBMIT_EVALUATION = "submit_evaluation"
+    RAISE_OBJECTION = "raise_objection"
+    TOWNSHIP_REVIEW = "township_review"
+    COUNTY_HOME_VISIT = "county_home_visit"
+    COUNTY_DECISION = "county_decision"
+    TERMINATE = "terminate"
+
+
+class Opinion(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class PostingOutcome(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"  # ran its full term without objection
+    INTERRUPTED = "interrupted"  # an objection sent the case back
+    CANCELLED = "cancelled"  # the case closed during the posting

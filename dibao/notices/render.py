@@ -21,6 +21,15 @@ TEMPLATE_FOR_KIND: dict[NoticeKind, str] = {
     NoticeKind.ACCEPTANCE: "notices/acceptance.html.j2",
     NoticeKind.MATERIALS_INCOMPLETE: "notices/materials_incomplete.html.j2",
     NoticeKind.WITHDRAWAL: "notices/withdrawal.html.j2",
+    NoticeKind.APPROVAL: "notices/approval.html.j2",
+    NoticeKind.REFUSAL: "notices/refusal.html.j2",
+    NoticeKind.TERMINATION: "notices/termination.html.j2",
+}
+
+POSTING_TITLES: dict[str, str] = {
+    "posting_before_review": "第一榜：民主评议结果公示",
+    "posting_before_approval": "第二榜：乡镇（街道）审核结果公示",
+    "posting_after_approval": "第三榜：县级审批结果公示",
 }
 
 
@@ -43,6 +52,10 @@ def environment(templates_dir: Path) -> Environment:
 
 def render_notice(templates_dir: Path, kind: NoticeKind, context: dict[str, Any]) -> str:
     return environment(templates_dir).get_template(TEMPLATE_FOR_KIND[kind]).render(**context)
+
+
+def render_page(templates_dir: Path, template: str, context: dict[str, Any]) -> str:
+    return environment(templates_dir).get_template(template).render(**context)
 
 
 def content_sha256(content: str) -> str:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
 from dibao.domain.enums import Stage
-from dibao.domain.rulepacks import MCA_2021, RULE_PACKS, SEED_DEFAULT, RulePack, get_rule_pack
+from dibao.domain.rulepacks import (
+    MCA_2021,
+    RULE_PACKS,
+    SEED_DEFAULT,
+    AmountMethod,
+    PaymentStart,
+    RulePack,
+    get_rule_pack,
+)
 
 
 def test_both_packs_are_available_by_id() -> None:
@@ -43,12 +54,21 @@ def test_mca_2021_gives_survey_three_and_county_ten_working_days() -> None:
     assert MCA_2021.stage_working_days(Stage.TOWNSHIP_REVIEW) == 20
 
 
+def test_mca_2021_gives_county_verification_three_working_days() -> None:
+    # Art. 17: the county completes the cross-department verification within 3 working days.
+    assert MCA_2021.stage_working_days(Stage.VERIFICATION) == 3
+
+
+def test_seed_default_sets_no_separate_verification_deadline() -> None:
+    # Verification falls inside the township's 20 working days (陕西 第十条(一)).
+    assert SEED_DEFAULT.stage_working_days(Stage.VERIFICATION) is None
+
+
 @pytest.mark.parametrize("pack", [SEED_DEFAULT, MCA_2021], ids=lambda p: p.id)
 @pytest.mark.parametrize(
     "stage",
     [
         Stage.APPLICATION,
-        Stage.VERIFICATION,
         Stage.EVALUATION,
         Stage.POSTING_BEFORE_REVIEW,
         Stage.POSTING_BEFORE_APPROVAL,
@@ -66,3 +86,67 @@ def test_stages_without_an_office_clock_have_no_working_day_deadline(
 def test_packs_are_immutable_so_a_running_case_keeps_its_deadlines() -> None:
     with pytest.raises(AttributeError):
         SEED_DEFAULT.county_approval_working_days = 5  # type: ignore[misc]
+
+
+# --- stored parameters ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pack", [SEED_DEFAULT, MCA_2021], ids=lambda p: p.id)
+def test_pack_survives_a_round_trip_through_stored_parameters(pack: RulePack) -> None:
+    assert RulePack.from_params(pack.to_params()) == pack
+
+
+@pytest.mark.parametrize("pack", [SEED_DEFAULT, MCA_2021], ids=lambda p: p.id)
+def test_pack_survives_a_round_trip_through_json(pack: RulePack) -> None:
+    # The rule_packs table and the workflow input hold the parameters as JSON.
+    params = json.loads(json.dumps(pack.to_params()))
+    assert RulePack.from_params(params) == pack
+
+
+def test_stored_parameters_hold_plain_json_values() -> None:
+    params = MCA_2021.to_params()
+    assert params["procedure"] == [s.value for s in MCA_2021.procedure]
+    assert params["objection_stage"] == "evaluation"
+    assert params["tier_shares"] == [["A", 1.0], ["B", 0.7], ["C", 0.4]]
+    assert params["amount_method"] == "difference"
+    assert params["payment_start"] == "next_month"
+
+
+def test_round_trip_keeps_an_offices_changed_values() -> None:
+    changed = dataclasses.replace(
+        SEED_DEFAULT,
+        version=2,
+        amount_method=AmountMethod.TIERED,
+        tier_shares=(("A", 0.9), ("B", 0.6), ("C", 0.3)),
+        rural_standard_fen_year=380_000,
+    )
+    restored = RulePack.from_params(json.loads(json.dumps(changed.to_params())))
+    assert restored == changed
+    assert restored.amount_method is AmountMethod.TIERED
+    assert restored.tier_shares == (("A", 0.9), ("B", 0.6), ("C", 0.3))
+
+
+# --- the two procedures differ --------------------------------------------------------------
+
+
+def test_seed_default_holds_democratic_evaluation_for_every_application() -> None:
+    assert Stage.EVALUATION in SEED_DEFAULT.procedure
+    assert SEED_DEFAULT.evaluation_only_on_objection is False
+    assert SEED_DEFAULT.payment_start is PaymentStart.APPROVAL_MONTH
+
+
+def test_mca_2021_holds_evaluation_only_when_a_posting_draws_an_objection() -> None:
+    # Art. 19: no evaluation stage in the normal procedure; an objection sends the case there.
+    assert Stage.EVALUATION not in MCA_2021.procedure
+    assert MCA_2021.evaluation_only_on_objection is True
+    assert MCA_2021.objection_stage is Stage.EVALUATION
+
+
+def test_mca_2021_pays_from_the_month_after_approval() -> None:
+    # Arts. 21, 25.
+    assert MCA_2021.payment_start is PaymentStart.NEXT_MONTH
+
+
+def test_the_two_packs_differ_in_procedure() -> None:
+    assert SEED_DEFAULT.procedure != MCA_2021.procedure
+    assert Stage.EVALUATION in set(SEED_DEFAULT.procedure) - set(MCA_2021.procedure)

@@ -37,6 +37,7 @@ async def start_case(stack: Stack, body: dict[str, Any], case_id: str) -> Workfl
             session, case, parsed.model_dump(mode="json"), None, "h"
         )
     assert isinstance(outcome, cases_repo.Reserved)
+    stack.started.append(case_id)
     return await stack.client.start_workflow(
         CaseWorkflow.run, case, id=case_id, task_queue=stack.settings.task_queue
     )

@@ -13,7 +13,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from worker import WORKFLOWS
+from worker import WORKFLOWS, workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -25,7 +25,7 @@ def test_there_are_saved_histories_to_replay() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_history_replays_on_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
-    await Replayer(workflows=WORKFLOWS).replay_workflow(history)
+    await Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner()).replay_workflow(history)
 
 
 async def test_replay_catches_a_change_that_would_break_running_cases() -> None:
@@ -36,4 +36,6 @@ async def test_replay_catches_a_change_that_would_break_running_cases() -> None:
     path = next(p for p in HISTORIES if p.stem == "withdrawn_while_materials_incomplete")
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
     with pytest.raises(NondeterminismError):
-        await Replayer(workflows=[CaseWorkflowWithoutFilingAudit]).replay_workflow(history)
+        await Replayer(
+            workflows=[CaseWorkflowWithoutFilingAudit], workflow_runner=workflow_runner()
+        ).replay_workflow(history)

@@ -1,0 +1,129 @@
+"""Tables of the application procedure: postings, objections, spot checks, certificates,
+entitlements and the near-relative registry (近亲属备案)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dibao.db.models import Base
+
+
+class PostingRow(Base):
+    """One public posting (公示) of one case. Holds only what may be posted (DOMAIN.md step 5)."""
+
+    __tablename__ = "postings"
+
+    posting_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
+    step_key: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(40))
+    village_code: Mapped[str] = mapped_column(String(12), index=True)
+    township_code: Mapped[str] = mapped_column(String(9))
+    head_name: Mapped[str] = mapped_column(String(50))
+    household_size: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(10))
+    monthly_amount_fen: Mapped[int] = mapped_column(BigInteger)
+    opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(20))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_postings_case_step"),)
+
+
+class ObjectionRow(Base):
+    """An objection during a posting. The objector's identity and contact live only here."""
+
+    __tablename__ = "objections"
+
+    objection_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
+    summary: Mapped[str] = mapped_column(Text)
+    objector_name: Mapped[str] = mapped_column(String(50))
+    objector_contact: Mapped[str] = mapped_column(String(100))
+    received_by: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class SpotCheckRow(Base):
+    __tablename__ = "spot_checks"
+
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"), primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(6))
+    year: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[str] = mapped_column(String(100))
+    draw: Mapped[float] = mapped_column(Float)
+    share: Mapped[float] = mapped_column(Float)
+    selected: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class CertificateRow(Base):
+    """低保证: one per approved case, numbered per county and year without gaps."""
+
+    __tablename__ = "certificates"
+
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"), primary_key=True)
+    certificate_no: Mapped[str] = mapped_column(String(30), unique=True)
+    county_code: Mapped[str] = mapped_column(String(6))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("county_code", "year", "seq", name="uq_certificates_seq"),)
+
+
+class EntitlementRow(Base):
+    """An entitlement change (from which month, how much): appended, never updated in place."""
+
+    __tablename__ = "entitlement_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
+    step_key: Mapped[str] = mapped_column(String(100))
+    certificate_no: Mapped[str] = mapped_column(String(30))
+    effective_month: Mapped[str] = mapped_column(String(7))
+    monthly_amount_fen: Mapped[int] = mapped_column(BigInteger)
+    category: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_entitlements_case_step"),)
+
+
+class StaffRelativeRow(Base):
+    """近亲属备案: a staff member or village cadre and one registered close relative."""
+
+    __tablename__ = "staff_relatives"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    staff_id: Mapped[str] = mapped_column(String(100), index=True)
+    staff_role: Mapped[str] = mapped_column(String(40))
+    relative_name: Mapped[str] = mapped_column(String(50))
+    relative_id_number: Mapped[str] = mapped_column(String(18), index=True)
+    relation: Mapped[str] = mapped_column(String(40))
+    registered_by: Mapped[str] = mapped_column(String(100))
+    registered_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (UniqueConstraint("staff_id", "relative_id_number", name="uq_staff_relative"),)
