@@ -7,7 +7,7 @@ tests never see each other's cases.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import copy
 import json
 import os
@@ -19,9 +19,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -104,8 +103,10 @@ def database_url(pg_admin_url: str, template_db: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh test server per test: skipped time and anything left running by one test
+    (the server keeps time locked while it thinks a task is in flight) cannot stall the next."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server")
     )
@@ -147,25 +148,15 @@ class Stack:
         self.started: list[str] = []
 
     async def settle(self) -> None:
-        """Let this test's workflows finish what they are doing, then stop them.
+        """Stop this test's workflows once its worker has stopped.
 
-        A workflow or activity task left waiting on this test's task queue, which no worker
-        polls once the test ends, would hold up time skipping for every later test.
+        A workflow left running would hold up time skipping for every later test: its timers
+        fire into a task queue no worker polls. Terminating only after the worker stopped
+        means no task of it is in flight, which the test server would otherwise never release.
         """
         for workflow_id in self.started:
-            handle = self.client.get_workflow_handle(workflow_id)
-            request = DescribeWorkflowExecutionRequest(
-                namespace=self.client.namespace,
-                execution=WorkflowExecution(workflow_id=workflow_id),
-            )
-            for _ in range(250):
-                raw = await self.client.workflow_service.describe_workflow_execution(request)
-                if raw.workflow_execution_info.status != 1:  # no longer running
-                    break
-                if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
-                    await handle.terminate("test finished")
-                    break
-                await asyncio.sleep(0.02)
+            with contextlib.suppress(RPCError):  # completed already
+                await self.client.get_workflow_handle(workflow_id).terminate("test finished")
 
     def worker(self) -> Worker:
         return build_worker(
@@ -186,7 +177,7 @@ async def ts_stack(
     stack = Stack(time_skipping_env, make_settings(database_url, time_skipping_env.client))
     async with stack.worker():
         yield stack
-        await stack.settle()
+    await stack.settle()
     await stack.engine.dispose()
 
 
@@ -195,7 +186,7 @@ async def dev_stack(dev_env: WorkflowEnvironment, database_url: str) -> AsyncIte
     stack = Stack(dev_env, make_settings(database_url, dev_env.client))
     async with stack.worker():
         yield stack
-        await stack.settle()
+    await stack.settle()
     await stack.engine.dispose()
 
 
