@@ -21,14 +21,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
 from api.schemas import ApplicationIn, CaseOut
-from dibao.db import cases_repo, notices_repo
+from dibao.db import cases_repo, notices_repo, rulepacks_repo
 from dibao.domain.application import validate_application
 from dibao.domain.calendar import china_date
 from dibao.domain.case import Actor, CaseInput, CaseView, Rejection
 from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
 from dibao.domain.hashing import payload_sha256
 from dibao.domain.materials import missing_materials, provided_materials
-from dibao.domain.rulepacks import get_rule_pack
 from dibao.settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
@@ -63,8 +62,12 @@ async def file_application(
     problems = validate_application(application, today=china_date(datetime.now(UTC)))
     if problems:
         raise errors.unprocessable(problems)
-    pack = get_rule_pack(settings.default_rule_pack)
     payload = body.model_dump(mode="json")
+    async with sessions() as session:
+        # The county's pack at its latest version, pinned by value for the life of the case.
+        pack = await rulepacks_repo.pack_for_county(
+            session, application.hukou.county_code, settings.default_rule_pack
+        )
     case = CaseInput(
         case_id=new_case_id(),
         application=application,
@@ -73,6 +76,7 @@ async def file_application(
         filed_at=datetime.now(UTC),
         filed_by=actor,
         request_id=idempotency_key or str(uuid.uuid4()),
+        rule_pack=pack,
     )
     async with sessions() as session:
         outcome = await cases_repo.reserve_case(
@@ -135,8 +139,9 @@ async def ensure_workflow(
     async with sessions() as session:
         row = await cases_repo.get_case(session, case_id)
         app_row = await cases_repo.get_application_payload(session, case_id)
-    if row is None or app_row is None or row.status != CaseStatus.FILED.value:
-        return
+        if row is None or app_row is None or row.status != CaseStatus.FILED.value:
+            return
+        pack = await rulepacks_repo.get_pack(session, row.rule_pack_id, row.rule_pack_version)
     body = ApplicationIn.model_validate(app_row.payload)
     case = CaseInput(
         case_id=case_id,
@@ -146,6 +151,7 @@ async def ensure_workflow(
         filed_at=row.filed_at,
         filed_by=Actor(id=app_row.filed_by, role=Role(app_row.filed_role)),
         request_id=app_row.idempotency_key or case_id,
+        rule_pack=pack,
     )
     await _start(client, settings, case)
 
@@ -255,6 +261,8 @@ async def run_update(
             raise errors.conflict(cause.message, case_id=case_id) from err
         if isinstance(cause, ApplicationError) and cause.type == Rejection.INVALID.value:
             raise errors.unprocessable_message(cause.message) from err
+        if isinstance(cause, ApplicationError) and cause.type == Rejection.RECUSED.value:
+            raise errors.forbidden(cause.message, case_id=case_id) from err
         raise
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:

@@ -43,3 +43,13 @@ def unprocessable_message(message: str) -> HTTPException:
         status_code=422,
         detail=[{"loc": loc, "msg": why if len(loc) == 2 else message, "type": "value_error"}],
     )
+
+
+def forbidden(message: str, **extra: Any) -> HTTPException:
+    return HTTPException(status_code=403, detail={"message": message, **extra})
+
+
+def unprocessable_header_or_body(field: str, message: str) -> HTTPException:
+    return HTTPException(
+        status_code=422, detail=[{"loc": ["body", field], "msg": message, "type": "value_error"}]
+    )

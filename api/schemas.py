@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from fastapi.encoders import jsonable_encoder
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from dibao.domain.application import Application, Assets, Hukou, IncomeItem, Member
@@ -63,6 +65,17 @@ class MemberIn(Strict):
     chronic_illness: bool = False
     able_to_work: bool = False
 
+    def to_domain(self) -> Member:
+        return Member(
+            name=self.name,
+            id_number=self.id_number.upper(),
+            relation=self.relation,
+            disability_grade=self.disability_grade,
+            major_illness=self.major_illness,
+            chronic_illness=self.chronic_illness,
+            able_to_work=self.able_to_work,
+        )
+
 
 class HukouIn(Strict):
     province_code: str = Field(examples=["61"])
@@ -100,18 +113,7 @@ class ApplicationIn(Strict):
 
     def to_domain(self) -> Application:
         return Application(
-            members=tuple(
-                Member(
-                    name=m.name,
-                    id_number=m.id_number.upper(),
-                    relation=m.relation,
-                    disability_grade=m.disability_grade,
-                    major_illness=m.major_illness,
-                    chronic_illness=m.chronic_illness,
-                    able_to_work=m.able_to_work,
-                )
-                for m in self.members
-            ),
+            members=tuple(m.to_domain() for m in self.members),
             hukou=Hukou(**self.hukou.model_dump()),
             area_type=self.area_type,
             incomes=tuple(
@@ -164,6 +166,13 @@ class CaseOut(BaseModel):
     provided_materials: list[Material]
     notices: list[NoticeOut]
     withdrawal_reason: str | None = None
+    recused_staff: list[str] = Field(default_factory=list)
+    waiting_for: str = ""
+    procedure: dict[str, Any] | None = Field(
+        default=None,
+        description="survey, verification, assessment, evaluation, opinions, postings, "
+        "objections (without the objector's identity), decision and entitlement",
+    )
     application: dict[str, Any] | None = None
     source: str = Field(
         description="'workflow' when read live from the case workflow; 'projection' when the "
@@ -193,9 +202,25 @@ class CaseOut(BaseModel):
                 for n in view.notices
             ],
             withdrawal_reason=view.withdrawal_reason,
+            recused_staff=list(view.procedure.recused_staff),
+            waiting_for=view.procedure.waiting_for,
+            procedure=procedure_out(view),
             application=application_out(view.application),
             source="workflow",
         )
+
+
+def procedure_out(view: CaseView) -> dict[str, Any]:
+    """The procedure's record as JSON; money also in yuan so people can read it."""
+    out: dict[str, Any] = jsonable_encoder(dataclasses.asdict(view.procedure))
+    assessment = view.procedure.assessment
+    if assessment is not None:
+        out["assessment"]["monthly_amount"] = str(to_yuan(assessment.monthly_amount_fen))
+        out["assessment"]["eligible"] = assessment.eligible
+    if view.procedure.entitlement is not None:
+        amount = view.procedure.entitlement.monthly_amount_fen
+        out["entitlement"]["monthly_amount"] = str(to_yuan(amount))
+    return out
 
 
 def application_out(app: Application) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from dibao.cli_policy import calendar_app, rulepack_app
+from dibao.cli_registry import registry_app
 from dibao.settings import get_settings
 
 # Locals in tracebacks could print a household's details to a shared terminal.
@@ -30,6 +32,11 @@ app.add_typer(case_app, name="case")
 app.add_typer(notice_app, name="notice")
 app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
+staff_app = typer.Typer(no_args_is_help=True, help="Near-relative registry (近亲属备案)")
+app.add_typer(staff_app, name="staff")
+app.add_typer(registry_app, name="registry", help="Department registry extracts for verification")
+app.add_typer(calendar_app, name="calendar", help="Holiday calendar for working-day deadlines")
+app.add_typer(rulepack_app, name="rulepack", help="Rule packs and which county uses which")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON answer")]
 KeyOpt = Annotated[
@@ -160,6 +167,33 @@ def show_case(case: dict[str, Any]) -> None:
         typer.echo(f"withdrawn  {case['withdrawal_reason']}")
     for notice in case.get("notices", []):
         typer.echo(f"notice     {notice['notice_id']}  {notice['kind']}")
+    if case.get("waiting_for"):
+        typer.echo(f"waiting    {case['waiting_for']}")
+    procedure = case.get("procedure") or {}
+    assessment = procedure.get("assessment")
+    if assessment:
+        verdict = "eligible" if assessment["eligible"] else "NOT eligible"
+        typer.echo(
+            f"assessed   {verdict}, category {assessment['category']}, "
+            f"{assessment['monthly_amount']} 元/月"
+        )
+        for failure in assessment["failures"]:
+            typer.echo(f"  - {failure['message']}")
+    for reason in procedure.get("county_visit_reasons") or []:
+        typer.echo(f"visit      {reason}")
+    for posting in procedure.get("postings") or []:
+        typer.echo(
+            f"posting    {posting['stage']}  {posting['opens_at'][:10]} → "
+            f"{posting['closes_at'][:10]}  {posting['outcome']}"
+        )
+    entitlement = procedure.get("entitlement")
+    if entitlement:
+        typer.echo(
+            f"approved   低保证 {entitlement['certificate_no']}, "
+            f"{entitlement['monthly_amount']} 元/月 from {entitlement['from_month']}"
+        )
+    if case.get("recused_staff"):
+        typer.echo("recused    " + ", ".join(case["recused_staff"]))
     if case.get("source") == "projection":
         typer.echo("note       the workflow did not answer; this is the stored projection")
 
@@ -271,6 +305,157 @@ def case_withdraw(
         show_case(case)
 
 
+def load_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        fail(f"{file}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")
+
+
+def act(case_id: str, action: str, body: Any, key: str | None, as_json: bool) -> None:
+    case = call("POST", f"/cases/{case_id}/{action}", body=body, key=key)
+    if as_json:
+        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
+    else:
+        show_case(case)
+
+
+FileOpt = Annotated[Path, typer.Option("--file", "-f", exists=True, dir_okay=False)]
+
+
+@case_app.command("survey")
+def case_survey(case_id: str, file: FileOpt, key: KeyOpt = None, as_json: JsonOpt = False) -> None:
+    """Submit the household survey (入户调查) from a JSON file (see examples/survey.json)."""
+    act(case_id, "survey", load_json(file), key, as_json)
+
+
+@case_app.command("evaluation")
+def case_evaluation(
+    case_id: str, file: FileOpt, key: KeyOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Record the democratic evaluation (民主评议) from a JSON file (examples/evaluation.json)."""
+    act(case_id, "evaluation", load_json(file), key, as_json)
+
+
+@case_app.command("object")
+def case_object(
+    case_id: str,
+    summary: Annotated[str, typer.Option(help="what the objection says")],
+    objector_name: Annotated[str, typer.Option(help="kept private")] = "",
+    objector_contact: Annotated[str, typer.Option(help="kept private")] = "",
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an objection raised during a public posting (公示异议)."""
+    body = {
+        "summary": summary,
+        "objector_name": objector_name,
+        "objector_contact": objector_contact,
+    }
+    act(case_id, "objections", body, key, as_json)
+
+
+@case_app.command("township-review")
+def case_township_review(
+    case_id: str,
+    opinion: Annotated[str, typer.Option(help="approve or reject")],
+    reason: Annotated[list[str] | None, typer.Option(help="a reason (repeatable)")] = None,
+    proposed_amount: Annotated[str | None, typer.Option(help="yuan per month")] = None,
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Give the township review opinion (乡镇审核)."""
+    body: dict[str, Any] = {"opinion": opinion, "reasons": reason or []}
+    if proposed_amount is not None:
+        body["proposed_amount"] = proposed_amount
+    act(case_id, "township-review", body, key, as_json)
+
+
+@case_app.command("county-visit")
+def case_county_visit(
+    case_id: str,
+    visited_on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    visitor: Annotated[list[str], typer.Option(help="who visited (repeatable)")],
+    findings: Annotated[str, typer.Option()],
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the county's own home visit (县级入户核查)."""
+    body = {"visited_on": visited_on, "visitors": visitor, "findings": findings}
+    act(case_id, "county-visit", body, key, as_json)
+
+
+@case_app.command("county-decision")
+def case_county_decision(
+    case_id: str,
+    opinion: Annotated[str, typer.Option(help="approve or reject")],
+    amount: Annotated[str | None, typer.Option(help="yuan per month; default computed")] = None,
+    category: Annotated[str | None, typer.Option(help="A, B or C; default assessed")] = None,
+    override_reason: Annotated[str, typer.Option(help="why amount/category differ")] = "",
+    reason: Annotated[list[str] | None, typer.Option(help="refusal reason (repeatable)")] = None,
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve or refuse (县级审批)."""
+    body: dict[str, Any] = {
+        "opinion": opinion,
+        "override_reason": override_reason,
+        "reasons": reason or [],
+    }
+    if amount is not None:
+        body["monthly_amount"] = amount
+    if category is not None:
+        body["category"] = category
+    act(case_id, "county-decision", body, key, as_json)
+
+
+@case_app.command("terminate")
+def case_terminate(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="for the notice")],
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Terminate the procedure, e.g. for non-cooperation (终止办理)."""
+    act(case_id, "terminate", {"reason": reason}, key, as_json)
+
+
+@app.command("postings")
+def postings(
+    village: Annotated[str, typer.Option(help="12-digit village code")],
+    raw_html: Annotated[bool, typer.Option("--html")] = False,
+) -> None:
+    """The village's posting board (公示栏), as printed for the notice board."""
+    content = call("GET", "/postings", village=village)
+    typer.echo(content if raw_html else html_to_text(content))
+
+
+@staff_app.command("add-relative")
+def staff_add_relative(
+    staff_id: str,
+    staff_role: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option(help="the relative's name")],
+    id_number: Annotated[str, typer.Option(help="the relative's resident ID number")],
+    relation: Annotated[str, typer.Option(help="e.g. 父母, 配偶, 子女")],
+) -> None:
+    """Register a close relative of a staff member or village cadre."""
+    body = {
+        "staff_role": staff_role,
+        "relative_name": name,
+        "relative_id_number": id_number,
+        "relation": relation,
+    }
+    row = call("POST", f"/staff/{staff_id}/relatives", body=body)
+    typer.echo(f"registered {row['relative_name']} ({row['relation']}) for {staff_id}")
+
+
+@staff_app.command("relatives")
+def staff_relatives(staff_id: str) -> None:
+    """A staff member's registered relatives (ID numbers masked)."""
+    for row in call("GET", f"/staff/{staff_id}/relatives"):
+        typer.echo(f"{row['relative_name']:<8} {row['relation']:<6} {row['relative_id_number']}")
+
+
 @case_app.command("audit")
 def case_audit(case_id: str, as_json: JsonOpt = False) -> None:
     """The audit log of one case."""
@@ -295,7 +480,8 @@ def notice_show(notice_id: str, raw_html: Annotated[bool, typer.Option("--html")
 def html_to_text(content: str) -> str:
     body = re.sub(r"(?s)<head>.*?</head>", "", content)
     body = re.sub(r"<li>", "  - ", body)
-    body = re.sub(r"<br\s*/?>|</p>|</h1>|</li>", "\n", body)
+    body = re.sub(r"</t[hd]>", "  ", body)
+    body = re.sub(r"<br\s*/?>|</p>|</h[12]>|</li>|</tr>", "\n", body)
     text = html.unescape(re.sub(r"<[^>]+>", "", body))
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 

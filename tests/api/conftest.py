@@ -21,3 +21,16 @@ async def api(dev_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
         ) as client,
     ):
         yield client
+
+
+@pytest.fixture
+async def ts_api(ts_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over the time-skipping server, for walking cases through 7-day postings."""
+    app = create_app(ts_stack.settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://dibao.test", headers=CLERK
+        ) as client,
+    ):
+        yield client

@@ -1,0 +1,182 @@
+"""Request bodies of the procedure's caseworker actions, and their conversion to domain messages."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas import AssetsIn, IncomeIn, MemberIn, Yuan, to_fen
+from dibao.domain.application import Assets, IncomeItem
+from dibao.domain.case import Actor, EvaluationComposition
+from dibao.domain.case import SubmitCountyDecision as CountyDecisionMsg
+from dibao.domain.case import SubmitCountyVisit as CountyVisitMsg
+from dibao.domain.case import SubmitEvaluation as EvaluationMsg
+from dibao.domain.case import SubmitSurvey as SurveyMsg
+from dibao.domain.case import SubmitTownshipReview as TownshipMsg
+from dibao.domain.eligibility import HouseholdCategory
+from dibao.domain.enums import Opinion
+from dibao.domain.survey import ExclusionFlag, NeighbourVisit, SurveyReport
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class NeighbourVisitIn(Strict):
+    neighbour: str = Field(min_length=1, max_length=100, examples=["东邻 刘某"])
+    summary: str = Field(min_length=1, max_length=1000, examples=["反映该户情况属实"])
+
+
+class SurveyIn(Strict):
+    investigators: list[str] = Field(
+        min_length=1,
+        max_length=10,
+        examples=[["zhang.wei", "zhao.min"]],
+        description="staff IDs of everyone who took part; at least two different people",
+    )
+    surveyed_on: date
+    members: list[MemberIn] = Field(min_length=1, max_length=30)
+    incomes: list[IncomeIn] = Field(default_factory=list, max_length=100)
+    assets: AssetsIn = Field(default_factory=AssetsIn)
+    living_conditions: str = Field(min_length=1, max_length=4000)
+    neighbour_visits: list[NeighbourVisitIn] = Field(default_factory=list, max_length=20)
+    attachments: list[str] = Field(default_factory=list, max_length=50)
+    family_member_signed: bool = False
+    exclusion_flags: list[ExclusionFlag] = Field(default_factory=list)
+
+    def to_message(self, request_id: str, actor: Actor) -> SurveyMsg:
+        assets = self.assets
+        return SurveyMsg(
+            request_id=request_id,
+            actor=actor,
+            report=SurveyReport(
+                investigators=tuple(self.investigators),
+                surveyed_on=self.surveyed_on.isoformat(),
+                members=tuple(m.to_domain() for m in self.members),
+                incomes=tuple(
+                    IncomeItem(category=i.category, monthly_fen=to_fen(i.monthly_amount))
+                    for i in self.incomes
+                ),
+                assets=Assets(
+                    deposits_fen=to_fen(assets.deposits),
+                    securities_fen=to_fen(assets.securities),
+                    vehicles=tuple(assets.vehicles),
+                    homes=assets.homes,
+                    shop_or_business_assets=assets.shop_or_business_assets,
+                    business_licence=assets.business_licence,
+                    receives_pension=assets.receives_pension,
+                ),
+                living_conditions=self.living_conditions,
+                neighbour_visits=tuple(
+                    NeighbourVisit(neighbour=v.neighbour, summary=v.summary)
+                    for v in self.neighbour_visits
+                ),
+                attachments=tuple(self.attachments),
+                family_member_signed=self.family_member_signed,
+                exclusion_flags=tuple(dict.fromkeys(self.exclusion_flags)),
+            ),
+        )
+
+
+class CompositionIn(Strict):
+    township_staff: int = Field(default=0, ge=0, le=1000)
+    village_committee: int = Field(default=0, ge=0, le=1000)
+    group_leaders: int = Field(default=0, ge=0, le=1000)
+    villager_representatives: int = Field(default=0, ge=0, le=1000)
+
+
+class EvaluationIn(Strict):
+    held_on: date
+    attendees: int = Field(ge=0, le=5000)
+    composition: CompositionIn
+    votes_for: int = Field(ge=0)
+    votes_against: int = Field(ge=0)
+    votes_abstain: int = Field(ge=0)
+    notes: str = Field(default="", max_length=4000)
+
+    def to_message(self, request_id: str, actor: Actor) -> EvaluationMsg:
+        return EvaluationMsg(
+            request_id=request_id,
+            actor=actor,
+            held_on=self.held_on.isoformat(),
+            attendees=self.attendees,
+            composition=EvaluationComposition(**self.composition.model_dump()),
+            votes_for=self.votes_for,
+            votes_against=self.votes_against,
+            votes_abstain=self.votes_abstain,
+            notes=self.notes,
+        )
+
+
+class ObjectionIn(Strict):
+    summary: str = Field(min_length=1, max_length=4000, examples=["该户家中有小轿车一辆"])
+    objector_name: str = Field(default="", max_length=50, description="kept private")
+    objector_contact: str = Field(default="", max_length=100, description="kept private")
+
+
+class TownshipReviewIn(Strict):
+    opinion: Opinion
+    reasons: list[str] = Field(default_factory=list, max_length=20)
+    proposed_amount: Yuan | None = None
+
+    def to_message(self, request_id: str, actor: Actor) -> TownshipMsg:
+        return TownshipMsg(
+            request_id=request_id,
+            actor=actor,
+            opinion=self.opinion,
+            reasons=tuple(r for r in self.reasons if r),
+            proposed_amount_fen=None
+            if self.proposed_amount is None
+            else to_fen(self.proposed_amount),
+        )
+
+
+class CountyVisitIn(Strict):
+    visited_on: date
+    visitors: list[str] = Field(min_length=1, max_length=10)
+    findings: str = Field(min_length=1, max_length=4000)
+
+    def to_message(self, request_id: str, actor: Actor) -> CountyVisitMsg:
+        return CountyVisitMsg(
+            request_id=request_id,
+            actor=actor,
+            visited_on=self.visited_on.isoformat(),
+            visitors=tuple(self.visitors),
+            findings=self.findings,
+        )
+
+
+class CountyDecisionIn(Strict):
+    opinion: Opinion
+    category: HouseholdCategory | None = None
+    monthly_amount: Yuan | None = Field(
+        default=None, description="yuan per month for the household; default: the computed amount"
+    )
+    override_reason: str = Field(default="", max_length=2000)
+    reasons: list[str] = Field(default_factory=list, max_length=20)
+
+    def to_message(self, request_id: str, actor: Actor) -> CountyDecisionMsg:
+        return CountyDecisionMsg(
+            request_id=request_id,
+            actor=actor,
+            opinion=self.opinion,
+            category=self.category,
+            monthly_amount_fen=None
+            if self.monthly_amount is None
+            else to_fen(Decimal(self.monthly_amount)),
+            override_reason=self.override_reason,
+            reasons=tuple(r for r in self.reasons if r),
+        )
+
+
+class TerminateIn(Strict):
+    reason: str = Field(min_length=1, max_length=1000, examples=["申请人拒不配合入户调查"])
+
+
+class StaffRelativeIn(Strict):
+    staff_role: str = Field(min_length=1, max_length=40, examples=["village_caseworker"])
+    relative_name: str = Field(min_length=1, max_length=50)
+    relative_id_number: str = Field(min_length=18, max_length=18)
+    relation: str = Field(min_length=1, max_length=40, examples=["父母", "配偶", "子女"])
