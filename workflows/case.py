@@ -248,7 +248,7 @@ class CaseWorkflow:
     async def _post(self, stage: Stage) -> bool:
         """Run a public posting; True when an objection interrupted it."""
         opens = workflow.now()
-        closes = opens + timedelta(days=self._pack.posting_days)
+        closes = opens + self._pack.posting_duration
         amount, category = self._proposed_amount()
         ref: PostingRef = await workflow.execute_activity(
             "open_posting",
@@ -272,7 +272,7 @@ class CaseWorkflow:
         try:
             await workflow.wait_condition(
                 lambda: self._pending_objection is not None or self._closing(),
-                timeout=timedelta(days=self._pack.posting_days),
+                timeout=self._pack.posting_duration,
             )
             interrupted_by_close = self._closing()
         except TimeoutError:

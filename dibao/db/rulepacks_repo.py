@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.policy_models import CountyRulePackRow, RulePackRow
-from dibao.domain.rulepacks import RulePack
+from dibao.domain.rulepacks import TRAINING_PREFIX, RulePack
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 
@@ -195,6 +195,14 @@ def _policy_problems(pack: RulePack) -> list[str]:
         "gradual_exit_months": pack.gradual_exit_months,
     }
     problems += [f"{name}: must not be negative" for name, v in not_negative.items() if v < 0]
+    if pack.posting_seconds is not None:
+        if not pack.id.startswith(TRAINING_PREFIX):
+            problems.append(
+                f"posting_seconds: only a training pack (id starting '{TRAINING_PREFIX}') may "
+                "shorten postings; a real posting lasts posting_days"
+            )
+        elif pack.posting_seconds < 1:
+            problems.append("posting_seconds: must be at least 1")
     if not 0 <= pack.spot_check_share <= 1:
         problems.append("spot_check_share: must be between 0 and 1")
     categories = [category for category, _ in pack.tier_shares]

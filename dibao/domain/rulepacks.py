@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -54,6 +55,15 @@ class RulePack:
     deposit_limit_fen: int  # deposits + securities at or above this exclude (必取必退)
     payment_start: PaymentStart
     gradual_exit_months: int
+    # Training packs only: postings last this many seconds instead of `posting_days`, so staff
+    # can practise the whole procedure in minutes. Refused for any other pack.
+    posting_seconds: int | None = None
+
+    @property
+    def posting_duration(self) -> timedelta:
+        if self.posting_seconds is not None:
+            return timedelta(seconds=self.posting_seconds)
+        return timedelta(days=self.posting_days)
 
     def stage_working_days(self, stage: Stage) -> int | None:
         """Working days allowed for a stage, or None when the clock is not the office's."""
@@ -151,7 +161,18 @@ MCA_2021 = RulePack(
     gradual_exit_months=3,
 )
 
-BUILTIN_RULE_PACKS: dict[str, RulePack] = {p.id: p for p in (SEED_DEFAULT, MCA_2021)}
+TRAINING_PREFIX = "training-"
+
+TRAINING_SEED_DEFAULT = dataclasses.replace(
+    SEED_DEFAULT,
+    id="training-seed-default",
+    title="培训演示：三级会审、三榜公示（公示期缩短为60秒）",
+    posting_seconds=60,
+)
+
+BUILTIN_RULE_PACKS: dict[str, RulePack] = {
+    p.id: p for p in (SEED_DEFAULT, MCA_2021, TRAINING_SEED_DEFAULT)
+}
 RULE_PACKS = BUILTIN_RULE_PACKS
 
 

@@ -1,7 +1,7 @@
 """office-maintained holiday calendar; rule packs as versioned data, assigned per county
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from dibao.domain.rulepacks import MCA_2021, SEED_DEFAULT
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -119,7 +119,11 @@ async def test_put_a_day_rejects_bad_input(
 
 async def test_rule_packs_are_listed_and_readable(api: httpx.AsyncClient) -> None:
     listed = (await api.get("/rule-packs")).json()
-    assert [(p["id"], p["version"]) for p in listed] == [("mca-2021", 1), ("seed-default", 1)]
+    assert [(p["id"], p["version"]) for p in listed] == [
+        ("mca-2021", 1),
+        ("seed-default", 1),
+        ("training-seed-default", 1),
+    ]
 
     latest = (await api.get("/rule-packs/mca-2021")).json()
     assert latest["version"] == 1

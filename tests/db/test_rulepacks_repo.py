@@ -25,7 +25,11 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
 
 async def test_built_in_packs_are_present_after_migration(session: AsyncSession) -> None:
     rows = await rulepacks_repo.list_packs(session)
-    assert [(r.id, r.version) for r in rows] == [("mca-2021", 1), ("seed-default", 1)]
+    assert [(r.id, r.version) for r in rows] == [
+        ("mca-2021", 1),
+        ("seed-default", 1),
+        ("training-seed-default", 1),
+    ]
     assert await rulepacks_repo.get_pack(session, "seed-default", 1) == SEED_DEFAULT
     assert await rulepacks_repo.get_pack(session, "mca-2021", 1) == MCA_2021
     assert await rulepacks_repo.latest_pack(session, "mca-2021") == MCA_2021
@@ -95,7 +99,7 @@ async def test_publish_creates_version_2_and_version_1_stays_readable(
         2,
     ]
     versions = {r.id: r.version for r in await rulepacks_repo.list_packs(session)}
-    assert versions == {"seed-default": 2, "mca-2021": 1}
+    assert versions == {"seed-default": 2, "mca-2021": 1, "training-seed-default": 1}
 
     third = await rulepacks_repo.publish_version(
         session, "seed-default", {"title": "新标题"}, "wang.fang"
@@ -146,3 +150,13 @@ def test_stored_versions_cannot_be_changed_in_place(database_url: str) -> None:
         pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"),
     ):
         conn.execute("UPDATE rule_packs SET title = 'x' WHERE id = 'seed-default'")
+
+
+async def test_only_a_training_pack_may_shorten_postings(session: AsyncSession) -> None:
+    with pytest.raises(rulepacks_repo.InvalidRulePack) as raised:
+        await rulepacks_repo.publish_version(
+            session, "seed-default", {"posting_seconds": 60}, "admin"
+        )
+    assert "only a training pack" in raised.value.errors[0]
+    training = await rulepacks_repo.latest_pack(session, "training-seed-default")
+    assert training.posting_duration.total_seconds() == 60

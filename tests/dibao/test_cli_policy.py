@@ -236,5 +236,5 @@ def test_rulepack_errors(db: str) -> None:
     assert "not JSON" in result.output
     result = run(rulepack_app, "show", "mca-2021", "--version", "9")
     assert result.exit_code == 2
-    assert sql(db, "SELECT count(*) FROM rule_packs") == [(2,)]
+    assert sql(db, "SELECT count(*) FROM rule_packs") == [(3,)]  # the built-ins, nothing more
     assert sql(db, "SELECT count(*) FROM county_rule_packs") == [(0,)]

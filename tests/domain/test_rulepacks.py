@@ -22,7 +22,8 @@ from dibao.domain.rulepacks import (
 def test_both_packs_are_available_by_id() -> None:
     assert get_rule_pack("seed-default") is SEED_DEFAULT
     assert get_rule_pack("mca-2021") is MCA_2021
-    assert set(RULE_PACKS) == {"seed-default", "mca-2021"}
+    assert set(RULE_PACKS) == {"seed-default", "mca-2021", "training-seed-default"}
+    assert get_rule_pack("training-seed-default").posting_duration.total_seconds() == 60
 
 
 def test_unknown_pack_is_refused_naming_the_known_ones() -> None:
