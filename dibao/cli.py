@@ -54,8 +54,11 @@ KeyOpt = Annotated[
 def dev() -> None:
     """Start PostgreSQL, Temporal, the worker and the API; Ctrl-C stops them all."""
     from dibao.dev import run_dev
+    from dibao.settings import Settings
 
-    raise typer.Exit(run_dev(get_settings()))
+    # Not from .data/dev.env: that file describes a running `make dev`, perhaps a crashed one,
+    # and would make this one think PostgreSQL and Temporal are external.
+    raise typer.Exit(run_dev(Settings(_env_file=None)))  # type: ignore[call-arg]
 
 
 @app.command()

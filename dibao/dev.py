@@ -22,7 +22,7 @@ import psycopg
 
 from dibao.binaries import find_binary
 from dibao.db.migrate import upgrade
-from dibao.settings import PROJECT_ROOT, Settings
+from dibao.settings import DEV_ENV_FILE, PROJECT_ROOT, Settings
 from dibao.temporal_client import connect, register_search_attributes
 from workflows.search_attributes import cli_flags
 
@@ -168,6 +168,7 @@ class Supervisor:
             time.sleep(0.2)
 
     def stop(self) -> None:
+        DEV_ENV_FILE.unlink(missing_ok=True)
         for name, process in reversed(self.children):
             if process.poll() is None:
                 self.say(f"stopping {name}")
@@ -226,6 +227,11 @@ class Supervisor:
                 env,
             )
             self.wait_for_port(self.settings.api_port, "the API", timeout=60)
+            DEV_ENV_FILE.write_text(
+                f"DATABASE_URL={database_url}\nTEMPORAL_ADDRESS={temporal_address}\n"
+                f"TEMPORAL_NAMESPACE={self.settings.temporal_namespace}\n",
+                encoding="utf-8",
+            )
             self.print_ready(database_url, temporal_address)
             while not stopping:
                 for name, process in self.children:

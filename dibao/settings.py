@@ -9,10 +9,19 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_ENV_FILE = PROJECT_ROOT / ".data" / "dev.env"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # While `make dev` runs it writes where its PostgreSQL and Temporal are to .data/dev.env, so
+    # commands in another terminal (dibao registry/calendar/rulepack) find them; variables set
+    # in the environment still win.
+    model_config = SettingsConfigDict(
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        env_file=DEV_ENV_FILE,
+    )
 
     # External mode is chosen by setting these; when unset, `make dev` starts embedded services.
     temporal_address: str | None = Field(
