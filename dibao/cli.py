@@ -58,7 +58,7 @@ def dev() -> None:
 
     # Not from .data/dev.env: that file describes a running `make dev`, perhaps a crashed one,
     # and would make this one think PostgreSQL and Temporal are external.
-    raise typer.Exit(run_dev(Settings(_env_file=None)))  # type: ignore[call-arg]
+    raise typer.Exit(run_dev(Settings(_env_file=None)))
 
 
 @app.command()
