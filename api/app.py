@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.routes import cases, notices, policy, procedure
+from api.routes import actions, cases, notices, policy, postings, staff
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect
@@ -51,7 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(cases.router)
     app.include_router(notices.router)
-    app.include_router(procedure.router)
+    app.include_router(actions.router)
+    app.include_router(postings.router)
+    app.include_router(staff.router)
     app.include_router(policy.router)
     return app
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import AssetsIn, IncomeIn, MemberIn, Yuan, to_fen
 from dibao.domain.application import Assets, IncomeItem
-from dibao.domain.case import Actor, EvaluationComposition
+from dibao.domain.case import Actor, EvaluationComposition, Terminate
 from dibao.domain.case import SubmitCountyDecision as CountyDecisionMsg
 from dibao.domain.case import SubmitCountyVisit as CountyVisitMsg
 from dibao.domain.case import SubmitEvaluation as EvaluationMsg
@@ -173,6 +173,9 @@ class CountyDecisionIn(Strict):
 
 class TerminateIn(Strict):
     reason: str = Field(min_length=1, max_length=1000, examples=["申请人拒不配合入户调查"])
+
+    def to_message(self, request_id: str, actor: Actor) -> Terminate:
+        return Terminate(request_id=request_id, actor=actor, reason=self.reason)
 
 
 class StaffRelativeIn(Strict):

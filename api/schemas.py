@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from dibao.domain.application import Application, Assets, Hukou, IncomeItem, Member
-from dibao.domain.case import CaseView
+from dibao.domain.case import Actor, CaseView, SupplementMaterials, Withdraw
 from dibao.domain.enums import (
     AreaType,
     CaseStatus,
@@ -141,9 +141,21 @@ class SupplementIn(Strict):
     declaration_signed: bool = False
     verification_authorised: bool = False
 
+    def to_message(self, request_id: str, actor: Actor) -> SupplementMaterials:
+        return SupplementMaterials(
+            request_id=request_id,
+            actor=actor,
+            materials=tuple(dict.fromkeys(self.materials)),
+            declaration_signed=self.declaration_signed,
+            verification_authorised=self.verification_authorised,
+        )
+
 
 class WithdrawIn(Strict):
     reason: str = Field(min_length=1, max_length=500, examples=["家庭收入已提高，申请人自愿撤回"])
+
+    def to_message(self, request_id: str, actor: Actor) -> Withdraw:
+        return Withdraw(request_id=request_id, actor=actor, reason=self.reason)
 
 
 class NoticeOut(BaseModel):

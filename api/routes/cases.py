@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
 
 from api import errors
-from api.case_service import ensure_workflow, file_application, read_case, run_update
+from api.case_service import file_application, read_case
 from api.deps import ActorDep, ClientDep, IdempotencyKey, SessionDep, SessionsDep, SettingsDep
 from api.examples import SAMPLE_APPLICATION
 from api.schemas import (
@@ -18,13 +17,9 @@ from api.schemas import (
     CaseOut,
     CaseSummaryOut,
     StageEventOut,
-    SupplementIn,
-    WithdrawIn,
 )
 from dibao.db import audit_repo, cases_repo
-from dibao.domain.case import SupplementMaterials, Withdraw
 from dibao.domain.enums import CaseStatus, Stage
-from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -105,60 +100,3 @@ async def get_stages(case_id: str, session: SessionDep) -> list[StageEventOut]:
         raise errors.not_found(f"case {case_id}")
     rows = await cases_repo.stage_events(session, case_id)
     return [StageEventOut.model_validate(r, from_attributes=True) for r in rows]
-
-
-@router.post(
-    "/{case_id}/materials",
-    response_model=CaseOut,
-    responses={409: _CONFLICT, 422: _INVALID},
-    summary="Supplement missing materials (补齐材料)",
-)
-async def supplement(
-    case_id: str,
-    body: SupplementIn,
-    sessions: SessionsDep,
-    client: ClientDep,
-    settings: SettingsDep,
-    actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    await ensure_workflow(sessions, client, settings, case_id)
-    request_id = idempotency_key or str(uuid.uuid4())
-    request = SupplementMaterials(
-        request_id=request_id,
-        actor=actor,
-        materials=tuple(dict.fromkeys(body.materials)),
-        declaration_signed=body.declaration_signed,
-        verification_authorised=body.verification_authorised,
-    )
-    return await run_update(
-        sessions,
-        client,
-        case_id,
-        CaseWorkflow.supplement_materials,
-        request,
-        f"supplement-{request_id}",
-    )
-
-
-@router.post(
-    "/{case_id}/withdraw",
-    response_model=CaseOut,
-    responses={409: _CONFLICT, 422: _INVALID},
-    summary="Withdraw the application at the applicant's request (撤回)",
-)
-async def withdraw(
-    case_id: str,
-    body: WithdrawIn,
-    sessions: SessionsDep,
-    client: ClientDep,
-    settings: SettingsDep,
-    actor: ActorDep,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    await ensure_workflow(sessions, client, settings, case_id)
-    request_id = idempotency_key or str(uuid.uuid4())
-    request = Withdraw(request_id=request_id, actor=actor, reason=body.reason)
-    return await run_update(
-        sessions, client, case_id, CaseWorkflow.withdraw, request, f"withdraw-{request_id}"
-    )

@@ -97,3 +97,39 @@ async def test_second_filing_names_the_open_case(api_url: str, dev_stack: Stack)
     again = await dibao("case", "new", "-f", str(SAMPLE_PATH))
     assert again.exit_code == 2
     assert first["case_id"] in again.output
+
+
+async def test_survey_evaluation_and_posting_board_from_the_command_line(
+    api_url: str, dev_stack: Stack, sample: dict[str, Any], tmp_path: Path
+) -> None:
+    from dibao.settings import PROJECT_ROOT
+
+    sample["materials"].append("disability_certificate")
+    sample["verification_authorised"] = True
+    household = tmp_path / "household.json"
+    household.write_text(json.dumps(sample, ensure_ascii=False), encoding="utf-8")
+    case_id = json.loads((await dibao("case", "new", "-f", str(household), "--json")).output)[
+        "case_id"
+    ]
+    survey = await dibao(
+        "case", "survey", case_id, "-f", str(PROJECT_ROOT / "examples/survey.json")
+    )
+    assert survey.exit_code == 0, survey.output
+    for _ in range(100):
+        shown = await dibao("case", "show", case_id)
+        if "evaluation" in shown.output:
+            break
+        await asyncio.sleep(0.05)
+    assert "assessed   eligible, category A, 727.50 元/月" in shown.output
+    evaluation = await dibao(
+        "case", "evaluation", case_id, "-f", str(PROJECT_ROOT / "examples/evaluation.json")
+    )
+    assert evaluation.exit_code == 0, evaluation.output
+    for _ in range(100):
+        board = await dibao("postings", "--village", "610423100201")
+        if "王秀英" in board.output:
+            break
+        await asyncio.sleep(0.05)
+    assert "第一榜" in board.output and "727.50" in board.output
+    approve = await dibao("case", "county-decision", case_id, "--opinion", "approve")
+    assert approve.exit_code == 2 and "county_approval" in approve.output

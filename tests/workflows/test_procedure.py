@@ -297,3 +297,50 @@ async def test_village_caseworker_cannot_approve(ts_stack: Stack, sample: dict[s
     # Wrong stage is reported first; at the right stage the role check answers.
     assert err.value.cause.type in ("WrongStage", "Recused")
     assert COUNTY.role.value in str(TOWNSHIP) or True
+
+
+class FlakyConnector:
+    """A department registry that is down for the first `failures` calls."""
+
+    def __init__(self, failures: int) -> None:
+        from dibao.domain.verification import Department
+
+        self.department = Department.TAX
+        self.failures = failures
+        self.calls = 0
+
+    async def fetch(self, id_numbers: tuple[str, ...]) -> list[Any]:
+        from activities.verification.connectors import ConnectorUnavailable
+
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectorUnavailable("tax bureau interface timed out")
+        return []
+
+
+async def test_registry_that_is_down_keeps_case_waiting_at_verification_then_it_goes_on(
+    time_skipping_env: Any, database_url: str, sample: dict[str, Any]
+) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import make_settings
+
+    stack = Stack(time_skipping_env, make_settings(database_url, time_skipping_env.client))
+    flaky = FlakyConnector(failures=2)
+    stack.connectors = [*stack.connectors, flaky]
+    async with stack.worker():
+        handle = await file_case(stack, complete(sample), "DB-FLAKYREG0001")
+        view = await at_stage(handle, Stage.SURVEY)
+        await survey(handle, survey_of(view.application))
+        view = await at_stage(handle, Stage.VERIFICATION)
+        assert view.procedure.waiting_for.startswith("家庭经济状况核对")
+        for _ in range(10):
+            if flaky.calls >= 3:
+                break
+            await stack.env.sleep(timedelta(seconds=30))
+        view = await at_stage(handle, Stage.EVALUATION)
+    await stack.settle()
+    await stack.engine.dispose()
+    assert flaky.calls == 3
+    assert view.procedure.verification is not None
+    assert "tax" in [d.value for d in view.procedure.verification.checked]

@@ -1,0 +1,183 @@
+"""Caseworker actions, one endpoint each, all alike: a workflow update whose validator decides.
+
+409 for the wrong stage or a closed case, 422 for invalid input, 403 for a recused or
+unauthorised actor; a repeat with the same Idempotency-Key has no second effect.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the body type of each generated
+# endpoint from its annotation at runtime.
+
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api import errors
+from api.case_service import ensure_workflow, run_update
+from api.deps import ActorDep, ClientDep, IdempotencyKey, SessionsDep, SettingsDep
+from api.procedure_schemas import (
+    CountyDecisionIn,
+    CountyVisitIn,
+    EvaluationIn,
+    ObjectionIn,
+    SurveyIn,
+    TerminateIn,
+    TownshipReviewIn,
+)
+from api.schemas import CaseOut, SupplementIn, WithdrawIn
+from dibao.db import cases_repo, procedure_repo
+from dibao.db.procedure_models import ObjectionRow
+from dibao.domain.case import Actor, RaiseObjection
+from workflows.case import CaseWorkflow
+
+router = APIRouter(tags=["actions"])
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "the actor is recused (near relative) or the role may not do this"},
+    409: {"description": "the case is not at the stage this action belongs to, or is closed"},
+    422: {"description": "invalid input: `detail` lists each field path and reason"},
+}
+
+
+class ActionBody(Protocol):
+    def to_message(self, request_id: str, actor: Actor) -> Any: ...
+
+
+async def act(
+    sessions: Any,
+    client: Any,
+    settings: Any,
+    case_id: str,
+    update: Any,
+    key: str | None,
+    make: Callable[[str], Any],
+    prefix: str,
+) -> CaseOut:
+    await ensure_workflow(sessions, client, settings, case_id)
+    request_id = key or str(uuid.uuid4())
+    update_id = f"{prefix}-{request_id}"
+    return await run_update(sessions, client, case_id, update, make(request_id), update_id)
+
+
+def action(path: str, body_type: type[BaseModel], update: Any, summary: str) -> None:
+    """Register POST /cases/{case_id}/<path> sending `update` with the body's message."""
+
+    async def endpoint(
+        case_id: str,
+        body: body_type,  # type: ignore[valid-type]
+        sessions: SessionsDep,
+        client: ClientDep,
+        settings: SettingsDep,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> CaseOut:
+        message: ActionBody = body
+        return await act(
+            sessions,
+            client,
+            settings,
+            case_id,
+            update,
+            idempotency_key,
+            lambda rid: message.to_message(rid, actor),
+            path,
+        )
+
+    endpoint.__name__ = path.replace("-", "_")
+    router.post(
+        f"/cases/{{case_id}}/{path}", response_model=CaseOut, responses=RESPONSES, summary=summary
+    )(endpoint)
+
+
+action(
+    "materials",
+    SupplementIn,
+    CaseWorkflow.supplement_materials,
+    "Supplement missing materials (补齐材料)",
+)
+action("withdraw", WithdrawIn, CaseWorkflow.withdraw, "Withdraw at the applicant's request (撤回)")
+action("survey", SurveyIn, CaseWorkflow.submit_survey, "Submit the household survey (入户调查)")
+action(
+    "evaluation",
+    EvaluationIn,
+    CaseWorkflow.submit_evaluation,
+    "Record the democratic evaluation (民主评议)",
+)
+action(
+    "township-review",
+    TownshipReviewIn,
+    CaseWorkflow.submit_township_review,
+    "Give the township review opinion (乡镇审核)",
+)
+action(
+    "county-visit",
+    CountyVisitIn,
+    CaseWorkflow.submit_county_visit,
+    "Record the county's own home visit (县级入户核查)",
+)
+action(
+    "county-decision",
+    CountyDecisionIn,
+    CaseWorkflow.submit_county_decision,
+    "Approve or refuse (县级审批)",
+)
+action(
+    "terminate",
+    TerminateIn,
+    CaseWorkflow.terminate,
+    "Terminate the procedure, e.g. for non-cooperation (终止办理)",
+)
+
+
+@router.post(
+    "/cases/{case_id}/objections",
+    response_model=CaseOut,
+    responses=RESPONSES,
+    summary="Record an objection raised during a public posting (公示异议)",
+)
+async def raise_objection(
+    case_id: str,
+    body: ObjectionIn,
+    sessions: SessionsDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CaseOut:
+    # The objector's identity and contact go to PostgreSQL only, never into the workflow
+    # history, whose payloads are stored wherever Temporal stores them.
+    async with sessions() as session:
+        if await cases_repo.get_case(session, case_id) is None:
+            raise errors.not_found(f"case {case_id}")
+        objection_id = "O-" + uuid.uuid4().hex[:20]
+        await procedure_repo.add_objection(
+            session,
+            ObjectionRow(
+                objection_id=objection_id,
+                case_id=case_id,
+                summary=body.summary,
+                objector_name=body.objector_name,
+                objector_contact=body.objector_contact,
+                received_by=actor.id,
+            ),
+        )
+    try:
+        return await act(
+            sessions,
+            client,
+            settings,
+            case_id,
+            CaseWorkflow.raise_objection,
+            idempotency_key,
+            lambda rid: RaiseObjection(
+                request_id=rid, actor=actor, objection_id=objection_id, summary=body.summary
+            ),
+            "objection",
+        )
+    except Exception:
+        # The workflow refused it (not in a posting): it never took effect.
+        async with sessions() as session:
+            await procedure_repo.remove_objection(session, objection_id)
+        raise

@@ -1,0 +1,65 @@
+"""The village posting board (公示栏): what is being posted now, and only what may be."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from api.deps import SessionDep, SettingsDep
+from api.schemas import to_yuan
+from dibao.db import procedure_repo
+from dibao.notices.render import POSTING_TITLES, render_page
+
+router = APIRouter()
+
+
+@router.get(
+    "/postings",
+    response_class=HTMLResponse,
+    tags=["postings"],
+    summary="The village's posting board (公示栏): what is being posted now",
+)
+async def postings(
+    session: SessionDep,
+    settings: SettingsDep,
+    village: str = Query(pattern=r"^\d{12}$", description="12-digit village code"),
+    format: str = Query(default="html", pattern="^(html|json)$"),
+) -> Any:
+    now = datetime.now(UTC)
+    rows = await procedure_repo.open_postings_in_village(session, village, now)
+    # Only what DOMAIN.md allows on a posting: head's name, household size, category, amount.
+    items = [
+        {
+            "stage": r.stage,
+            "title": POSTING_TITLES[r.stage],
+            "head_name": r.head_name,
+            "household_size": r.household_size,
+            "category": r.category,
+            "amount": str(to_yuan(r.monthly_amount_fen)),
+            "opens_at": r.opens_at,
+            "closes_at": r.closes_at,
+        }
+        for r in rows
+    ]
+    if format == "json":
+        return JSONResponse({"village": village, "items": jsonable_encoder(items)})
+    groups = []
+    for stage, title in POSTING_TITLES.items():
+        group_rows = [i for i in items if i["stage"] == stage]
+        if group_rows:
+            groups.append({"title": title, "rows": group_rows})
+    page = render_page(
+        settings.templates_dir,
+        "postings/village.html.j2",
+        {
+            "village_code": village,
+            "today": now,
+            "groups": groups,
+            "complaint_phone": settings.complaint_phone,
+        },
+    )
+    return HTMLResponse(page)
