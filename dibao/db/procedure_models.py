@@ -106,6 +106,7 @@ class EntitlementRow(Base):
     category: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    change_kind: Mapped[str] = mapped_column(String(20), server_default="start")
 
     __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_entitlements_case_step"),)
 
