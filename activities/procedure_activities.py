@@ -137,6 +137,7 @@ class ProcedureActivities:
                     category=request.category.value,
                     reason=request.reason,
                     recorded_at=request.recorded_at,
+                    change_kind=request.change_kind,
                 ),
             )
         return EntitlementRecorded(entitlement_id=entitlement_id)

@@ -360,6 +360,7 @@ class RecordEntitlement:
     category: HouseholdCategory
     reason: str
     recorded_at: datetime
+    change_kind: str = "start"  # start, increase, decrease, unchanged, stop, suspend, resume
 
 
 @dataclass(frozen=True)
