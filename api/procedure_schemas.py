@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import AssetsIn, IncomeIn, MemberIn, Yuan, to_fen
 from dibao.domain.application import Assets, IncomeItem
-from dibao.domain.case import Actor, EvaluationComposition, Terminate
+from dibao.domain.case import (
+    Actor,
+    EvaluationComposition,
+    ReportCircumstance,
+    ReportLabourAbsence,
+    ReportSignIn,
+    Terminate,
+)
 from dibao.domain.case import SubmitCountyDecision as CountyDecisionMsg
 from dibao.domain.case import SubmitCountyVisit as CountyVisitMsg
 from dibao.domain.case import SubmitEvaluation as EvaluationMsg
@@ -17,6 +24,7 @@ from dibao.domain.case import SubmitSurvey as SurveyMsg
 from dibao.domain.case import SubmitTownshipReview as TownshipMsg
 from dibao.domain.eligibility import HouseholdCategory
 from dibao.domain.enums import Opinion
+from dibao.domain.recipient import CircumstanceKind
 from dibao.domain.survey import ExclusionFlag, NeighbourVisit, SurveyReport
 
 
@@ -183,3 +191,40 @@ class StaffRelativeIn(Strict):
     relative_name: str = Field(min_length=1, max_length=50)
     relative_id_number: str = Field(min_length=18, max_length=18)
     relation: str = Field(min_length=1, max_length=40, examples=["父母", "配偶", "子女"])
+
+
+class ReviewIn(SurveyIn):
+    """A re-review (复核) survey: the same record as the first household survey."""
+
+
+class SignInIn(Strict):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    done: bool
+
+    def to_message(self, request_id: str, actor: Actor) -> ReportSignIn:
+        return ReportSignIn(request_id=request_id, actor=actor, month=self.month, done=self.done)
+
+
+class LabourAbsenceIn(Strict):
+    on: date
+    justified: bool
+    note: str = Field(default="", max_length=1000)
+
+    def to_message(self, request_id: str, actor: Actor) -> ReportLabourAbsence:
+        return ReportLabourAbsence(
+            request_id=request_id,
+            actor=actor,
+            on=self.on.isoformat(),
+            justified=self.justified,
+            note=self.note,
+        )
+
+
+class CircumstanceIn(Strict):
+    kind: CircumstanceKind
+    details: str = Field(min_length=1, max_length=2000, examples=["户主于2026年11月去世"])
+
+    def to_message(self, request_id: str, actor: Actor) -> ReportCircumstance:
+        return ReportCircumstance(
+            request_id=request_id, actor=actor, kind=self.kind, details=self.details
+        )

@@ -186,6 +186,10 @@ class CaseOut(BaseModel):
         "objections (without the objector's identity), decision and entitlement",
     )
     application: dict[str, Any] | None = None
+    recipient: dict[str, Any] | None = Field(
+        default=None, description="recipient phase: review cycle, next review, sign-ins"
+    )
+    review_due: bool = False
     source: str = Field(
         description="'workflow' when read live from the case workflow; 'projection' when the "
         "workflow could not be queried and the stored projection was used"
@@ -218,6 +222,10 @@ class CaseOut(BaseModel):
             waiting_for=view.procedure.waiting_for,
             procedure=procedure_out(view),
             application=application_out(view.application),
+            recipient=jsonable_encoder(dataclasses.asdict(view.recipient))
+            if view.recipient
+            else None,
+            review_due=view.review_due,
             source="workflow",
         )
 

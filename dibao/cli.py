@@ -195,6 +195,17 @@ def show_case(case: dict[str, Any]) -> None:
             f"approved   低保证 {entitlement['certificate_no']}, "
             f"{entitlement['monthly_amount']} 元/月 from {entitlement['from_month']}"
         )
+    recipient = case.get("recipient")
+    if recipient:
+        suspended = (
+            f", suspended until {recipient['suspended_until']}"
+            if recipient["suspended_until"]
+            else ""
+        )
+        typer.echo(
+            f"recipient  cycle {recipient['cycle']}, next review {recipient['next_review_on']}, "
+            f"missed sign-ins {recipient['missed_sign_ins']}{suspended}"
+        )
     if case.get("recused_staff"):
         typer.echo("recused    " + ", ".join(case["recused_staff"]))
     if case.get("source") == "projection":
@@ -421,6 +432,51 @@ def case_terminate(
 ) -> None:
     """Terminate the procedure, e.g. for non-cooperation (终止办理)."""
     act(case_id, "terminate", {"reason": reason}, key, as_json)
+
+
+@case_app.command("review")
+def case_review(case_id: str, file: FileOpt, key: KeyOpt = None, as_json: JsonOpt = False) -> None:
+    """Submit the re-review survey of a recipient household (复核), same format as a survey."""
+    act(case_id, "review", load_json(file), key, as_json)
+
+
+@case_app.command("sign-in")
+def case_sign_in(
+    case_id: str,
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    missed: Annotated[bool, typer.Option("--missed/--done", help="missed or done")] = False,
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a monthly sign-in (签到); two missed in a row stop payment."""
+    act(case_id, "sign-ins", {"month": month, "done": not missed}, key, as_json)
+
+
+@case_app.command("absence")
+def case_absence(
+    case_id: str,
+    on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    justified: Annotated[bool, typer.Option("--justified/--unjustified")] = False,
+    note: str = "",
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an absence from public-benefit labour (公益劳动)."""
+    act(case_id, "labour-absences", {"on": on, "justified": justified, "note": note}, key, as_json)
+
+
+@case_app.command("circumstance")
+def case_circumstance(
+    case_id: str,
+    kind: Annotated[
+        str, typer.Option(help="death_of_only_member, moved_away, income_change, members_change")
+    ],
+    details: Annotated[str, typer.Option(help="what changed, for the notice")],
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Report a change of circumstances of a recipient household."""
+    act(case_id, "circumstances", {"kind": kind, "details": details}, key, as_json)
 
 
 @app.command("postings")

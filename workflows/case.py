@@ -8,6 +8,8 @@ reaches history.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -44,6 +46,9 @@ with workflow.unsafe.imports_passed_through():
         RecordEntitlement,
         RecordStage,
         Rejection,
+        ReportCircumstance,
+        ReportLabourAbsence,
+        ReportSignIn,
         SpotCheckResult,
         StageRecorded,
         SubmitCountyDecision,
@@ -73,6 +78,19 @@ with workflow.unsafe.imports_passed_through():
         first_stage,
         next_stage,
         payment_start_month,
+    )
+    from dibao.domain.recipient import (
+        STOPPING_CIRCUMSTANCES,
+        ChangeKind,
+        PaymentChange,
+        RecipientState,
+        absence_change,
+        add_months,
+        first_moment,
+        next_month,
+        next_review_on,
+        review_change,
+        sign_in_change,
     )
     from dibao.domain.rulepacks import RulePack, get_rule_pack
     from dibao.domain.survey import validate_survey
@@ -164,11 +182,21 @@ class CaseWorkflow:
         self._recused: tuple[str, ...] = ()
         self._approved: dict[Stage, bool] = {}
         self._after_objection = False
+        # recipient phase
+        self._recipient: RecipientState | None = None
+        self._changes: list[PaymentChange] = []
+        self._change_no = 0
+        self._review_due = False
+        self._review_survey: SubmitSurvey | None = None
 
     # --- main line ---------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseResult:
+        if case.recipient is not None:
+            await self._resume_recipient(case.recipient)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return CaseResult(case_id=case.case_id, status=self._status)
         await self._audit(
             "filed", case.filed_by, AuditAction.FILE_APPLICATION, case.application, at=case.filed_at
         )
@@ -197,9 +225,10 @@ class CaseWorkflow:
             stage = await self._run_stage(stage)
         if stage is Stage.RECIPIENT:
             await self._enter(Stage.RECIPIENT, CaseStatus.RECEIVING)
-            # Periodic re-review and payment changes are the recipient phase (issue 4); until
-            # then an approved case waits here, queryable.
-            await workflow.wait_condition(lambda: False)
+            if not workflow.patched("recipient-phase"):
+                # Approved before the recipient phase existed: such a case waits here as it did.
+                await workflow.wait_condition(lambda: False)
+            await self._recipient_phase(self._first_recipient_state())
 
     async def _run_stage(self, stage: Stage) -> Stage:
         """Run one stage; return the next one."""
@@ -420,6 +449,317 @@ class CaseWorkflow:
             await self._notice(NoticeKind.WITHDRAWAL, "withdrawal", reason=self._withdrawal.reason)
         self._closed = True
 
+    # --- recipient phase ---------------------------------------------------------------------
+
+    def _first_recipient_state(self) -> RecipientState:
+        entitlement = self._entitlement
+        assert entitlement is not None
+        members = self._survey.report.members if self._survey else self._case.application.members
+        return RecipientState(
+            certificate_no=entitlement.certificate_no,
+            category=entitlement.category,
+            monthly_amount_fen=entitlement.monthly_amount_fen,
+            area_type=self._case.application.area_type,
+            members=members,
+            cycle=1,
+            next_review_on=next_review_on(
+                self._pack, entitlement.category, china_date(workflow.now())
+            ).isoformat(),
+            seq=self._seq,
+            notice_ids=tuple(n.notice_id for n in self._notices),
+        )
+
+    async def _resume_recipient(self, state: RecipientState) -> None:
+        """A new run of the same case after continue-as-new: pick up where the last one ended."""
+        self._stage, self._status, self._seq = Stage.RECIPIENT, CaseStatus.RECEIVING, state.seq
+        self._accepted = True
+        self._handled_requests = set(state.handled_requests)
+        await self._recipient_phase(state)
+
+    async def _recipient_phase(self, state: RecipientState) -> None:
+        self._recipient = state
+        while True:
+            state = self._recipient
+            review_at = first_moment(state.next_review_on[:7]).replace(
+                day=int(state.next_review_on[8:10])
+            )
+            resume_at = first_moment(state.suspended_until) if state.suspended_until else None
+            # Wake for the review date (until it is due) and for the end of a suspension.
+            wakes = [t for t in (None if self._review_due else review_at, resume_at) if t]
+            remaining = min(wakes) - workflow.now() if wakes else None
+            if remaining is None or remaining > timedelta(0):
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: bool(self._changes) or self._review_survey is not None,
+                        timeout=remaining,
+                    )
+            now = workflow.now()
+            if resume_at is not None and now >= resume_at:
+                self._changes.append(
+                    PaymentChange(
+                        ChangeKind.RESUME,
+                        state.monthly_amount_fen,
+                        state.suspended_until,
+                        ("暂停期满，自动恢复发放",),
+                    )
+                )
+            if now >= review_at:
+                self._review_due = True
+            while self._changes:
+                change = self._changes.pop(0)
+                await self._apply_change(change)
+                if change.kind is ChangeKind.STOP:
+                    await self._enter(Stage.CLOSED, CaseStatus.EXITED)
+                    self._closed = True
+                    return
+            if self._review_survey is not None:
+                if await self._review(self._review_survey):
+                    return
+                await self._continue_as_new()
+                return
+
+    async def _review(self, request: SubmitSurvey) -> bool:
+        """复核: verification and recalculation on the new survey; True when benefit stopped."""
+        state = self._recipient
+        assert state is not None
+        self._survey = request
+        await self._verify()
+        assert self._assessment is not None
+        change = review_change(
+            state.monthly_amount_fen, self._assessment, next_month(china_date(workflow.now()))
+        )
+        self._review_survey = None
+        self._review_due = False
+        self._recipient = dataclasses.replace(
+            state,
+            members=request.report.members,
+            category=self._assessment.category,
+            cycle=state.cycle + 1,
+            next_review_on=next_review_on(
+                self._pack, self._assessment.category, china_date(workflow.now())
+            ).isoformat(),
+        )
+        if change.kind is ChangeKind.UNCHANGED:
+            return False
+        await self._apply_change(change)
+        if change.kind is ChangeKind.STOP:
+            await self._enter(Stage.CLOSED, CaseStatus.EXITED)
+            self._closed = True
+            return True
+        return False
+
+    async def _apply_change(self, change: PaymentChange) -> None:
+        """One payment change: ledger row, reasoned notice, and a posting of at least 7 days."""
+        state = self._recipient
+        assert state is not None
+        self._change_no += 1
+        step = f"cycle-{state.cycle}-change-{self._change_no}"
+        await workflow.execute_activity(
+            "record_entitlement",
+            RecordEntitlement(
+                case_id=self._case.case_id,
+                step_key=step,
+                certificate_no=state.certificate_no,
+                from_month=change.effective_month,
+                monthly_amount_fen=change.monthly_amount_fen,
+                category=state.category,
+                reason="；".join(change.reasons),
+                recorded_at=workflow.now(),
+                change_kind=change.kind.value,
+            ),
+            result_type=EntitlementRecorded,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+        )
+        if change.kind is ChangeKind.SUSPEND:
+            state = dataclasses.replace(
+                state, suspended_until=add_months(change.effective_month, 3)
+            )
+        elif change.kind is ChangeKind.RESUME:
+            state = dataclasses.replace(state, suspended_until="")
+        elif change.kind in (ChangeKind.INCREASE, ChangeKind.DECREASE):
+            state = dataclasses.replace(state, monthly_amount_fen=change.monthly_amount_fen)
+        self._recipient = state
+        await self._notice(
+            NoticeKind.PAYMENT_CHANGE,
+            f"{step}-notice",
+            reason=change.kind.value,
+            reasons=change.reasons,
+            monthly_amount_fen=change.monthly_amount_fen,
+            from_month=change.effective_month,
+        )
+        opens = workflow.now()
+        posting: PostingRef = await workflow.execute_activity(
+            "open_posting",
+            OpenPosting(
+                case_id=self._case.case_id,
+                step_key=f"{step}-posting",
+                stage=Stage.RECIPIENT,
+                opens_at=opens,
+                closes_at=opens + self._pack.posting_duration,
+                household_size=len(state.members),
+                monthly_amount_fen=change.monthly_amount_fen,
+                category=state.category.value,
+            ),
+            result_type=PostingRef,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+        )
+        # The change takes effect from its month whatever the posting brings; an objection to
+        # it is handled as a new report of circumstances.
+        await workflow.sleep(self._pack.posting_duration)
+        await workflow.execute_activity(
+            "close_posting",
+            ClosePosting(
+                case_id=self._case.case_id,
+                posting_id=posting.posting_id,
+                outcome=PostingOutcome.COMPLETED,
+                closed_at=workflow.now(),
+            ),
+            result_type=PostingClosed,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+        )
+
+    async def _continue_as_new(self) -> None:
+        """One review cycle per run, so the history stays bounded however many years pass."""
+        state = self._recipient
+        assert state is not None
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        # Anything reported while handlers finished is applied here, not lost.
+        while self._changes:
+            change = self._changes.pop(0)
+            await self._apply_change(change)
+            if change.kind is ChangeKind.STOP:
+                await self._enter(Stage.CLOSED, CaseStatus.EXITED)
+                self._closed = True
+                return
+        state = self._recipient
+        assert state is not None
+        recent = tuple(sorted(self._handled_requests))[-200:]
+        workflow.continue_as_new(
+            dataclasses.replace(
+                self._case,
+                recipient=dataclasses.replace(
+                    state,
+                    seq=self._seq,
+                    handled_requests=recent,
+                    notice_ids=state.notice_ids + tuple(n.notice_id for n in self._notices),
+                ),
+            )
+        )
+
+    def _require_receiving(self, actor: Actor) -> None:
+        self._require_role(actor, SURVEY_ROLES, "report on a recipient household")
+        if self._stage is not Stage.RECIPIENT or self._closed or self._recipient is None:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"only a household receiving benefit has this; the case is at stage "
+                f"'{self._stage.value}'",
+            )
+
+    @workflow.update
+    async def report_sign_in(self, request: ReportSignIn) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.REPORT_SIGN_IN, request, "sign-in"
+        ):
+            assert self._recipient is not None
+            missed, change = sign_in_change(self._recipient, request.done, request.month)
+            self._recipient = dataclasses.replace(self._recipient, missed_sign_ins=missed)
+            if change is not None:
+                self._changes.append(change)
+        return self.state()
+
+    @report_sign_in.validator
+    def _validate_sign_in(self, request: ReportSignIn) -> None:
+        if self._seen(f"sign-in/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        if len(request.month) != 7 or request.month[4] != "-":
+            raise _reject(Rejection.INVALID, "month: must be YYYY-MM")
+
+    @workflow.update
+    async def report_labour_absence(self, request: ReportLabourAbsence) -> CaseView:
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            AuditAction.REPORT_LABOUR_ABSENCE,
+            request,
+            "absence",
+        ):
+            assert self._recipient is not None
+            count, change = absence_change(
+                self._recipient, request.justified, date.fromisoformat(request.on)
+            )
+            self._recipient = dataclasses.replace(self._recipient, unjustified_absences=count)
+            if change is not None:
+                self._changes.append(change)
+        return self.state()
+
+    @report_labour_absence.validator
+    def _validate_absence(self, request: ReportLabourAbsence) -> None:
+        if self._seen(f"absence/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        self._require_past_date(request.on, "on")
+
+    @workflow.update
+    async def report_circumstance(self, request: ReportCircumstance) -> CaseView:
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            AuditAction.REPORT_CIRCUMSTANCE,
+            request,
+            "circumstance",
+        ):
+            if request.kind in STOPPING_CIRCUMSTANCES:
+                self._changes.append(
+                    PaymentChange(
+                        ChangeKind.STOP,
+                        0,
+                        next_month(china_date(workflow.now())),
+                        (request.details,),
+                    )
+                )
+            else:
+                # Income or household changed: re-review now rather than at the due date.
+                self._review_due = True
+        return self.state()
+
+    @report_circumstance.validator
+    def _validate_circumstance(self, request: ReportCircumstance) -> None:
+        if self._seen(f"circumstance/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        if not request.details.strip():
+            raise _reject(Rejection.INVALID, "details: say what changed, for the notice")
+
+    @workflow.update
+    async def submit_review(self, request: SubmitSurvey) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.SUBMIT_REVIEW, request, "review"
+        ):
+            self._review_survey = request
+        await workflow.wait_condition(lambda: self._review_survey is None or self._closed)
+        return self.state()
+
+    @submit_review.validator
+    def _validate_review(self, request: SubmitSurvey) -> None:
+        if self._seen(f"review/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        if not self._review_due:
+            assert self._recipient is not None
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"no re-review is due; the next is on {self._recipient.next_review_on}",
+            )
+        if self._review_survey is not None:
+            raise _reject(Rejection.WRONG_STAGE, "a re-review survey is already being processed")
+        errors = validate_survey(request.report, china_date(workflow.now()))
+        if errors:
+            raise _invalid(errors)
+
     # --- queries -----------------------------------------------------------------------------
 
     @workflow.query
@@ -460,9 +800,20 @@ class CaseWorkflow:
                     if self._withdrawal
                     else None
                 ),
-                waiting_for="" if self._closed else WAITING_FOR[self._stage],
+                waiting_for=self._waiting_for(),
             ),
+            recipient=self._recipient,
+            review_due=self._review_due,
         )
+
+    def _waiting_for(self) -> str:
+        if self._closed:
+            return ""
+        if self._stage is Stage.RECIPIENT and self._recipient is not None:
+            if self._review_due:
+                return "复核入户调查 (village/township caseworkers: re-review survey)"
+            return f"动态管理，下次复核 {self._recipient.next_review_on} (recipient)"
+        return WAITING_FOR[self._stage]
 
     # --- updates: application ----------------------------------------------------------------
 
@@ -486,7 +837,7 @@ class CaseWorkflow:
 
     @supplement_materials.validator
     def _validate_supplement(self, request: SupplementMaterials) -> None:
-        if self._seen(request.request_id, request.actor):
+        if self._seen(f"supplement/{request.request_id}", request.actor):
             return
         self._require_open()
         if self._stage is not Stage.APPLICATION or not self._missing():
@@ -508,7 +859,7 @@ class CaseWorkflow:
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdraw) -> None:
-        if self._seen(request.request_id, request.actor):
+        if self._seen(f"withdraw/{request.request_id}", request.actor):
             return
         self._require_withdrawable()
         if not request.reason.strip():
@@ -525,7 +876,7 @@ class CaseWorkflow:
 
     @terminate.validator
     def _validate_terminate(self, request: Terminate) -> None:
-        if self._seen(request.request_id, request.actor):
+        if self._seen(f"terminate/{request.request_id}", request.actor):
             return
         self._require_role(request.actor, TOWNSHIP_ROLES, "terminate a case")
         self._require_withdrawable()
@@ -545,7 +896,7 @@ class CaseWorkflow:
 
     @submit_survey.validator
     def _validate_survey(self, request: SubmitSurvey) -> None:
-        if self._seen(request.request_id, request.actor):
+        if self._seen(f"survey/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.SURVEY)
         self._require_role(request.actor, SURVEY_ROLES, "submit a survey")
@@ -572,7 +923,7 @@ class CaseWorkflow:
 
     @submit_evaluation.validator
     def _validate_evaluation(self, request: SubmitEvaluation) -> None:
-        if self._seen(request.request_id, request.actor):
+        if self._seen(f"evaluation/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.EVALUATION)
         self._require_role(request.actor, SURVEY_ROLES, "record a democratic evaluation")
@@ -615,7 +966,7 @@ class CaseWorkflow:
 
     @raise_objection.validator
     def _validate_objection(self, request: RaiseObjection) -> None:
-        if self._seen(request.request_id, request.actor):
+        if self._seen(f"objection/{request.request_id}", request.actor):
             return
         self._require_open()
         open_posting = bool(self._postings) and self._postings[-1].outcome is PostingOutcome.OPEN
@@ -641,7 +992,7 @@ class CaseWorkflow:
 
     @submit_township_review.validator
     def _validate_township(self, request: SubmitTownshipReview) -> None:
-        if self._seen(request.request_id, request.actor):
+        if self._seen(f"township/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.TOWNSHIP_REVIEW)
         self._require_role(request.actor, TOWNSHIP_ROLES, "give the township review opinion")
@@ -660,7 +1011,7 @@ class CaseWorkflow:
 
     @submit_county_visit.validator
     def _validate_county_visit(self, request: SubmitCountyVisit) -> None:
-        if self._seen(request.request_id, request.actor):
+        if self._seen(f"visit/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.COUNTY_APPROVAL)
         self._require_role(request.actor, COUNTY_ROLES, "record the county home visit")
@@ -690,7 +1041,7 @@ class CaseWorkflow:
 
     @submit_county_decision.validator
     def _validate_county_decision(self, request: SubmitCountyDecision) -> None:
-        if self._seen(request.request_id, request.actor):
+        if self._seen(f"decision/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.COUNTY_APPROVAL)
         self._require_role(request.actor, COUNTY_ROLES, "decide on approval")
@@ -740,22 +1091,24 @@ class CaseWorkflow:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _seen(self, request_id: str, actor: Actor) -> bool:
-        """A repeated request ID answers again without a second effect (no validation)."""
-        if actor.id in self._recused and request_id not in self._handled_requests:
+    def _seen(self, key: str, actor: Actor) -> bool:
+        """A repeated request (same action, same request ID) answers again without a second
+        effect and without validation: the stage may have moved on since the first."""
+        if actor.id in self._recused and key not in self._handled_requests:
             raise _reject(
                 Rejection.RECUSED,
                 f"{actor.id} is registered as a near relative of this household and must recuse",
             )
-        return request_id in self._handled_requests
+        return key in self._handled_requests
 
     async def _first_time(
         self, request_id: str, actor: Actor, action: AuditAction, payload: Any, prefix: str
     ) -> bool:
-        if request_id in self._handled_requests:
+        key = f"{prefix}/{request_id}"
+        if key in self._handled_requests:
             return False
-        self._handled_requests.add(request_id)
-        await self._audit(f"{prefix}/{request_id}", actor, action, payload)
+        self._handled_requests.add(key)
+        await self._audit(key, actor, action, payload)
         return True
 
     def _closing(self) -> bool:

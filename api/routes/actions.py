@@ -18,10 +18,14 @@ from api import errors
 from api.case_service import ensure_workflow, run_update
 from api.deps import ActorDep, ClientDep, IdempotencyKey, SessionsDep, SettingsDep
 from api.procedure_schemas import (
+    CircumstanceIn,
     CountyDecisionIn,
     CountyVisitIn,
     EvaluationIn,
+    LabourAbsenceIn,
     ObjectionIn,
+    ReviewIn,
+    SignInIn,
     SurveyIn,
     TerminateIn,
     TownshipReviewIn,
@@ -122,6 +126,30 @@ action(
     CountyDecisionIn,
     CaseWorkflow.submit_county_decision,
     "Approve or refuse (县级审批)",
+)
+action(
+    "review",
+    ReviewIn,
+    CaseWorkflow.submit_review,
+    "Submit the re-review survey of a recipient household (复核)",
+)
+action(
+    "sign-ins",
+    SignInIn,
+    CaseWorkflow.report_sign_in,
+    "Record a monthly sign-in, done or missed (签到); two missed in a row stop payment",
+)
+action(
+    "labour-absences",
+    LabourAbsenceIn,
+    CaseWorkflow.report_labour_absence,
+    "Record an absence from public-benefit labour (公益劳动); two unjustified suspend 3 months",
+)
+action(
+    "circumstances",
+    CircumstanceIn,
+    CaseWorkflow.report_circumstance,
+    "Report a change of circumstances: death or moving away stops payment, others re-review",
 )
 action(
     "terminate",

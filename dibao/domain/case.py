@@ -19,6 +19,7 @@ from dibao.domain.enums import (
     Role,
     Stage,
 )
+from dibao.domain.recipient import CircumstanceKind, RecipientState
 from dibao.domain.rulepacks import RulePack
 from dibao.domain.survey import SurveyReport
 from dibao.domain.verification import VerificationOutcome
@@ -50,6 +51,8 @@ class CaseInput:
     # The pack's parameters as they were when the case was filed; None in cases filed before
     # packs were pinned by value (the built-in pack of that id applies).
     rule_pack: RulePack | None = None
+    # Set when the recipient phase continues as new: the case resumes there.
+    recipient: RecipientState | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class CaseView:
     notices: tuple[NoticeRef, ...]
     withdrawal_reason: str | None = None
     procedure: "ProcedureView" = field(default_factory=lambda: ProcedureView())
+    recipient: RecipientState | None = None
+    review_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -366,3 +371,31 @@ class RecordEntitlement:
 @dataclass(frozen=True)
 class EntitlementRecorded:
     entitlement_id: int
+
+
+# --- the recipient phase (issue 4) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportSignIn:
+    request_id: str
+    actor: Actor
+    month: str  # "YYYY-MM"
+    done: bool
+
+
+@dataclass(frozen=True)
+class ReportLabourAbsence:
+    request_id: str
+    actor: Actor
+    on: str  # ISO date
+    justified: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReportCircumstance:
+    request_id: str
+    actor: Actor
+    kind: CircumstanceKind
+    details: str

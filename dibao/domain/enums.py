@@ -29,13 +29,16 @@ class CaseStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     REFUSED = "refused"
     TERMINATED = "terminated"  # 终止办理, e.g. for non-cooperation
+    EXITED = "exited"  # 停发: benefit ended in the recipient phase
 
     @property
     def is_open(self) -> bool:
         return self not in CLOSED_STATUSES
 
 
-CLOSED_STATUSES = frozenset({CaseStatus.WITHDRAWN, CaseStatus.REFUSED, CaseStatus.TERMINATED})
+CLOSED_STATUSES = frozenset(
+    {CaseStatus.WITHDRAWN, CaseStatus.REFUSED, CaseStatus.TERMINATED, CaseStatus.EXITED}
+)
 
 
 class AreaType(StrEnum):
@@ -137,6 +140,7 @@ class NoticeKind(StrEnum):
     APPROVAL = "approval"  # 最低生活保障审批通知书 (with the 低保证 number)
     REFUSAL = "refusal"  # 不予批准通知书
     TERMINATION = "termination"  # 终止办理通知书
+    PAYMENT_CHANGE = "payment_change"  # 低保金变更（增发/减发/暂停/恢复/停发）通知书
 
 
 class AuditAction(StrEnum):
@@ -150,6 +154,10 @@ class AuditAction(StrEnum):
     COUNTY_HOME_VISIT = "county_home_visit"
     COUNTY_DECISION = "county_decision"
     TERMINATE = "terminate"
+    SUBMIT_REVIEW = "submit_review"
+    REPORT_SIGN_IN = "report_sign_in"
+    REPORT_LABOUR_ABSENCE = "report_labour_absence"
+    REPORT_CIRCUMSTANCE = "report_circumstance"
 
 
 class Opinion(StrEnum):

@@ -58,6 +58,8 @@ class RulePack:
     # Training packs only: postings last this many seconds instead of `posting_days`, so staff
     # can practise the whole procedure in minutes. Refused for any other pack.
     posting_seconds: int | None = None
+    # Re-review cadence in months per household category (A stable … C changing).
+    review_months: tuple[tuple[str, int], ...] = (("A", 12), ("B", 6), ("C", 3))
 
     @property
     def posting_duration(self) -> timedelta:
@@ -80,6 +82,7 @@ class RulePack:
         params["procedure"] = [s.value for s in self.procedure]
         params["objection_stage"] = self.objection_stage.value
         params["tier_shares"] = [list(t) for t in self.tier_shares]
+        params["review_months"] = [list(t) for t in self.review_months]
         return params
 
     @classmethod
@@ -90,6 +93,8 @@ class RulePack:
         values["amount_method"] = AmountMethod(values["amount_method"])
         values["payment_start"] = PaymentStart(values["payment_start"])
         values["tier_shares"] = tuple((str(c), float(s)) for c, s in values["tier_shares"])
+        if "review_months" in values:
+            values["review_months"] = tuple((str(c), int(m)) for c, m in values["review_months"])
         return cls(**values)
 
 
@@ -159,6 +164,8 @@ MCA_2021 = RulePack(
     deposit_limit_fen=2_000_000,
     payment_start=PaymentStart.NEXT_MONTH,  # Art. 21
     gradual_exit_months=3,
+    # Art. 31: yearly for stable households, half-yearly for irregular income or work-able.
+    review_months=(("A", 12), ("B", 12), ("C", 6)),
 )
 
 TRAINING_PREFIX = "training-"

@@ -24,12 +24,14 @@ TEMPLATE_FOR_KIND: dict[NoticeKind, str] = {
     NoticeKind.APPROVAL: "notices/approval.html.j2",
     NoticeKind.REFUSAL: "notices/refusal.html.j2",
     NoticeKind.TERMINATION: "notices/termination.html.j2",
+    NoticeKind.PAYMENT_CHANGE: "notices/payment_change.html.j2",
 }
 
 POSTING_TITLES: dict[str, str] = {
     "posting_before_review": "第一榜：民主评议结果公示",
     "posting_before_approval": "第二榜：乡镇（街道）审核结果公示",
     "posting_after_approval": "第三榜：县级审批结果公示",
+    "recipient": "动态管理：低保金增发、减发、暂停、恢复、停发公示",
 }
 
 

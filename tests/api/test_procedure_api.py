@@ -233,3 +233,23 @@ async def test_termination_for_non_cooperation_closes_with_notice(
     assert response.json()["status"] == "terminated"
     notice = await api.get(response.json()["notices"][-1]["url"])
     assert "终止办理" in notice.text and "拒不配合" in notice.text
+
+
+async def test_recipient_events_are_refused_before_approval_and_checked(
+    ts_api: httpx.AsyncClient, ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    api = ts_api
+    case_id = (await post(api, "/cases", complete(sample), VILLAGE)).json()["case_id"]
+    await until(api, case_id, lambda c: c["stage"] == "survey")
+    early = await post(
+        api, f"/cases/{case_id}/sign-ins", {"month": "2026-11", "done": False}, VILLAGE
+    )
+    assert early.status_code == 409
+    bad = await post(
+        api, f"/cases/{case_id}/sign-ins", {"month": "2026-13", "done": False}, VILLAGE
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "month"]
+    unknown = await post(
+        api, f"/cases/{case_id}/circumstances", {"kind": "won_lottery", "details": "x"}, VILLAGE
+    )
+    assert unknown.status_code == 422

@@ -1,0 +1,155 @@
+"""The recipient phase (动态管理): review cadence, payment changes and the events that cause them.
+
+Pure rules; the case workflow applies them and its activities write the ledger and notices.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from dibao.domain.application import Member
+from dibao.domain.calendar import CHINA_TZ
+from dibao.domain.eligibility import Assessment, HouseholdCategory
+from dibao.domain.enums import AreaType
+from dibao.domain.rulepacks import RulePack
+
+
+class ChangeKind(StrEnum):
+    START = "start"
+    INCREASE = "increase"  # 增发
+    DECREASE = "decrease"  # 减发
+    UNCHANGED = "unchanged"
+    STOP = "stop"  # 停发
+    SUSPEND = "suspend"  # 暂停
+    RESUME = "resume"  # 恢复
+
+
+class CircumstanceKind(StrEnum):
+    DEATH_OF_ONLY_MEMBER = "death_of_only_member"
+    MOVED_AWAY = "moved_away"
+    INCOME_CHANGE = "income_change"
+    MEMBERS_CHANGE = "members_change"
+
+
+# Events that end payment at once; others call for a re-review.
+STOPPING_CIRCUMSTANCES = frozenset(
+    {CircumstanceKind.DEATH_OF_ONLY_MEMBER, CircumstanceKind.MOVED_AWAY}
+)
+
+MISSED_SIGN_INS_TO_STOP = 2  # 000 篇2: two consecutive missed sign-ins → payment stopped
+ABSENCES_TO_SUSPEND = 2  # 000 篇2: two unjustified labour absences → suspended for 3 months
+SUSPENSION_MONTHS = 3
+
+# Review cadence in months by household category (001 三(五), 002): A stable, C changing.
+DEFAULT_REVIEW_MONTHS: dict[HouseholdCategory, int] = {
+    HouseholdCategory.A: 12,
+    HouseholdCategory.B: 6,
+    HouseholdCategory.C: 3,
+}
+
+
+@dataclass(frozen=True)
+class PaymentChange:
+    kind: ChangeKind
+    monthly_amount_fen: int  # the amount from `effective_month` on (0 when stopped/suspended)
+    effective_month: str  # "YYYY-MM"
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecipientState:
+    """Everything the recipient phase carries from one review cycle (run) to the next."""
+
+    certificate_no: str
+    category: HouseholdCategory
+    monthly_amount_fen: int  # entitled amount when not suspended
+    area_type: AreaType
+    members: tuple[Member, ...]
+    cycle: int
+    next_review_on: str  # ISO date
+    seq: int  # the projection's stage sequence, continued across runs
+    missed_sign_ins: int = 0
+    unjustified_absences: int = 0
+    suspended_until: str = ""  # "YYYY-MM": first month paid again
+    handled_requests: tuple[str, ...] = ()
+    notice_ids: tuple[str, ...] = ()
+
+
+def add_months(month: str, count: int) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    index = year * 12 + (mon - 1) + count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def next_month(day: date) -> str:
+    return add_months(month_of(day), 1)
+
+
+def first_moment(month: str) -> datetime:
+    """00:00 China time on the first day of the month: when a scheduled change takes effect."""
+    return datetime.combine(date(int(month[:4]), int(month[5:7]), 1), time(0, 0), CHINA_TZ)
+
+
+def review_months(pack: RulePack, category: HouseholdCategory) -> int:
+    for name, months in pack.review_months:
+        if name == category.value:
+            return months
+    return DEFAULT_REVIEW_MONTHS[category]
+
+
+def next_review_on(pack: RulePack, category: HouseholdCategory, after: date) -> date:
+    target = add_months(month_of(after), review_months(pack, category))
+    day = min(after.day, 28)  # every month has a 28th
+    return date(int(target[:4]), int(target[5:7]), day)
+
+
+def review_change(current_fen: int, assessment: Assessment, effective_month: str) -> PaymentChange:
+    """The outcome of a re-review (复核). Nothing material changed → the amount stays
+    (mca-2021 Art. 31); no longer eligible → stopped, with every failed rule as a reason."""
+    if not assessment.eligible:
+        return PaymentChange(
+            ChangeKind.STOP, 0, effective_month, tuple(f.message for f in assessment.failures)
+        )
+    new = assessment.monthly_amount_fen
+    if new == current_fen:
+        return PaymentChange(ChangeKind.UNCHANGED, current_fen, effective_month, ())
+    kind = ChangeKind.INCREASE if new > current_fen else ChangeKind.DECREASE
+    reason = (
+        f"复核后家庭人均收入为 {assessment.per_capita_income_fen_month / 100:.2f} 元/月，"
+        f"月保障金额由 {current_fen / 100:.2f} 元调整为 {new / 100:.2f} 元"
+    )
+    return PaymentChange(kind, new, effective_month, (reason,))
+
+
+def sign_in_change(
+    state: RecipientState, done: bool, month: str
+) -> tuple[int, PaymentChange | None]:
+    """New count of consecutive missed sign-ins, and the stop it causes, if any."""
+    if done:
+        return 0, None
+    missed = state.missed_sign_ins + 1
+    if missed >= MISSED_SIGN_INS_TO_STOP:
+        reason = f"连续 {missed} 次未按规定签到（最近一次 {month}），依规停发"
+        return missed, PaymentChange(ChangeKind.STOP, 0, add_months(month, 1), (reason,))
+    return missed, None
+
+
+def absence_change(
+    state: RecipientState, justified: bool, on: date
+) -> tuple[int, PaymentChange | None]:
+    """New count of unjustified public-labour absences, and the suspension it causes."""
+    if justified:
+        return state.unjustified_absences, None
+    absences = state.unjustified_absences + 1
+    if absences >= ABSENCES_TO_SUSPEND and not state.suspended_until:
+        start = next_month(on)
+        reason = (
+            f"无正当理由 {absences} 次不参加公益劳动，暂停发放 {SUSPENSION_MONTHS} 个月，"
+            f"自 {add_months(start, SUSPENSION_MONTHS)} 起自动恢复"
+        )
+        return 0, PaymentChange(ChangeKind.SUSPEND, 0, start, (reason,))
+    return absences, None

@@ -1,0 +1,168 @@
+"""The recipient phase: re-reviews with continue-as-new, payment changes, sign-in and labour
+events (time-skipping server: years pass in moments)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+from dibao.domain.application import IncomeItem
+from dibao.domain.case import CaseView, ReportLabourAbsence, ReportSignIn, SubmitSurvey
+from dibao.domain.enums import CaseStatus, IncomeCategory, NoticeKind, Stage
+from dibao.domain.rulepacks import MCA_2021
+from tests.conftest import Stack
+from tests.workflows.helpers import (
+    VILLAGE,
+    at_stage,
+    complete,
+    county_visit,
+    decide,
+    file_case,
+    finish_posting,
+    state,
+    survey,
+    survey_of,
+    township,
+    wait_for,
+)
+from workflows.case import CaseWorkflow
+
+
+async def approved_case(
+    stack: Stack, sample: dict[str, Any], case_id: str
+) -> WorkflowHandle[Any, Any]:
+    """A household through the mca-2021 procedure (the shortest) to receiving benefit."""
+    handle = await file_case(stack, complete(sample), case_id, pack=MCA_2021)
+    view = await at_stage(handle, Stage.SURVEY)
+    await survey(handle, survey_of(view.application))
+    await at_stage(handle, Stage.TOWNSHIP_REVIEW)
+    await township(handle)
+    await finish_posting(stack, handle, Stage.POSTING_BEFORE_APPROVAL)
+    await at_stage(handle, Stage.COUNTY_APPROVAL)
+    await county_visit(handle)
+    await decide(handle)
+    await finish_posting(stack, handle, Stage.POSTING_AFTER_APPROVAL)
+    await wait_for(handle, lambda v: v.status is CaseStatus.RECEIVING and v.recipient is not None)
+    return handle
+
+
+async def run_id(stack: Stack, workflow_id: str) -> str:
+    # The test server's describe answer lacks fields the SDK's describe() parses; ask raw.
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
+    raw = await stack.client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=stack.client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
+    return str(raw.workflow_execution_info.execution.run_id)
+
+
+async def pass_change_posting(stack: Stack, count: int = 1) -> None:
+    """Wait until the `count`-th change posting is open, then let its 7 days pass.
+
+    Sleeping before the posting's timer exists would skip time past nothing."""
+    for _ in range(200):
+        rows = stack.sql("SELECT count(*) FROM postings WHERE stage = 'recipient'")
+        if rows[0][0] >= count:
+            break
+        await asyncio.sleep(0.02)
+    await stack.env.sleep(timedelta(days=7, minutes=1))
+
+
+def entitlement_rows(stack: Stack) -> list[tuple[Any, ...]]:
+    return stack.sql(
+        "SELECT change_kind, effective_month, monthly_amount_fen FROM entitlement_changes "
+        "ORDER BY id"
+    )
+
+
+async def review(
+    handle: WorkflowHandle[Any, Any], view: CaseView, rid: str, **changes: Any
+) -> None:
+    report = dataclasses.replace(survey_of(view.application), **changes)
+    await handle.execute_update(
+        CaseWorkflow.submit_review, SubmitSurvey(request_id=rid, actor=VILLAGE, report=report)
+    )
+
+
+async def test_two_review_cycles_continue_as_new_and_a_reduction_is_noticed_and_posted(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    handle = await approved_case(ts_stack, sample, "DB-RECIPIENT001")
+    view = await state(handle)
+    assert view.recipient is not None and view.recipient.cycle == 1
+    first_run = await run_id(ts_stack, handle.id)
+    # Category A under mca-2021: reviewed yearly.
+    assert date.fromisoformat(view.recipient.next_review_on) > date.today() + timedelta(days=360)
+
+    await ts_stack.env.sleep(timedelta(days=370))
+    view = await wait_for(handle, lambda v: v.review_due, "first review due")
+    await review(handle, view, "r1")  # nothing material changed
+    view = await wait_for(handle, lambda v: v.recipient is not None and v.recipient.cycle == 2)
+    second_run = await run_id(ts_stack, handle.id)
+    assert second_run != first_run  # continued as new: a fresh, bounded history
+    assert [r[0] for r in entitlement_rows(ts_stack)] == ["start"]
+
+    await ts_stack.env.sleep(timedelta(days=370))
+    handle = ts_stack.client.get_workflow_handle(handle.id)
+    view = await wait_for(handle, lambda v: v.review_due, "second review due")
+    wages = IncomeItem(category=IncomeCategory.WAGES, monthly_fen=30000)
+    await review(handle, view, "r2", incomes=(*view.application.incomes, wages))
+    view = await wait_for(handle, lambda v: v.recipient is not None and v.recipient.cycle == 3)
+    await pass_change_posting(ts_stack)
+    for _ in range(100):
+        if ts_stack.sql("SELECT 1 FROM postings WHERE stage = 'recipient' AND outcome <> 'open'"):
+            break
+        await asyncio.sleep(0.02)
+    rows = entitlement_rows(ts_stack)
+    assert [r[0] for r in rows] == ["start", "decrease"]
+    assert rows[1][2] < rows[0][2]
+    notices = ts_stack.sql("SELECT kind, content FROM notices WHERE kind = 'payment_change'")
+    assert len(notices) == 1 and "减发" in notices[0][1] and "理由" in notices[0][1]
+    postings = ts_stack.sql("SELECT stage, outcome FROM postings WHERE stage = 'recipient'")
+    assert postings == [("recipient", "completed")]
+
+
+async def test_two_missed_sign_ins_stop_payment(
+    ts_stack: Stack, sample: dict[str, Any], record_history: Any
+) -> None:
+    handle = await approved_case(ts_stack, sample, "DB-SIGNIN000001")
+    for rid, month in (("s1", "2026-11"), ("s2", "2026-12")):
+        await handle.execute_update(
+            CaseWorkflow.report_sign_in,
+            ReportSignIn(request_id=rid, actor=VILLAGE, month=month, done=False),
+        )
+    await pass_change_posting(ts_stack)
+    view = await wait_for(handle, lambda v: v.status is CaseStatus.EXITED, "stopped")
+    assert view.stage is Stage.CLOSED
+    assert view.notices[-1].kind is NoticeKind.PAYMENT_CHANGE
+    assert entitlement_rows(ts_stack)[-1] == ("stop", "2027-01", 0)
+    await record_history(handle, "recipient_stopped_by_missed_sign_ins")
+
+
+async def test_suspension_for_labour_absences_resumes_by_itself(
+    ts_stack: Stack, sample: dict[str, Any], record_history: Any
+) -> None:
+    handle = await approved_case(ts_stack, sample, "DB-SUSPEND00001")
+    amount = (await state(handle)).recipient.monthly_amount_fen  # type: ignore[union-attr]
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    for rid in ("a1", "a2"):
+        await handle.execute_update(
+            CaseWorkflow.report_labour_absence,
+            ReportLabourAbsence(request_id=rid, actor=VILLAGE, on=yesterday, justified=False),
+        )
+    await pass_change_posting(ts_stack)
+    view = await wait_for(handle, lambda v: v.recipient is not None and v.recipient.suspended_until)
+    assert view.status is CaseStatus.RECEIVING
+    await ts_stack.env.sleep(timedelta(days=130))  # three months on, payment resumes by itself
+    await pass_change_posting(ts_stack, count=2)
+    await wait_for(handle, lambda v: v.recipient is not None and not v.recipient.suspended_until)
+    kinds = [(r[0], r[2]) for r in entitlement_rows(ts_stack)]
+    assert kinds == [("start", amount), ("suspend", 0), ("resume", amount)]
+    await record_history(handle, "recipient_suspended_and_resumed")
