@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_activities import CaseActivities
+from activities.payroll_activities import PayrollActivities
 from activities.procedure_activities import ProcedureActivities
 from activities.verification.activity import VerificationActivities
 from activities.verification.connectors import Connector, default_connectors
@@ -23,8 +24,9 @@ from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect
 from workflows.case import CaseWorkflow
+from workflows.payroll import PayrollWorkflow
 
-WORKFLOWS = [CaseWorkflow]
+WORKFLOWS = [CaseWorkflow, PayrollWorkflow]
 
 
 def build_activities(
@@ -36,6 +38,7 @@ def build_activities(
     return [
         *CaseActivities(sessions, settings).all(),
         *ProcedureActivities(sessions, settings).all(),
+        *PayrollActivities(sessions, settings).all(),
         *VerificationActivities(sessions, connectors or default_connectors(sessions)).all(),
     ]
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.routes import actions, cases, notices, policy, postings, staff
+from api.routes import actions, cases, notices, payroll, policy, postings, staff
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(actions.router)
     app.include_router(postings.router)
     app.include_router(staff.router)
+    app.include_router(payroll.router)
     app.include_router(policy.router)
     return app
 

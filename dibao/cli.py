@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from dibao.cli_payroll import payroll_app
 from dibao.cli_policy import calendar_app, rulepack_app
 from dibao.cli_registry import registry_app
 from dibao.settings import get_settings
@@ -37,6 +38,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(registry_app, name="registry", help="Department registry extracts for verification")
 app.add_typer(calendar_app, name="calendar", help="Holiday calendar for working-day deadlines")
 app.add_typer(rulepack_app, name="rulepack", help="Rule packs and which county uses which")
+app.add_typer(payroll_app, name="payroll", help="Payroll: 花名册, bank file, release, schedule")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON answer")]
 KeyOpt = Annotated[

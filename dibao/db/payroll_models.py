@@ -1,0 +1,74 @@
+"""Tables of the payroll (发放): one run per county and period, and the lines it books.
+
+A released run is immutable: triggers in migration 0007 refuse any change to it or its lines,
+so what was paid (the sum of released lines per case and month) can only grow by new runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dibao.db.models import Base
+
+
+class PayrollRunRow(Base):
+    __tablename__ = "payroll_runs"
+
+    run_id: Mapped[str] = mapped_column(Text, primary_key=True)  # PR-{county}-{period}
+    county_code: Mapped[str] = mapped_column(String(6))
+    period: Mapped[str] = mapped_column(String(7))  # 2026-11 or 2026-Q4
+    status: Mapped[str] = mapped_column(String(10))  # draft, released
+    maker: Mapped[str] = mapped_column(String(100))  # 制表人
+    checker: Mapped[str | None] = mapped_column(String(100))  # 审核人
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    households: Mapped[int] = mapped_column(Integer)  # rows of the bank file
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    bank_file: Mapped[str] = mapped_column(Text)
+    bank_file_sha256: Mapped[str] = mapped_column(String(64))  # as the file's SHA256 row states
+    roster_html: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("county_code", "period", name="uq_payroll_runs_county_period"),
+        CheckConstraint("status IN ('draft', 'released')", name="ck_payroll_runs_status"),
+        CheckConstraint(
+            "status = 'draft' OR (checker IS NOT NULL AND released_at IS NOT NULL)",
+            name="ck_payroll_runs_released",
+        ),
+        CheckConstraint("checker IS NULL OR checker <> maker", name="ck_payroll_runs_four_eyes"),
+    )
+
+
+class PayrollLineRow(Base):
+    __tablename__ = "payroll_lines"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(Text, ForeignKey("payroll_runs.run_id"))
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
+    month: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(10))  # regular, arrears, recovery
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "case_id", "month", "kind", name="uq_payroll_lines_run_case"),
+        CheckConstraint("kind IN ('regular', 'arrears', 'recovery')", name="ck_payroll_lines_kind"),
+        CheckConstraint(
+            "(kind = 'recovery') = (amount_fen < 0) AND amount_fen <> 0",
+            name="ck_payroll_lines_sign",
+        ),
+        # What was paid to a case for a month: summed over released runs by the roster query.
+        Index("ix_payroll_lines_case_month", "case_id", "month"),
+    )

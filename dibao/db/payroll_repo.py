@@ -1,0 +1,402 @@
+"""Queries of the payroll: the roster of a county and period, runs, lines and release.
+
+The roster is computed in one SQL statement (window functions over entitlement_changes,
+aggregation over released lines), so a county of 100,000 households is one round trip;
+`dibao.domain.payroll.household_lines` is the reference it must agree with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from dibao.db.payroll_models import PayrollLineRow, PayrollRunRow
+from dibao.domain.case import Rejection
+from dibao.domain.enums import CaseStatus
+from dibao.domain.payroll import (
+    HouseholdPay,
+    Line,
+    LineKind,
+    PayrollRun,
+    RunStatus,
+    assemble_run,
+    bank_file,
+    period_months,
+    run_id_for,
+    stated_checksum,
+)
+
+# render(run, bank_file_sha256) -> the roster page; the activity passes the Jinja renderer.
+RenderRoster = Callable[[PayrollRun, str], str]
+
+
+class PayrollError(Exception):
+    """A refusal; `rejection` says which HTTP status / update rejection it is."""
+
+    rejection = Rejection.INVALID
+
+
+class PendingDraft(PayrollError):
+    """Another run of the county is still a draft. Building on top of it would count its
+    months as unpaid and pay them twice once both are released, so it is released first."""
+
+    rejection = Rejection.WRONG_STAGE
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"payroll run {run_id} of this county is still a draft; it must be released "
+            "before another period is built"
+        )
+        self.run_id = run_id
+
+
+class UnknownRun(PayrollError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"payroll run {run_id} does not exist")
+
+
+class AlreadyReleased(PayrollError):
+    rejection = Rejection.WRONG_STAGE
+
+    def __init__(self, run_id: str, checker: str | None) -> None:
+        super().__init__(f"payroll run {run_id} was already released by {checker}")
+
+
+class SameMakerChecker(PayrollError):
+    rejection = Rejection.RECUSED
+
+    def __init__(self, maker: str) -> None:
+        super().__init__(
+            f"{maker} prepared this roster (制表人) and may not also check it (审核人)"
+        )
+
+
+async def _lock(session: AsyncSession, key: str) -> None:
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
+async def _end(session: AsyncSession) -> None:
+    """End a transaction that wrote nothing, releasing its locks. A commit, not a rollback:
+    a rollback would expire every row the session loaded, including rows already returned."""
+    await session.commit()
+
+
+# --- the roster ----------------------------------------------------------------------------
+
+# Months are numbered (year * 12 + month - 1) so that a change's range is an integer series.
+_MONTH_INDEX = "left({0}, 4)::int * 12 + right({0}, 2)::int - 1"
+
+_ROSTER_SQL = text(
+    f"""
+WITH households AS MATERIALIZED (
+    SELECT c.case_id
+    FROM cases c
+    WHERE c.county_code = :county AND c.status IN (:receiving, :exited)
+),
+changes AS MATERIALIZED (
+    -- Each change holds from its month until the next change of the case (two changes of one
+    -- month: the later row wins, the earlier gets an empty range).
+    SELECT e.case_id, e.certificate_no, e.monthly_amount_fen,
+           {_MONTH_INDEX.format("e.effective_month")} AS mi,
+           lead({_MONTH_INDEX.format("e.effective_month")}) OVER (
+               PARTITION BY e.case_id ORDER BY e.effective_month, e.id) AS next_mi,
+           row_number() OVER (
+               PARTITION BY e.case_id ORDER BY e.effective_month DESC, e.id DESC) AS newest
+    FROM entitlement_changes e
+    JOIN households h ON h.case_id = e.case_id
+    WHERE e.effective_month <= :last_month
+),
+movements AS (
+    -- + what each month is entitled to, − what released runs paid for it.
+    SELECT ch.case_id, m AS mi, ch.monthly_amount_fen AS amount
+    FROM changes ch
+    CROSS JOIN LATERAL generate_series(ch.mi, coalesce(ch.next_mi, :after_last) - 1) AS m
+    UNION ALL
+    SELECT l.case_id, {_MONTH_INDEX.format("l.month")}, -l.amount_fen
+    FROM payroll_lines l
+    JOIN payroll_runs r ON r.run_id = l.run_id
+    JOIN households h ON h.case_id = l.case_id
+    WHERE r.status = :released AND l.month <= :last_month
+),
+owed AS MATERIALIZED (
+    SELECT case_id, mi, sum(amount) AS amount
+    FROM movements
+    GROUP BY case_id, mi
+    HAVING sum(amount) <> 0
+)
+SELECT o.case_id,
+       to_char(make_date(o.mi / 12, mod(o.mi, 12) + 1, 1), 'YYYY-MM') AS month,
+       CASE WHEN o.amount < 0 THEN 'recovery'
+            WHEN o.mi >= :first THEN 'regular'
+            ELSE 'arrears' END AS kind,
+       o.amount,
+       coalesce(newest.certificate_no, cert.certificate_no, '') AS certificate_no,
+       coalesce(holder.name, '') AS account_holder
+FROM owed o
+LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.newest = 1
+LEFT JOIN certificates cert ON cert.case_id = o.case_id
+LEFT JOIN applications a ON a.case_id = o.case_id
+LEFT JOIN LATERAL (
+    SELECT m ->> 'name' AS name
+    FROM jsonb_array_elements(a.payload -> 'members') AS m
+    WHERE m ->> 'relation' = 'head'
+    LIMIT 1
+) holder ON true
+ORDER BY o.case_id, o.mi
+"""
+)
+
+
+def _month_index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+async def roster(session: AsyncSession, county_code: str, period: str) -> list[HouseholdPay]:
+    """Every receiving household of the county with something to pay or recover for the
+    period, with its lines, in case_id order."""
+    months = period_months(period)
+    # The planner cannot see how many months a change spans and overestimates the query by
+    # orders of magnitude; JIT-compiling it for that estimate costs more than it saves.
+    await session.execute(text("SET LOCAL jit = off"))
+    result = await session.execute(
+        _ROSTER_SQL,
+        {
+            "county": county_code,
+            "receiving": CaseStatus.RECEIVING.value,
+            # A household whose benefit stopped may still be owed arrears or owe a recovery
+            # for the months before the stop.
+            "exited": CaseStatus.EXITED.value,
+            "released": RunStatus.RELEASED.value,
+            "first": _month_index(months[0]),
+            "last_month": months[-1],
+            "after_last": _month_index(months[-1]) + 1,
+        },
+    )
+    households: list[HouseholdPay] = []
+    current: str | None = None
+    lines: list[Line] = []
+    certificate_no = holder = ""
+    for case_id, month, kind, amount, cert, name in result:
+        if case_id != current:
+            if current is not None:
+                households.append(HouseholdPay(current, certificate_no, holder, tuple(lines)))
+            current, certificate_no, holder, lines = case_id, cert, name, []
+        lines.append(Line(month, LineKind(kind), int(amount)))
+    if current is not None:
+        households.append(HouseholdPay(current, certificate_no, holder, tuple(lines)))
+    return households
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+
+def _summary() -> tuple[Any, ...]:
+    """Load a run without its bank file and roster page (megabytes for a large county)."""
+    return (defer(PayrollRunRow.bank_file), defer(PayrollRunRow.roster_html))
+
+
+async def get_run(session: AsyncSession, run_id: str) -> PayrollRunRow | None:
+    rows = await session.execute(
+        select(PayrollRunRow)
+        .where(PayrollRunRow.run_id == run_id)
+        .options(*_summary())
+        .execution_options(populate_existing=True)
+    )
+    return rows.scalar_one_or_none()
+
+
+async def bank_file_of(session: AsyncSession, run_id: str) -> tuple[str, str] | None:
+    """The stored bank file and its checksum."""
+    row = (
+        await session.execute(
+            select(PayrollRunRow.bank_file, PayrollRunRow.bank_file_sha256).where(
+                PayrollRunRow.run_id == run_id
+            )
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def roster_of(session: AsyncSession, run_id: str) -> str | None:
+    return (
+        await session.execute(
+            select(PayrollRunRow.roster_html).where(PayrollRunRow.run_id == run_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def list_runs(
+    session: AsyncSession, county_code: str | None = None, limit: int = 100
+) -> list[PayrollRunRow]:
+    query = select(PayrollRunRow).options(*_summary())
+    if county_code is not None:
+        query = query.where(PayrollRunRow.county_code == county_code)
+    rows = await session.execute(
+        query.order_by(PayrollRunRow.built_at.desc(), PayrollRunRow.run_id).limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def pending_draft(
+    session: AsyncSession, county_code: str, except_period: str | None = None
+) -> str | None:
+    """The county's run still waiting for release, other than the period's own."""
+    query = select(PayrollRunRow.run_id).where(
+        PayrollRunRow.county_code == county_code,
+        PayrollRunRow.status == RunStatus.DRAFT.value,
+    )
+    if except_period is not None:
+        query = query.where(PayrollRunRow.period != except_period)
+    return (await session.execute(query.limit(1))).scalar_one_or_none()
+
+
+async def build_run(
+    session: AsyncSession,
+    county_code: str,
+    period: str,
+    maker: str,
+    built_at: datetime,
+    render_roster: RenderRoster,
+) -> PayrollRunRow:
+    """Store the draft run of the county and period with its lines, bank file and roster.
+
+    Idempotent: a run that exists already, draft or released, is returned exactly as stored
+    (the same file), so a retried or repeated build never pays twice.
+    """
+    run_id = run_id_for(county_code, period)
+    existing = await get_run(session, run_id)
+    if existing is not None:
+        return existing
+    # One builder per county at a time: the check for other drafts and the insert below must
+    # not interleave with another build of the county.
+    await _lock(session, f"payroll:{county_code}")
+    existing = await get_run(session, run_id)
+    if existing is not None:
+        await session.commit()
+        return existing
+    other = await pending_draft(session, county_code, except_period=period)
+    if other is not None:
+        await _end(session)
+        raise PendingDraft(other)
+    run = assemble_run(county_code, period, await roster(session, county_code, period))
+    content = bank_file(run)
+    checksum = stated_checksum(content)
+    row = PayrollRunRow(
+        run_id=run_id,
+        county_code=county_code,
+        period=period,
+        status=RunStatus.DRAFT.value,
+        maker=maker,
+        checker=None,
+        built_at=built_at,
+        released_at=None,
+        households=len(run.paid),
+        total_fen=run.total_fen,
+        bank_file=content,
+        bank_file_sha256=checksum,
+        roster_html=render_roster(run, checksum),
+    )
+    values = {c.name: getattr(row, c.name) for c in PayrollRunRow.__table__.columns}
+    inserted = await session.execute(
+        insert(PayrollRunRow)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(PayrollRunRow.run_id)
+    )
+    # Under the county lock nobody else can have stored the run; if someone did regardless,
+    # theirs stands and gets no lines of ours.
+    booked = [(h.case_id, line) for h in run.households for line in h.lines]
+    if inserted.first() is not None and booked:
+        # One statement for all lines (unnest of arrays): a county's 100,000 households would
+        # take seconds as single-row inserts.
+        await session.execute(
+            text(
+                "INSERT INTO payroll_lines (run_id, case_id, month, kind, amount_fen) "
+                "SELECT :run_id, * FROM unnest(CAST(:case_ids AS text[]), "
+                "CAST(:months AS text[]), CAST(:kinds AS text[]), CAST(:amounts AS bigint[])) "
+                "ON CONFLICT ON CONSTRAINT uq_payroll_lines_run_case DO NOTHING"
+            ),
+            {
+                "run_id": run_id,
+                "case_ids": [case_id for case_id, _ in booked],
+                "months": [line.month for _, line in booked],
+                "kinds": [line.kind.value for _, line in booked],
+                "amounts": [line.amount_fen for _, line in booked],
+            },
+        )
+    await session.commit()
+    stored = await get_run(session, run_id)
+    assert stored is not None
+    return stored
+
+
+async def release_run(
+    session: AsyncSession, run_id: str, checker: str, released_at: datetime
+) -> PayrollRunRow:
+    """Mark a draft released by its checker (审核人), who must not be its maker (制表人).
+
+    A retry of the same release returns the released run; from here on triggers refuse any
+    change to the run and its lines.
+    """
+    row = (
+        await session.execute(
+            select(PayrollRunRow)
+            .where(PayrollRunRow.run_id == run_id)
+            .options(*_summary())
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        await _end(session)
+        raise UnknownRun(run_id)
+    if row.status == RunStatus.RELEASED.value:
+        await _end(session)
+        if row.checker == checker:
+            return row
+        raise AlreadyReleased(run_id, row.checker)
+    if row.maker == checker:
+        await _end(session)
+        raise SameMakerChecker(checker)
+    row.status = RunStatus.RELEASED.value
+    row.checker = checker
+    row.released_at = released_at
+    await session.commit()
+    return row
+
+
+# --- a household's payments ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    run_id: str
+    period: str
+    run_status: str
+    month: str
+    kind: str
+    amount_fen: int
+
+
+async def lines_for_case(session: AsyncSession, case_id: str) -> list[CaseLine]:
+    rows = await session.execute(
+        select(
+            PayrollLineRow.run_id,
+            PayrollRunRow.period,
+            PayrollRunRow.status,
+            PayrollLineRow.month,
+            PayrollLineRow.kind,
+            PayrollLineRow.amount_fen,
+        )
+        .join(PayrollRunRow, PayrollRunRow.run_id == PayrollLineRow.run_id)
+        .where(PayrollLineRow.case_id == case_id)
+        .order_by(PayrollRunRow.built_at, PayrollLineRow.month, PayrollLineRow.kind)
+    )
+    return [CaseLine(*r) for r in rows]

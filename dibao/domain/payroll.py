@@ -1,0 +1,414 @@
+"""The payroll (发放): what each household is owed for a period, the 花名册 and the bank file.
+
+The ledger is the `entitlement_changes` table read as effective-dated rows: a row sets the
+household's monthly amount from its `effective_month` until the next row (ordered by
+effective_month, then id); an amount of 0 means nothing is paid (停发/暂停). What was paid is
+the sum of the lines of released payroll runs. A payroll pays, for every month up to the end
+of its period, the difference between the two: so a change recorded after a month was paid
+(a backdated 增发 or 停发) is settled in the next payroll as 补发 or 追回, and building a payroll
+again after its release finds nothing left to pay.
+
+Also the messages of the payroll workflow (no `from __future__ import annotations`: Temporal
+resolves these type hints at runtime).
+"""
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from dibao.domain.case import Actor
+from dibao.domain.enums import Role
+
+
+class LineKind(StrEnum):
+    REGULAR = "regular"  # 正常发放: a month of the period
+    ARREARS = "arrears"  # 补发: an earlier month paid less than entitled
+    RECOVERY = "recovery"  # 追回: a month paid more than entitled (negative)
+
+
+LINE_LABELS = {LineKind.REGULAR: "正常发放", LineKind.ARREARS: "补发", LineKind.RECOVERY: "追回"}
+
+
+class RunStatus(StrEnum):
+    DRAFT = "draft"  # built, waiting for the checker (审核人)
+    RELEASED = "released"  # checked and handed to the bank: immutable from here on
+
+
+class Cadence(StrEnum):
+    # Urban recipients are paid monthly, rural ones quarterly or, where possible, monthly
+    # (DOMAIN.md step 8; 001 第十一条 "按季度, 有条件的按月").
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+# Who may prepare a roster (制表人) and who may check and release it (审核人). Payment decisions
+# are the county civil-affairs bureau's (DOMAIN.md, "Who uses the system").
+MAKER_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER, Role.OPS})
+CHECKER_ROLES = frozenset({Role.COUNTY_APPROVER})
+
+# The actor named as maker of the runs the Temporal Schedule starts.
+SCHEDULE_ACTOR = Actor(id="payroll-schedule", role=Role.SYSTEM)
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_COUNTY = re.compile(r"^\d{6}$")
+
+
+class InvalidPeriod(ValueError):
+    pass
+
+
+# --- months and periods --------------------------------------------------------------------
+
+
+def _ym(month: str) -> tuple[int, int]:
+    found = _MONTH.match(month)
+    if found is None:
+        raise InvalidPeriod(f"{month!r} is not a month (YYYY-MM)")
+    return int(found[1]), int(found[2])
+
+
+def month_of(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def add_months(month: str, count: int) -> str:
+    year, mon = _ym(month)
+    index = year * 12 + (mon - 1) + count
+    return month_of(index // 12, index % 12 + 1)
+
+
+def months_from(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last`, both included; empty when first is after last."""
+    months: list[str] = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def period_months(period: str) -> tuple[str, ...]:
+    """The months of a payroll period: "2026-11" is one month, "2026-Q4" three."""
+    if _MONTH.match(period):
+        return (period,)
+    found = _QUARTER.match(period)
+    if found is None:
+        raise InvalidPeriod(
+            f"period {period!r}: a month (2026-11) or a quarter (2026-Q4) is expected"
+        )
+    year, quarter = int(found[1]), int(found[2])
+    return tuple(month_of(year, 3 * (quarter - 1) + i) for i in (1, 2, 3))
+
+
+def validate_period(period: str) -> str | None:
+    """Why the period is not valid, or None."""
+    try:
+        period_months(period)
+    except InvalidPeriod as err:
+        return str(err)
+    if not 2000 <= int(period[:4]) <= 2999:
+        return f"period {period!r}: the year is out of range"
+    return None
+
+
+def validate_county(county_code: str) -> str | None:
+    return None if _COUNTY.match(county_code) else "county_code: 6 digits are expected"
+
+
+def period_for(day: date, cadence: Cadence) -> str:
+    """The period a payroll prepared on `day` pays: the month (or quarter) that day is in.
+
+    The roster is prepared on the 1st and the bank pays from the 10th (DOMAIN.md step 8), so a
+    payroll built on 1 November pays November.
+    """
+    if cadence is Cadence.QUARTERLY:
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    return month_of(day.year, day.month)
+
+
+def period_label(period: str) -> str:
+    """ "2026年11月" or "2026年第四季度", for the printed roster."""
+    found = _QUARTER.match(period)
+    if found:
+        return f"{found[1]}年第{'一二三四'[int(found[2]) - 1]}季度"
+    year, month = _ym(period)
+    return f"{year}年{month}月"
+
+
+def run_id_for(county_code: str, period: str) -> str:
+    return f"PR-{county_code}-{period}"
+
+
+def workflow_id_for(county_code: str, period: str) -> str:
+    return f"payroll-{county_code}-{period}"
+
+
+def schedule_id_for(county_code: str) -> str:
+    return f"payroll-{county_code}"
+
+
+# --- the ledger ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of `entitlement_changes`, as far as money goes."""
+
+    effective_month: str  # "YYYY-MM"
+    monthly_amount_fen: int
+    change_kind: str = "start"
+    id: int = 0  # orders two changes of the same month: the later row wins
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    month: str  # "YYYY-MM"
+    kind: LineKind
+    amount_fen: int  # negative for RECOVERY
+
+
+def entitled_by_month(changes: Iterable[Change], months: Iterable[str]) -> dict[str, int]:
+    """The monthly amount in force in each month; 0 before the first change."""
+    ordered = sorted(changes, key=lambda c: (c.effective_month, c.id))
+    result: dict[str, int] = {}
+    for month in months:
+        amount = 0
+        for change in ordered:
+            if change.effective_month > month:
+                break
+            amount = change.monthly_amount_fen
+        result[month] = amount
+    return result
+
+
+def payroll_lines(
+    entitled: Mapping[str, int], paid_so_far: Mapping[str, int], period_months: Sequence[str]
+) -> list[Line]:
+    """What a payroll for `period_months` pays: for every month up to the end of the period,
+    what is entitled minus what released payrolls already paid.
+
+    A month of the period is REGULAR, an earlier one ARREARS (补发); any month paid more than
+    entitled is a RECOVERY (追回, negative). Months after the period are left to their own
+    payroll; months with nothing entitled (before the first change) are never owed.
+    """
+    if not period_months:
+        return []
+    first, last = min(period_months), max(period_months)
+    months = sorted(m for m in set(entitled) | set(paid_so_far) | set(period_months) if m <= last)
+    lines: list[Line] = []
+    for month in months:
+        owed = entitled.get(month, 0) - paid_so_far.get(month, 0)
+        if owed < 0:
+            lines.append(Line(month, LineKind.RECOVERY, owed))
+        elif owed > 0:
+            kind = LineKind.REGULAR if month >= first else LineKind.ARREARS
+            lines.append(Line(month, kind, owed))
+    return lines
+
+
+def household_lines(
+    changes: Sequence[Change], paid_so_far: Mapping[str, int], period: str
+) -> list[Line]:
+    """The reference computation for one household (the roster SQL must agree with it)."""
+    months = period_months(period)
+    starts = [c.effective_month for c in changes] + list(paid_so_far)
+    if not starts:
+        return []
+    entitled = entitled_by_month(changes, months_from(min(starts), months[-1]))
+    return payroll_lines(entitled, paid_so_far, months)
+
+
+# --- runs, roster and bank file ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdPay:
+    case_id: str
+    certificate_no: str  # 低保证号
+    # The head of household's name. Bank account numbers are not captured by the application
+    # yet, so the bank matches the payment by holder name and 低保证号 (see bank_file).
+    account_holder: str
+    lines: tuple[Line, ...]
+
+    @property
+    def net_fen(self) -> int:
+        return sum(line.amount_fen for line in self.lines)
+
+
+@dataclass(frozen=True)
+class PayrollRun:
+    county_code: str
+    period: str
+    # Households whose lines this run books: net >= 0, in case_id order. A household netting 0
+    # (e.g. 补发 of one month offset by 追回 of another) books its lines but gets no bank row.
+    households: tuple[HouseholdPay, ...]
+    # Households that net negative: they were paid more than they are owed and the bank cannot
+    # debit them. Their lines are not booked (the overpayment stays open, and is computed again
+    # by the next payroll, where later payments may offset it); the roster lists them for the
+    # office to recover (追回) outside the bank file.
+    outstanding: tuple[HouseholdPay, ...] = ()
+
+    @property
+    def run_id(self) -> str:
+        return run_id_for(self.county_code, self.period)
+
+    @property
+    def paid(self) -> tuple[HouseholdPay, ...]:
+        """The households in the bank file."""
+        return tuple(h for h in self.households if h.net_fen > 0)
+
+    @property
+    def total_fen(self) -> int:
+        return sum(h.net_fen for h in self.households)
+
+
+def assemble_run(county_code: str, period: str, households: Iterable[HouseholdPay]) -> PayrollRun:
+    ordered = sorted((h for h in households if h.lines), key=lambda h: h.case_id)
+    return PayrollRun(
+        county_code=county_code,
+        period=period,
+        households=tuple(h for h in ordered if h.net_fen >= 0),
+        outstanding=tuple(h for h in ordered if h.net_fen < 0),
+    )
+
+
+def yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+BANK_FILE_HEADER = ("seq", "case_id", "certificate_no", "account_holder", "amount_yuan", "lines")
+
+
+def describe_lines(lines: Iterable[Line]) -> str:
+    return ";".join(f"{line.month}:{line.kind.value}:{yuan(line.amount_fen)}" for line in lines)
+
+
+def bank_file(run: PayrollRun) -> str:
+    """The file for the bank (社会化发放): one row per household paid, in case_id order, a TOTAL
+    row, and a last row with the SHA-256 of every byte before it, so the bank can tell a file
+    damaged or edited after the checker signed the roster that prints the same checksum.
+
+    There is no account-number column: the application does not capture bank accounts yet.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(BANK_FILE_HEADER)
+    paid = run.paid
+    for seq, household in enumerate(paid, start=1):
+        writer.writerow(
+            (
+                seq,
+                household.case_id,
+                household.certificate_no,
+                household.account_holder,
+                yuan(household.net_fen),
+                describe_lines(household.lines),
+            )
+        )
+    writer.writerow(("TOTAL", len(paid), yuan(sum(h.net_fen for h in paid))))
+    body = out.getvalue()
+    return body + f"SHA256,{bank_file_checksum(body)}\n"
+
+
+def bank_file_checksum(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def stated_checksum(content: str) -> str:
+    """The checksum a bank file states in its last row."""
+    last = content.rstrip("\n").rsplit("\n", 1)[-1]
+    if not last.startswith("SHA256,"):
+        raise ValueError("the file has no SHA256 row")
+    return last.removeprefix("SHA256,")
+
+
+def verify_bank_file(content: str) -> bool:
+    """True when the file's last row is the checksum of everything before it."""
+    body, sep, _ = content.rstrip("\n").rpartition("\n")
+    if not sep:
+        return False
+    try:
+        return stated_checksum(content) == bank_file_checksum(body + "\n")
+    except ValueError:
+        return False
+
+
+# --- workflow messages ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayrollInput:
+    county_code: str
+    # "2026-11" or "2026-Q4". Empty when the Temporal Schedule starts the workflow: the
+    # schedule's action is fixed when it is created, so the workflow computes the period from
+    # the time the schedule fired (China time) and the cadence below.
+    period: str
+    requested_by: Actor
+    cadence: str = Cadence.MONTHLY.value  # only used when `period` is empty
+
+
+@dataclass(frozen=True)
+class ReleaseRun:
+    request_id: str
+    checker: Actor
+
+
+@dataclass(frozen=True)
+class BuildPayroll:
+    county_code: str
+    period: str
+    maker: str
+    built_at: datetime
+
+
+@dataclass(frozen=True)
+class ReleasePayroll:
+    run_id: str
+    checker: str
+    released_at: datetime
+
+
+@dataclass(frozen=True)
+class PayrollRunRef:
+    """A stored run without its (large) bank file and roster: what activities return."""
+
+    run_id: str
+    county_code: str
+    period: str
+    status: RunStatus
+    maker: str
+    checker: str | None
+    households: int
+    total_fen: int
+    bank_file_sha256: str
+    built_at: datetime
+    released_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PayrollView:
+    """The `state` query."""
+
+    county_code: str
+    period: str
+    # building, draft, released; or delegated when a scheduled start handed the period's
+    # work to the workflow `payroll-{county}-{period}` (named in `delegated_to`).
+    status: str
+    run: PayrollRunRef | None = None
+    delegated_to: str = ""
+    waiting_for: str = ""
+
+
+@dataclass(frozen=True)
+class PayrollResult:
+    run_id: str
+    period: str
+    status: str
