@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.case_activities import CaseActivities
 from activities.payroll_activities import PayrollActivities
 from activities.procedure_activities import ProcedureActivities
+from activities.standard_change_activities import StandardChangeActivities
 from activities.verification.activity import VerificationActivities
 from activities.verification.connectors import Connector, default_connectors
 from dibao.db.engine import make_engine, make_sessionmaker
@@ -25,17 +26,20 @@ from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect
 from workflows.case import CaseWorkflow
 from workflows.payroll import PayrollWorkflow
+from workflows.standard_change import StandardChangeWorkflow
 
-WORKFLOWS = [CaseWorkflow, PayrollWorkflow]
+WORKFLOWS = [CaseWorkflow, PayrollWorkflow, StandardChangeWorkflow]
 
 
 def build_activities(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
+    client: Client,
     connectors: list[Connector] | None = None,
 ) -> list[Any]:
     """Every activity, bound to its dependencies. Tests pass their own registry connectors."""
     return [
+        *StandardChangeActivities(sessions, client).all(),
         *CaseActivities(sessions, settings).all(),
         *ProcedureActivities(sessions, settings).all(),
         *PayrollActivities(sessions, settings).all(),
@@ -66,7 +70,7 @@ def build_worker(client: Client, settings: Settings, activities: list[Any]) -> W
 async def run(settings: Settings) -> None:
     client = await connect(settings)
     engine = make_engine(settings)
-    activities = build_activities(make_sessionmaker(engine), settings)
+    activities = build_activities(make_sessionmaker(engine), settings, client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,7 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.routes import actions, cases, notices, payroll, policy, postings, staff
+from api.routes import (
+    actions,
+    cases,
+    notices,
+    payroll,
+    policy,
+    postings,
+    staff,
+    standard_changes,
+)
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect
@@ -55,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(postings.router)
     app.include_router(staff.router)
     app.include_router(payroll.router)
+    app.include_router(standard_changes.router)
     app.include_router(policy.router)
     return app
 

@@ -481,6 +481,31 @@ def case_circumstance(
     act(case_id, "circumstances", {"kind": kind, "details": details}, key, as_json)
 
 
+@app.command("standard-change")
+def standard_change(
+    county: Annotated[str, typer.Option(help="6-digit county code")],
+    urban: Annotated[str, typer.Option(help="urban standard, yuan per person per month")],
+    rural: Annotated[str, typer.Option(help="rural standard, yuan per person per year")],
+    effective_month: Annotated[str, typer.Option("--from", help="YYYY-MM")],
+    key: KeyOpt = None,
+) -> None:
+    """Apply a new standard to every recipient of a county (低保标准调整)."""
+    body = {"urban_standard": urban, "rural_standard": rural, "effective_month": effective_month}
+    progress = call("POST", f"/counties/{county}/standard-changes", body=body, key=key)
+    typer.echo(
+        f"{progress['batch_id']}: {progress['applied']}/{progress['total']} recipients; "
+        f"follow with `dibao standard-change-progress {progress['batch_id']}`"
+    )
+
+
+@app.command("standard-change-progress")
+def standard_change_progress(batch_id: str) -> None:
+    """How far a standard change has got."""
+    progress = call("GET", f"/standard-changes/{batch_id}")
+    state = "finished" if progress["finished"] else "running"
+    typer.echo(f"{batch_id}: {progress['applied']}/{progress['total']} recipients, {state}")
+
+
 @app.command("postings")
 def postings(
     village: Annotated[str, typer.Option(help="12-digit village code")],

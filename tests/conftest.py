@@ -162,7 +162,7 @@ class Stack:
         return build_worker(
             self.client,
             self.settings,
-            build_activities(self.sessions, self.settings, self.connectors),
+            build_activities(self.sessions, self.settings, self.client, self.connectors),
         )
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         Actor,
+        ApplyStandard,
         AuditEntry,
         AuditRecorded,
         CaseInput,
@@ -91,6 +92,7 @@ with workflow.unsafe.imports_passed_through():
         next_review_on,
         review_change,
         sign_in_change,
+        standard_change,
     )
     from dibao.domain.rulepacks import RulePack, get_rule_pack
     from dibao.domain.survey import validate_survey
@@ -467,6 +469,9 @@ class CaseWorkflow:
             ).isoformat(),
             seq=self._seq,
             notice_ids=tuple(n.notice_id for n in self._notices),
+            per_capita_income_fen_month=(
+                self._assessment.per_capita_income_fen_month if self._assessment else 0
+            ),
         )
 
     async def _resume_recipient(self, state: RecipientState) -> None:
@@ -534,6 +539,7 @@ class CaseWorkflow:
             state,
             members=request.report.members,
             category=self._assessment.category,
+            per_capita_income_fen_month=self._assessment.per_capita_income_fen_month,
             cycle=state.cycle + 1,
             next_review_on=next_review_on(
                 self._pack, self._assessment.category, china_date(workflow.now())
@@ -733,6 +739,32 @@ class CaseWorkflow:
         self._require_receiving(request.actor)
         if not request.details.strip():
             raise _reject(Rejection.INVALID, "details: say what changed, for the notice")
+
+    @workflow.update
+    async def apply_standard(self, request: ApplyStandard) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.APPLY_STANDARD, request, "standard"
+        ):
+            assert self._recipient is not None
+            # Later re-reviews use the new standard too: it becomes part of the case's pack.
+            self._pack = dataclasses.replace(
+                self._pack,
+                urban_standard_fen_month=request.urban_standard_fen_month,
+                rural_standard_fen_year=request.rural_standard_fen_year,
+            )
+            self._case = dataclasses.replace(self._case, rule_pack=self._pack)
+            change = standard_change(self._recipient, self._pack, request.effective_month)
+            if change.kind is not ChangeKind.UNCHANGED:
+                self._changes.append(change)
+        return self.state()
+
+    @apply_standard.validator
+    def _validate_standard(self, request: ApplyStandard) -> None:
+        if self._seen(f"standard/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        if min(request.urban_standard_fen_month, request.rural_standard_fen_year) <= 0:
+            raise _reject(Rejection.INVALID, "standard: must be more than zero")
 
     @workflow.update
     async def submit_review(self, request: SubmitSurvey) -> CaseView:

@@ -214,3 +214,12 @@ async def stage_events(session: AsyncSession, case_id: str) -> list[StageEventRo
         select(StageEventRow).where(StageEventRow.case_id == case_id).order_by(StageEventRow.seq)
     )
     return list(rows.scalars())
+
+
+async def receiving_case_ids(session: AsyncSession, county_code: str) -> list[str]:
+    rows = await session.execute(
+        select(CaseRow.case_id)
+        .where(CaseRow.county_code == county_code, CaseRow.status == CaseStatus.RECEIVING.value)
+        .order_by(CaseRow.case_id)
+    )
+    return list(rows.scalars())

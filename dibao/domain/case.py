@@ -399,3 +399,56 @@ class ReportCircumstance:
     actor: Actor
     kind: CircumstanceKind
     details: str
+
+
+@dataclass(frozen=True)
+class ApplyStandard:
+    """A county's new standard, applied to this recipient from `effective_month`."""
+
+    request_id: str
+    actor: Actor
+    urban_standard_fen_month: int
+    rural_standard_fen_year: int
+    effective_month: str  # "YYYY-MM"
+
+
+@dataclass(frozen=True)
+class StandardChangeInput:
+    batch_id: str
+    county_code: str
+    urban_standard_fen_month: int
+    rural_standard_fen_year: int
+    effective_month: str
+    requested_by: Actor
+
+
+@dataclass(frozen=True)
+class StandardChangeProgress:
+    batch_id: str
+    county_code: str
+    effective_month: str
+    total: int
+    applied: int
+    failed: tuple[str, ...]  # case IDs the update could not reach (they are retried)
+    finished: bool
+
+
+@dataclass(frozen=True)
+class ListReceiving:
+    county_code: str
+
+
+@dataclass(frozen=True)
+class ReceivingCases:
+    case_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ApplyStandardToCase:
+    case_id: str
+    update: ApplyStandard
+
+
+@dataclass(frozen=True)
+class StandardApplied:
+    case_id: str

@@ -158,6 +158,7 @@ class AuditAction(StrEnum):
     REPORT_SIGN_IN = "report_sign_in"
     REPORT_LABOUR_ABSENCE = "report_labour_absence"
     REPORT_CIRCUMSTANCE = "report_circumstance"
+    APPLY_STANDARD = "apply_standard"
 
 
 class Opinion(StrEnum):

@@ -9,9 +9,9 @@ from enum import StrEnum
 
 from dibao.domain.application import Member
 from dibao.domain.calendar import CHINA_TZ
-from dibao.domain.eligibility import Assessment, HouseholdCategory
+from dibao.domain.eligibility import Assessment, HouseholdCategory, standard_fen_month
 from dibao.domain.enums import AreaType
-from dibao.domain.rulepacks import RulePack
+from dibao.domain.rulepacks import AmountMethod, RulePack
 
 
 class ChangeKind(StrEnum):
@@ -73,6 +73,9 @@ class RecipientState:
     suspended_until: str = ""  # "YYYY-MM": first month paid again
     handled_requests: tuple[str, ...] = ()
     notice_ids: tuple[str, ...] = ()
+    # Counted income per person at the last assessment: a change of standard is applied to it
+    # without a new survey.
+    per_capita_income_fen_month: int = 0
 
 
 def add_months(month: str, count: int) -> str:
@@ -153,3 +156,28 @@ def absence_change(
         )
         return 0, PaymentChange(ChangeKind.SUSPEND, 0, start, (reason,))
     return absences, None
+
+
+def standard_change(state: RecipientState, pack: RulePack, effective_month: str) -> PaymentChange:
+    """A new local standard (in `pack`) applied to the household's last assessed income."""
+    size = len(state.members)
+    standard = standard_fen_month(state.area_type, pack)
+    if pack.amount_method is AmountMethod.TIERED:
+        share = dict(pack.tier_shares).get(state.category.value, 0.0)
+        new = int(standard * round(share * 1000) // 1000) * size
+    else:
+        new = max(0, standard - state.per_capita_income_fen_month) * size
+    if new == state.monthly_amount_fen:
+        return PaymentChange(ChangeKind.UNCHANGED, new, effective_month, ())
+    if new <= 0:
+        reason = (
+            f"低保标准调整为每人每月 {standard / 100:.2f} 元后，家庭人均收入 "
+            f"{state.per_capita_income_fen_month / 100:.2f} 元不低于标准"
+        )
+        return PaymentChange(ChangeKind.STOP, 0, effective_month, (reason,))
+    kind = ChangeKind.INCREASE if new > state.monthly_amount_fen else ChangeKind.DECREASE
+    reason = (
+        f"低保标准调整为每人每月 {standard / 100:.2f} 元，自 {effective_month} 起"
+        f"月保障金额由 {state.monthly_amount_fen / 100:.2f} 元调整为 {new / 100:.2f} 元"
+    )
+    return PaymentChange(kind, new, effective_month, (reason,))

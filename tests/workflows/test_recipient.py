@@ -166,3 +166,52 @@ async def test_suspension_for_labour_absences_resumes_by_itself(
     kinds = [(r[0], r[2]) for r in entitlement_rows(ts_stack)]
     assert kinds == [("start", amount), ("suspend", 0), ("resume", amount)]
     await record_history(handle, "recipient_suspended_and_resumed")
+
+
+async def test_standard_change_is_applied_to_every_recipient_of_the_county(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    import copy
+
+    from stdnum.cn import ric
+
+    from dibao.domain.case import Actor, StandardChangeInput
+    from dibao.domain.enums import Role
+    from workflows.standard_change import StandardChangeWorkflow
+
+    handles = []
+    for n in range(3):
+        household = copy.deepcopy(sample)
+        for i, member in enumerate(household["members"]):
+            first17 = member["id_number"][:14] + f"{n}{i}1"
+            member["id_number"] = first17 + ric.calc_check_digit(first17 + "0")
+        handles.append(await approved_case(ts_stack, household, f"DB-STANDARD000{n}"))
+    before = {h.id: (await state(h)).recipient.monthly_amount_fen for h in handles}  # type: ignore[union-attr]
+    ts_stack.started.append("SC-610423-2027-01-test")
+    handle = await ts_stack.client.start_workflow(
+        StandardChangeWorkflow.run,
+        StandardChangeInput(
+            batch_id="SC-610423-2027-01-test",
+            county_code="610423",
+            urban_standard_fen_month=56_000,
+            rural_standard_fen_year=400_000,  # 4000 元/年, up from 3710
+            effective_month="2027-01",
+            requested_by=Actor(id="chen.gang", role=Role.COUNTY_APPROVER),
+        ),
+        id="SC-610423-2027-01-test",
+        task_queue=ts_stack.settings.task_queue,
+    )
+    progress = await handle.result()
+    assert (progress.total, progress.applied, progress.finished) == (3, 3, True)
+    for h in handles:
+        await pass_change_posting(ts_stack, count=1)
+        old = before[h.id]
+        view = await wait_for(
+            h, lambda v, old=old: v.recipient is not None and v.recipient.monthly_amount_fen > old
+        )
+        # (33333 − 6666) × 3: the new rural standard per month less the same counted income
+        assert view.recipient.monthly_amount_fen == (400_000 // 12 - 6666) * 3  # type: ignore[union-attr]
+    rows = ts_stack.sql(
+        "SELECT change_kind, effective_month FROM entitlement_changes WHERE change_kind <> 'start'"
+    )
+    assert rows == [("increase", "2027-01")] * 3

@@ -1,0 +1,103 @@
+"""A county's change of standard (低保标准调整), applied to every recipient by a batch workflow."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import errors
+from api.deps import ActorDep, ClientDep, IdempotencyKey, SettingsDep
+from api.schemas import Yuan, to_fen
+from dibao.domain.case import StandardChangeInput, StandardChangeProgress
+from dibao.domain.enums import Role
+from workflows.standard_change import StandardChangeWorkflow
+
+router = APIRouter(tags=["standard changes"])
+
+
+class StandardChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    urban_standard: Yuan = Field(gt=0, description="yuan per person per month", examples=["560.00"])
+    rural_standard: Yuan = Field(gt=0, description="yuan per person per year", examples=["4000.00"])
+    effective_month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-01"])
+
+
+class ProgressOut(BaseModel):
+    batch_id: str
+    county_code: str
+    effective_month: str
+    total: int
+    applied: int
+    finished: bool
+
+
+def _out(progress: StandardChangeProgress) -> ProgressOut:
+    return ProgressOut(
+        batch_id=progress.batch_id,
+        county_code=progress.county_code,
+        effective_month=progress.effective_month,
+        total=progress.total,
+        applied=progress.applied,
+        finished=progress.finished,
+    )
+
+
+@router.post(
+    "/counties/{county_code}/standard-changes",
+    response_model=ProgressOut,
+    status_code=202,
+    summary="Apply a new standard to every recipient of the county from a month",
+)
+async def start_standard_change(
+    county_code: Annotated[str, Path(pattern=r"^\d{6}$")],
+    body: StandardChangeIn,
+    client: ClientDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ProgressOut:
+    if actor.role is not Role.COUNTY_APPROVER:
+        raise errors.forbidden("only a county approver may change the county's standard")
+    token = (
+        hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]
+        if idempotency_key
+        else uuid.uuid4().hex[:12]
+    )
+    batch_id = f"SC-{county_code}-{body.effective_month}-{token}"
+    request = StandardChangeInput(
+        batch_id=batch_id,
+        county_code=county_code,
+        urban_standard_fen_month=to_fen(body.urban_standard),
+        rural_standard_fen_year=to_fen(body.rural_standard),
+        effective_month=body.effective_month,
+        requested_by=actor,
+    )
+    handle = await client.start_workflow(
+        StandardChangeWorkflow.run,
+        request,
+        id=batch_id,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    return _out(await handle.query(StandardChangeWorkflow.progress))
+
+
+@router.get(
+    "/standard-changes/{batch_id}",
+    response_model=ProgressOut,
+    summary="Progress of a standard change: how many recipients have had it applied",
+)
+async def standard_change_progress(batch_id: str, client: ClientDep) -> ProgressOut:
+    try:
+        progress = await client.get_workflow_handle(batch_id).query(StandardChangeWorkflow.progress)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise errors.not_found(f"standard change {batch_id}") from err
+        raise
+    return _out(progress)
