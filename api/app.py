@@ -15,6 +15,7 @@ from api.routes import (
     payroll,
     policy,
     postings,
+    spot_checks,
     staff,
     standard_changes,
 )
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(payroll.router)
     app.include_router(standard_changes.router)
+    app.include_router(spot_checks.router)
     app.include_router(policy.router)
     return app
 

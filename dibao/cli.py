@@ -506,6 +506,21 @@ def standard_change_progress(batch_id: str) -> None:
     typer.echo(f"{batch_id}: {progress['applied']}/{progress['total']} recipients, {state}")
 
 
+@app.command("spot-check")
+def spot_check(
+    county: Annotated[str, typer.Option(help="6-digit county code")],
+    year: Annotated[int, typer.Option()],
+) -> None:
+    """Draw (once) the year's recipients for county home visits; prints the selection."""
+    result = call("POST", f"/counties/{county}/spot-checks/{year}")
+    typer.echo(
+        f"{county} {year}: {len(result['selected'])} of {result['recipients']} recipients "
+        f"selected (seed {result['seed']}, drawn by {result['drawn_by']})"
+    )
+    for case_id in result["selected"]:
+        typer.echo(f"  {case_id}")
+
+
 @app.command("postings")
 def postings(
     village: Annotated[str, typer.Option(help="12-digit village code")],

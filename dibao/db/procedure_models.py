@@ -128,3 +128,18 @@ class StaffRelativeRow(Base):
     )
 
     __table_args__ = (UniqueConstraint("staff_id", "relative_id_number", name="uq_staff_relative"),)
+
+
+class RecipientSpotCheckRow(Base):
+    """The yearly draw of recipients for home visits; drawn once per county and year."""
+
+    __tablename__ = "recipient_spot_checks"
+
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"), primary_key=True)
+    seed: Mapped[str] = mapped_column(String(100))
+    draw: Mapped[float] = mapped_column(Float)
+    selected: Mapped[bool] = mapped_column(Boolean)
+    drawn_by: Mapped[str] = mapped_column(String(100))
+    drawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -8,16 +8,18 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dibao.db.models import CaseRow
 from dibao.db.procedure_models import (
     CertificateRow,
     EntitlementRow,
     ObjectionRow,
     PostingRow,
+    RecipientSpotCheckRow,
     SpotCheckRow,
     StaffRelativeRow,
 )
-from dibao.domain.enums import PostingOutcome
-from dibao.domain.procedure import SpotCheckDraw, spot_check
+from dibao.domain.enums import CaseStatus, PostingOutcome
+from dibao.domain.procedure import SpotCheckDraw, annual_selection, spot_check
 
 
 async def _lock(session: AsyncSession, key: str) -> None:
@@ -226,5 +228,52 @@ async def relatives_of(session: AsyncSession, staff_id: str) -> list[StaffRelati
         select(StaffRelativeRow)
         .where(StaffRelativeRow.staff_id == staff_id)
         .order_by(StaffRelativeRow.id)
+    )
+    return list(rows.scalars())
+
+
+async def annual_spot_check(
+    session: AsyncSession, county_code: str, year: int, seed: str, share: float, drawn_by: str
+) -> list[RecipientSpotCheckRow]:
+    """Draw the county's recipients for the year once; later calls return that same draw."""
+    await _lock(session, f"annual-spot-check:{county_code}:{year}")
+    existing = await annual_rows(session, county_code, year)
+    if existing:
+        return existing
+    case_ids = list(
+        (
+            await session.execute(
+                select(CaseRow.case_id)
+                .where(
+                    CaseRow.county_code == county_code,
+                    CaseRow.status == CaseStatus.RECEIVING.value,
+                )
+                .order_by(CaseRow.case_id)
+            )
+        ).scalars()
+    )
+    for case_id, draw, selected in annual_selection(case_ids, seed, share):
+        session.add(
+            RecipientSpotCheckRow(
+                county_code=county_code,
+                year=year,
+                case_id=case_id,
+                seed=seed,
+                draw=draw,
+                selected=selected,
+                drawn_by=drawn_by,
+            )
+        )
+    await session.commit()
+    return await annual_rows(session, county_code, year)
+
+
+async def annual_rows(
+    session: AsyncSession, county_code: str, year: int
+) -> list[RecipientSpotCheckRow]:
+    rows = await session.execute(
+        select(RecipientSpotCheckRow)
+        .where(RecipientSpotCheckRow.county_code == county_code, RecipientSpotCheckRow.year == year)
+        .order_by(RecipientSpotCheckRow.draw)
     )
     return list(rows.scalars())

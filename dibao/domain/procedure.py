@@ -100,3 +100,17 @@ def spot_check(
     if selected_so_far < share * (decided_so_far + 1):
         return SpotCheckDraw(seed, draw, True, f"补足抽查比例（已抽 {selected_so_far} 户）")
     return SpotCheckDraw(seed, draw, False, "未抽中")
+
+
+def annual_selection(case_ids: list[str], seed: str, share: float) -> list[tuple[str, float, bool]]:
+    """The yearly spot check of recipients (001 三(五): at least 20% a year).
+
+    Every case gets a reproducible draw from the seed; the lowest draws are selected, exactly
+    ceil(share × N) of them, so the share is met and anyone with the seed can re-check it.
+    """
+    draws = sorted(
+        (int.from_bytes(hashlib.sha256(f"{seed}:{c}".encode()).digest()[:8], "big") / 2**64, c)
+        for c in case_ids
+    )
+    quota = -(-len(case_ids) * round(share * 1000) // 1000)  # ceiling, without float error
+    return [(case_id, draw, rank < quota) for rank, (draw, case_id) in enumerate(draws)]

@@ -253,3 +253,26 @@ async def test_recipient_events_are_refused_before_approval_and_checked(
         api, f"/cases/{case_id}/circumstances", {"kind": "won_lottery", "details": "x"}, VILLAGE
     )
     assert unknown.status_code == 422
+
+
+async def test_yearly_spot_check_is_drawn_once_and_recorded(
+    ts_api: httpx.AsyncClient, ts_stack: Stack
+) -> None:
+    api = ts_api
+    ts_stack.sql(
+        "INSERT INTO cases (case_id, head_id_number, stage, status, rule_pack_id, "
+        "rule_pack_version, area_type, province_code, county_code, township_code, village_code, "
+        "stage_entered_at, filed_at) SELECT 'DB-SPOT' || n, lpad(n::text, 18, '0'), "
+        "'recipient', 'receiving', 'seed-default', 1, 'rural', '61', '610423', '610423100', "
+        "'610423100201', now(), now() FROM generate_series(1, 11) n RETURNING 1"
+    )
+    refused = await post(api, "/counties/610423/spot-checks/2027", None, VILLAGE)
+    assert refused.status_code == 403
+    drawn = await post(api, "/counties/610423/spot-checks/2027", None, COUNTY)
+    assert drawn.status_code == 200, drawn.text
+    result = drawn.json()
+    assert result["recipients"] == 11 and len(result["selected"]) == 3  # ceil(11 × 20%)
+    again = (await post(api, "/counties/610423/spot-checks/2027", None, COUNTY)).json()
+    assert again["selected"] == result["selected"]
+    shown = (await api.get("/counties/610423/spot-checks/2027")).json()
+    assert shown["selected"] == result["selected"] and shown["drawn_by"] == "chen.gang"

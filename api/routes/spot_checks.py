@@ -1,0 +1,73 @@
+"""The yearly spot check of recipients (年度抽查): drawn once per county and year, recorded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel
+
+from api import errors
+from api.deps import ActorDep, SessionDep, SettingsDep
+from dibao.db import procedure_repo, rulepacks_repo
+from dibao.db.procedure_models import RecipientSpotCheckRow
+from dibao.domain.enums import Role
+
+router = APIRouter(tags=["spot checks"])
+
+County = Annotated[str, Path(pattern=r"^\d{6}$")]
+Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+class SpotCheckOut(BaseModel):
+    county_code: str
+    year: int
+    seed: str
+    recipients: int
+    selected: list[str]
+    drawn_by: str
+
+
+def _out(county: str, year: int, rows: list[RecipientSpotCheckRow]) -> SpotCheckOut:
+    return SpotCheckOut(
+        county_code=county,
+        year=year,
+        seed=rows[0].seed if rows else "",
+        recipients=len(rows),
+        selected=[r.case_id for r in rows if r.selected],
+        drawn_by=rows[0].drawn_by if rows else "",
+    )
+
+
+@router.post(
+    "/counties/{county_code}/spot-checks/{year}",
+    response_model=SpotCheckOut,
+    summary="Draw the year's recipients for home visits (at least the pack's share, 20%)",
+)
+async def draw(
+    county_code: County, year: Year, session: SessionDep, settings: SettingsDep, actor: ActorDep
+) -> SpotCheckOut:
+    if actor.role is not Role.COUNTY_APPROVER:
+        raise errors.forbidden("only a county approver draws the county's spot check")
+    pack = await rulepacks_repo.pack_for_county(session, county_code, settings.default_rule_pack)
+    rows = await procedure_repo.annual_spot_check(
+        session,
+        county_code,
+        year,
+        f"{settings.spot_check_seed}:recipients:{county_code}:{year}",
+        pack.spot_check_share,
+        actor.id,
+    )
+    return _out(county_code, year, rows)
+
+
+@router.get(
+    "/counties/{county_code}/spot-checks/{year}",
+    response_model=SpotCheckOut,
+    summary="The recorded draw of the year",
+)
+async def show(county_code: County, year: Year, session: SessionDep) -> SpotCheckOut:
+    rows = await procedure_repo.annual_rows(session, county_code, year)
+    if not rows:
+        raise errors.not_found(f"spot check of {county_code} for {year}")
+    return _out(county_code, year, rows)
