@@ -14,6 +14,7 @@ from dibao.domain.case import (
     EvaluationComposition,
     ReportCircumstance,
     ReportLabourAbsence,
+    ReportReemployment,
     ReportSignIn,
     Terminate,
 )
@@ -227,4 +228,19 @@ class CircumstanceIn(Strict):
     def to_message(self, request_id: str, actor: Actor) -> ReportCircumstance:
         return ReportCircumstance(
             request_id=request_id, actor=actor, kind=self.kind, details=self.details
+        )
+
+
+class ReemploymentIn(Strict):
+    member_id_number: str = Field(min_length=18, max_length=18)
+    monthly_wage: Yuan = Field(gt=0, description="yuan per month")
+    started_on: date
+
+    def to_message(self, request_id: str, actor: Actor) -> ReportReemployment:
+        return ReportReemployment(
+            request_id=request_id,
+            actor=actor,
+            member_id_number=self.member_id_number.upper(),
+            monthly_wage_fen=to_fen(self.monthly_wage),
+            started_on=self.started_on.isoformat(),
         )

@@ -467,6 +467,20 @@ def case_absence(
     act(case_id, "labour-absences", {"on": on, "justified": justified, "note": note}, key, as_json)
 
 
+@case_app.command("reemployment")
+def case_reemployment(
+    case_id: str,
+    member: Annotated[str, typer.Option(help="the member's ID number")],
+    wage: Annotated[str, typer.Option(help="monthly wage, yuan")],
+    started_on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A member found work: 渐退 — the wage counts only after the gradual-exit months."""
+    body = {"member_id_number": member, "monthly_wage": wage, "started_on": started_on}
+    act(case_id, "reemployment", body, key, as_json)
+
+
 @case_app.command("circumstance")
 def case_circumstance(
     case_id: str,

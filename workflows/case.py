@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         Rejection,
         ReportCircumstance,
         ReportLabourAbsence,
+        ReportReemployment,
         ReportSignIn,
         SpotCheckResult,
         StageRecorded,
@@ -88,6 +89,7 @@ with workflow.unsafe.imports_passed_through():
         absence_change,
         add_months,
         first_moment,
+        gradual_exit_end,
         next_month,
         next_review_on,
         review_change,
@@ -190,6 +192,8 @@ class CaseWorkflow:
         self._change_no = 0
         self._review_due = False
         self._review_survey: SubmitSurvey | None = None
+        # Set by a handler that moves a wake-up time (e.g. a gradual exit's end).
+        self._rewake = False
 
     # --- main line ---------------------------------------------------------------------------
 
@@ -489,13 +493,18 @@ class CaseWorkflow:
                 day=int(state.next_review_on[8:10])
             )
             resume_at = first_moment(state.suspended_until) if state.suspended_until else None
-            # Wake for the review date (until it is due) and for the end of a suspension.
-            wakes = [t for t in (None if self._review_due else review_at, resume_at) if t]
+            exit_at = first_moment(state.gradual_exit_until) if state.gradual_exit_until else None
+            # Wake for the review date (until it is due), the end of a suspension, and the end
+            # of a gradual exit.
+            wakes = [t for t in (None if self._review_due else review_at, resume_at, exit_at) if t]
             remaining = min(wakes) - workflow.now() if wakes else None
+            self._rewake = False
             if remaining is None or remaining > timedelta(0):
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
-                        lambda: bool(self._changes) or self._review_survey is not None,
+                        lambda: (
+                            bool(self._changes) or self._review_survey is not None or self._rewake
+                        ),
                         timeout=remaining,
                     )
             now = workflow.now()
@@ -508,6 +517,17 @@ class CaseWorkflow:
                         ("暂停期满，自动恢复发放",),
                     )
                 )
+            if exit_at is not None and now >= exit_at:
+                change = gradual_exit_end(state, self._pack)
+                self._recipient = dataclasses.replace(
+                    state,
+                    gradual_exit_until="",
+                    reemployment_wage_fen=0,
+                    per_capita_income_fen_month=state.per_capita_income_fen_month
+                    + state.reemployment_wage_fen // len(state.members),
+                )
+                if change.kind is not ChangeKind.UNCHANGED:
+                    self._changes.append(change)
             if now >= review_at:
                 self._review_due = True
             while self._changes:
@@ -765,6 +785,54 @@ class CaseWorkflow:
         self._require_receiving(request.actor)
         if min(request.urban_standard_fen_month, request.rural_standard_fen_year) <= 0:
             raise _reject(Rejection.INVALID, "standard: must be more than zero")
+
+    @workflow.update
+    async def report_reemployment(self, request: ReportReemployment) -> CaseView:
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            AuditAction.REPORT_REEMPLOYMENT,
+            request,
+            "reemployment",
+        ):
+            state = self._recipient
+            assert state is not None
+            until = add_months(
+                next_month(date.fromisoformat(request.started_on)), self._pack.gradual_exit_months
+            )
+            self._recipient = dataclasses.replace(
+                state, gradual_exit_until=until, reemployment_wage_fen=request.monthly_wage_fen
+            )
+            self._rewake = True
+            await self._notice(
+                NoticeKind.PAYMENT_CHANGE,
+                f"reemployment-{request.request_id}",
+                reason=ChangeKind.UNCHANGED.value,
+                reasons=(
+                    f"家庭成员就业，月工资 {request.monthly_wage_fen / 100:.2f} 元；"
+                    f"渐退期内不计入家庭收入，自 {until} 起计入并重新核定保障金额",
+                ),
+                monthly_amount_fen=state.monthly_amount_fen,
+                from_month=until,
+            )
+        return self.state()
+
+    @report_reemployment.validator
+    def _validate_reemployment(self, request: ReportReemployment) -> None:
+        if self._seen(f"reemployment/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        assert self._recipient is not None
+        if request.member_id_number.upper() not in {m.id_number for m in self._recipient.members}:
+            raise _reject(Rejection.INVALID, "member_id_number: not a member of this household")
+        if request.monthly_wage_fen <= 0:
+            raise _reject(Rejection.INVALID, "monthly_wage: must be more than zero")
+        if self._recipient.gradual_exit_until:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"a gradual exit is already running until {self._recipient.gradual_exit_until}",
+            )
+        self._require_past_date(request.started_on, "started_on")
 
     @workflow.update
     async def submit_review(self, request: SubmitSurvey) -> CaseView:

@@ -24,6 +24,7 @@ from api.procedure_schemas import (
     EvaluationIn,
     LabourAbsenceIn,
     ObjectionIn,
+    ReemploymentIn,
     ReviewIn,
     SignInIn,
     SurveyIn,
@@ -150,6 +151,12 @@ action(
     CircumstanceIn,
     CaseWorkflow.report_circumstance,
     "Report a change of circumstances: death or moving away stops payment, others re-review",
+)
+action(
+    "reemployment",
+    ReemploymentIn,
+    CaseWorkflow.report_reemployment,
+    "Report that a member found work: 渐退, the wage is not counted for the pack's months",
 )
 action(
     "terminate",

@@ -452,3 +452,14 @@ class ApplyStandardToCase:
 @dataclass(frozen=True)
 class StandardApplied:
     case_id: str
+
+
+@dataclass(frozen=True)
+class ReportReemployment:
+    """A member found work: 渐退 — the wage is not counted for the pack's gradual-exit months."""
+
+    request_id: str
+    actor: Actor
+    member_id_number: str
+    monthly_wage_fen: int
+    started_on: str  # ISO date

@@ -159,6 +159,7 @@ class AuditAction(StrEnum):
     REPORT_LABOUR_ABSENCE = "report_labour_absence"
     REPORT_CIRCUMSTANCE = "report_circumstance"
     APPLY_STANDARD = "apply_standard"
+    REPORT_REEMPLOYMENT = "report_reemployment"
 
 
 class Opinion(StrEnum):

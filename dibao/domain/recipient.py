@@ -76,6 +76,9 @@ class RecipientState:
     # Counted income per person at the last assessment: a change of standard is applied to it
     # without a new survey.
     per_capita_income_fen_month: int = 0
+    # 渐退: a member's new wage, not counted until this month ("YYYY-MM"), then counted.
+    gradual_exit_until: str = ""
+    reemployment_wage_fen: int = 0
 
 
 def add_months(month: str, count: int) -> str:
@@ -160,13 +163,8 @@ def absence_change(
 
 def standard_change(state: RecipientState, pack: RulePack, effective_month: str) -> PaymentChange:
     """A new local standard (in `pack`) applied to the household's last assessed income."""
-    size = len(state.members)
     standard = standard_fen_month(state.area_type, pack)
-    if pack.amount_method is AmountMethod.TIERED:
-        share = dict(pack.tier_shares).get(state.category.value, 0.0)
-        new = int(standard * round(share * 1000) // 1000) * size
-    else:
-        new = max(0, standard - state.per_capita_income_fen_month) * size
+    new = amount_for(state, pack, state.per_capita_income_fen_month)
     if new == state.monthly_amount_fen:
         return PaymentChange(ChangeKind.UNCHANGED, new, effective_month, ())
     if new <= 0:
@@ -181,3 +179,33 @@ def standard_change(state: RecipientState, pack: RulePack, effective_month: str)
         f"月保障金额由 {state.monthly_amount_fen / 100:.2f} 元调整为 {new / 100:.2f} 元"
     )
     return PaymentChange(kind, new, effective_month, (reason,))
+
+
+def amount_for(state: RecipientState, pack: RulePack, per_capita_fen: int) -> int:
+    size = len(state.members)
+    standard = standard_fen_month(state.area_type, pack)
+    if per_capita_fen >= standard:
+        return 0
+    if pack.amount_method is AmountMethod.TIERED:
+        share = dict(pack.tier_shares).get(state.category.value, 0.0)
+        return standard * round(share * 1000) // 1000 * size
+    return (standard - per_capita_fen) * size
+
+
+def gradual_exit_end(state: RecipientState, pack: RulePack) -> PaymentChange:
+    """End of 渐退 (004 line 42): the re-employed member's wage now counts."""
+    per_capita = state.per_capita_income_fen_month + state.reemployment_wage_fen // len(
+        state.members
+    )
+    new = amount_for(state, pack, per_capita)
+    month = state.gradual_exit_until
+    reason = (
+        f"渐退期满，新就业成员工资 {state.reemployment_wage_fen / 100:.2f} 元/月计入家庭收入，"
+        f"家庭人均收入为 {per_capita / 100:.2f} 元/月"
+    )
+    if new == 0:
+        return PaymentChange(ChangeKind.STOP, 0, month, (reason + "，不低于低保标准，停发",))
+    if new == state.monthly_amount_fen:
+        return PaymentChange(ChangeKind.UNCHANGED, new, month, (reason,))
+    kind = ChangeKind.INCREASE if new > state.monthly_amount_fen else ChangeKind.DECREASE
+    return PaymentChange(kind, new, month, (reason + f"，月保障金额调整为 {new / 100:.2f} 元",))

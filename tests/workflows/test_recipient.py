@@ -215,3 +215,36 @@ async def test_standard_change_is_applied_to_every_recipient_of_the_county(
         "SELECT change_kind, effective_month FROM entitlement_changes WHERE change_kind <> 'start'"
     )
     assert rows == [("increase", "2027-01")] * 3
+
+
+async def test_reemployment_wage_is_not_counted_during_gradual_exit_then_reduces(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    from dibao.domain.case import ReportReemployment
+
+    handle = await approved_case(ts_stack, sample, "DB-GRADUAL00001")
+    view = await state(handle)
+    assert view.recipient is not None
+    amount = view.recipient.monthly_amount_fen
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    view = await handle.execute_update(
+        CaseWorkflow.report_reemployment,
+        ReportReemployment(
+            request_id="job1",
+            actor=VILLAGE,
+            member_id_number="61042319850101001X",
+            monthly_wage_fen=30000,
+            started_on=yesterday,
+        ),
+    )
+    assert view.recipient is not None and view.recipient.gradual_exit_until
+    assert view.recipient.monthly_amount_fen == amount  # the wage is not counted yet
+    assert [r[0] for r in entitlement_rows(ts_stack)] == ["start"]
+    await ts_stack.env.sleep(timedelta(days=130))
+    await pass_change_posting(ts_stack)
+    view = await wait_for(
+        handle, lambda v: v.recipient is not None and not v.recipient.gradual_exit_until
+    )
+    rows = entitlement_rows(ts_stack)
+    # 300 元 wage over 3 people now counts: (309.16 − (66.66 + 100.00)) × 3
+    assert rows[-1][0] == "decrease" and rows[-1][2] == (30916 - 16666) * 3
