@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 
 from dibao.db import cases_repo
 from dibao.domain.case import ApplyStandardToCase, ListReceiving, ReceivingCases, StandardApplied
@@ -27,9 +27,14 @@ class StandardChangeActivities:
     async def apply_standard_to_case(self, request: ApplyStandardToCase) -> StandardApplied:
         # The update ID is the batch's request ID: a retried activity, or the batch run again,
         # reaches the case's handler once (the case also de-duplicates the request ID).
-        await self._client.get_workflow_handle(request.case_id).execute_update(
-            "apply_standard", request.update, id=f"standard-{request.update.request_id}"
-        )
+        try:
+            await self._client.get_workflow_handle(request.case_id).execute_update(
+                "apply_standard", request.update, id=f"standard-{request.update.request_id}"
+            )
+        except WorkflowUpdateFailedError as err:
+            # The case refused it (closed meanwhile, or approved before the recipient phase
+            # existed): retrying cannot change that, so it is reported, not retried.
+            return StandardApplied(case_id=request.case_id, skipped=str(err.cause))
         return StandardApplied(case_id=request.case_id)
 
     def all(self) -> list[Any]:

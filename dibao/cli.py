@@ -518,6 +518,8 @@ def standard_change_progress(batch_id: str) -> None:
     progress = call("GET", f"/standard-changes/{batch_id}")
     state = "finished" if progress["finished"] else "running"
     typer.echo(f"{batch_id}: {progress['applied']}/{progress['total']} recipients, {state}")
+    for line in progress["skipped"]:
+        typer.echo(f"  skipped {line}")
 
 
 @app.command("spot-check")

@@ -677,6 +677,12 @@ class CaseWorkflow:
 
     def _require_receiving(self, actor: Actor) -> None:
         self._require_role(actor, SURVEY_ROLES, "report on a recipient household")
+        if self._stage is Stage.RECIPIENT and self._recipient is None and not self._closed:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                "this case was approved before the recipient phase existed and cannot take "
+                "recipient events; ops must migrate it (see issue 4 notes)",
+            )
         if self._stage is not Stage.RECIPIENT or self._closed or self._recipient is None:
             raise _reject(
                 Rejection.WRONG_STAGE,

@@ -34,6 +34,7 @@ class StandardChangeWorkflow:
         self._request = request
         self._total = 0
         self._applied = 0
+        self._skipped: list[str] = []
         self._finished = False
 
     @workflow.run
@@ -54,7 +55,7 @@ class StandardChangeWorkflow:
 
     async def _apply(self, case_id: str) -> None:
         request = self._request
-        await workflow.execute_activity(
+        result: StandardApplied = await workflow.execute_activity(
             "apply_standard_to_case",
             ApplyStandardToCase(
                 case_id=case_id,
@@ -70,7 +71,10 @@ class StandardChangeWorkflow:
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.DB_RETRY,
         )
-        self._applied += 1
+        if result.skipped:
+            self._skipped.append(f"{case_id}: {result.skipped}")
+        else:
+            self._applied += 1
 
     @workflow.query
     def progress(self) -> StandardChangeProgress:
@@ -80,6 +84,6 @@ class StandardChangeWorkflow:
             effective_month=self._request.effective_month,
             total=self._total,
             applied=self._applied,
-            failed=(),
+            skipped=tuple(self._skipped),
             finished=self._finished,
         )

@@ -34,6 +34,7 @@ class ProgressOut(BaseModel):
     effective_month: str
     total: int
     applied: int
+    skipped: list[str]
     finished: bool
 
 
@@ -44,6 +45,7 @@ def _out(progress: StandardChangeProgress) -> ProgressOut:
         effective_month=progress.effective_month,
         total=progress.total,
         applied=progress.applied,
+        skipped=list(progress.skipped),
         finished=progress.finished,
     )
 

@@ -429,7 +429,7 @@ class StandardChangeProgress:
     effective_month: str
     total: int
     applied: int
-    failed: tuple[str, ...]  # case IDs the update could not reach (they are retried)
+    skipped: tuple[str, ...]  # "case_id: reason" for cases that refused the change
     finished: bool
 
 
@@ -452,6 +452,7 @@ class ApplyStandardToCase:
 @dataclass(frozen=True)
 class StandardApplied:
     case_id: str
+    skipped: str = ""  # why the case refused it (e.g. approved before the recipient phase)
 
 
 @dataclass(frozen=True)
