@@ -16,6 +16,7 @@ from dibao.domain.case import (
     ReportLabourAbsence,
     ReportReemployment,
     ReportSignIn,
+    ReportWorkRefusal,
     Terminate,
 )
 from dibao.domain.case import SubmitCountyDecision as CountyDecisionMsg
@@ -243,4 +244,21 @@ class ReemploymentIn(Strict):
             member_id_number=self.member_id_number.upper(),
             monthly_wage_fen=to_fen(self.monthly_wage),
             started_on=self.started_on.isoformat(),
+        )
+
+
+class WorkRefusalIn(Strict):
+    member_id_number: str = Field(min_length=18, max_length=18)
+    on: date
+    justified: bool
+    note: str = Field(default="", max_length=1000)
+
+    def to_message(self, request_id: str, actor: Actor) -> ReportWorkRefusal:
+        return ReportWorkRefusal(
+            request_id=request_id,
+            actor=actor,
+            member_id_number=self.member_id_number.upper(),
+            on=self.on.isoformat(),
+            justified=self.justified,
+            note=self.note,
         )

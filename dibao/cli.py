@@ -481,6 +481,21 @@ def case_reemployment(
     act(case_id, "reemployment", body, key, as_json)
 
 
+@case_app.command("work-refusal")
+def case_work_refusal(
+    case_id: str,
+    member: Annotated[str, typer.Option(help="the member's ID number")],
+    on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    justified: Annotated[bool, typer.Option("--justified/--unjustified")] = False,
+    note: str = "",
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A member refused suitable work (mca-2021 Art. 34)."""
+    body = {"member_id_number": member, "on": on, "justified": justified, "note": note}
+    act(case_id, "work-refusals", body, key, as_json)
+
+
 @case_app.command("circumstance")
 def case_circumstance(
     case_id: str,

@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         ReportLabourAbsence,
         ReportReemployment,
         ReportSignIn,
+        ReportWorkRefusal,
         SpotCheckResult,
         StageRecorded,
         SubmitCountyDecision,
@@ -95,6 +96,7 @@ with workflow.unsafe.imports_passed_through():
         review_change,
         sign_in_change,
         standard_change,
+        work_refusal_change,
     )
     from dibao.domain.rulepacks import RulePack, get_rule_pack
     from dibao.domain.survey import validate_survey
@@ -550,8 +552,17 @@ class CaseWorkflow:
         self._survey = request
         await self._verify()
         assert self._assessment is not None
+        assessed = self._assessment
+        if state.portion_stopped and assessed.eligible:
+            # A member whose own portion is stopped (Art. 34) stays stopped across reviews.
+            portion = assessed.monthly_amount_fen // max(1, assessed.household_size)
+            assessed = dataclasses.replace(
+                assessed,
+                monthly_amount_fen=assessed.monthly_amount_fen
+                - portion * len(state.portion_stopped),
+            )
         change = review_change(
-            state.monthly_amount_fen, self._assessment, next_month(china_date(workflow.now()))
+            state.monthly_amount_fen, assessed, next_month(china_date(workflow.now()))
         )
         self._review_survey = None
         self._review_due = False
@@ -839,6 +850,40 @@ class CaseWorkflow:
                 f"a gradual exit is already running until {self._recipient.gradual_exit_until}",
             )
         self._require_past_date(request.started_on, "started_on")
+
+    @workflow.update
+    async def report_work_refusal(self, request: ReportWorkRefusal) -> CaseView:
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            AuditAction.REPORT_WORK_REFUSAL,
+            request,
+            "work-refusal",
+        ):
+            state = self._recipient
+            assert state is not None
+            if not request.justified:
+                member = request.member_id_number.upper()
+                counts, change = work_refusal_change(
+                    state, self._pack, member, date.fromisoformat(request.on)
+                )
+                stopped = state.portion_stopped + ((member,) if change else ())
+                self._recipient = dataclasses.replace(
+                    state, work_refusals=counts, portion_stopped=stopped
+                )
+                if change is not None:
+                    self._changes.append(change)
+        return self.state()
+
+    @report_work_refusal.validator
+    def _validate_work_refusal(self, request: ReportWorkRefusal) -> None:
+        if self._seen(f"work-refusal/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        assert self._recipient is not None
+        if request.member_id_number.upper() not in {m.id_number for m in self._recipient.members}:
+            raise _reject(Rejection.INVALID, "member_id_number: not a member of this household")
+        self._require_past_date(request.on, "on")
 
     @workflow.update
     async def submit_review(self, request: SubmitSurvey) -> CaseView:

@@ -30,6 +30,7 @@ from api.procedure_schemas import (
     SurveyIn,
     TerminateIn,
     TownshipReviewIn,
+    WorkRefusalIn,
 )
 from api.schemas import CaseOut, SupplementIn, WithdrawIn
 from dibao.db import cases_repo, procedure_repo
@@ -157,6 +158,12 @@ action(
     ReemploymentIn,
     CaseWorkflow.report_reemployment,
     "Report that a member found work: 渐退, the wage is not counted for the pack's months",
+)
+action(
+    "work-refusals",
+    WorkRefusalIn,
+    CaseWorkflow.report_work_refusal,
+    "Record a refusal of suitable work (mca-2021 Art. 34: 3 unjustified stop the member's portion)",
 )
 action(
     "terminate",

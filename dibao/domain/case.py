@@ -464,3 +464,15 @@ class ReportReemployment:
     member_id_number: str
     monthly_wage_fen: int
     started_on: str  # ISO date
+
+
+@dataclass(frozen=True)
+class ReportWorkRefusal:
+    """A work-able member refused suitable work offered by the labour office (mca-2021 Art. 34)."""
+
+    request_id: str
+    actor: Actor
+    member_id_number: str
+    on: str  # ISO date
+    justified: bool
+    note: str = ""

@@ -160,6 +160,7 @@ class AuditAction(StrEnum):
     REPORT_CIRCUMSTANCE = "report_circumstance"
     APPLY_STANDARD = "apply_standard"
     REPORT_REEMPLOYMENT = "report_reemployment"
+    REPORT_WORK_REFUSAL = "report_work_refusal"
 
 
 class Opinion(StrEnum):

@@ -79,6 +79,10 @@ class RecipientState:
     # 渐退: a member's new wage, not counted until this month ("YYYY-MM"), then counted.
     gradual_exit_until: str = ""
     reemployment_wage_fen: int = 0
+    # mca-2021 Art. 34: unjustified refusals of suitable work per member (ID number, count),
+    # and members whose own portion is stopped.
+    work_refusals: tuple[tuple[str, int], ...] = ()
+    portion_stopped: tuple[str, ...] = ()
 
 
 def add_months(month: str, count: int) -> str:
@@ -209,3 +213,25 @@ def gradual_exit_end(state: RecipientState, pack: RulePack) -> PaymentChange:
         return PaymentChange(ChangeKind.UNCHANGED, new, month, (reason,))
     kind = ChangeKind.INCREASE if new > state.monthly_amount_fen else ChangeKind.DECREASE
     return PaymentChange(kind, new, month, (reason + f"，月保障金额调整为 {new / 100:.2f} 元",))
+
+
+def work_refusal_change(
+    state: RecipientState, pack: RulePack, member_id: str, on: date
+) -> tuple[tuple[tuple[str, int], ...], PaymentChange | None]:
+    """Count an unjustified refusal of suitable work; at the pack's limit (Art. 34) the member's
+    own portion (the household amount divided by its size) stops from next month."""
+    counts = dict(state.work_refusals)
+    counts[member_id] = counts.get(member_id, 0) + 1
+    updated = tuple(sorted(counts.items()))
+    limit = pack.work_refusals_to_stop_portion
+    if limit is None or counts[member_id] < limit or member_id in state.portion_stopped:
+        return updated, None
+    paid_members = len(state.members) - len(state.portion_stopped)
+    portion = state.monthly_amount_fen // paid_members if paid_members else 0
+    new = max(0, state.monthly_amount_fen - portion)
+    reason = (
+        f"家庭成员（身份证号尾号 {member_id[-4:]}）无正当理由连续 {counts[member_id]} 次拒绝接受"
+        f"介绍的工作，停发其本人份额 {portion / 100:.2f} 元/月"
+    )
+    kind = ChangeKind.STOP if new == 0 else ChangeKind.DECREASE
+    return updated, PaymentChange(kind, new, next_month(on), (reason,))

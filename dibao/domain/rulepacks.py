@@ -58,6 +58,9 @@ class RulePack:
     # Training packs only: postings last this many seconds instead of `posting_days`, so staff
     # can practise the whole procedure in minutes. Refused for any other pack.
     posting_seconds: int | None = None
+    # mca-2021 Art. 34: this many unjustified refusals of suitable work stop that member's own
+    # portion; None where the pack has no such rule.
+    work_refusals_to_stop_portion: int | None = None
     # Re-review cadence in months per household category (A stable … C changing).
     review_months: tuple[tuple[str, int], ...] = (("A", 12), ("B", 6), ("C", 3))
 
@@ -166,6 +169,7 @@ MCA_2021 = RulePack(
     gradual_exit_months=3,
     # Art. 31: yearly for stable households, half-yearly for irregular income or work-able.
     review_months=(("A", 12), ("B", 12), ("C", 6)),
+    work_refusals_to_stop_portion=3,  # Art. 34
 )
 
 TRAINING_PREFIX = "training-"

@@ -248,3 +248,32 @@ async def test_reemployment_wage_is_not_counted_during_gradual_exit_then_reduces
     rows = entitlement_rows(ts_stack)
     # 300 元 wage over 3 people now counts: (309.16 − (66.66 + 100.00)) × 3
     assert rows[-1][0] == "decrease" and rows[-1][2] == (30916 - 16666) * 3
+
+
+async def test_three_refusals_of_suitable_work_stop_that_members_portion_under_mca_2021(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    from dibao.domain.case import ReportWorkRefusal
+
+    handle = await approved_case(ts_stack, sample, "DB-WORKREFUSE01")
+    amount = (await state(handle)).recipient.monthly_amount_fen  # type: ignore[union-attr]
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    for n in range(3):
+        await handle.execute_update(
+            CaseWorkflow.report_work_refusal,
+            ReportWorkRefusal(
+                request_id=f"w{n}",
+                actor=VILLAGE,
+                member_id_number="61042319850101001X",
+                on=yesterday,
+                justified=False,
+            ),
+        )
+    await pass_change_posting(ts_stack)
+    view = await wait_for(
+        handle, lambda v: v.recipient is not None and v.recipient.monthly_amount_fen < amount
+    )
+    assert view.recipient is not None
+    assert view.recipient.monthly_amount_fen == amount - amount // 3
+    assert view.recipient.portion_stopped == ("61042319850101001X",)
+    assert entitlement_rows(ts_stack)[-1][0] == "decrease"
