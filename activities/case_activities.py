@@ -27,13 +27,10 @@ from dibao.domain.case import (
 )
 from dibao.domain.enums import Relation
 from dibao.domain.materials import MATERIAL_LABELS
+from dibao.domain.money import format_yuan
 from dibao.domain.rulepacks import get_rule_pack
 from dibao.notices.render import content_sha256, render_notice
 from dibao.settings import Settings
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def notice_id_for(case_id: str, step_key: str) -> str:
@@ -100,7 +97,7 @@ class CaseActivities:
             context.update(
                 reasons=list(request.reasons),
                 certificate_no=request.certificate_no,
-                monthly_amount=_yuan(request.monthly_amount_fen),
+                monthly_amount=format_yuan(request.monthly_amount_fen),
                 from_month=request.from_month,
                 filed_at=case.filed_at,
                 survey_due=case.due_at,

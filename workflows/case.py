@@ -76,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.hashing import payload_sha256
     from dibao.domain.materials import missing_materials, provided_materials
+    from dibao.domain.money import format_yuan
     from dibao.domain.procedure import (
         POSTING_STAGES,
         first_stage,
@@ -140,10 +141,6 @@ def _invalid(errors: list[FieldError]) -> ApplicationError:
         else ""
     )
     return _reject(Rejection.INVALID, f"{path}: {first.message}{more}")
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 class _Closed(Exception):
@@ -1226,7 +1223,7 @@ class CaseWorkflow:
                 and request.monthly_amount_fen != assessment.monthly_amount_fen
             ):
                 overrides.append(
-                    f"the amount differs from the computed {_yuan(assessment.monthly_amount_fen)} 元"
+                    f"the amount differs from the computed {format_yuan(assessment.monthly_amount_fen)} 元"
                 )
             if request.category is not None and request.category is not assessment.category:
                 overrides.append(f"the category differs from the assessed {assessment.category}")

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from dibao.domain.application import Application, Assets, IncomeItem, Member
 from dibao.domain.enums import AreaType, IncomeCategory, VehicleKind
+from dibao.domain.money import format_yuan
 from dibao.domain.rulepacks import AmountMethod, RulePack
 from dibao.domain.survey import ExclusionFlag, SurveyReport
 from dibao.domain.verification import RecordKind, RegistryRecord
@@ -168,13 +169,6 @@ _RULE_SUFFIX: dict[RuleCode, str] = {
     RuleCode.DECEASED_MEMBER_INCLUDED: "已死亡人员不能继续纳入低保",
     RuleCode.ADDRESS_CHANGE_UNREPORTED: "变更住址不告知民政部门的家庭不能纳入低保",
 }
-
-
-def format_yuan(fen: int) -> str:
-    """Fen as yuan with two decimals: 123450 → "1234.50"."""
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
 def standard_fen_month(area_type: AreaType, pack: RulePack) -> int:

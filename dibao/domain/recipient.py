@@ -11,6 +11,7 @@ from dibao.domain.application import Member
 from dibao.domain.calendar import CHINA_TZ
 from dibao.domain.eligibility import Assessment, HouseholdCategory, standard_fen_month
 from dibao.domain.enums import AreaType
+from dibao.domain.money import format_yuan
 from dibao.domain.rulepacks import AmountMethod, RulePack
 
 
@@ -129,8 +130,8 @@ def review_change(current_fen: int, assessment: Assessment, effective_month: str
         return PaymentChange(ChangeKind.UNCHANGED, current_fen, effective_month, ())
     kind = ChangeKind.INCREASE if new > current_fen else ChangeKind.DECREASE
     reason = (
-        f"复核后家庭人均收入为 {assessment.per_capita_income_fen_month / 100:.2f} 元/月，"
-        f"月保障金额由 {current_fen / 100:.2f} 元调整为 {new / 100:.2f} 元"
+        f"复核后家庭人均收入为 {format_yuan(assessment.per_capita_income_fen_month)} 元/月，"
+        f"月保障金额由 {format_yuan(current_fen)} 元调整为 {format_yuan(new)} 元"
     )
     return PaymentChange(kind, new, effective_month, (reason,))
 
@@ -173,14 +174,14 @@ def standard_change(state: RecipientState, pack: RulePack, effective_month: str)
         return PaymentChange(ChangeKind.UNCHANGED, new, effective_month, ())
     if new <= 0:
         reason = (
-            f"低保标准调整为每人每月 {standard / 100:.2f} 元后，家庭人均收入 "
-            f"{state.per_capita_income_fen_month / 100:.2f} 元不低于标准"
+            f"低保标准调整为每人每月 {format_yuan(standard)} 元后，家庭人均收入 "
+            f"{format_yuan(state.per_capita_income_fen_month)} 元不低于标准"
         )
         return PaymentChange(ChangeKind.STOP, 0, effective_month, (reason,))
     kind = ChangeKind.INCREASE if new > state.monthly_amount_fen else ChangeKind.DECREASE
     reason = (
-        f"低保标准调整为每人每月 {standard / 100:.2f} 元，自 {effective_month} 起"
-        f"月保障金额由 {state.monthly_amount_fen / 100:.2f} 元调整为 {new / 100:.2f} 元"
+        f"低保标准调整为每人每月 {format_yuan(standard)} 元，自 {effective_month} 起"
+        f"月保障金额由 {format_yuan(state.monthly_amount_fen)} 元调整为 {format_yuan(new)} 元"
     )
     return PaymentChange(kind, new, effective_month, (reason,))
 
@@ -204,15 +205,15 @@ def gradual_exit_end(state: RecipientState, pack: RulePack) -> PaymentChange:
     new = amount_for(state, pack, per_capita)
     month = state.gradual_exit_until
     reason = (
-        f"渐退期满，新就业成员工资 {state.reemployment_wage_fen / 100:.2f} 元/月计入家庭收入，"
-        f"家庭人均收入为 {per_capita / 100:.2f} 元/月"
+        f"渐退期满，新就业成员工资 {format_yuan(state.reemployment_wage_fen)} 元/月计入家庭收入，"
+        f"家庭人均收入为 {format_yuan(per_capita)} 元/月"
     )
     if new == 0:
         return PaymentChange(ChangeKind.STOP, 0, month, (reason + "，不低于低保标准，停发",))
     if new == state.monthly_amount_fen:
         return PaymentChange(ChangeKind.UNCHANGED, new, month, (reason,))
     kind = ChangeKind.INCREASE if new > state.monthly_amount_fen else ChangeKind.DECREASE
-    return PaymentChange(kind, new, month, (reason + f"，月保障金额调整为 {new / 100:.2f} 元",))
+    return PaymentChange(kind, new, month, (reason + f"，月保障金额调整为 {format_yuan(new)} 元",))
 
 
 def work_refusal_change(
@@ -231,7 +232,7 @@ def work_refusal_change(
     new = max(0, state.monthly_amount_fen - portion)
     reason = (
         f"家庭成员（身份证号尾号 {member_id[-4:]}）无正当理由连续 {counts[member_id]} 次拒绝接受"
-        f"介绍的工作，停发其本人份额 {portion / 100:.2f} 元/月"
+        f"介绍的工作，停发其本人份额 {format_yuan(portion)} 元/月"
     )
     kind = ChangeKind.STOP if new == 0 else ChangeKind.DECREASE
     return updated, PaymentChange(kind, new, next_month(on), (reason,))

@@ -16,10 +16,10 @@ from dibao.domain.eligibility import (
     PriorityReason,
     RuleCode,
     assess,
-    format_yuan,
     household_facts,
 )
 from dibao.domain.enums import AreaType, IncomeCategory, Relation, VehicleKind
+from dibao.domain.money import format_yuan
 from dibao.domain.rulepacks import MCA_2021, SEED_DEFAULT, AmountMethod
 from dibao.domain.survey import ExclusionFlag, SurveyReport
 from dibao.domain.verification import Department, RecordKind, RegistryRecord

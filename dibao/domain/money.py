@@ -1,0 +1,8 @@
+"""Money is held in fen (integers); this is the one way it is written out for people."""
+
+
+def format_yuan(fen: int) -> str:
+    """Fen as yuan with two decimals: 123450 → "1234.50". Exact, no float."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
