@@ -8,7 +8,6 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import AssetsIn, IncomeIn, MemberIn, Yuan, to_fen
-from dibao.domain.application import Assets, IncomeItem
 from dibao.domain.case import (
     Actor,
     EvaluationComposition,
@@ -57,7 +56,6 @@ class SurveyIn(Strict):
     exclusion_flags: list[ExclusionFlag] = Field(default_factory=list)
 
     def to_message(self, request_id: str, actor: Actor) -> SurveyMsg:
-        assets = self.assets
         return SurveyMsg(
             request_id=request_id,
             actor=actor,
@@ -65,19 +63,8 @@ class SurveyIn(Strict):
                 investigators=tuple(self.investigators),
                 surveyed_on=self.surveyed_on.isoformat(),
                 members=tuple(m.to_domain() for m in self.members),
-                incomes=tuple(
-                    IncomeItem(category=i.category, monthly_fen=to_fen(i.monthly_amount))
-                    for i in self.incomes
-                ),
-                assets=Assets(
-                    deposits_fen=to_fen(assets.deposits),
-                    securities_fen=to_fen(assets.securities),
-                    vehicles=tuple(assets.vehicles),
-                    homes=assets.homes,
-                    shop_or_business_assets=assets.shop_or_business_assets,
-                    business_licence=assets.business_licence,
-                    receives_pension=assets.receives_pension,
-                ),
+                incomes=tuple(i.to_domain() for i in self.incomes),
+                assets=self.assets.to_domain(),
                 living_conditions=self.living_conditions,
                 neighbour_visits=tuple(
                     NeighbourVisit(neighbour=v.neighbour, summary=v.summary)

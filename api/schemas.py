@@ -89,6 +89,9 @@ class IncomeIn(Strict):
     category: IncomeCategory
     monthly_amount: Yuan = Field(description="yuan per month, average over the last 12 months")
 
+    def to_domain(self) -> IncomeItem:
+        return IncomeItem(category=self.category, monthly_fen=to_fen(self.monthly_amount))
+
 
 class AssetsIn(Strict):
     deposits: Yuan = Decimal(0)
@@ -98,6 +101,17 @@ class AssetsIn(Strict):
     shop_or_business_assets: bool = False
     business_licence: bool = False
     receives_pension: bool = False
+
+    def to_domain(self) -> Assets:
+        return Assets(
+            deposits_fen=to_fen(self.deposits),
+            securities_fen=to_fen(self.securities),
+            vehicles=tuple(self.vehicles),
+            homes=self.homes,
+            shop_or_business_assets=self.shop_or_business_assets,
+            business_licence=self.business_licence,
+            receives_pension=self.receives_pension,
+        )
 
 
 class ApplicationIn(Strict):
@@ -116,19 +130,8 @@ class ApplicationIn(Strict):
             members=tuple(m.to_domain() for m in self.members),
             hukou=Hukou(**self.hukou.model_dump()),
             area_type=self.area_type,
-            incomes=tuple(
-                IncomeItem(category=i.category, monthly_fen=to_fen(i.monthly_amount))
-                for i in self.incomes
-            ),
-            assets=Assets(
-                deposits_fen=to_fen(self.assets.deposits),
-                securities_fen=to_fen(self.assets.securities),
-                vehicles=tuple(self.assets.vehicles),
-                homes=self.assets.homes,
-                shop_or_business_assets=self.assets.shop_or_business_assets,
-                business_licence=self.assets.business_licence,
-                receives_pension=self.assets.receives_pension,
-            ),
+            incomes=tuple(i.to_domain() for i in self.incomes),
+            assets=self.assets.to_domain(),
             materials=tuple(dict.fromkeys(self.materials)),
             declaration_signed=self.declaration_signed,
             verification_authorised=self.verification_authorised,
