@@ -284,21 +284,8 @@ class CaseWorkflow:
         opens = workflow.now()
         closes = opens + self._pack.posting_duration
         amount, category = self._proposed_amount()
-        ref: PostingRef = await workflow.execute_activity(
-            "open_posting",
-            OpenPosting(
-                case_id=self._case.case_id,
-                step_key=f"posting-{self._seq}",
-                stage=stage,
-                opens_at=opens,
-                closes_at=closes,
-                household_size=self._household_size(),
-                monthly_amount_fen=amount,
-                category=category,
-            ),
-            result_type=PostingRef,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+        ref = await self._open_posting(
+            f"posting-{self._seq}", stage, opens, self._household_size(), amount, category
         )
         self._postings.append(ref)
         self._pending_objection = None
@@ -331,25 +318,8 @@ class CaseWorkflow:
             if objection
             else PostingOutcome.COMPLETED
         )
-        closed: PostingClosed = await workflow.execute_activity(
-            "close_posting",
-            ClosePosting(
-                case_id=self._case.case_id,
-                posting_id=ref.posting_id,
-                outcome=outcome,
-                closed_at=workflow.now(),
-            ),
-            result_type=PostingClosed,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
-        )
-        self._postings[-1] = PostingRef(
-            posting_id=ref.posting_id,
-            stage=ref.stage,
-            opens_at=ref.opens_at,
-            closes_at=ref.closes_at,
-            outcome=closed.outcome,
-        )
+        closed = await self._close_posting(ref.posting_id, outcome)
+        self._postings[-1] = dataclasses.replace(ref, outcome=closed)
         self._check_open()
         if objection:
             # The steps from the objection's stage on are done again, on fresh answers.
@@ -622,38 +592,55 @@ class CaseWorkflow:
             monthly_amount_fen=change.monthly_amount_fen,
             from_month=change.effective_month,
         )
-        opens = workflow.now()
-        posting: PostingRef = await workflow.execute_activity(
+        posting = await self._open_posting(
+            f"{step}-posting",
+            Stage.RECIPIENT,
+            workflow.now(),
+            len(state.members),
+            change.monthly_amount_fen,
+            state.category.value,
+        )
+        # The change takes effect from its month whatever the posting brings; an objection to
+        # it is handled as a new report of circumstances.
+        await workflow.sleep(self._pack.posting_duration)
+        await self._close_posting(posting.posting_id, PostingOutcome.COMPLETED)
+
+    async def _open_posting(
+        self, step_key: str, stage: Stage, opens: datetime, size: int, amount: int, category: str
+    ) -> PostingRef:
+        ref: PostingRef = await workflow.execute_activity(
             "open_posting",
             OpenPosting(
                 case_id=self._case.case_id,
-                step_key=f"{step}-posting",
-                stage=Stage.RECIPIENT,
+                step_key=step_key,
+                stage=stage,
                 opens_at=opens,
                 closes_at=opens + self._pack.posting_duration,
-                household_size=len(state.members),
-                monthly_amount_fen=change.monthly_amount_fen,
-                category=state.category.value,
+                household_size=size,
+                monthly_amount_fen=amount,
+                category=category,
             ),
             result_type=PostingRef,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.DB_RETRY,
         )
-        # The change takes effect from its month whatever the posting brings; an objection to
-        # it is handled as a new report of circumstances.
-        await workflow.sleep(self._pack.posting_duration)
-        await workflow.execute_activity(
+        return ref
+
+    async def _close_posting(self, posting_id: str, outcome: PostingOutcome) -> PostingOutcome:
+        """Close a posting; a posting closed before keeps its first outcome (returned)."""
+        closed: PostingClosed = await workflow.execute_activity(
             "close_posting",
             ClosePosting(
                 case_id=self._case.case_id,
-                posting_id=posting.posting_id,
-                outcome=PostingOutcome.COMPLETED,
+                posting_id=posting_id,
+                outcome=outcome,
                 closed_at=workflow.now(),
             ),
             result_type=PostingClosed,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.DB_RETRY,
         )
+        return closed.outcome
 
     async def _continue_as_new(self) -> None:
         """One review cycle per run, so the history stays bounded however many years pass."""
