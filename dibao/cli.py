@@ -157,6 +157,13 @@ def describe_error(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}: {detail}"
 
 
+def print_case(case: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
+    else:
+        show_case(case)
+
+
 def show_case(case: dict[str, Any]) -> None:
     typer.echo(f"case       {case['case_id']}")
     typer.echo(f"stage      {case['stage']}  ({case['status']})")
@@ -221,25 +228,14 @@ def case_new(
     as_json: JsonOpt = False,
 ) -> None:
     """File an application from a JSON file (see examples/household.json)."""
-    try:
-        body = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        fail(f"{file}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")
-    case = call("POST", "/cases", body=body, key=key)
-    if as_json:
-        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
-    else:
-        show_case(case)
+    print_case(call("POST", "/cases", body=load_json(file), key=key), as_json)
 
 
 @case_app.command("show")
 def case_show(case_id: str, as_json: JsonOpt = False) -> None:
     """The whole state of one case."""
     case = call("GET", f"/cases/{case_id}")
-    if as_json:
-        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
-    else:
-        show_case(case)
+    print_case(case, as_json)
 
 
 @case_app.command("list")
@@ -299,11 +295,7 @@ def case_supplement(
         "declaration_signed": declaration_signed,
         "verification_authorised": verification_authorised,
     }
-    case = call("POST", f"/cases/{case_id}/materials", body=body, key=key)
-    if as_json:
-        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
-    else:
-        show_case(case)
+    act(case_id, "materials", body, key, as_json)
 
 
 @case_app.command("withdraw")
@@ -314,11 +306,7 @@ def case_withdraw(
     as_json: JsonOpt = False,
 ) -> None:
     """Withdraw an application at the applicant's request (撤回)."""
-    case = call("POST", f"/cases/{case_id}/withdraw", body={"reason": reason}, key=key)
-    if as_json:
-        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
-    else:
-        show_case(case)
+    act(case_id, "withdraw", {"reason": reason}, key, as_json)
 
 
 def load_json(file: Path) -> Any:
@@ -329,11 +317,7 @@ def load_json(file: Path) -> Any:
 
 
 def act(case_id: str, action: str, body: Any, key: str | None, as_json: bool) -> None:
-    case = call("POST", f"/cases/{case_id}/{action}", body=body, key=key)
-    if as_json:
-        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
-    else:
-        show_case(case)
+    print_case(call("POST", f"/cases/{case_id}/{action}", body=body, key=key), as_json)
 
 
 FileOpt = Annotated[Path, typer.Option("--file", "-f", exists=True, dir_okay=False)]
