@@ -16,7 +16,7 @@ from temporalio.common import (
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
@@ -24,7 +24,7 @@ from api.schemas import ApplicationIn, CaseOut
 from dibao.db import cases_repo, notices_repo, rulepacks_repo
 from dibao.domain.application import validate_application
 from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor, CaseInput, CaseView, Rejection
+from dibao.domain.case import Actor, CaseInput, CaseView
 from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
 from dibao.domain.hashing import payload_sha256
 from dibao.domain.materials import missing_materials, provided_materials
@@ -256,14 +256,10 @@ async def run_update(
             update, request, id=update_id, rpc_timeout=UPDATE_TIMEOUT
         )
     except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.type == Rejection.WRONG_STAGE.value:
-            raise errors.conflict(cause.message, case_id=case_id) from err
-        if isinstance(cause, ApplicationError) and cause.type == Rejection.INVALID.value:
-            raise errors.unprocessable_message(cause.message) from err
-        if isinstance(cause, ApplicationError) and cause.type == Rejection.RECUSED.value:
-            raise errors.forbidden(cause.message, case_id=case_id) from err
-        raise
+        http = errors.from_rejection(err, case_id=case_id)
+        if http is None:
+            raise
+        raise http from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             async with sessions() as session:

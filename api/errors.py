@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import HTTPException
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from dibao.domain.application import FieldError
+from dibao.domain.case import Rejection
 
 
 def unprocessable(errors: list[FieldError], root: str = "body") -> HTTPException:
@@ -53,3 +56,18 @@ def unprocessable_header_or_body(field: str, message: str) -> HTTPException:
     return HTTPException(
         status_code=422, detail=[{"loc": ["body", field], "msg": message, "type": "value_error"}]
     )
+
+
+def from_rejection(err: WorkflowUpdateFailedError, **extra: Any) -> HTTPException | None:
+    """A workflow validator's rejection as HTTP: 409 wrong stage, 422 invalid, 403 recused;
+    None for any other failure (a bug, not the caller's doing)."""
+    cause = err.cause
+    if not isinstance(cause, ApplicationError):
+        return None
+    if cause.type == Rejection.WRONG_STAGE.value:
+        return conflict(cause.message, **extra)
+    if cause.type == Rejection.INVALID.value:
+        return unprocessable_message(cause.message)
+    if cause.type == Rejection.RECUSED.value:
+        return forbidden(cause.message, **extra)
+    return None

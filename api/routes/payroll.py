@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
@@ -28,7 +27,7 @@ from api.schemas import Strict, to_yuan
 from dibao.db import cases_repo, payroll_repo, procedure_repo
 from dibao.db.payroll_models import PayrollRunRow
 from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor, Rejection
+from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.payroll import (
     MAKER_ROLES,
@@ -344,14 +343,10 @@ async def _release(handle: WorkflowHandle[Any, Any], request: ReleaseRun) -> Non
             rpc_timeout=UPDATE_TIMEOUT,
         )
     except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        if isinstance(cause, ApplicationError) and cause.type == Rejection.WRONG_STAGE.value:
-            raise errors.conflict(cause.message) from err
-        if isinstance(cause, ApplicationError) and cause.type == Rejection.INVALID.value:
-            raise errors.unprocessable_message(cause.message) from err
-        if isinstance(cause, ApplicationError) and cause.type == Rejection.RECUSED.value:
-            raise errors.forbidden(cause.message) from err
-        raise
+        http = errors.from_rejection(err)
+        if http is None:
+            raise
+        raise http from err
 
 
 @router.get(
