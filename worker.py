@@ -10,18 +10,24 @@ import logging
 import signal
 from typing import Any
 
+from prometheus_client import start_http_server
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_activities import CaseActivities
+from activities.interceptor import StepFailureInterceptor
+from activities.ops_activities import OpsActivities
 from activities.payroll_activities import PayrollActivities
 from activities.procedure_activities import ProcedureActivities
 from activities.standard_change_activities import StandardChangeActivities
 from activities.verification.activity import VerificationActivities
 from activities.verification.connectors import Connector, default_connectors
+from dibao import logs
 from dibao.db.engine import make_engine, make_sessionmaker
+from dibao.metrics import WORKER_REGISTRY
 from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect
 from workflows.case import CaseWorkflow
@@ -44,6 +50,7 @@ def build_activities(
         *ProcedureActivities(sessions, settings).all(),
         *PayrollActivities(sessions, settings).all(),
         *VerificationActivities(sessions, connectors or default_connectors(sessions)).all(),
+        *OpsActivities(sessions).all(),
     ]
 
 
@@ -57,27 +64,53 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def build_worker(client: Client, settings: Settings, activities: list[Any]) -> Worker:
+def build_worker(
+    client: Client,
+    settings: Settings,
+    activities: list[Any],
+    sessions: async_sessionmaker[AsyncSession],
+) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities,
         workflow_runner=workflow_runner(),
+        interceptors=[StepFailureInterceptor(sessions, settings.drill_poll_seconds)],
+    )
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """The SDK's own metrics (workflow task latency, schedule-to-start, poll counts…) in
+    Prometheus format on DIBAO_SDK_METRICS_PORT; None when that port is 0."""
+    if not settings.sdk_metrics_port:
+        return None
+    return Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=f"0.0.0.0:{settings.sdk_metrics_port}")
+        )
     )
 
 
 async def run(settings: Settings) -> None:
-    client = await connect(settings)
+    client = await connect(settings, metrics_runtime(settings))
+    if settings.worker_metrics_port:
+        # Activity latency and failures, counted by the interceptor (dibao.metrics).
+        start_http_server(settings.worker_metrics_port, registry=WORKER_REGISTRY)
     engine = make_engine(settings)
-    activities = build_activities(make_sessionmaker(engine), settings, client)
+    sessions = make_sessionmaker(engine)
+    activities = build_activities(sessions, settings, client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    worker = build_worker(client, settings, activities)
+    worker = build_worker(client, settings, activities, sessions)
     logging.info(
-        "worker polling task queue %s on %s", settings.task_queue, settings.temporal_target
+        "worker polling task queue %s on %s; metrics on :%s (SDK) and :%s (activities)",
+        settings.task_queue,
+        settings.temporal_target,
+        settings.sdk_metrics_port,
+        settings.worker_metrics_port,
     )
     async with worker:
         await stop.wait()
@@ -85,8 +118,9 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
-    asyncio.run(run(get_settings()))
+    settings = get_settings()
+    logs.configure("worker", settings.log_format)
+    asyncio.run(run(settings))
 
 
 if __name__ == "__main__":

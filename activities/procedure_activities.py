@@ -138,6 +138,7 @@ class ProcedureActivities:
                     reason=request.reason,
                     recorded_at=request.recorded_at,
                     change_kind=request.change_kind,
+                    paid_members=request.paid_members or None,
                 ),
             )
         return EntitlementRecorded(entitlement_id=entitlement_id)

@@ -10,15 +10,20 @@ from fastapi.responses import JSONResponse
 
 from api.routes import (
     actions,
+    auth,
     cases,
+    codec,
     notices,
+    ops,
     payroll,
     policy,
     postings,
     spot_checks,
     staff,
     standard_changes,
+    supervision,
 )
+from dibao import logs
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect
@@ -55,10 +60,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
+    @app.middleware("http")
+    async def case_in_logs(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # /cases/{id}/… and /ops/cases/{id}/…: log lines of the request carry the case ID.
+        parts = request.url.path.strip("/").split("/")
+        case_id = next((parts[i + 1] for i, p in enumerate(parts[:-1]) if p == "cases"), None)
+        token = logs.CASE_ID.set(case_id)
+        try:
+            return await call_next(request)
+        finally:
+            logs.CASE_ID.reset(token)
+
     @app.get("/health", tags=["ops"])
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(notices.router)
     app.include_router(actions.router)
@@ -68,9 +87,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(standard_changes.router)
     app.include_router(spot_checks.router)
     app.include_router(policy.router)
+    app.include_router(supervision.router)
+    app.include_router(ops.router)
+    codec.install(app, settings)
     return app
 
 
 def app_factory() -> FastAPI:
     """For `uvicorn --factory api.app:app_factory`."""
-    return create_app()
+    settings = get_settings()
+    logs.configure("api", settings.log_format)
+    return create_app(settings)

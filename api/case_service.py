@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import errors
 from api.schemas import ApplicationIn, CaseOut
 from dibao.db import cases_repo, notices_repo, rulepacks_repo
+from dibao.domain import access
 from dibao.domain.application import validate_application
 from dibao.domain.calendar import china_date
 from dibao.domain.case import Actor, CaseInput, CaseView
@@ -62,6 +63,13 @@ async def file_application(
     problems = validate_application(application, today=china_date(datetime.now(UTC)))
     if problems:
         raise errors.unprocessable(problems)
+    # After validation, so a mistyped code is a 422 naming the field rather than a 403.
+    hukou = application.hukou
+    refused = access.place_denial(
+        actor.jurisdiction, hukou.county_code, hukou.township_code, hukou.village_code
+    )
+    if refused:
+        raise errors.forbidden(refused)
     payload = body.model_dump(mode="json")
     async with sessions() as session:
         # The county's pack at its latest version, pinned by value for the life of the case.

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, HTTPException, Path, Request
+from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api import errors
+from dibao import auth
+from dibao.auth import AuthenticatedUser
+from dibao.db import cases_repo
+from dibao.domain import access
+from dibao.domain.access import Action, CasePlace
 from dibao.domain.case import Actor
-from dibao.domain.enums import Role
 from dibao.settings import Settings
 
 
@@ -36,16 +43,100 @@ async def session_dep(
         yield session
 
 
-def actor_dep(
-    x_actor_id: Annotated[
-        str,
-        Header(min_length=1, max_length=100, description="who acts (user ID of the caseworker)"),
-    ],
-    x_actor_role: Annotated[Role, Header(description="the role in which they act")],
-) -> Actor:
-    # Authentication replaces these headers (issue 6); until then every action still names
-    # an actor, so the audit log never has an anonymous entry.
-    return Actor(id=x_actor_id, role=x_actor_role)
+# Swagger UI's "Authorize" signs in with the password flow against POST /auth/token; any
+# client may equally send a token it got there as `Authorization: Bearer <token>`.
+_bearer = OAuth2PasswordBearer(
+    tokenUrl="/auth/token",
+    scheme_name="bearer",
+    description="a token from POST /auth/token",
+    auto_error=False,
+)
+
+
+def unauthorized(message: str, error: str | None = None) -> HTTPException:
+    challenge = 'Bearer realm="dibao"' + (f', error="{error}"' if error else "")
+    return HTTPException(
+        status_code=401, detail={"message": message}, headers={"WWW-Authenticate": challenge}
+    )
+
+
+async def current_user(
+    token: Annotated[str | None, Depends(_bearer)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+) -> AuthenticatedUser:
+    if not token:
+        raise unauthorized(
+            "sign in first: POST /auth/token, then send Authorization: Bearer <token>"
+        )
+    async with sessions() as session:
+        user = await auth.resolve(session, token, datetime.now(UTC))
+    if user is None:
+        raise unauthorized(
+            "the token is unknown, expired or revoked; sign in again", error="invalid_token"
+        )
+    return user
+
+
+def actor_dep(user: Annotated[AuthenticatedUser, Depends(current_user)]) -> Actor:
+    # The actor of every action and audit row is the token's user: nothing the client sends
+    # in the request names it.
+    return user.actor
+
+
+def require(action: Action) -> Callable[[Actor], Actor]:
+    """A dependency refusing (403) a role the role table does not give the action."""
+
+    def check(actor: Annotated[Actor, Depends(actor_dep)]) -> Actor:
+        check_role(actor, action)
+        return actor
+
+    return check
+
+
+def case_actor(action: Action) -> Callable[..., Awaitable[Actor]]:
+    """A dependency for /cases/{case_id}/…: the role may do the action, the case exists (404),
+    lies in the user's jurisdiction and the user is not recused from it (403 otherwise)."""
+
+    async def check(
+        case_id: Annotated[str, Path(max_length=32)],
+        actor: Annotated[Actor, Depends(actor_dep)],
+        sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+    ) -> Actor:
+        await check_case(sessions, actor, action, case_id)
+        return actor
+
+    return check
+
+
+async def check_case(
+    sessions: async_sessionmaker[AsyncSession], actor: Actor, action: Action, case_id: str
+) -> None:
+    check_role(actor, action)
+    async with sessions() as session:
+        row = await cases_repo.get_case(session, case_id)
+    if row is None:
+        raise errors.not_found(f"case {case_id}")
+    place = CasePlace(
+        county_code=row.county_code,
+        township_code=row.township_code,
+        village_code=row.village_code,
+        recused_staff=CasePlace.parse_recused(row.recused_staff),
+    )
+    reason = access.case_denial(actor, action, place)
+    if reason:
+        raise errors.forbidden(reason, case_id=case_id)
+
+
+def check_role(actor: Actor, action: Action) -> None:
+    reason = access.role_denial(action, actor.role)
+    if reason:
+        raise errors.forbidden(reason, action=action.value)
+
+
+def check_county(actor: Actor, action: Action, county_code: str) -> None:
+    reason = access.county_action_denial(actor, action, county_code)
+    if reason:
+        raise errors.forbidden(reason, action=action.value)
 
 
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
@@ -53,6 +144,10 @@ ClientDep = Annotated[Client, Depends(client_dep)]
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)]
 SessionDep = Annotated[AsyncSession, Depends(session_dep)]
 ActorDep = Annotated[Actor, Depends(actor_dep)]
+UserDep = Annotated[AuthenticatedUser, Depends(current_user)]
+# Put on every router but the public ones: a request without a valid token is 401 before any
+# of its own parameters are looked at.
+AUTHENTICATED = [Depends(current_user)]
 IdempotencyKey = Annotated[
     str | None,
     Header(

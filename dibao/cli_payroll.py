@@ -143,7 +143,7 @@ def payroll_release(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check and release a run (审核): you (DIBAO_ACTOR) may not be the run's maker."""
+    """Check and release a run (审核): the signed-in user may not be the run's maker."""
     _print(_call("POST", f"/payroll/runs/{run_id}/release", key=key), as_json)
 
 

@@ -7,12 +7,10 @@ API is down, e.g. to enter next year's holidays before the service is upgraded.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,10 +19,11 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dibao.cli_auth import operator
+from dibao.cli_db import with_session
 from dibao.db import calendar_repo, rulepacks_repo
 from dibao.db.calendar_repo import DayEntry, YearStatus
-from dibao.db.engine import make_engine, make_sessionmaker
-from dibao.settings import get_settings
+from dibao.domain.access import Action
 
 calendar_app = typer.Typer(
     no_args_is_help=True,
@@ -52,26 +51,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 def _fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
-
-
-def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    settings = get_settings()
-    if not settings.database_url:
-        _fail("DATABASE_URL is not set")
-
-    async def run() -> T:
-        engine = make_engine(settings)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
-def _actor() -> str:
-    return get_settings().cli_actor
 
 
 # --- calendar -------------------------------------------------------------------------------
@@ -196,11 +175,12 @@ def calendar_load(
         _fail("\n".join(lines), code=2)
 
     async def work(session: AsyncSession) -> int:
+        by = await operator(session, Action.EDIT_CALENDAR)
         return await calendar_repo.replace_year(
-            session, year, parsed.days, published_by=_actor(), note=note
+            session, year, parsed.days, published_by=by, note=note
         )
 
-    replaced = _with_session(work)
+    replaced = with_session(work)
     holidays = sum(1 for d in parsed.days if not d.is_working_day)
     typer.echo(
         f"{year}: loaded {len(parsed.days)} days ({holidays} holidays, "
@@ -218,10 +198,11 @@ def calendar_publish(
     _check_uncovered_year(year)
 
     async def work(session: AsyncSession) -> calendar_repo.YearCalendar:
-        await calendar_repo.publish_year(session, year, published_by=_actor(), note=note)
+        by = await operator(session, Action.EDIT_CALENDAR)
+        await calendar_repo.publish_year(session, year, published_by=by, note=note)
         return await calendar_repo.list_year(session, year)
 
-    calendar = _with_session(work)
+    calendar = with_session(work)
     typer.echo(f"{year} is office-entered with {len(calendar.days)} day(s) listed")
 
 
@@ -234,7 +215,7 @@ def calendar_show(year: int, as_json: JsonOpt = False) -> None:
     async def work(session: AsyncSession) -> calendar_repo.YearCalendar:
         return await calendar_repo.list_year(session, year)
 
-    calendar = _with_session(work)
+    calendar = with_session(work)
     if as_json:
         typer.echo(
             json.dumps(
@@ -298,12 +279,13 @@ def calendar_set(
         _fail(f"note is longer than {NOTE_MAX} characters", code=2)
 
     async def work(session: AsyncSession) -> calendar_repo.YearCalendar:
+        by = await operator(session, Action.EDIT_CALENDAR)
         await calendar_repo.set_day(
-            session, parsed, is_working_day=is_working, note=note, updated_by=_actor()
+            session, parsed, is_working_day=is_working, note=note, updated_by=by
         )
         return await calendar_repo.list_year(session, parsed.year)
 
-    calendar = _with_session(work)
+    calendar = with_session(work)
     kind = "working day" if is_working else "holiday"
     typer.echo(f"{parsed} ({parsed:%a}) is a {kind}" + (f": {note}" if note else ""))
     if calendar.status is YearStatus.OFFICIAL:
@@ -324,7 +306,7 @@ def rulepack_list() -> None:
         return [(r.id, r.version, r.title, r.created_by, f"{r.created_at:%Y-%m-%d}") for r in rows]
 
     typer.echo(f"{'PACK':<20} {'VERSION':>7}  {'CREATED':<10} {'BY':<16} TITLE")
-    for pack_id, version, title, by, created in _with_session(work):
+    for pack_id, version, title, by, created in with_session(work):
         typer.echo(f"{pack_id:<20} {version:>7}  {created:<10} {by:<16} {title}")
 
 
@@ -339,7 +321,7 @@ def rulepack_show(
         row = await rulepacks_repo.get_pack_row(session, pack_id, version)
         return None if row is None else row.params
 
-    params = _with_session(work)
+    params = with_session(work)
     if params is None:
         what = f"{pack_id} version {version}" if version is not None else pack_id
         _fail(f"unknown rule pack {what}", code=2)
@@ -353,14 +335,15 @@ def rulepack_assign(county_code: str, pack_id: str) -> None:
         _fail(f"county code must be 6 digits, got {county_code!r}", code=2)
 
     async def work(session: AsyncSession) -> tuple[int, str] | list[str]:
+        by = await operator(session, Action.ASSIGN_RULE_PACK, county=county_code)
         try:
-            await rulepacks_repo.assign_county(session, county_code, pack_id, _actor())
+            await rulepacks_repo.assign_county(session, county_code, pack_id, by)
         except rulepacks_repo.UnknownRulePack:
             return [r.id for r in await rulepacks_repo.list_packs(session)]
         pack = await rulepacks_repo.latest_pack(session, pack_id)
         return pack.version, pack.title
 
-    result = _with_session(work)
+    result = with_session(work)
     if isinstance(result, list):
         _fail(f"unknown rule pack {pack_id}; known: {', '.join(result)}", code=2)
     version, title = result
@@ -399,9 +382,10 @@ def rulepack_publish(
         _fail("\n".join(["nothing was published", *(f"  {e}" for e in errors)]), code=2)
 
     async def work(session: AsyncSession) -> tuple[int, dict[str, Any]] | list[str]:
+        by = await operator(session, Action.PUBLISH_RULE_PACK)
         try:
             before = (await rulepacks_repo.latest_pack(session, pack_id)).to_params()
-            pack = await rulepacks_repo.publish_version(session, pack_id, changes, _actor())
+            pack = await rulepacks_repo.publish_version(session, pack_id, changes, by)
         except rulepacks_repo.UnknownRulePack as err:
             return [str(err)]
         except rulepacks_repo.InvalidRulePack as err:
@@ -414,7 +398,7 @@ def rulepack_publish(
         }
         return pack.version, changed
 
-    result = _with_session(work)
+    result = with_session(work)
     if isinstance(result, list):
         _fail("\n".join(["nothing was published", *(f"  {e}" for e in result)]), code=2)
     version, changed = result

@@ -13,9 +13,11 @@ from typing import Annotated
 
 import typer
 
+from dibao.cli_auth import operator
 from dibao.db import registry_repo
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.db.registry_repo import LoadResult
+from dibao.domain.access import Action
 from dibao.domain.application import validate_id_number
 from dibao.domain.calendar import CHINA_TZ
 from dibao.domain.verification import DEPARTMENT_LABELS, Department, RegistryRecord, yuan
@@ -54,7 +56,7 @@ async def _load(
                 records,
                 file_name=file_name,
                 sha256=sha256,
-                loaded_by=settings.cli_actor,
+                loaded_by=await operator(session, Action.LOAD_REGISTRY),
                 replace=replace,
             )
     finally:
@@ -65,6 +67,8 @@ async def _records_of(settings: Settings, id_number: str) -> list[RegistryRecord
     engine = make_engine(settings)
     try:
         async with make_sessionmaker(engine)() as session:
+            # A person's records across departments are sensitive: only for whoever verifies.
+            await operator(session, Action.READ_REGISTRY)
             return await registry_repo.records_for_person(session, id_number)
     finally:
         await engine.dispose()

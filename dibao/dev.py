@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from pydantic import SecretStr
 
 from dibao.binaries import find_binary
+from dibao.codec import CodecKeyError, new_key, parse_keys
 from dibao.db.migrate import upgrade
 from dibao.settings import DEV_ENV_FILE, PROJECT_ROOT, Settings
 from dibao.temporal_client import connect, register_search_attributes
@@ -31,6 +33,41 @@ DEV_DATABASE = "dibao"
 
 class DevError(RuntimeError):
     """A start-up problem the user can fix; printed without a traceback."""
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: it holds the payload encryption key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+    path.chmod(0o600)  # O_CREAT's mode does not apply to a file that already existed
+
+
+def dev_codec_keys(settings: Settings) -> str:
+    """The payload codec keys for this `make dev`.
+
+    DIBAO_CODEC_KEYS wins. Otherwise, with the embedded Temporal, one key is generated on the
+    first start and kept in .data/codec-keys: the histories in .data/temporal.db are encrypted
+    with it, so it must survive restarts exactly as long as they do. An external cluster is
+    never given a made-up key: its histories must stay readable by the office's other workers.
+    """
+    if settings.codec_keys is not None:
+        return settings.codec_keys.get_secret_value()
+    if settings.temporal_address:
+        raise DevError(
+            "TEMPORAL_ADDRESS is set but DIBAO_CODEC_KEYS is not: set it to the keys the "
+            "office's workers use (a first key: `dibao codec new-key`)"
+        )
+    key_file = settings.data_dir / "codec-keys"
+    if not key_file.exists():
+        write_private(key_file, new_key() + "\n")
+    keys = key_file.read_text(encoding="utf-8").strip()
+    try:
+        parse_keys(keys)
+    except CodecKeyError as err:
+        raise DevError(f"{key_file}: {err}") from None
+    return keys
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -50,7 +87,8 @@ def check_ports(ports: dict[int, str], host: str = "127.0.0.1") -> None:
             "already in use: "
             + ", ".join(busy)
             + ". Stop what uses it (perhaps another `make dev`), or choose other ports with "
-            "DIBAO_API_PORT / DIBAO_TEMPORAL_PORT / DIBAO_TEMPORAL_UI_PORT."
+            "DIBAO_API_PORT / DIBAO_TEMPORAL_PORT / DIBAO_TEMPORAL_UI_PORT / "
+            "DIBAO_SDK_METRICS_PORT / DIBAO_WORKER_METRICS_PORT (0 turns metrics off)."
         )
 
 
@@ -112,6 +150,10 @@ class Supervisor:
             self.settings.temporal_namespace,
             "--log-level",
             "warn",
+            # The Web UI asks the API to decrypt payloads (api/routes/codec.py); the browser
+            # calls it directly, hence a loopback address rather than a bind-all host.
+            "--ui-codec-endpoint",
+            f"http://{browser_host(self.settings.api_host)}:{self.settings.api_port}/codec",
             *cli_flags(),
         ]
         self.spawn("temporal", command, os.environ.copy())
@@ -188,6 +230,12 @@ class Supervisor:
 
     def run(self) -> int:
         ports = {self.settings.api_port: "dibao API"}
+        for port, what in (
+            (self.settings.sdk_metrics_port, "worker metrics (Temporal SDK)"),
+            (self.settings.worker_metrics_port, "worker metrics (activities)"),
+        ):
+            if port:
+                ports[port] = what
         if not self.settings.temporal_address:
             ports[self.settings.temporal_port] = "Temporal frontend"
             ports[self.settings.temporal_ui_port] = "Temporal Web UI"
@@ -201,6 +249,8 @@ class Supervisor:
         signal.signal(signal.SIGTERM, on_signal)
         try:
             check_ports(ports)
+            codec_keys = dev_codec_keys(self.settings)
+            self.settings = self.settings.model_copy(update={"codec_keys": SecretStr(codec_keys)})
             database_url = self.start_postgres()
             self.say("applying database migrations")
             upgrade(database_url)
@@ -209,6 +259,7 @@ class Supervisor:
                 "DATABASE_URL": database_url,
                 "TEMPORAL_ADDRESS": temporal_address,
                 "TEMPORAL_NAMESPACE": self.settings.temporal_namespace,
+                "DIBAO_CODEC_KEYS": codec_keys,
             }
             self.spawn("worker", [sys.executable, "-m", "worker"], env)
             self.spawn(
@@ -227,10 +278,11 @@ class Supervisor:
                 env,
             )
             self.wait_for_port(self.settings.api_port, "the API", timeout=60)
-            DEV_ENV_FILE.write_text(
+            write_private(
+                DEV_ENV_FILE,
                 f"DATABASE_URL={database_url}\nTEMPORAL_ADDRESS={temporal_address}\n"
-                f"TEMPORAL_NAMESPACE={self.settings.temporal_namespace}\n",
-                encoding="utf-8",
+                f"TEMPORAL_NAMESPACE={self.settings.temporal_namespace}\n"
+                f"DIBAO_CODEC_KEYS={codec_keys}\n",
             )
             self.print_ready(database_url, temporal_address)
             while not stopping:
@@ -261,10 +313,17 @@ class Supervisor:
             lines.append(f"  Temporal Web UI  http://127.0.0.1:{self.settings.temporal_ui_port}")
         lines += [
             f"  PostgreSQL       {database_url}",
-            f"  logs             {self.log_dir}",
+            f"  metrics          {api}/metrics (cases), "
+            f"http://127.0.0.1:{self.settings.worker_metrics_port}/metrics (activities), "
+            f"http://127.0.0.1:{self.settings.sdk_metrics_port}/metrics (Temporal SDK)",
+            f"  logs             {self.log_dir} (JSON lines)",
             "Press Ctrl-C to stop everything. Data stays in .data/ for the next start.",
         ]
         print("\n".join(lines), flush=True)
+
+
+def browser_host(api_host: str) -> str:
+    return "127.0.0.1" if api_host in ("0.0.0.0", "::", "") else api_host
 
 
 def run_dev(settings: Settings) -> int:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,8 @@ class Settings(BaseSettings):
         frozen=True,
         populate_by_name=True,
         env_file=DEV_ENV_FILE,
+        # A rejected value is not echoed back: it may be a codec key or a database password.
+        hide_input_in_errors=True,
     )
 
     # External mode is chosen by setting these; when unset, `make dev` starts embedded services.
@@ -44,15 +47,50 @@ class Settings(BaseSettings):
     api_url: str = Field(default="http://127.0.0.1:8000", validation_alias="DIBAO_API_URL")
     default_rule_pack: str = Field(default="seed-default", validation_alias="DIBAO_RULE_PACK")
     complaint_phone: str = Field(default="12345", validation_alias="DIBAO_COMPLAINT_PHONE")
-    # Who the CLI says is acting, until authentication replaces it (issue 6).
-    cli_actor: str = Field(default="cli-user", validation_alias="DIBAO_ACTOR")
-    cli_role: str = Field(default="village_caseworker", validation_alias="DIBAO_ROLE")
+    # How long a bearer token from POST /auth/token (and `dibao login`) lasts: one working day
+    # and its overtime, so a token left on a shared office PC dies overnight.
+    token_lifetime_hours: float = Field(
+        default=12, gt=0, le=24 * 30, validation_alias="DIBAO_TOKEN_LIFETIME_HOURS"
+    )
+    # The CLI's bearer token when set; otherwise the one `dibao login` saved (cli_token_file).
+    cli_token: SecretStr | None = Field(default=None, validation_alias="DIBAO_TOKEN")
     # Seed of the county spot-check draw; recorded with every draw so it can be re-checked.
     # Keep it secret per office, or caseworkers could tell in advance which cases are drawn.
     spot_check_seed: str = Field(
         default="dibao-spot-check", validation_alias="DIBAO_SPOT_CHECK_SEED"
     )
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="DIBAO_MAX_BODY_BYTES")
+    # How often a worker re-reads the failure drills (`dibao ops drill`); tests use 0.
+    drill_poll_seconds: float = Field(
+        default=2.0, ge=0, validation_alias="DIBAO_DRILL_POLL_SECONDS"
+    )
+    # Prometheus: the worker serves the SDK's metrics and its own activity metrics on these
+    # ports (0: off). The API serves case metrics at /metrics.
+    sdk_metrics_port: int = Field(default=9464, ge=0, validation_alias="DIBAO_SDK_METRICS_PORT")
+    worker_metrics_port: int = Field(
+        default=9465, ge=0, validation_alias="DIBAO_WORKER_METRICS_PORT"
+    )
+    # Logs of the worker and the API: one JSON object per line (carrying the case ID), or text.
+    log_format: str = Field(
+        default="json", pattern="^(json|text)$", validation_alias="DIBAO_LOG_FORMAT"
+    )
+    # Keys of the Temporal payload codec (dibao.codec): "id:base64key[,id:base64key...]", the
+    # first encrypts, all decrypt. Secret so that printing the settings never shows them.
+    codec_keys: SecretStr | None = Field(default=None, validation_alias="DIBAO_CODEC_KEYS")
+    # Browser origins (comma-separated) allowed to call /codec: the Temporal Web UI decoding
+    # payloads. Unset means the local dev UI at http://127.0.0.1:{temporal_ui_port}.
+    codec_cors_origins: str | None = Field(
+        default=None, validation_alias="DIBAO_CODEC_CORS_ORIGINS"
+    )
+
+    @field_validator("codec_keys")
+    @classmethod
+    def _codec_keys_well_formed(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from dibao.codec import parse_keys  # imports cryptography; only when keys are set
+
+            parse_keys(value.get_secret_value())
+        return value
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -64,6 +102,21 @@ class Settings(BaseSettings):
     @property
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def token_lifetime(self) -> timedelta:
+        return timedelta(hours=self.token_lifetime_hours)
+
+    @property
+    def cli_token_file(self) -> Path:
+        return self.data_dir / "cli-token"
+
+    @property
+    def codec_origins(self) -> list[str]:
+        if self.codec_cors_origins is not None:
+            return [o.strip() for o in self.codec_cors_origins.split(",") if o.strip()]
+        port = self.temporal_ui_port
+        return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
 
 def to_sqlalchemy_url(url: str) -> str:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
+from dibao.codec import data_converter
 from dibao.settings import Settings
 
 
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    # Every payload and failure is encrypted (dibao.codec); without keys this raises before
+    # connecting rather than write households' data to Temporal in clear text.
+    return await Client.connect(
+        settings.temporal_target,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(settings),
+        runtime=runtime,
+    )
 
 
 async def register_search_attributes(client: Client, namespace: str) -> list[str]:

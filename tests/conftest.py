@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import temporalio.converter
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -26,15 +27,29 @@ from temporalio.worker import Worker
 
 from activities.verification.connectors import Connector, default_connectors
 from dibao.binaries import find_binary
+from dibao.codec import data_converter
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.db.migrate import upgrade
 from dibao.settings import PROJECT_ROOT, Settings
 from dibao.temporal_client import register_search_attributes
+from tests.auth import Staff, seed_staff
 from worker import build_activities, build_worker
 from workflows import search_attributes as sa
 
 SAMPLE_PATH = PROJECT_ROOT / "examples" / "household.json"
 HISTORIES_DIR = Path(__file__).parent / "workflows" / "histories"
+# Tests run encrypted like production: every client of both test servers (and so every worker,
+# API app and history they write) uses this key. Fixed, so recorded histories replay.
+TEST_CODEC_KEYS = "test-2026:ZGliYW8tdGVzdC1rZXktZGliYW8tdGVzdC1rZXktMzI="
+TEST_CONVERTER = data_converter(Settings(_env_file=None, codec_keys=TEST_CODEC_KEYS))
+
+
+def without_codec(client: Client) -> Client:
+    """The same connection with no codec: what Temporal really stores, as anyone with access
+    to the cluster (or its Web UI without the codec endpoint) sees it."""
+    config = client.config()
+    config["data_converter"] = temporalio.converter.default()
+    return Client(**config)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -108,7 +123,8 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh test server per test: skipped time and anything left running by one test
     (the server keeps time locked while it thinks a task is in flight) cannot stall the next."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server")
+        data_converter=TEST_CONVERTER,
+        test_server_existing_path=find_binary("temporal-test-server"),
     )
     await register_search_attributes(env.client, env.client.namespace)
     yield env
@@ -118,6 +134,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
+        data_converter=TEST_CONVERTER,
         dev_server_existing_path=find_binary("temporal"),
         search_attributes=list(sa.ALL_KEYS),
         ui=False,
@@ -132,6 +149,8 @@ def make_settings(database_url: str, client: Client) -> Settings:
         temporal_address=client.service_client.config.target_host,
         temporal_namespace=client.namespace,
         task_queue=f"dibao-test-{secrets.token_hex(6)}",
+        drill_poll_seconds=0,
+        codec_keys=TEST_CODEC_KEYS,
     )
 
 
@@ -163,6 +182,7 @@ class Stack:
             self.client,
             self.settings,
             build_activities(self.sessions, self.settings, self.client, self.connectors),
+            self.sessions,
         )
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -188,6 +208,12 @@ async def dev_stack(dev_env: WorkflowEnvironment, database_url: str) -> AsyncIte
         yield stack
     await stack.settle()
     await stack.engine.dispose()
+
+
+@pytest.fixture
+async def staff(database_url: str) -> Staff:
+    """Users of every role (tests/auth.py) in this test's database, each with a bearer token."""
+    return await seed_staff(database_url)
 
 
 @pytest.fixture

@@ -8,14 +8,16 @@ reaches history.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
@@ -52,6 +54,8 @@ with workflow.unsafe.imports_passed_through():
         ReportReemployment,
         ReportSignIn,
         ReportWorkRefusal,
+        RetryStep,
+        SkipStep,
         SpotCheckResult,
         StageRecorded,
         SubmitCountyDecision,
@@ -77,6 +81,22 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.hashing import payload_sha256
     from dibao.domain.materials import missing_materials, provided_materials
     from dibao.domain.money import format_yuan
+    from dibao.domain.ops import (
+        SKIPPABLE_ACTIVITIES,
+        WAITING_FOR,
+        CloseIncident,
+        CorrectionError,
+        FailureStatus,
+        IncidentClosed,
+        IncidentOpened,
+        IncidentRef,
+        OpenIncident,
+        OverdueRecorded,
+        RecordOverdue,
+        apply_corrections,
+        correctable_fields,
+        parse_corrections,
+    )
     from dibao.domain.procedure import (
         POSTING_STAGES,
         first_stage,
@@ -110,20 +130,9 @@ with workflow.unsafe.imports_passed_through():
 TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
 SURVEY_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
 COUNTY_ROLES = frozenset({Role.COUNTY_APPROVER})
+OPS_ROLES = frozenset({Role.OPS})
 
-WAITING_FOR = {
-    Stage.APPLICATION: "申请人补齐材料 (applicant: missing materials)",
-    Stage.SURVEY: "入户调查报告 (village/township caseworkers: household survey)",
-    Stage.VERIFICATION: "家庭经济状况核对 (system: cross-department verification)",
-    Stage.EVALUATION: "民主评议结果 (village/township caseworkers: democratic evaluation)",
-    Stage.POSTING_BEFORE_REVIEW: "公示期满 (posting period)",
-    Stage.TOWNSHIP_REVIEW: "乡镇审核意见 (township caseworker: review opinion)",
-    Stage.POSTING_BEFORE_APPROVAL: "公示期满 (posting period)",
-    Stage.COUNTY_APPROVAL: "县级审批 (county approver: decision)",
-    Stage.POSTING_AFTER_APPROVAL: "公示期满 (posting period)",
-    Stage.RECIPIENT: "动态管理 (recipient)",
-    Stage.CLOSED: "",
-}
+T = TypeVar("T")
 
 
 def _reject(kind: Rejection, message: str) -> ApplicationError:
@@ -193,6 +202,13 @@ class CaseWorkflow:
         self._review_survey: SubmitSurvey | None = None
         # Set by a handler that moves a wake-up time (e.g. a gradual exit's end).
         self._rewake = False
+        # supervision and operations
+        self._overdue_since: datetime | None = None
+        self._deadline_timer: asyncio.Task[None] | None = None
+        self._incident_no = 0
+        self._incidents: dict[str, IncidentRef] = {}
+        self._incident_inputs: dict[str, Any] = {}
+        self._resolutions: dict[str, RetryStep | SkipStep] = {}
 
     # --- main line ---------------------------------------------------------------------------
 
@@ -262,7 +278,7 @@ class CaseWorkflow:
         # Retried without limit: a registry that is down delays the case, visibly (the pending
         # activity and this stage), and loses nothing.
         survey = self._survey.report if self._survey else None
-        self._verification = await workflow.execute_activity(
+        self._verification = await self._act(
             "verify_household",
             VerifyHousehold(
                 case_id=self._case.case_id,
@@ -270,9 +286,9 @@ class CaseWorkflow:
                 application=self._case.application,
                 survey=survey,
             ),
-            result_type=VerificationOutcome,
-            start_to_close_timeout=policies.VERIFICATION_TIMEOUT,
-            retry_policy=policies.CONNECTOR_RETRY,
+            VerificationOutcome,
+            timeout=policies.VERIFICATION_TIMEOUT,
+            retry=policies.CONNECTOR_RETRY,
         )
         self._assessment = assess(
             household_facts(self._case.application, survey, self._verification.records),
@@ -332,16 +348,16 @@ class CaseWorkflow:
         return objection
 
     async def _county_approval(self) -> Stage:
-        spot: SpotCheckResult = await workflow.execute_activity(
+        spot: SpotCheckResult = await self._act(
             "draw_spot_check",
             DrawSpotCheck(
                 case_id=self._case.case_id,
                 share=self._pack.spot_check_share,
                 decided_on=china_date(workflow.now()).isoformat(),
             ),
-            result_type=SpotCheckResult,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+            SpotCheckResult,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
         self._visit_reasons = []
         if spot.selected:
@@ -374,15 +390,15 @@ class CaseWorkflow:
             amount = assessment.monthly_amount_fen if assessment else 0
         assert category is not None
         now = workflow.now()
-        certificate: CertificateIssued = await workflow.execute_activity(
+        certificate: CertificateIssued = await self._act(
             "issue_certificate",
             IssueCertificate(case_id=self._case.case_id, issued_at=now),
-            result_type=CertificateIssued,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+            CertificateIssued,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
         from_month = payment_start_month(self._pack, china_date(now))
-        await workflow.execute_activity(
+        await self._act(
             "record_entitlement",
             RecordEntitlement(
                 case_id=self._case.case_id,
@@ -393,10 +409,11 @@ class CaseWorkflow:
                 category=category,
                 reason=decision.override_reason or "县级审批同意",
                 recorded_at=now,
+                paid_members=self._household_size(),
             ),
-            result_type=EntitlementRecorded,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+            EntitlementRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
         self._entitlement = Entitlement(
             certificate_no=certificate.certificate_no,
@@ -558,7 +575,7 @@ class CaseWorkflow:
         assert state is not None
         self._change_no += 1
         step = f"cycle-{state.cycle}-change-{self._change_no}"
-        await workflow.execute_activity(
+        await self._act(
             "record_entitlement",
             RecordEntitlement(
                 case_id=self._case.case_id,
@@ -570,10 +587,11 @@ class CaseWorkflow:
                 reason="；".join(change.reasons),
                 recorded_at=workflow.now(),
                 change_kind=change.kind.value,
+                paid_members=len(state.members) - len(state.portion_stopped),
             ),
-            result_type=EntitlementRecorded,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+            EntitlementRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
         if change.kind is ChangeKind.SUSPEND:
             state = dataclasses.replace(
@@ -608,7 +626,7 @@ class CaseWorkflow:
     async def _open_posting(
         self, step_key: str, stage: Stage, opens: datetime, size: int, amount: int, category: str
     ) -> PostingRef:
-        ref: PostingRef = await workflow.execute_activity(
+        ref: PostingRef = await self._act(
             "open_posting",
             OpenPosting(
                 case_id=self._case.case_id,
@@ -620,15 +638,15 @@ class CaseWorkflow:
                 monthly_amount_fen=amount,
                 category=category,
             ),
-            result_type=PostingRef,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+            PostingRef,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
         return ref
 
     async def _close_posting(self, posting_id: str, outcome: PostingOutcome) -> PostingOutcome:
         """Close a posting; a posting closed before keeps its first outcome (returned)."""
-        closed: PostingClosed = await workflow.execute_activity(
+        closed: PostingClosed = await self._act(
             "close_posting",
             ClosePosting(
                 case_id=self._case.case_id,
@@ -636,9 +654,9 @@ class CaseWorkflow:
                 outcome=outcome,
                 closed_at=workflow.now(),
             ),
-            result_type=PostingClosed,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+            PostingClosed,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
         return closed.outcome
 
@@ -939,9 +957,14 @@ class CaseWorkflow:
             ),
             recipient=self._recipient,
             review_due=self._review_due,
+            overdue_since=self._overdue_since,
+            incidents=tuple(self._incidents.values()),
         )
 
     def _waiting_for(self) -> str:
+        if self._incidents:
+            incident = next(iter(self._incidents.values()))
+            return f"运维处理 (ops: step {incident.step} failed, incident {incident.incident_id})"
         if self._closed:
             return ""
         if self._stage is Stage.RECIPIENT and self._recipient is not None:
@@ -1315,7 +1338,7 @@ class CaseWorkflow:
     async def _enter(self, stage: Stage, status: CaseStatus) -> None:
         self._seq += 1
         now = workflow.now()
-        recorded: StageRecorded = await workflow.execute_activity(
+        recorded: StageRecorded | None = await self._attempt(
             "record_stage",
             RecordStage(
                 case_id=self._case.case_id,
@@ -1326,10 +1349,12 @@ class CaseWorkflow:
                 rule_pack_id=self._case.rule_pack_id,
                 working_days=self._pack.stage_working_days(stage),
             ),
-            result_type=StageRecorded,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+            StageRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
+        if recorded is None:  # skipped by ops: no projection row, so no deadline either
+            recorded = StageRecorded(due_at=None, due_warning=None)
         self._stage, self._status, self._stage_entered_at = stage, status, now
         self._due_at, self._due_warning = recorded.due_at, recorded.due_warning
         self._recused = tuple(sorted(set(self._recused) | set(recorded.recused_staff)))
@@ -1342,6 +1367,215 @@ class CaseWorkflow:
                 else sa.DUE_AT.value_unset(),
             ]
         )
+        if workflow.patched("escalation"):
+            self._arm_deadline(self._seq, stage, status, recorded.due_at)
+
+    def _arm_deadline(
+        self, seq: int, stage: Stage, status: CaseStatus, due_at: datetime | None
+    ) -> None:
+        """A durable timer on the stage's deadline; the next stage change cancels it."""
+        if self._deadline_timer is not None and not self._deadline_timer.done():
+            self._deadline_timer.cancel()
+        self._deadline_timer = None
+        if self._overdue_since is not None:
+            self._overdue_since = None
+            workflow.upsert_search_attributes([sa.OVERDUE.value_unset()])
+        if due_at is not None and status.is_open:
+            self._deadline_timer = asyncio.create_task(self._escalate(seq, stage, due_at))
+
+    async def _escalate(self, seq: int, stage: Stage, due_at: datetime) -> None:
+        delay = due_at - workflow.now()
+        if delay > timedelta(0):
+            await workflow.sleep(delay)
+        if self._seq != seq or self._closed:
+            return
+        self._overdue_since = workflow.now()
+        workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
+        await self._attempt(
+            "record_overdue",
+            RecordOverdue(
+                case_id=self._case.case_id,
+                step_key=f"overdue-{seq}",
+                stage=stage,
+                due_at=due_at,
+                raised_at=self._overdue_since,
+            ),
+            OverdueRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+
+    # --- steps that give up become incidents -------------------------------------------------
+
+    async def _act(
+        self,
+        activity: str,
+        arg: Any,
+        result_type: type[T],
+        *,
+        timeout: timedelta,
+        retry: RetryPolicy,
+    ) -> T:
+        """Run a step the case cannot do without; if it gives up, wait for ops to retry it."""
+        result = await self._attempt(activity, arg, result_type, timeout=timeout, retry=retry)
+        assert result is not None, f"{activity} is not skippable"
+        return result
+
+    async def _attempt(
+        self,
+        activity: str,
+        arg: Any,
+        result_type: type[T],
+        *,
+        timeout: timedelta,
+        retry: RetryPolicy,
+    ) -> T | None:
+        """Run a step; if it exhausts its retries or fails for good, the case does not fail:
+        it opens an incident and waits for ops to retry it (maybe with corrected input) or,
+        for a step in SKIPPABLE_ACTIVITIES, to skip it (then None)."""
+        while True:
+            try:
+                result: T = await workflow.execute_activity(
+                    activity,
+                    arg,
+                    result_type=result_type,
+                    start_to_close_timeout=timeout,
+                    retry_policy=retry,
+                )
+                return result
+            except ActivityError as err:
+                if isinstance(err.cause, CancelledError) or not workflow.patched("incidents"):
+                    raise
+                step = str(getattr(arg, "step_key", "") or activity)
+                resolution = await self._incident(activity, step, arg, err)
+            if isinstance(resolution, SkipStep):
+                return None
+            arg = apply_corrections(arg, resolution.corrections_json)
+
+    async def _incident(
+        self, activity: str, step: str, arg: Any, err: ActivityError
+    ) -> RetryStep | SkipStep:
+        self._incident_no += 1
+        info = workflow.info()
+        incident_id = f"I-{info.run_id}-{self._incident_no}"
+        cause = err.cause
+        error = f"{type(cause).__name__}: {cause}" if cause is not None else str(err)
+        opened: IncidentOpened = await workflow.execute_activity(
+            "open_incident",
+            OpenIncident(
+                incident_id=incident_id,
+                case_id=self._case.case_id,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                activity_id=err.activity_id,
+                activity_type=activity,
+                step=step,
+                error=error,
+                opened_at=workflow.now(),
+            ),
+            result_type=IncidentOpened,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.INCIDENT_RETRY,
+        )
+        self._incidents[incident_id] = IncidentRef(
+            incident_id=incident_id,
+            activity_type=activity,
+            step=step,
+            error=error,
+            attempts=opened.attempts,
+            opened_at=workflow.now(),
+            skippable=activity in SKIPPABLE_ACTIVITIES,
+            correctable_fields=correctable_fields(arg),
+        )
+        self._incident_inputs[incident_id] = arg
+        self._mark_incidents()
+        await workflow.wait_condition(lambda: incident_id in self._resolutions)
+        resolution = self._resolutions[incident_id]
+        await workflow.execute_activity(
+            "close_incident",
+            CloseIncident(
+                incident_id=incident_id,
+                status=FailureStatus.SKIPPED
+                if isinstance(resolution, SkipStep)
+                else FailureStatus.RETRIED,
+                resolved_by=resolution.actor.id,
+                resolution=resolution.reason,
+                resolved_at=workflow.now(),
+            ),
+            result_type=IncidentClosed,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.INCIDENT_RETRY,
+        )
+        # Open until recorded as closed, so the retry/skip update answers after that.
+        del self._resolutions[incident_id]
+        del self._incidents[incident_id]
+        del self._incident_inputs[incident_id]
+        self._mark_incidents()
+        return resolution
+
+    def _mark_incidents(self) -> None:
+        first = next(iter(self._incidents.values()), None)
+        workflow.upsert_search_attributes(
+            [sa.INCIDENT.value_set(first.activity_type) if first else sa.INCIDENT.value_unset()]
+        )
+
+    def _require_incident(self, incident_id: str, actor: Actor) -> IncidentRef:
+        self._require_role(actor, OPS_ROLES, "retry or skip a failed step")
+        incident = self._incidents.get(incident_id)
+        if incident_id in self._resolutions:
+            raise _reject(Rejection.WRONG_STAGE, f"incident {incident_id} is being resolved")
+        if incident is None:
+            open_ids = ", ".join(i for i in self._incidents if i not in self._resolutions)
+            open_ids = open_ids or "none"
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"incident {incident_id} is not open on this case (open: {open_ids})",
+            )
+        return incident
+
+    @workflow.update
+    async def retry_step(self, request: RetryStep) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.RETRY_STEP, request, "retry-step"
+        ):
+            self._resolutions[request.incident_id] = request
+        await workflow.wait_condition(lambda: request.incident_id not in self._incidents)
+        return self.state()
+
+    @retry_step.validator
+    def _validate_retry_step(self, request: RetryStep) -> None:
+        if self._seen(f"retry-step/{request.request_id}", request.actor):
+            return
+        self._require_incident(request.incident_id, request.actor)
+        if not request.reason.strip():
+            raise _reject(Rejection.INVALID, "reason: say why the step is retried")
+        try:
+            parse_corrections(self._incident_inputs[request.incident_id], request.corrections_json)
+        except CorrectionError as err:
+            raise _reject(Rejection.INVALID, str(err)) from None
+
+    @workflow.update
+    async def skip_step(self, request: SkipStep) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.SKIP_STEP, request, "skip-step"
+        ):
+            self._resolutions[request.incident_id] = request
+        await workflow.wait_condition(lambda: request.incident_id not in self._incidents)
+        return self.state()
+
+    @skip_step.validator
+    def _validate_skip_step(self, request: SkipStep) -> None:
+        if self._seen(f"skip-step/{request.request_id}", request.actor):
+            return
+        incident = self._require_incident(request.incident_id, request.actor)
+        if not incident.skippable:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"step {incident.step} ({incident.activity_type}) cannot be skipped: the case "
+                "needs its result; retry it, with corrected input if the input was wrong",
+            )
+        if not request.reason.strip():
+            raise _reject(Rejection.INVALID, "reason: say why the step is skipped")
 
     async def _audit(
         self,
@@ -1351,7 +1585,7 @@ class CaseWorkflow:
         payload: Any,
         at: datetime | None = None,
     ) -> None:
-        await workflow.execute_activity(
+        await self._act(
             "append_audit",
             AuditEntry(
                 case_id=self._case.case_id,
@@ -1361,9 +1595,9 @@ class CaseWorkflow:
                 payload_sha256=payload_sha256(payload),
                 at=at or workflow.now(),
             ),
-            result_type=AuditRecorded,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+            AuditRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
 
     async def _notice(
@@ -1377,7 +1611,7 @@ class CaseWorkflow:
         monthly_amount_fen: int = 0,
         from_month: str = "",
     ) -> None:
-        issued: NoticeIssued = await workflow.execute_activity(
+        issued: NoticeIssued | None = await self._attempt(
             "issue_notice",
             IssueNotice(
                 case_id=self._case.case_id,
@@ -1391,8 +1625,9 @@ class CaseWorkflow:
                 monthly_amount_fen=monthly_amount_fen,
                 from_month=from_month,
             ),
-            result_type=NoticeIssued,
-            start_to_close_timeout=policies.NOTICE_RENDER_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
+            NoticeIssued,
+            timeout=policies.NOTICE_RENDER_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
-        self._notices.append(issued.notice)
+        if issued is not None:  # None: skipped by ops, with the reason in the audit log
+            self._notices.append(issued.notice)

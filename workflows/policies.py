@@ -10,19 +10,31 @@ from temporalio.common import RetryPolicy
 DB_WRITE_TIMEOUT = timedelta(seconds=30)
 NOTICE_RENDER_TIMEOUT = timedelta(seconds=60)
 
-# Projection, audit and notices must eventually be written: retry without a cap on attempts,
-# backing off to one try every five minutes, so an outage delays a case but never loses a step.
+# Projection, audit, notices and ledger writes: about half an hour of attempts, backing off to
+# one every five minutes, rides out a database restart or failover. Past that (or at once, for
+# an error marked non-retryable) the step becomes an incident: the case waits, visibly, until
+# ops retry or skip it (workflows/case.py `_attempt`), so nothing is lost and nothing fails.
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
+    maximum_attempts=15,
     non_retryable_error_types=["NonRetryable"],
+)
+
+# Recording an incident must not itself become one: retried without a cap.
+INCIDENT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
 )
 
 # Verification asks every department's registry; a slow registry gets two minutes per try.
 VERIFICATION_TIMEOUT = timedelta(minutes=2)
-# A registry that is down is retried without limit: the case waits at verification, visibly,
-# and nothing is lost. Backs off to once every ten minutes.
+# A registry that is down is retried without limit: outages of a department's system are
+# expected and end by themselves. The case waits at verification, listed as failing in the
+# supervisors' stuck list, and nothing is lost. Backs off to once every ten minutes. A
+# non-retryable error (bad data) becomes an incident at once.
 CONNECTOR_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,

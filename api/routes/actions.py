@@ -9,14 +9,14 @@ unauthorised actor; a repeat with the same Idempotency-Key has no second effect.
 
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from api import errors
 from api.case_service import ensure_workflow, run_update
-from api.deps import ActorDep, ClientDep, IdempotencyKey, SessionsDep, SettingsDep
+from api.deps import AUTHENTICATED, ClientDep, IdempotencyKey, SessionsDep, SettingsDep, case_actor
+from api.ops_schemas import RetryStepIn, SkipStepIn
 from api.procedure_schemas import (
     CircumstanceIn,
     CountyDecisionIn,
@@ -33,15 +33,19 @@ from api.procedure_schemas import (
     WorkRefusalIn,
 )
 from api.schemas import CaseOut, SupplementIn, WithdrawIn
-from dibao.db import cases_repo, procedure_repo
+from dibao.db import procedure_repo
 from dibao.db.procedure_models import ObjectionRow
+from dibao.domain.access import Action
 from dibao.domain.case import Actor, RaiseObjection
 from workflows.case import CaseWorkflow
 
-router = APIRouter(tags=["actions"])
+router = APIRouter(tags=["actions"], dependencies=AUTHENTICATED)
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: {"description": "the actor is recused (near relative) or the role may not do this"},
+    403: {
+        "description": "the role may not do this, the case is outside the user's jurisdiction, "
+        "or the user is recused (registered near relative of the household)"
+    },
     409: {"description": "the case is not at the stage this action belongs to, or is closed"},
     422: {"description": "invalid input: `detail` lists each field path and reason"},
 }
@@ -67,8 +71,9 @@ async def act(
     return await run_update(sessions, client, case_id, update, make(request_id), update_id)
 
 
-def action(path: str, body_type: type[BaseModel], update: Any, summary: str) -> None:
-    """Register POST /cases/{case_id}/<path> sending `update` with the body's message."""
+def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, summary: str) -> None:
+    """Register POST /cases/{case_id}/<path> sending `update` with the body's message, for the
+    roles the role table gives `kind`."""
 
     async def endpoint(
         case_id: str,
@@ -76,7 +81,7 @@ def action(path: str, body_type: type[BaseModel], update: Any, summary: str) -> 
         sessions: SessionsDep,
         client: ClientDep,
         settings: SettingsDep,
-        actor: ActorDep,
+        actor: Annotated[Actor, Depends(case_actor(kind))],
         idempotency_key: IdempotencyKey = None,
     ) -> CaseOut:
         message: ActionBody = body
@@ -98,77 +103,115 @@ def action(path: str, body_type: type[BaseModel], update: Any, summary: str) -> 
 
 
 action(
+    "retry-step",
+    RetryStepIn,
+    CaseWorkflow.retry_step,
+    Action.OPERATE,
+    "Ops: run a failed step again, optionally with corrected input (运维重试)",
+)
+action(
+    "skip-step",
+    SkipStepIn,
+    CaseWorkflow.skip_step,
+    Action.OPERATE,
+    "Ops: go on without a failed step that the case can do without, with a reason (运维跳过)",
+)
+action(
     "materials",
     SupplementIn,
     CaseWorkflow.supplement_materials,
+    Action.SUPPLEMENT_MATERIALS,
     "Supplement missing materials (补齐材料)",
 )
-action("withdraw", WithdrawIn, CaseWorkflow.withdraw, "Withdraw at the applicant's request (撤回)")
-action("survey", SurveyIn, CaseWorkflow.submit_survey, "Submit the household survey (入户调查)")
+action(
+    "withdraw",
+    WithdrawIn,
+    CaseWorkflow.withdraw,
+    Action.WITHDRAW,
+    "Withdraw at the applicant's request (撤回)",
+)
+action(
+    "survey",
+    SurveyIn,
+    CaseWorkflow.submit_survey,
+    Action.SUBMIT_SURVEY,
+    "Submit the household survey (入户调查)",
+)
 action(
     "evaluation",
     EvaluationIn,
     CaseWorkflow.submit_evaluation,
+    Action.SUBMIT_EVALUATION,
     "Record the democratic evaluation (民主评议)",
 )
 action(
     "township-review",
     TownshipReviewIn,
     CaseWorkflow.submit_township_review,
+    Action.TOWNSHIP_REVIEW,
     "Give the township review opinion (乡镇审核)",
 )
 action(
     "county-visit",
     CountyVisitIn,
     CaseWorkflow.submit_county_visit,
+    Action.COUNTY_VISIT,
     "Record the county's own home visit (县级入户核查)",
 )
 action(
     "county-decision",
     CountyDecisionIn,
     CaseWorkflow.submit_county_decision,
+    Action.COUNTY_DECISION,
     "Approve or refuse (县级审批)",
 )
 action(
     "review",
     ReviewIn,
     CaseWorkflow.submit_review,
+    Action.SUBMIT_REVIEW,
     "Submit the re-review survey of a recipient household (复核)",
 )
 action(
     "sign-ins",
     SignInIn,
     CaseWorkflow.report_sign_in,
+    Action.REPORT_RECIPIENT,
     "Record a monthly sign-in, done or missed (签到); two missed in a row stop payment",
 )
 action(
     "labour-absences",
     LabourAbsenceIn,
     CaseWorkflow.report_labour_absence,
+    Action.REPORT_RECIPIENT,
     "Record an absence from public-benefit labour (公益劳动); two unjustified suspend 3 months",
 )
 action(
     "circumstances",
     CircumstanceIn,
     CaseWorkflow.report_circumstance,
+    Action.REPORT_RECIPIENT,
     "Report a change of circumstances: death or moving away stops payment, others re-review",
 )
 action(
     "reemployment",
     ReemploymentIn,
     CaseWorkflow.report_reemployment,
+    Action.REPORT_RECIPIENT,
     "Report that a member found work: 渐退, the wage is not counted for the pack's months",
 )
 action(
     "work-refusals",
     WorkRefusalIn,
     CaseWorkflow.report_work_refusal,
+    Action.REPORT_RECIPIENT,
     "Record a refusal of suitable work (mca-2021 Art. 34: 3 unjustified stop the member's portion)",
 )
 action(
     "terminate",
     TerminateIn,
     CaseWorkflow.terminate,
+    Action.TERMINATE,
     "Terminate the procedure, e.g. for non-cooperation (终止办理)",
 )
 
@@ -185,14 +228,12 @@ async def raise_objection(
     sessions: SessionsDep,
     client: ClientDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    actor: Annotated[Actor, Depends(case_actor(Action.RAISE_OBJECTION))],
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     # The objector's identity and contact go to PostgreSQL only, never into the workflow
     # history, whose payloads are stored wherever Temporal stores them.
     async with sessions() as session:
-        if await cases_repo.get_case(session, case_id) is None:
-            raise errors.not_found(f"case {case_id}")
         objection_id = "O-" + uuid.uuid4().hex[:20]
         await procedure_repo.add_objection(
             session,

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import io
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 
 from api import errors
 from api.case_service import file_application, read_case
-from api.deps import ActorDep, ClientDep, IdempotencyKey, SessionDep, SessionsDep, SettingsDep
+from api.deps import (
+    AUTHENTICATED,
+    ClientDep,
+    IdempotencyKey,
+    SessionDep,
+    SessionsDep,
+    SettingsDep,
+    case_actor,
+    require,
+)
 from api.examples import SAMPLE_APPLICATION
 from api.schemas import (
     ApplicationIn,
@@ -19,9 +30,17 @@ from api.schemas import (
     StageEventOut,
 )
 from dibao.db import audit_repo, cases_repo
+from dibao.domain import access
+from dibao.domain.access import Action
+from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Stage
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = APIRouter(prefix="/cases", tags=["cases"], dependencies=AUTHENTICATED)
+
+_DENIED = {
+    "description": "the role may not do this, the case is outside the user's jurisdiction, or "
+    "the user is a registered near relative of the household (recused)"
+}
 
 _CONFLICT = {"description": "wrong stage, closed case, or the household already has an open case"}
 _INVALID = {"description": "invalid input: `detail` lists each field path and reason"}
@@ -31,7 +50,11 @@ _INVALID = {"description": "invalid input: `detail` lists each field path and re
     "",
     status_code=201,
     response_model=CaseOut,
-    responses={200: {"description": "same Idempotency-Key: the case it filed"}, 409: _CONFLICT},
+    responses={
+        200: {"description": "same Idempotency-Key: the case it filed"},
+        403: _DENIED,
+        409: _CONFLICT,
+    },
     summary="File an application (申请)",
 )
 async def create_case(
@@ -39,7 +62,7 @@ async def create_case(
     sessions: SessionsDep,
     client: ClientDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    actor: Annotated[Actor, Depends(require(Action.FILE_APPLICATION))],
     idempotency_key: IdempotencyKey = None,
     body: Annotated[ApplicationIn, Body(openapi_examples=SAMPLE_APPLICATION)] = ...,  # type: ignore[assignment]
 ) -> CaseOut:
@@ -50,9 +73,15 @@ async def create_case(
     return filed.case
 
 
-@router.get("", response_model=CaseListOut, summary="List cases from the projection")
+@router.get(
+    "",
+    response_model=CaseListOut,
+    responses={403: {"description": "a filter names a place outside the user's jurisdiction"}},
+    summary="List the cases of the user's jurisdiction from the projection",
+)
 async def list_cases(
     session: SessionDep,
+    actor: Annotated[Actor, Depends(require(Action.READ_CASE))],
     stage: Stage | None = None,
     status: CaseStatus | None = None,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
@@ -61,13 +90,16 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CaseListOut:
+    scope = access.list_scope(actor.jurisdiction, county, township, village)
+    if isinstance(scope, str):
+        raise errors.forbidden(scope)
     rows, total = await cases_repo.list_cases(
         session,
         stage=stage,
         status=status,
-        county=county,
-        township=township,
-        village=village,
+        county=scope.county,
+        township=scope.township,
+        village=scope.village,
         limit=limit,
         offset=offset,
     )
@@ -79,24 +111,80 @@ async def list_cases(
     )
 
 
-@router.get("/{case_id}", response_model=CaseOut, summary="The whole state of one case")
+@router.get(
+    "/{case_id}",
+    response_model=CaseOut,
+    responses={403: _DENIED},
+    dependencies=[Depends(case_actor(Action.READ_CASE))],
+    summary="The whole state of one case",
+)
 async def get_case(case_id: str, sessions: SessionsDep, client: ClientDep) -> CaseOut:
     return await read_case(sessions, client, case_id)
 
 
-@router.get("/{case_id}/audit", response_model=list[AuditOut], summary="The case's audit log")
-async def get_audit(case_id: str, session: SessionDep) -> list[AuditOut]:
-    if await cases_repo.get_case(session, case_id) is None:
-        raise errors.not_found(f"case {case_id}")
-    rows = await audit_repo.list_for_case(session, case_id)
-    return [AuditOut.model_validate(r, from_attributes=True) for r in rows]
+AUDIT_COLUMNS = (
+    "id",
+    "case_id",
+    "step_key",
+    "action",
+    "actor_id",
+    "actor_role",
+    "payload_sha256",
+    "at",
+    "recorded_at",
+)
+
+
+def _cell(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    # Rows from before authentication name actors as clients typed them; a spreadsheet opening
+    # the export must not run one that starts like a formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
 
 
 @router.get(
-    "/{case_id}/stages", response_model=list[StageEventOut], summary="Stage history of the case"
+    "/{case_id}/audit",
+    response_model=list[AuditOut],
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"},
+        403: _DENIED,
+    },
+    dependencies=[Depends(case_actor(Action.READ_AUDIT))],
+    summary="The case's audit log: every action, who did it (authenticated) and when",
+)
+async def get_audit(
+    case_id: str,
+    session: SessionDep,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Any:
+    rows = await audit_repo.list_for_case(session, case_id)
+    entries = [AuditOut.model_validate(r, from_attributes=True) for r in rows]
+    if format == "json":
+        return entries
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(AUDIT_COLUMNS)
+    for entry in entries:
+        data = entry.model_dump()
+        data["case_id"] = case_id
+        writer.writerow([_cell(data[c]) for c in AUDIT_COLUMNS])
+    return Response(
+        content=out.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="audit-{case_id}.csv"'},
+    )
+
+
+@router.get(
+    "/{case_id}/stages",
+    response_model=list[StageEventOut],
+    responses={403: _DENIED},
+    dependencies=[Depends(case_actor(Action.READ_CASE))],
+    summary="Stage history of the case",
 )
 async def get_stages(case_id: str, session: SessionDep) -> list[StageEventOut]:
-    if await cases_repo.get_case(session, case_id) is None:
-        raise errors.not_found(f"case {case_id}")
     rows = await cases_repo.stage_events(session, case_id)
     return [StageEventOut.model_validate(r, from_attributes=True) for r in rows]

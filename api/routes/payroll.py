@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,21 +22,32 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
-from api.deps import ActorDep, ClientDep, IdempotencyKey, SessionDep, SessionsDep, SettingsDep
+from api.deps import (
+    AUTHENTICATED,
+    ClientDep,
+    IdempotencyKey,
+    SessionDep,
+    SessionsDep,
+    SettingsDep,
+    case_actor,
+    check_county,
+    require,
+)
 from api.schemas import Strict, to_yuan
-from dibao.db import cases_repo, payroll_repo, procedure_repo
+from dibao.db import payroll_repo, procedure_repo
 from dibao.db.payroll_models import PayrollRunRow
+from dibao.domain.access import Action
 from dibao.domain.calendar import china_date
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.payroll import (
-    MAKER_ROLES,
     Change,
     PayrollInput,
     PayrollView,
     ReleaseRun,
     RunStatus,
-    entitled_by_month,
+    in_force_by_month,
+    member_shares,
     month_of,
     months_from,
     run_id_for,
@@ -46,7 +57,7 @@ from dibao.domain.payroll import (
 from dibao.settings import Settings
 from workflows.payroll import PayrollWorkflow
 
-router = APIRouter(tags=["payroll"])
+router = APIRouter(tags=["payroll"], dependencies=AUTHENTICATED)
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 UPDATE_TIMEOUT = timedelta(seconds=60)
@@ -55,6 +66,8 @@ UPDATE_TIMEOUT = timedelta(seconds=60)
 BUILD_WAIT = 30.0
 
 RunId = Annotated[str, Path(max_length=40, examples=["PR-610423-2026-11"])]
+# The role is checked before anything else (403); the county once the run or body names it.
+PayrollReader = Annotated[Actor, Depends(require(Action.READ_PAYROLL))]
 
 
 class RunIn(Strict):
@@ -110,6 +123,12 @@ class ChangeOut(BaseModel):
     change_kind: str
     reason: str
     recorded_at: datetime
+    paid_members: int | None = Field(
+        description="members the amount is paid for; null on changes recorded before it was"
+    )
+    per_member: list[str] = Field(
+        description="the amount split over those members in whole fen, adding up exactly"
+    )
 
 
 class PaidLineOut(BaseModel):
@@ -125,6 +144,8 @@ class MonthOut(BaseModel):
     month: str
     entitled: str
     paid: str = Field(description="by released runs")
+    paid_members: int | None = None
+    per_member: list[str] = Field(default_factory=list, description="each member's share")
 
 
 class PaymentsOut(BaseModel):
@@ -137,7 +158,10 @@ class PaymentsOut(BaseModel):
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: {"description": "the role may not do this, or the checker is the roster's maker"},
+    403: {
+        "description": "the role may not do this, the county is outside the user's "
+        "jurisdiction, or the checker is the roster's maker"
+    },
     409: {"description": "wrong state: already released, or another draft of the county waits"},
     422: {"description": "invalid input: `detail` lists each field path and reason"},
 }
@@ -200,8 +224,9 @@ async def create_run(
     sessions: SessionsDep,
     client: ClientDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    actor: Annotated[Actor, Depends(require(Action.BUILD_PAYROLL))],
 ) -> RunOut:
+    check_county(actor, Action.BUILD_PAYROLL, body.county_code)
     problem = validate_period(body.period)
     if problem is not None:
         raise errors.unprocessable_header_or_body("period", problem)
@@ -212,18 +237,12 @@ async def create_run(
     if existing is not None and existing.status == RunStatus.RELEASED.value:
         response.status_code = 200
         return RunOut.from_row(existing)
-    if existing is None:
-        if actor.role not in MAKER_ROLES:
-            allowed = ", ".join(sorted(r.value for r in MAKER_ROLES))
-            raise errors.forbidden(
-                f"a {actor.role.value} may not build a payroll; allowed: {allowed}"
-            )
-        if other is not None:
-            raise errors.conflict(
-                f"payroll run {other} of county {body.county_code} is still a draft; release it "
-                "before building another period",
-                pending_run_id=other,
-            )
+    if existing is None and other is not None:
+        raise errors.conflict(
+            f"payroll run {other} of county {body.county_code} is still a draft; release it "
+            "before building another period",
+            pending_run_id=other,
+        )
     # A draft's workflow is started again if it stopped; its build returns the stored run, and
     # its maker stays the stored one whoever asks now.
     handle = await _start(client, settings, body.county_code, body.period, actor)
@@ -241,19 +260,35 @@ async def create_run(
     return RunOut.from_row(row)
 
 
-@router.get("/payroll/runs", response_model=RunListOut, summary="Payroll runs, newest first")
+@router.get(
+    "/payroll/runs",
+    response_model=RunListOut,
+    summary="Payroll runs of the user's county, newest first",
+)
 async def list_runs(
     session: SessionDep,
+    actor: PayrollReader,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RunListOut:
+    county = county or actor.jurisdiction[:6]
+    check_county(actor, Action.READ_PAYROLL, county)
     rows = await payroll_repo.list_runs(session, county, limit)
     return RunListOut(items=[RunOut.from_row(r) for r in rows])
 
 
 @router.get("/payroll/runs/{run_id}", response_model=RunOut, summary="One payroll run")
-async def get_run(run_id: RunId, sessions: SessionsDep) -> RunOut:
-    return RunOut.from_row(await _run_or_404(sessions, run_id))
+async def get_run(run_id: RunId, sessions: SessionsDep, actor: PayrollReader) -> RunOut:
+    return RunOut.from_row(await _readable_run(sessions, actor, run_id))
+
+
+async def _readable_run(
+    sessions: async_sessionmaker[AsyncSession], actor: Actor, run_id: str
+) -> PayrollRunRow:
+    """The run, if it is of the user's county (403 otherwise)."""
+    row = await _run_or_404(sessions, run_id)
+    check_county(actor, Action.READ_PAYROLL, row.county_code)
+    return row
 
 
 @router.get(
@@ -262,7 +297,10 @@ async def get_run(run_id: RunId, sessions: SessionsDep) -> RunOut:
     responses={200: {"content": {"text/csv": {}}}},
     summary="The bank file (CSV, UTF-8; last row: SHA256 of the rows before it)",
 )
-async def get_bank_file(run_id: RunId, session: SessionDep) -> Response:
+async def get_bank_file(
+    run_id: RunId, session: SessionDep, sessions: SessionsDep, actor: PayrollReader
+) -> Response:
+    await _readable_run(sessions, actor, run_id)
     stored = await payroll_repo.bank_file_of(session, run_id)
     if stored is None:
         raise errors.not_found(f"payroll run {run_id}")
@@ -283,7 +321,10 @@ async def get_bank_file(run_id: RunId, session: SessionDep) -> Response:
     responses={200: {"content": {"text/html": {}}}},
     summary="The roster (花名册) for printing and signing",
 )
-async def get_roster(run_id: RunId, session: SessionDep) -> HTMLResponse:
+async def get_roster(
+    run_id: RunId, session: SessionDep, sessions: SessionsDep, actor: PayrollReader
+) -> HTMLResponse:
+    await _readable_run(sessions, actor, run_id)
     page = await payroll_repo.roster_of(session, run_id)
     if page is None:
         raise errors.not_found(f"payroll run {run_id}")
@@ -301,10 +342,11 @@ async def release_run(
     sessions: SessionsDep,
     client: ClientDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    actor: Annotated[Actor, Depends(require(Action.RELEASE_PAYROLL))],
     idempotency_key: IdempotencyKey = None,
 ) -> RunOut:
     row = await _run_or_404(sessions, run_id)
+    check_county(actor, Action.RELEASE_PAYROLL, row.county_code)
     if row.status == RunStatus.RELEASED.value:
         if row.checker == actor.id:
             return RunOut.from_row(row)  # a repeat of the release: no second effect
@@ -352,11 +394,11 @@ async def _release(handle: WorkflowHandle[Any, Any], request: ReleaseRun) -> Non
 @router.get(
     "/cases/{case_id}/payments",
     response_model=PaymentsOut,
+    responses={403: {"description": "outside the user's jurisdiction, or recused"}},
+    dependencies=[Depends(case_actor(Action.READ_CASE))],
     summary="A household's entitlement changes, payroll lines and balance by month",
 )
 async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
-    if await cases_repo.get_case(session, case_id) is None:
-        raise errors.not_found(f"case {case_id}")
     changes = await procedure_repo.entitlements_for_case(session, case_id)
     lines = await payroll_repo.lines_for_case(session, case_id)
     paid: dict[str, int] = {}
@@ -368,8 +410,17 @@ async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
     months = (
         months_from(min(starts), max([month_of(today.year, today.month), *paid])) if starts else []
     )
-    entitled = entitled_by_month(
-        [Change(c.effective_month, c.monthly_amount_fen, c.change_kind, c.id) for c in changes],
+    in_force = in_force_by_month(
+        [
+            Change(
+                c.effective_month,
+                c.monthly_amount_fen,
+                c.change_kind,
+                c.id,
+                paid_members=c.paid_members or 0,
+            )
+            for c in changes
+        ],
         months,
     )
     return PaymentsOut(
@@ -381,6 +432,11 @@ async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
                 change_kind=c.change_kind,
                 reason=c.reason,
                 recorded_at=c.recorded_at,
+                paid_members=c.paid_members,
+                per_member=[
+                    str(to_yuan(f))
+                    for f in member_shares(c.monthly_amount_fen, c.paid_members or 0)
+                ],
             )
             for c in changes
         ],
@@ -398,9 +454,16 @@ async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
         months=[
             MonthOut(
                 month=m,
-                entitled=str(to_yuan(entitled[m])),
+                entitled=str(to_yuan(change.monthly_amount_fen if change else 0)),
                 paid=str(to_yuan(paid.get(m, 0))),
+                paid_members=change.paid_members or None if change else None,
+                per_member=[
+                    str(to_yuan(f))
+                    for f in member_shares(change.monthly_amount_fen, change.paid_members)
+                ]
+                if change
+                else [],
             )
-            for m in months
+            for m, change in in_force.items()
         ],
     )

@@ -6,19 +6,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import errors
-from api.deps import ActorDep, SessionDep, SettingsDep
+from api.deps import AUTHENTICATED, SessionDep, SettingsDep, check_county, require
 from api.schemas import Strict
 from dibao.db import calendar_repo, rulepacks_repo
 from dibao.db.calendar_repo import DaySource, YearStatus
 from dibao.db.policy_models import CountyRulePackRow, RulePackRow
+from dibao.domain.access import Action
 from dibao.domain.application import FieldError
+from dibao.domain.case import Actor
 
-router = APIRouter(tags=["policy"])
+router = APIRouter(
+    tags=["policy"], dependencies=[*AUTHENTICATED, Depends(require(Action.READ_POLICY))]
+)
 
 _INVALID = {"description": "invalid input: `detail` lists each field path and reason"}
 
@@ -138,7 +142,10 @@ async def get_calendar_year(year: Year, session: SessionDep) -> CalendarYearOut:
     summary="Enter or correct one day (a holiday or a make-up working day)",
 )
 async def put_calendar_day(
-    day: date, body: CalendarDayIn, session: SessionDep, actor: ActorDep
+    day: date,
+    body: CalendarDayIn,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(require(Action.EDIT_CALENDAR))],
 ) -> CalendarDaySetOut:
     row = await calendar_repo.set_day(
         session, day, is_working_day=body.is_working_day, note=body.note, updated_by=actor.id
@@ -236,8 +243,9 @@ async def put_county_rule_pack(
     body: CountyRulePackIn,
     session: SessionDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    actor: Annotated[Actor, Depends(require(Action.ASSIGN_RULE_PACK))],
 ) -> CountyRulePackOut:
+    check_county(actor, Action.ASSIGN_RULE_PACK, county_code)
     try:
         assignment = await rulepacks_repo.assign_county(
             session, county_code, body.pack_id, assigned_by=actor.id

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
 from api import errors
-from api.deps import ActorDep, SessionDep, SettingsDep
+from api.deps import AUTHENTICATED, SessionDep, SettingsDep, check_county, require
 from dibao.db import procedure_repo, rulepacks_repo
 from dibao.db.procedure_models import RecipientSpotCheckRow
-from dibao.domain.enums import Role
+from dibao.domain.access import Action
+from dibao.domain.case import Actor
 
-router = APIRouter(tags=["spot checks"])
+router = APIRouter(tags=["spot checks"], dependencies=AUTHENTICATED)
 
 County = Annotated[str, Path(pattern=r"^\d{6}$")]
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -45,10 +46,13 @@ def _out(county: str, year: int, rows: list[RecipientSpotCheckRow]) -> SpotCheck
     summary="Draw the year's recipients for home visits (at least the pack's share, 20%)",
 )
 async def draw(
-    county_code: County, year: Year, session: SessionDep, settings: SettingsDep, actor: ActorDep
+    county_code: County,
+    year: Year,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: Annotated[Actor, Depends(require(Action.DRAW_SPOT_CHECK))],
 ) -> SpotCheckOut:
-    if actor.role is not Role.COUNTY_APPROVER:
-        raise errors.forbidden("only a county approver draws the county's spot check")
+    check_county(actor, Action.DRAW_SPOT_CHECK, county_code)
     pack = await rulepacks_repo.pack_for_county(session, county_code, settings.default_rule_pack)
     rows = await procedure_repo.annual_spot_check(
         session,
@@ -66,7 +70,13 @@ async def draw(
     response_model=SpotCheckOut,
     summary="The recorded draw of the year",
 )
-async def show(county_code: County, year: Year, session: SessionDep) -> SpotCheckOut:
+async def show(
+    county_code: County,
+    year: Year,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(require(Action.READ_SPOT_CHECK))],
+) -> SpotCheckOut:
+    check_county(actor, Action.READ_SPOT_CHECK, county_code)
     rows = await procedure_repo.annual_rows(session, county_code, year)
     if not rows:
         raise errors.not_found(f"spot check of {county_code} for {year}")

@@ -8,14 +8,16 @@ from typing import Any
 from fastapi import APIRouter
 
 from api import errors
-from api.deps import ActorDep, SessionDep
+from api.deps import AUTHENTICATED, ActorDep, SessionDep
 from api.procedure_schemas import StaffRelativeIn
 from dibao.db import procedure_repo
 from dibao.db.procedure_models import StaffRelativeRow
+from dibao.domain import access
+from dibao.domain.access import Action
 from dibao.domain.application import validate_id_number
 from dibao.domain.calendar import china_date
 
-router = APIRouter()
+router = APIRouter(dependencies=AUTHENTICATED)
 
 
 @router.post(
@@ -30,6 +32,9 @@ async def register_relative(
     session: SessionDep,
     actor: ActorDep,
 ) -> dict[str, Any]:
+    refused = access.relative_denial(actor, Action.REGISTER_RELATIVE, staff_id)
+    if refused:
+        raise errors.forbidden(refused)
     reason = validate_id_number(body.relative_id_number.upper(), china_date(datetime.now(UTC)))
     if reason:
         raise errors.unprocessable_header_or_body("relative_id_number", reason)
@@ -58,7 +63,12 @@ async def register_relative(
     tags=["integrity"],
     summary="A staff member's registered relatives",
 )
-async def list_relatives(staff_id: str, session: SessionDep) -> list[dict[str, Any]]:
+async def list_relatives(
+    staff_id: str, session: SessionDep, actor: ActorDep
+) -> list[dict[str, Any]]:
+    refused = access.relative_denial(actor, Action.READ_RELATIVES, staff_id)
+    if refused:
+        raise errors.forbidden(refused)
     rows = await procedure_repo.relatives_of(session, staff_id)
     # The relative's ID number is masked: the registry is for matching, not for reading.
     return [

@@ -6,19 +6,26 @@ import hashlib
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
-from api.deps import ActorDep, ClientDep, IdempotencyKey, SettingsDep
+from api.deps import (
+    AUTHENTICATED,
+    ClientDep,
+    IdempotencyKey,
+    SettingsDep,
+    check_county,
+    require,
+)
 from api.schemas import Yuan, to_fen
-from dibao.domain.case import StandardChangeInput, StandardChangeProgress
-from dibao.domain.enums import Role
+from dibao.domain.access import Action
+from dibao.domain.case import Actor, StandardChangeInput, StandardChangeProgress
 from workflows.standard_change import StandardChangeWorkflow
 
-router = APIRouter(tags=["standard changes"])
+router = APIRouter(tags=["standard changes"], dependencies=AUTHENTICATED)
 
 
 class StandardChangeIn(BaseModel):
@@ -61,11 +68,10 @@ async def start_standard_change(
     body: StandardChangeIn,
     client: ClientDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    actor: Annotated[Actor, Depends(require(Action.CHANGE_STANDARD))],
     idempotency_key: IdempotencyKey = None,
 ) -> ProgressOut:
-    if actor.role is not Role.COUNTY_APPROVER:
-        raise errors.forbidden("only a county approver may change the county's standard")
+    check_county(actor, Action.CHANGE_STANDARD, county_code)
     token = (
         hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]
         if idempotency_key
@@ -95,11 +101,16 @@ async def start_standard_change(
     response_model=ProgressOut,
     summary="Progress of a standard change: how many recipients have had it applied",
 )
-async def standard_change_progress(batch_id: str, client: ClientDep) -> ProgressOut:
+async def standard_change_progress(
+    batch_id: str,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(require(Action.READ_STANDARD_CHANGE))],
+) -> ProgressOut:
     try:
         progress = await client.get_workflow_handle(batch_id).query(StandardChangeWorkflow.progress)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise errors.not_found(f"standard change {batch_id}") from err
         raise
+    check_county(actor, Action.READ_STANDARD_CHANGE, progress.county_code)
     return _out(progress)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dibao.db.models import ApplicationRow, CaseRow, StageEventRow
 from dibao.domain.case import CaseInput, RecordStage, StageRecorded
 from dibao.domain.enums import CaseStatus, Stage
+from dibao.domain.ops import WAITING_ROLE
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,8 @@ async def record_stage(
             due_warning=recorded.due_warning,
             closed_at=closed_at,
             recused_staff=",".join(recorded.recused_staff) or None,
+            waiting_role=role.value if (role := WAITING_ROLE[change.stage]) else None,
+            overdue_since=None,
         )
     )
     await session.commit()

@@ -50,6 +50,10 @@ class CaseRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Comma-separated staff IDs registered as near relatives (recusal); flagged cases list them.
     recused_staff: Mapped[str | None] = mapped_column(Text)
+    # Who the case waits for (a Role value), and since when its stage deadline has passed;
+    # both read by the supervisors' stuck list.
+    waiting_role: Mapped[str | None] = mapped_column(String(40))
+    overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -64,6 +68,14 @@ class CaseRow(Base):
         Index("ix_cases_township_stage", "township_code", "stage"),
         Index("ix_cases_stage_due", "stage", "due_at"),
         Index("ix_cases_county", "county_code"),
+        Index(
+            "ix_cases_open_due",
+            "due_at",
+            postgresql_where=text("closed_at IS NULL AND due_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_cases_open_entered", "stage_entered_at", postgresql_where=text("closed_at IS NULL")
+        ),
     )
 
 

@@ -107,6 +107,8 @@ class EntitlementRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     change_kind: Mapped[str] = mapped_column(String(20), server_default="start")
+    # Members the amount is for; NULL on rows written before it was recorded.
+    paid_members: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_entitlements_case_step"),)
 

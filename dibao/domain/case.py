@@ -19,6 +19,7 @@ from dibao.domain.enums import (
     Role,
     Stage,
 )
+from dibao.domain.ops import IncidentRef
 from dibao.domain.recipient import CircumstanceKind, RecipientState
 from dibao.domain.rulepacks import RulePack
 from dibao.domain.survey import SurveyReport
@@ -37,6 +38,9 @@ class Rejection(StrEnum):
 class Actor:
     id: str
     role: Role
+    # The authenticated user's county/township/village code. Defaulted so that actors in
+    # histories recorded before authentication still decode.
+    jurisdiction: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,31 @@ class CaseView:
     procedure: "ProcedureView" = field(default_factory=lambda: ProcedureView())
     recipient: RecipientState | None = None
     review_due: bool = False
+    # Supervision and operations (issue 5): since when the stage is past its deadline, and
+    # the step that gave up, which the case waits on until ops retry or skip it.
+    overdue_since: datetime | None = None
+    incidents: tuple[IncidentRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetryStep:
+    """Ops: run the failed step again, optionally with corrected input fields (a JSON object)."""
+
+    request_id: str
+    actor: Actor
+    incident_id: str
+    reason: str
+    corrections_json: str = ""
+
+
+@dataclass(frozen=True)
+class SkipStep:
+    """Ops: go on without the failed step; only for steps the case can do without."""
+
+    request_id: str
+    actor: Actor
+    incident_id: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -366,6 +395,9 @@ class RecordEntitlement:
     reason: str
     recorded_at: datetime
     change_kind: str = "start"  # start, increase, decrease, unchanged, stop, suspend, resume
+    # Members the amount is paid for (a member whose own portion stopped is not); the ledger's
+    # per-member amounts are derived from it. 0: not recorded (cases recorded before it was).
+    paid_members: int = 0
 
 
 @dataclass(frozen=True)

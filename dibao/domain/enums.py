@@ -161,6 +161,8 @@ class AuditAction(StrEnum):
     APPLY_STANDARD = "apply_standard"
     REPORT_REEMPLOYMENT = "report_reemployment"
     REPORT_WORK_REFUSAL = "report_work_refusal"
+    RETRY_STEP = "retry_step"
+    SKIP_STEP = "skip_step"
 
 
 class Opinion(StrEnum):

@@ -47,9 +47,9 @@ class Cadence(StrEnum):
     QUARTERLY = "quarterly"
 
 
-# Who may prepare a roster (制表人) and who may check and release it (审核人). Payment decisions
-# are the county civil-affairs bureau's (DOMAIN.md, "Who uses the system").
-MAKER_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER, Role.OPS})
+# Who may check and release a roster (审核人): payment decisions are the county civil-affairs
+# bureau's (DOMAIN.md, "Who uses the system"). Who may prepare one (制表人) is the API's role
+# table (dibao.domain.access); the schedule's runs are made by SCHEDULE_ACTOR.
 CHECKER_ROLES = frozenset({Role.COUNTY_APPROVER})
 
 # The actor named as maker of the runs the Temporal Schedule starts.
@@ -166,6 +166,7 @@ class Change:
     change_kind: str = "start"
     id: int = 0  # orders two changes of the same month: the later row wins
     recorded_at: datetime | None = None
+    paid_members: int = 0  # members the amount is for; 0 when not recorded
 
 
 @dataclass(frozen=True)
@@ -175,18 +176,37 @@ class Line:
     amount_fen: int  # negative for RECOVERY
 
 
-def entitled_by_month(changes: Iterable[Change], months: Iterable[str]) -> dict[str, int]:
-    """The monthly amount in force in each month; 0 before the first change."""
+def in_force_by_month(changes: Iterable[Change], months: Iterable[str]) -> dict[str, Change | None]:
+    """The change in force in each month (the latest one that took effect); None before the
+    first."""
     ordered = sorted(changes, key=lambda c: (c.effective_month, c.id))
-    result: dict[str, int] = {}
+    result: dict[str, Change | None] = {}
     for month in months:
-        amount = 0
+        current: Change | None = None
         for change in ordered:
             if change.effective_month > month:
                 break
-            amount = change.monthly_amount_fen
-        result[month] = amount
+            current = change
+        result[month] = current
     return result
+
+
+def entitled_by_month(changes: Iterable[Change], months: Iterable[str]) -> dict[str, int]:
+    """The monthly amount in force in each month; 0 before the first change."""
+    return {
+        month: change.monthly_amount_fen if change else 0
+        for month, change in in_force_by_month(changes, months).items()
+    }
+
+
+def member_shares(amount_fen: int, members: int) -> tuple[int, ...]:
+    """A household amount split over the members it is paid for, in whole fen that add up to
+    it exactly: the first `amount % members` members get one fen more. () when the number of
+    members was not recorded (entitlements written before it was)."""
+    if members <= 0:
+        return ()
+    base, extra = divmod(amount_fen, members)
+    return tuple(base + 1 if i < extra else base for i in range(members))
 
 
 def payroll_lines(

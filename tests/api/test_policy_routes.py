@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from api.routes import policy
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings
+from tests.auth import COUNTY, VILLAGE, Staff, bearer
 
-CLERK = {"X-Actor-Id": "li.na", "X-Actor-Role": "county_approver"}
+CLERK = COUNTY  # chen.gang, county approver of 610423
 
 
 @pytest.fixture
-async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def api(database_url: str, staff: Staff) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=database_url, default_rule_pack="seed-default")
     engine = make_engine(settings)
     app = FastAPI()
@@ -24,7 +25,7 @@ async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app.state.settings = settings
     app.state.sessions = make_sessionmaker(engine)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://dibao.test"
+        transport=httpx.ASGITransport(app=app), base_url="http://dibao.test", headers=VILLAGE
     ) as client:
         yield client
     await engine.dispose()
@@ -69,7 +70,7 @@ async def test_put_a_day_records_the_actor(api: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["day"]["updated_by"] == "li.na"
+    assert body["day"]["updated_by"] == "chen.gang"
     assert body["day"]["source"] == "office"
     assert body["year_status"] == "not_covered"
     assert "not used until" in body["warning"]
@@ -88,11 +89,15 @@ async def test_put_a_day_records_the_actor(api: httpx.AsyncClient) -> None:
     assert days["2026-10-09"]["source"] == "office"
 
 
-async def test_put_a_day_needs_the_actor_headers(api: httpx.AsyncClient) -> None:
-    response = await api.put("/calendar/days/2027-10-01", json={"is_working_day": False})
-    assert response.status_code == 422
-    locs = [e["loc"] for e in response.json()["detail"]]
-    assert ["header", "x-actor-id"] in locs
+async def test_put_a_day_needs_a_signed_in_office_role(api: httpx.AsyncClient) -> None:
+    body = {"is_working_day": False}
+    response = await api.put("/calendar/days/2027-10-01", json=body, headers={"Authorization": ""})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    response = await api.put("/calendar/days/2027-10-01", json=body)  # a village caseworker
+    assert response.status_code == 403
+    assert "edit the holiday calendar" in response.json()["detail"]["message"]
+    assert (await api.get("/calendar/2027")).json()["days"] == []
 
 
 @pytest.mark.parametrize(
@@ -151,7 +156,7 @@ async def test_county_uses_the_default_until_assigned(api: httpx.AsyncClient) ->
         "/counties/610423/rule-pack", json={"pack_id": "mca-2021"}, headers=CLERK
     )
     assert response.status_code == 200, response.text
-    assert response.json()["assigned_by"] == "li.na"
+    assert response.json()["assigned_by"] == "chen.gang"
 
     after = (await api.get("/counties/610423/rule-pack")).json()
     assert after["assigned"] is True
@@ -181,6 +186,11 @@ async def test_malformed_county_code_is_422(api: httpx.AsyncClient, county: str)
     assert response.status_code == 422
 
 
-async def test_assigning_needs_the_actor_headers(api: httpx.AsyncClient) -> None:
-    response = await api.put("/counties/610423/rule-pack", json={"pack_id": "mca-2021"})
-    assert response.status_code == 422
+async def test_assigning_is_for_the_county_approver_of_that_county(api: httpx.AsyncClient) -> None:
+    body = {"pack_id": "mca-2021"}
+    response = await api.put("/counties/610423/rule-pack", json=body, headers={"Authorization": ""})
+    assert response.status_code == 401
+    assert (await api.put("/counties/610423/rule-pack", json=body)).status_code == 403
+    other_county = await api.put("/counties/610423/rule-pack", json=body, headers=bearer("he.jun"))
+    assert other_county.status_code == 403
+    assert "outside your jurisdiction" in other_county.json()["detail"]["message"]

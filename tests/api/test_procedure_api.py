@@ -8,11 +8,9 @@ from typing import Any
 
 import httpx
 
+from tests.auth import COUNTY, TOWNSHIP, VILLAGE, bearer
 from tests.conftest import Stack
 
-VILLAGE = {"X-Actor-Id": "zhang.wei", "X-Actor-Role": "village_caseworker"}
-TOWNSHIP = {"X-Actor-Id": "li.na", "X-Actor-Role": "township_caseworker"}
-COUNTY = {"X-Actor-Id": "chen.gang", "X-Actor-Role": "county_approver"}
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 
 
@@ -50,9 +48,13 @@ EVALUATION = {
 }
 
 
-async def until(api: httpx.AsyncClient, case_id: str, predicate: Any) -> dict[str, Any]:
+async def until(
+    api: httpx.AsyncClient, case_id: str, predicate: Any, who: dict[str, str] | None = None
+) -> dict[str, Any]:
     for _ in range(300):
-        case: dict[str, Any] = (await api.get(f"/cases/{case_id}")).json()
+        response = await api.get(f"/cases/{case_id}", headers=who)
+        assert response.status_code == 200, response.text
+        case: dict[str, Any] = response.json()
         if predicate(case):
             return case
         await asyncio.sleep(0.02)
@@ -210,12 +212,14 @@ async def test_registered_relative_is_recused_with_403(
     listed = (await api.get("/staff/zhang.wei/relatives")).json()
     assert listed[0]["relative_id_number"] == "612522********0027"
     case_id = (await post(api, "/cases", complete(sample), TOWNSHIP)).json()["case_id"]
-    case = await until(api, case_id, lambda c: c["stage"] == "survey")
+    case = await until(api, case_id, lambda c: c["stage"] == "survey", TOWNSHIP)
     assert case["recused_staff"] == ["zhang.wei"]
     response = await post(api, f"/cases/{case_id}/survey", survey_body(sample), VILLAGE)
     assert response.status_code == 403
     assert "near relative" in response.json()["detail"]["message"]
-    other = {"X-Actor-Id": "zhao.min", "X-Actor-Role": "village_caseworker"}
+    # Nor may the recused caseworker read the case.
+    assert (await api.get(f"/cases/{case_id}", headers=VILLAGE)).status_code == 403
+    other = bearer("zhao.min")
     body = {**survey_body(sample), "investigators": ["zhao.min", "qian.li"]}
     assert (await post(api, f"/cases/{case_id}/survey", body, other)).status_code == 200
 
@@ -274,5 +278,6 @@ async def test_yearly_spot_check_is_drawn_once_and_recorded(
     assert result["recipients"] == 11 and len(result["selected"]) == 3  # ceil(11 × 20%)
     again = (await post(api, "/counties/610423/spot-checks/2027", None, COUNTY)).json()
     assert again["selected"] == result["selected"]
-    shown = (await api.get("/counties/610423/spot-checks/2027")).json()
+    assert (await api.get("/counties/610423/spot-checks/2027")).status_code == 403
+    shown = (await api.get("/counties/610423/spot-checks/2027", headers=COUNTY)).json()
     assert shown["selected"] == result["selected"] and shown["drawn_by"] == "chen.gang"

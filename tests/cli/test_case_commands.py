@@ -4,54 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from typer.testing import CliRunner, Result
 
-from api.app import create_app
-from dibao.cli import app as cli_app
-from dibao.settings import get_settings
+from tests.cli.conftest import dibao, sign_in_as
 from tests.conftest import SAMPLE_PATH, Stack
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def api_url(dev_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(dev_stack.settings), port=port, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("DIBAO_API_URL", url)
-    monkeypatch.setenv("DIBAO_ACTOR", "li.na")
-    monkeypatch.setenv("DIBAO_ROLE", "township_caseworker")
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
-    server.should_exit = True
-    await task
-
-
-async def dibao(*args: str) -> Result:
-    # The CLI is synchronous; run it off the event loop that serves the API.
-    return await asyncio.to_thread(CliRunner().invoke, cli_app, list(args))
-
-
 async def test_file_show_supplement_and_audit_from_the_command_line(
-    api_url: str, dev_stack: Stack
+    api_url: str, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     filed = await dibao("case", "new", "--file", str(SAMPLE_PATH), "--json")
     assert filed.exit_code == 0, filed.output
@@ -76,6 +39,9 @@ async def test_file_show_supplement_and_audit_from_the_command_line(
     assert done.exit_code == 0, done.output
     assert "survey  (in_progress)" in done.output
 
+    refused = await dibao("case", "audit", case_id)  # caseworkers do not read the audit log
+    assert refused.exit_code == 2 and "HTTP 403" in refused.output
+    sign_in_as(monkeypatch, "liu.yang")  # the county's auditor
     audit = await dibao("case", "audit", case_id)
     assert "file_application" in audit.output and "li.na (township_caseworker)" in audit.output
 
@@ -100,7 +66,11 @@ async def test_second_filing_names_the_open_case(api_url: str, dev_stack: Stack)
 
 
 async def test_survey_evaluation_and_posting_board_from_the_command_line(
-    api_url: str, dev_stack: Stack, sample: dict[str, Any], tmp_path: Path
+    api_url: str,
+    dev_stack: Stack,
+    sample: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from dibao.settings import PROJECT_ROOT
 
@@ -131,5 +101,8 @@ async def test_survey_evaluation_and_posting_board_from_the_command_line(
             break
         await asyncio.sleep(0.05)
     assert "第一榜" in board.output and "727.50" in board.output
+    approve = await dibao("case", "county-decision", case_id, "--opinion", "approve")
+    assert approve.exit_code == 2 and "may not decide on approval" in approve.output
+    sign_in_as(monkeypatch, "chen.gang")
     approve = await dibao("case", "county-decision", case_id, "--opinion", "approve")
     assert approve.exit_code == 2 and "county_approval" in approve.output

@@ -72,8 +72,8 @@ def add_change(
 ) -> None:
     conn.execute(
         "INSERT INTO entitlement_changes (case_id, step_key, certificate_no, effective_month, "
-        "monthly_amount_fen, category, reason, recorded_at, change_kind) VALUES "
-        "(%s, %s, %s, %s, %s, 'A', 'seed', now(), %s)",
+        "monthly_amount_fen, category, reason, recorded_at, change_kind, paid_members) VALUES "
+        "(%s, %s, %s, %s, %s, 'A', 'seed', now(), %s, 2)",  # the seeded household: two members
         (case_id, f"seed-{month}-{fen}-{kind}", certificate_for(case_id), month, fen, kind),
     )
 

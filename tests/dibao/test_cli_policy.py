@@ -13,12 +13,15 @@ from typer.testing import CliRunner, Result
 
 from dibao.cli_policy import calendar_app, parse_calendar_csv, rulepack_app
 from dibao.settings import get_settings
+from tests.auth import Staff, token_of
 
 
 @pytest.fixture
-def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def db(database_url: str, staff: Staff, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("DIBAO_ACTOR", "li.na")
+    # These commands write PostgreSQL directly and record the signed-in user: chen.gang,
+    # county approver of 610423.
+    monkeypatch.setenv("DIBAO_TOKEN", token_of("chen.gang"))
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()
@@ -113,7 +116,7 @@ def test_load_a_good_file_publishes_the_year(db: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "loaded 5 days (3 holidays, 2 working days)" in result.output
     assert sql(db, "SELECT year, published_by, note FROM calendar_years") == [
-        (2027, "li.na", "国办发明电〔2026〕X号")
+        (2027, "chen.gang", "国办发明电〔2026〕X号")
     ]
     rows = sql(db, "SELECT day::text, is_working_day, note FROM calendar_days ORDER BY day")
     assert rows[0] == ("2027-01-01", False, "元旦")
@@ -168,8 +171,8 @@ def test_set_a_holiday_and_a_working_day(db: str) -> None:
     assert sql(
         db, "SELECT day::text, is_working_day, note, updated_by FROM calendar_days ORDER BY day"
     ) == [
-        ("2027-10-01", False, "国庆节", "li.na"),
-        ("2027-10-09", True, "调休上班", "li.na"),
+        ("2027-10-01", False, "国庆节", "chen.gang"),
+        ("2027-10-09", True, "调休上班", "chen.gang"),
     ]
     published = run(calendar_app, "publish", "2027")
     assert published.exit_code == 0, published.output
@@ -202,7 +205,7 @@ def test_rulepack_list_show_assign_publish(db: str) -> None:
     assigned = run(rulepack_app, "assign", "610423", "mca-2021")
     assert assigned.exit_code == 0, assigned.output
     assert sql(db, "SELECT county_code, pack_id, assigned_by FROM county_rule_packs") == [
-        ("610423", "mca-2021", "li.na")
+        ("610423", "mca-2021", "chen.gang")
     ]
 
     published = run(

@@ -214,3 +214,25 @@ def test_a_holder_name_with_a_comma_is_quoted() -> None:
         [HouseholdPay("DB-A", "C1", "阿依古丽,买买提", (Line("2026-11", R, 100),))],
     )
     assert '"阿依古丽,买买提"' in bank_file(run)
+
+
+def test_member_shares_add_up_to_the_household_amount_exactly() -> None:
+    from dibao.domain.payroll import member_shares
+
+    assert member_shares(72750, 3) == (24250, 24250, 24250)
+    assert member_shares(72751, 3) == (24251, 24250, 24250)
+    assert sum(member_shares(100001, 7)) == 100001
+    assert member_shares(72750, 0) == ()  # not recorded: no split is made up
+
+
+def test_the_change_in_force_gives_the_members_paid_each_month() -> None:
+    from dibao.domain.payroll import Change, in_force_by_month
+
+    changes = [
+        Change("2026-09", 72750, "start", 1, paid_members=3),
+        Change("2026-11", 48500, "decrease", 2, paid_members=2),
+    ]
+    in_force = in_force_by_month(changes, ["2026-08", "2026-10", "2026-12"])
+    assert in_force["2026-08"] is None
+    assert in_force["2026-10"] is not None and in_force["2026-10"].paid_members == 3
+    assert in_force["2026-12"] is not None and in_force["2026-12"].paid_members == 2

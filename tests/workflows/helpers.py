@@ -39,6 +39,19 @@ def complete(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def another_household(body: dict[str, Any], n: int) -> dict[str, Any]:
+    """The same household facts under other (valid) ID numbers: a different household."""
+    import copy
+
+    from stdnum.cn import ric
+
+    other = copy.deepcopy(body)
+    for i, member in enumerate(other["members"]):
+        first17 = member["id_number"][:14] + f"{n % 10}{i}2"
+        member["id_number"] = first17 + ric.calc_check_digit(first17 + "0")
+    return other
+
+
 async def file_case(
     stack: Stack, body: dict[str, Any], case_id: str, pack: RulePack = SEED_DEFAULT
 ) -> WorkflowHandle[Any, Any]:

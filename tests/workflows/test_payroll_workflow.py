@@ -46,6 +46,7 @@ from dibao.domain.payroll import (
 )
 from dibao.payroll_schedule import ensure_schedule
 from dibao.settings import Settings
+from tests.auth import Staff, bearer
 from tests.conftest import make_settings
 from tests.db.test_payroll_repo import COUNTY, add_change, certificate_for, seed_case
 from worker import workflow_runner
@@ -299,7 +300,7 @@ async def test_an_invalid_period_fails_the_workflow(payroll: Payroll) -> None:
 
 
 @pytest.fixture
-async def api(payroll: Payroll) -> AsyncIterator[httpx.AsyncClient]:
+async def api(payroll: Payroll, staff: Staff) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(payroll.settings)
     app.include_router(payroll_router)
     async with (
@@ -307,7 +308,7 @@ async def api(payroll: Payroll) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://dibao.test",
-            headers={"X-Actor-Id": MAKER.id, "X-Actor-Role": MAKER.role.value},
+            headers=bearer(MAKER.id),
         ) as client,
     ):
         yield client
@@ -316,11 +317,13 @@ async def api(payroll: Payroll) -> AsyncIterator[httpx.AsyncClient]:
 async def test_payroll_through_the_api(api: httpx.AsyncClient, payroll: Payroll) -> None:
     payroll.seed(seed_county)
     payroll.started.append(workflow_id_for(COUNTY, "2026-11"))
-    village = {"X-Actor-Id": "zhang.wei", "X-Actor-Role": "village_caseworker"}
-    county = {"X-Actor-Id": CHECKER.id, "X-Actor-Role": CHECKER.role.value}
+    village = bearer("zhang.wei")
+    county = bearer(CHECKER.id)
     body = {"county_code": COUNTY, "period": "2026-11"}
     response = await api.post("/payroll/runs", json=body, headers=village)
     assert response.status_code == 403
+    response = await api.post("/payroll/runs", json={**body, "county_code": "610424"})
+    assert response.status_code == 403  # another county's payroll
     response = await api.post("/payroll/runs", json={**body, "period": "2026-Q5"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "period"]
@@ -351,19 +354,31 @@ async def test_payroll_through_the_api(api: httpx.AsyncClient, payroll: Payroll)
     roster = await api.get(f"/payroll/runs/{run['run_id']}/roster")
     assert "花名册" in roster.text and "王秀英" in roster.text
     assert (await api.get("/payroll/runs/PR-610423-2030-01")).status_code == 404
+    elsewhere = bearer("he.jun")  # county approver of 610424
+    assert (await api.get(f"/payroll/runs/{run['run_id']}", headers=elsewhere)).status_code == 403
+    assert (await api.get("/payroll/runs", headers=elsewhere)).json()["items"] == []
+    assert (await api.get(f"/payroll/runs/{run['run_id']}", headers=village)).status_code == 403
 
     release = f"/payroll/runs/{run['run_id']}/release"
-    response = await api.post(release)  # the maker
-    assert response.status_code == 403 and "制表人" in response.json()["detail"]["message"]
+    response = await api.post(release)  # the maker, a township caseworker
+    assert (
+        response.status_code == 403 and "release a payroll" in response.json()["detail"]["message"]
+    )
+    assert (await api.post(release, headers=elsewhere)).status_code == 403
     response = await api.post(release, headers=county)
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["checker"]) == ("released", "chen.gang")
     assert (await api.post(release, headers=county)).status_code == 200  # repeat: no effect
-    other = {"X-Actor-Id": "sun.li", "X-Actor-Role": "county_approver"}
+    other = bearer("sun.li")
     assert (await api.post(release, headers=other)).status_code == 409
 
     payments = (await api.get("/cases/DB-PAY0000001/payments")).json()
     assert [c["monthly_amount"] for c in payments["changes"]] == ["727.50"]
+    # Derived from the ledger: the seeded household of two, 363.75 元 each.
+    assert payments["changes"][0]["per_member"] == ["363.75", "363.75"]
+    assert {(m["paid_members"], tuple(m["per_member"])) for m in payments["months"]} == {
+        (2, ("363.75", "363.75"))
+    }
     assert [(x["month"], x["kind"], x["amount"]) for x in payments["lines"]] == [
         ("2026-10", "arrears", "727.50"),
         ("2026-11", "regular", "727.50"),
@@ -371,6 +386,16 @@ async def test_payroll_through_the_api(api: httpx.AsyncClient, payroll: Payroll)
     months = {m["month"]: (m["entitled"], m["paid"]) for m in payments["months"]}
     assert months["2026-10"] == months["2026-11"] == ("727.50", "727.50")
     assert (await api.get("/cases/DB-NOSUCHCASE/payments")).status_code == 404
+
+    # A county approver who made the roster may not also check it (制表人 ≠ 审核人).
+    payroll.started.append(workflow_id_for(COUNTY, "2026-12"))
+    made = await api.post("/payroll/runs", json={**body, "period": "2026-12"}, headers=county)
+    assert made.status_code == 201, made.text
+    assert made.json()["maker"] == "chen.gang"
+    release = f"/payroll/runs/{made.json()['run_id']}/release"
+    response = await api.post(release, headers=county)
+    assert response.status_code == 403 and "制表人" in response.json()["detail"]["message"]
+    assert (await api.post(release, headers=other)).status_code == 200
 
 
 # --- the schedule (dev server) ---------------------------------------------------------------

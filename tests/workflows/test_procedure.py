@@ -81,8 +81,10 @@ async def test_seed_default_approval_path_with_three_postings(
         ("posting_before_approval", "completed"),
         ("posting_after_approval", "completed"),
     ]
-    rows = ts_stack.sql("SELECT monthly_amount_fen, certificate_no FROM entitlement_changes")
-    assert rows == [(72750, entitlement.certificate_no)]
+    rows = ts_stack.sql(
+        "SELECT monthly_amount_fen, certificate_no, paid_members FROM entitlement_changes"
+    )
+    assert rows == [(72750, entitlement.certificate_no, 3)]
     await record_history(handle, "seed_default_approved")
 
 

@@ -277,3 +277,7 @@ async def test_three_refusals_of_suitable_work_stop_that_members_portion_under_m
     assert view.recipient.monthly_amount_fen == amount - amount // 3
     assert view.recipient.portion_stopped == ("61042319850101001X",)
     assert entitlement_rows(ts_stack)[-1][0] == "decrease"
+    # The ledger says whom the amount is for: the other two members from now on.
+    assert ts_stack.sql(
+        "SELECT paid_members FROM entitlement_changes WHERE case_id = 'DB-WORKREFUSE01' ORDER BY id"
+    ) == [(3,), (2,)]

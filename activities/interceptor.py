@@ -1,0 +1,121 @@
+"""Worker-side bookkeeping around every activity attempt: failed attempts are recorded (so
+the stuck list and `dibao ops incidents` show a step that keeps failing while Temporal still
+retries it), attempt durations are measured, and failure drills are applied.
+
+Recording never changes the outcome: if the database is unreachable the attempt's own result
+or error stands and the miss is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+)
+
+from dibao.db import ops_repo
+from dibao.db.ops_models import OpsDrillRow
+from dibao.metrics import ACTIVITY_FAILURES, ACTIVITY_SECONDS
+
+log = logging.getLogger(__name__)
+
+CASE_WORKFLOW = "CaseWorkflow"
+
+
+class StepFailureInterceptor(Interceptor):
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], drill_poll_seconds: float = 2.0
+    ) -> None:
+        # Drills are read at most this often: a drill started by `dibao ops drill` takes
+        # effect within seconds without a query per activity.
+        self._drill_poll_seconds = drill_poll_seconds
+        self._sessions = sessions
+        self._drills: list[OpsDrillRow] = []
+        self._drills_read_at = float("-inf")
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _Inbound(next, self)
+
+    async def drill_for(self, info: activity.Info) -> OpsDrillRow | None:
+        now = time.monotonic()
+        if now - self._drills_read_at >= self._drill_poll_seconds:
+            try:
+                async with self._sessions() as session:
+                    self._drills = await ops_repo.list_drills(session)
+            except Exception:  # the activity itself will meet the database problem
+                log.exception("could not read failure drills")
+            self._drills_read_at = now
+        for drill in self._drills:
+            if drill.activity_type == info.activity_type and drill.case_id in (
+                None,
+                info.workflow_id,
+            ):
+                return drill
+        return None
+
+    async def record_failure(self, info: activity.Info, err: BaseException) -> None:
+        try:
+            async with self._sessions() as session:
+                await ops_repo.record_failed_attempt(
+                    session,
+                    ops_repo.FailedAttempt(
+                        workflow_id=info.workflow_id or "",
+                        run_id=info.workflow_run_id or "",
+                        activity_id=info.activity_id,
+                        case_id=info.workflow_id if info.workflow_type == CASE_WORKFLOW else None,
+                        activity_type=info.activity_type,
+                        attempt=info.attempt,
+                        error=f"{type(err).__name__}: {err}",
+                        at=datetime.now(UTC),
+                    ),
+                )
+        except Exception:
+            log.exception("could not record the failure of %s", info.activity_type)
+
+    async def record_recovered(self, info: activity.Info) -> None:
+        try:
+            async with self._sessions() as session:
+                await ops_repo.record_recovered(
+                    session, info.workflow_id or "", info.workflow_run_id or "", info.activity_id
+                )
+        except Exception:
+            log.exception("could not record the recovery of %s", info.activity_type)
+
+
+class _Inbound(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, root: StepFailureInterceptor) -> None:
+        super().__init__(next)
+        self._root = root
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        info = activity.info()
+        started = time.monotonic()
+        try:
+            drill = await self._root.drill_for(info)
+            if drill is not None:
+                raise ApplicationError(
+                    f"failure drill: {drill.message}",
+                    type="FailureDrill",
+                    non_retryable=not drill.retryable,
+                )
+            result = await self.next.execute_activity(input)
+        except Exception as err:  # cancellation (BaseException) is not a failure of the step
+            ACTIVITY_SECONDS.labels(info.activity_type, "failed").observe(
+                time.monotonic() - started
+            )
+            ACTIVITY_FAILURES.labels(info.activity_type).inc()
+            await self._root.record_failure(info, err)
+            raise
+        ACTIVITY_SECONDS.labels(info.activity_type, "ok").observe(time.monotonic() - started)
+        if info.attempt > 1:
+            await self._root.record_recovered(info)
+        return result

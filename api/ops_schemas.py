@@ -1,0 +1,133 @@
+"""Request and response bodies of supervision and operations."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dibao.domain.case import Actor, RetryStep, SkipStep
+from dibao.domain.enums import Role, Stage
+from dibao.domain.ops import StuckReason
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RetryStepIn(Strict):
+    incident_id: str = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=1000, examples=["数据库已恢复，重试"])
+    corrections: dict[str, str | int | bool] | None = Field(
+        default=None,
+        description="corrected input fields of the failed step (see the incident's "
+        "correctable_fields); the step's keys (case, step) cannot be changed",
+        examples=[{"reason": "申请人拒不配合入户调查"}],
+    )
+
+    def to_message(self, request_id: str, actor: Actor) -> RetryStep:
+        return RetryStep(
+            request_id=request_id,
+            actor=actor,
+            incident_id=self.incident_id,
+            reason=self.reason,
+            corrections_json=json.dumps(self.corrections, ensure_ascii=False)
+            if self.corrections
+            else "",
+        )
+
+
+class SkipStepIn(Strict):
+    incident_id: str = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=1000, examples=["通知书已纸质送达"])
+
+    def to_message(self, request_id: str, actor: Actor) -> SkipStep:
+        return SkipStep(
+            request_id=request_id, actor=actor, incident_id=self.incident_id, reason=self.reason
+        )
+
+
+class StuckCaseOut(BaseModel):
+    case_id: str
+    county_code: str
+    township_code: str
+    village_code: str
+    stage: Stage
+    status: str
+    reasons: list[StuckReason]
+    waiting_for: str = Field(description="which role and step, or which failing activity")
+    waiting_role: Role | None
+    since: datetime = Field(description="since when it waits for that")
+    due_at: datetime | None
+    overdue_since: datetime | None
+    failing_step: dict[str, Any] | None = None
+
+
+class TownshipCountOut(BaseModel):
+    township_code: str
+    cases: int
+
+
+class StuckListOut(BaseModel):
+    total: int
+    items: list[StuckCaseOut]
+    by_township: list[TownshipCountOut]
+    as_of: datetime
+    idle_days: int
+
+
+class AlertOut(BaseModel):
+    case_id: str
+    kind: str
+    county_code: str
+    township_code: str
+    stage: str
+    due_at: datetime | None
+    message: str
+    raised_at: datetime
+
+
+class IncidentOut(BaseModel):
+    case_id: str | None
+    workflow_id: str
+    run_id: str
+    incident_id: str | None
+    status: str
+    activity_type: str
+    step: str | None
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    last_error: str
+    county_code: str | None
+    township_code: str | None
+    stage: str | None
+
+
+class IncidentListOut(BaseModel):
+    total: int
+    items: list[IncidentOut]
+
+
+class PendingActivityOut(BaseModel):
+    activity_id: str
+    activity_type: str
+    state: str
+    attempt: int
+    maximum_attempts: int = Field(description="0: no limit")
+    scheduled_at: datetime | None
+    last_started_at: datetime | None
+    next_attempt_at: datetime | None
+    last_failure: str | None
+    last_worker: str | None
+
+
+class DescribeOut(BaseModel):
+    case_id: str
+    workflow_status: str
+    run_id: str
+    history_length: int
+    pending_activities: list[PendingActivityOut]
+    incidents: list[IncidentOut]

@@ -1,0 +1,147 @@
+"""/auth: sign in for a bearer token, see who the token is, sign out."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from api import errors
+from api.deps import AUTHENTICATED, SessionDep, SettingsDep, UserDep, unauthorized
+from dibao import auth
+from dibao.domain.application import FieldError
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+# One answer for an unknown user, a wrong password and a disabled user, so the endpoint does
+# not tell an outsider which user IDs exist.
+SIGN_IN_REFUSED = "wrong user ID or password, or the user is disabled"
+
+
+class TokenIn(BaseModel):
+    # Not api.schemas.Strict: a password is compared exactly as typed, never stripped.
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(min_length=1, max_length=64, examples=["zhang.wei"])
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserOut(BaseModel):
+    user_id: str
+    display_name: str
+    role: str
+    jurisdiction: str
+    token_expires_at: datetime
+
+    @classmethod
+    def of(cls, user: auth.AuthenticatedUser) -> UserOut:
+        return cls(
+            user_id=user.user_id,
+            display_name=user.display_name,
+            role=user.role.value,
+            jurisdiction=user.jurisdiction,
+            token_expires_at=user.token_expires_at,
+        )
+
+
+class TokenOut(BaseModel):
+    # The field names of OAuth2's token response, so Swagger UI's "Authorize" uses it as is.
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    user: UserOut
+
+
+_FORM = "application/x-www-form-urlencoded"
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": TokenIn.model_json_schema()},
+            # `username` is OAuth2's name for the field (Swagger UI's password flow sends it).
+            _FORM: {
+                "schema": {
+                    "type": "object",
+                    "required": ["password"],
+                    "properties": {
+                        "user_id": {"type": "string"},
+                        "username": {"type": "string"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+async def _credentials(request: Request) -> TokenIn:
+    """The body as JSON or as a form (the OAuth2 password flow); 422 with field paths."""
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    data: Any
+    if content_type == _FORM:
+        fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        data = {k: v[0] for k, v in fields.items()}
+        if "user_id" not in data and "username" in data:
+            data["user_id"] = data["username"]
+        # OAuth2 adds these; they mean nothing here.
+        for extra in ("username", "grant_type", "scope", "client_id", "client_secret"):
+            data.pop(extra, None)
+    else:
+        try:
+            data = json.loads(raw or b"null")
+        except ValueError:
+            raise errors.unprocessable([FieldError((), "not valid JSON")]) from None
+    try:
+        return TokenIn.model_validate(data)
+    except ValidationError as err:
+        raise errors.unprocessable(
+            [FieldError(tuple(str(p) for p in e["loc"]), e["msg"]) for e in err.errors()]
+        ) from None
+
+
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    responses={
+        401: {"description": SIGN_IN_REFUSED},
+        422: {"description": "missing fields: `detail` lists each field path and reason"},
+    },
+    openapi_extra=_BODY_DOC,
+    summary="Sign in: user ID and password (JSON or form) for a bearer token",
+)
+async def issue_token(request: Request, session: SessionDep, settings: SettingsDep) -> TokenOut:
+    body = await _credentials(request)
+    issued = await auth.sign_in(
+        session, body.user_id, body.password, settings.token_lifetime, datetime.now(UTC)
+    )
+    if issued is None:
+        raise unauthorized(SIGN_IN_REFUSED)
+    return TokenOut(
+        access_token=issued.token,
+        expires_at=issued.user.token_expires_at,
+        user=UserOut.of(issued.user),
+    )
+
+
+@router.get("/me", response_model=UserOut, summary="Who the bearer token belongs to")
+async def me(user: UserDep) -> UserOut:
+    return UserOut.of(user)
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    dependencies=AUTHENTICATED,
+    summary="Revoke the bearer token sent with the request",
+)
+async def logout(request: Request, session: SessionDep) -> Response:
+    # current_user has accepted the header, so it is a bearer token.
+    token = request.headers["authorization"].split(" ", 1)[1].strip()
+    await auth.sign_out(session, token, datetime.now(UTC))
+    return Response(status_code=204)

@@ -1,0 +1,141 @@
+"""Supervision: stuck and overdue cases, alerts, and the Prometheus metrics of the service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from api import errors
+from api.deps import SessionDep, require
+from api.ops_schemas import AlertOut, StuckCaseOut, StuckListOut, TownshipCountOut
+from dibao.db import ops_repo, supervision_repo
+from dibao.domain import access
+from dibao.domain.access import Action
+from dibao.domain.case import Actor
+from dibao.domain.enums import Role, Stage
+from dibao.domain.ops import StuckReason
+from dibao.metrics import case_gauges
+
+router = APIRouter(tags=["supervision"])
+
+SupervisorDep = Annotated[Actor, Depends(require(Action.SUPERVISE))]
+
+CountyCode = Annotated[str | None, Query(pattern=r"^\d{6}$")]
+TownshipCode = Annotated[str | None, Query(pattern=r"^\d{9}$")]
+VillageCode = Annotated[str | None, Query(pattern=r"^\d{12}$")]
+
+
+@router.get(
+    "/supervision/stuck",
+    response_model=StuckListOut,
+    summary="Stuck cases: past the stage deadline, a failing step, or idle; counts per township",
+)
+async def stuck(
+    session: SessionDep,
+    actor: SupervisorDep,
+    county: CountyCode = None,
+    township: TownshipCode = None,
+    village: VillageCode = None,
+    stage: Stage | None = None,
+    assignee: Annotated[
+        Role | None, Query(description="the role whose move it is, e.g. township_caseworker")
+    ] = None,
+    reason: StuckReason | None = None,
+    idle_days: Annotated[
+        int, Query(ge=0, le=3650, description="idle: no step for more than this many days")
+    ] = 10,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> StuckListOut:
+    scope = access.list_scope(actor.jurisdiction, county, township, village)
+    if isinstance(scope, str):
+        raise errors.forbidden(scope)
+    now = datetime.now(UTC)
+    flt = supervision_repo.StuckFilter(
+        now=now,
+        idle_days=idle_days,
+        county_code=scope.county,
+        township_code=scope.township,
+        village_code=scope.village,
+        stage=stage,
+        assignee=assignee,
+        reason=reason,
+    )
+    items, counts = await supervision_repo.stuck_cases(session, flt, limit, offset)
+    return StuckListOut(
+        total=sum(n for _, n in counts),
+        items=[
+            StuckCaseOut(
+                case_id=c.case_id,
+                county_code=c.county_code,
+                township_code=c.township_code,
+                village_code=c.village_code,
+                stage=c.stage,
+                status=c.status,
+                reasons=list(c.reasons),
+                waiting_for=c.waiting_for,
+                waiting_role=c.waiting_role,
+                since=c.since,
+                due_at=c.due_at,
+                overdue_since=c.overdue_since,
+                failing_step=c.failing.__dict__ if c.failing else None,
+            )
+            for c in items
+        ],
+        by_township=[TownshipCountOut(township_code=t, cases=n) for t, n in counts],
+        as_of=now,
+        idle_days=idle_days,
+    )
+
+
+@router.get(
+    "/supervision/alerts",
+    response_model=list[AlertOut],
+    summary="Alerts to supervisors (stage deadlines passed), newest first",
+)
+async def alerts(
+    session: SessionDep,
+    actor: SupervisorDep,
+    county: CountyCode = None,
+    township: TownshipCode = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AlertOut]:
+    scope = access.list_scope(actor.jurisdiction, county, township, None)
+    if isinstance(scope, str):
+        raise errors.forbidden(scope)
+    rows = await ops_repo.list_alerts(
+        session, county_code=scope.county, township_code=scope.township, limit=limit
+    )
+    return [
+        AlertOut(
+            case_id=r.case_id,
+            kind=r.kind,
+            county_code=r.county_code,
+            township_code=r.township_code,
+            stage=r.stage,
+            due_at=r.due_at,
+            message=r.message,
+            raised_at=r.raised_at,
+        )
+        for r in rows
+    ]
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: cases by stage, overdue cases, failing steps, open incidents",
+    response_class=Response,
+)
+async def metrics(session: SessionDep) -> Response:
+    counts = await supervision_repo.case_counts(session, datetime.now(UTC))
+    registry = CollectorRegistry()
+    by_stage, overdue, incidents, failing = case_gauges(registry)
+    for stage_name, status, n in counts["by_stage"]:
+        by_stage.labels(stage_name, status).set(n)
+    overdue.set(counts["overdue"])
+    incidents.set(counts["incidents"])
+    failing.set(counts["failing"])
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

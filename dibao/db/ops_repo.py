@@ -1,0 +1,270 @@
+"""Queries of operations: failing steps and incidents, supervisor alerts, failure drills.
+
+A step's failures are one row per activity call (workflow, run, activity ID): the worker's
+interceptor upserts it on every failed attempt, the workflow's incident activities move it to
+`incident` and then to `retried` or `skipped`. Upserts keyed by the call make every write
+repeatable, so a retried activity or a replayed workflow never adds a second row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dibao.db.models import CaseRow
+from dibao.db.ops_models import OpsDrillRow, StepFailureRow, SupervisorAlertRow
+from dibao.domain.ops import CloseIncident, FailureStatus, OpenIncident, RecordOverdue
+
+OPEN_STATUSES = (FailureStatus.RETRYING.value, FailureStatus.INCIDENT.value)
+
+
+@dataclass(frozen=True)
+class FailedAttempt:
+    workflow_id: str
+    run_id: str
+    activity_id: str
+    case_id: str | None
+    activity_type: str
+    attempt: int
+    error: str
+    at: datetime
+
+
+async def record_failed_attempt(session: AsyncSession, failed: FailedAttempt) -> None:
+    stmt = insert(StepFailureRow).values(
+        workflow_id=failed.workflow_id,
+        run_id=failed.run_id,
+        activity_id=failed.activity_id,
+        case_id=failed.case_id,
+        activity_type=failed.activity_type,
+        status=FailureStatus.RETRYING.value,
+        attempts=failed.attempt,
+        first_failed_at=failed.at,
+        last_failed_at=failed.at,
+        last_error=failed.error[:4000],
+    )
+    excluded = stmt.excluded
+    await session.execute(
+        stmt.on_conflict_do_update(
+            constraint="uq_step_failures_call",
+            set_={
+                "attempts": func.greatest(StepFailureRow.attempts, excluded.attempts),
+                "last_failed_at": func.greatest(
+                    StepFailureRow.last_failed_at, excluded.last_failed_at
+                ),
+                "last_error": excluded.last_error,
+            },
+        )
+    )
+    await session.commit()
+
+
+async def record_recovered(
+    session: AsyncSession, workflow_id: str, run_id: str, activity_id: str
+) -> None:
+    """A later attempt succeeded: the call is no longer failing."""
+    await session.execute(
+        update(StepFailureRow)
+        .where(
+            StepFailureRow.workflow_id == workflow_id,
+            StepFailureRow.run_id == run_id,
+            StepFailureRow.activity_id == activity_id,
+            StepFailureRow.status == FailureStatus.RETRYING.value,
+        )
+        .values(status=FailureStatus.RECOVERED.value)
+    )
+    await session.commit()
+
+
+async def open_incident(session: AsyncSession, request: OpenIncident) -> int:
+    """Mark the call's row an incident (creating it if no attempt was recorded, e.g. when the
+    worker died mid-attempt); returns the attempts counted."""
+    stmt = insert(StepFailureRow).values(
+        workflow_id=request.workflow_id,
+        run_id=request.run_id,
+        activity_id=request.activity_id,
+        case_id=request.case_id,
+        activity_type=request.activity_type,
+        status=FailureStatus.INCIDENT.value,
+        attempts=1,
+        first_failed_at=request.opened_at,
+        last_failed_at=request.opened_at,
+        last_error=request.error[:4000],
+        incident_id=request.incident_id,
+        step=request.step,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            constraint="uq_step_failures_call",
+            set_={
+                "status": FailureStatus.INCIDENT.value,
+                "incident_id": request.incident_id,
+                "step": request.step,
+                "case_id": request.case_id,
+            },
+            # Once resolved, a replayed open (after a reset) does not reopen it.
+            where=StepFailureRow.resolved_at.is_(None),
+        )
+    )
+    await session.commit()
+    attempts = (
+        await session.execute(
+            select(StepFailureRow.attempts).where(
+                StepFailureRow.workflow_id == request.workflow_id,
+                StepFailureRow.run_id == request.run_id,
+                StepFailureRow.activity_id == request.activity_id,
+            )
+        )
+    ).scalar_one()
+    return attempts
+
+
+async def close_incident(session: AsyncSession, request: CloseIncident) -> None:
+    await session.execute(
+        update(StepFailureRow)
+        .where(
+            StepFailureRow.incident_id == request.incident_id,
+            StepFailureRow.resolved_at.is_(None),
+        )
+        .values(
+            status=request.status.value,
+            resolved_at=request.resolved_at,
+            resolved_by=request.resolved_by,
+            resolution=request.resolution,
+        )
+    )
+    await session.commit()
+
+
+@dataclass(frozen=True)
+class FailureListing:
+    row: StepFailureRow
+    county_code: str | None
+    township_code: str | None
+    stage: str | None
+
+
+async def list_failures(
+    session: AsyncSession,
+    *,
+    statuses: tuple[str, ...] = OPEN_STATUSES,
+    case_id: str | None = None,
+    county_code: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[FailureListing], int]:
+    query = (
+        select(StepFailureRow, CaseRow.county_code, CaseRow.township_code, CaseRow.stage)
+        .outerjoin(CaseRow, CaseRow.case_id == StepFailureRow.case_id)
+        .where(StepFailureRow.status.in_(statuses))
+    )
+    if case_id:
+        query = query.where(StepFailureRow.case_id == case_id)
+    if county_code:
+        # Cases of the county, and its county-wide workflows (payroll-{county}-…, SC-{county}-…).
+        query = query.where(
+            or_(
+                CaseRow.county_code == county_code,
+                StepFailureRow.case_id.is_(None)
+                & StepFailureRow.workflow_id.contains(f"-{county_code}-"),
+            )
+        )
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(
+        query.order_by(StepFailureRow.first_failed_at, StepFailureRow.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [FailureListing(r[0], r[1], r[2], r[3]) for r in rows], total
+
+
+async def record_overdue(session: AsyncSession, request: RecordOverdue) -> int:
+    case = await session.get(CaseRow, request.case_id)
+    if case is None:
+        raise LookupError(f"case {request.case_id} has no projection row")
+    await session.execute(
+        insert(SupervisorAlertRow)
+        .values(
+            case_id=request.case_id,
+            step_key=request.step_key,
+            kind="overdue",
+            county_code=case.county_code,
+            township_code=case.township_code,
+            stage=request.stage.value,
+            due_at=request.due_at,
+            message=f"阶段 {request.stage.value} 已超过办理时限（{request.due_at.date()}）",
+            raised_at=request.raised_at,
+        )
+        .on_conflict_do_nothing(constraint="uq_supervisor_alerts_case_step")
+    )
+    # Only while the case is still in that stage: a late retry must not mark a later stage.
+    seq = int(request.step_key.rsplit("-", 1)[-1])
+    await session.execute(
+        update(CaseRow)
+        .where(CaseRow.case_id == request.case_id, CaseRow.stage_seq == seq)
+        .values(overdue_since=request.raised_at)
+    )
+    await session.commit()
+    alert_id = (
+        await session.execute(
+            select(SupervisorAlertRow.id).where(
+                SupervisorAlertRow.case_id == request.case_id,
+                SupervisorAlertRow.step_key == request.step_key,
+            )
+        )
+    ).scalar_one()
+    return alert_id
+
+
+async def list_alerts(
+    session: AsyncSession,
+    *,
+    county_code: str | None = None,
+    township_code: str | None = None,
+    limit: int = 100,
+) -> list[SupervisorAlertRow]:
+    query = select(SupervisorAlertRow)
+    if county_code:
+        query = query.where(SupervisorAlertRow.county_code == county_code)
+    if township_code:
+        query = query.where(SupervisorAlertRow.township_code == township_code)
+    rows = await session.execute(
+        query.order_by(SupervisorAlertRow.raised_at.desc(), SupervisorAlertRow.id.desc()).limit(
+            limit
+        )
+    )
+    return list(rows.scalars())
+
+
+# --- drills ----------------------------------------------------------------------------------
+
+
+async def start_drill(session: AsyncSession, drill: OpsDrillRow) -> None:
+    values = {c.name: getattr(drill, c.name) for c in OpsDrillRow.__table__.columns}
+    values.pop("started_at")
+    stmt = insert(OpsDrillRow).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[OpsDrillRow.activity_type],
+            set_={k: stmt.excluded[k] for k in values if k != "activity_type"},
+        )
+    )
+    await session.commit()
+
+
+async def stop_drills(session: AsyncSession, activity_type: str | None = None) -> int:
+    query = delete(OpsDrillRow)
+    if activity_type:
+        query = query.where(OpsDrillRow.activity_type == activity_type)
+    result = await session.execute(query)
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def list_drills(session: AsyncSession) -> list[OpsDrillRow]:
+    rows = await session.execute(select(OpsDrillRow).order_by(OpsDrillRow.activity_type))
+    return list(rows.scalars())

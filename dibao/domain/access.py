@@ -1,0 +1,334 @@
+"""Who may do what, and where: the API's role table, jurisdictions and recusal.
+
+Pure rules: every function answers with the reason for a refusal, or None when allowed, so the
+API (403 with that reason), the command line and the tests share one wording.
+
+A jurisdiction is the administrative code of where a user works: a 6-digit county, a 9-digit
+township or a 12-digit village, each the prefix of the codes below it. A user sees and acts on
+cases of households registered inside it; county-wide business (payroll, standards, rule packs,
+spot checks) belongs to users working inside that county.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dibao.domain.case import Actor
+from dibao.domain.enums import Role
+
+
+class Action(StrEnum):
+    """What a request does, as far as authorisation is concerned."""
+
+    # one case
+    READ_CASE = "read_case"
+    FILE_APPLICATION = "file_application"
+    SUPPLEMENT_MATERIALS = "supplement_materials"
+    WITHDRAW = "withdraw"
+    SUBMIT_SURVEY = "submit_survey"
+    SUBMIT_EVALUATION = "submit_evaluation"
+    RAISE_OBJECTION = "raise_objection"
+    TOWNSHIP_REVIEW = "township_review"
+    COUNTY_VISIT = "county_visit"
+    COUNTY_DECISION = "county_decision"
+    TERMINATE = "terminate"
+    SUBMIT_REVIEW = "submit_review"
+    REPORT_RECIPIENT = "report_recipient"  # sign-ins, labour absences, circumstances, 渐退, work
+    READ_AUDIT = "read_audit"
+    # a county's business
+    BUILD_PAYROLL = "build_payroll"
+    RELEASE_PAYROLL = "release_payroll"
+    READ_PAYROLL = "read_payroll"
+    CHANGE_STANDARD = "change_standard"
+    READ_STANDARD_CHANGE = "read_standard_change"
+    DRAW_SPOT_CHECK = "draw_spot_check"
+    READ_SPOT_CHECK = "read_spot_check"
+    ASSIGN_RULE_PACK = "assign_rule_pack"
+    # office data, not tied to one county
+    READ_POLICY = "read_policy"
+    PUBLISH_RULE_PACK = "publish_rule_pack"
+    EDIT_CALENDAR = "edit_calendar"
+    LOAD_REGISTRY = "load_registry"
+    READ_REGISTRY = "read_registry"
+    REGISTER_RELATIVE = "register_relative"
+    READ_RELATIVES = "read_relatives"
+    # supervision and operations
+    SUPERVISE = "supervise"
+    OPERATE = "operate"
+
+
+V = Role.VILLAGE_CASEWORKER
+T = Role.TOWNSHIP_CASEWORKER
+C = Role.COUNTY_APPROVER
+S = Role.SUPERVISOR
+A = Role.AUDITOR
+O = Role.OPS  # noqa: E741 - one letter per role keeps the table below readable
+
+# Every role a person can hold; `system` acts only inside workflows, never through the API.
+PEOPLE = frozenset({V, T, C, S, A, O})
+# Who does household work: the same set the case workflow's validators accept for surveys.
+FIELDWORK = frozenset({V, T, C})
+
+# The procedure's division of work (DOMAIN.md, "Who uses the system"). The case workflow's
+# validators check the roles of their own steps again; this table refuses earlier, before a
+# request reaches Temporal, and covers what no workflow sees (reads, payroll, policy data).
+ROLE_TABLE: dict[Action, frozenset[Role]] = {
+    Action.READ_CASE: PEOPLE,
+    # The head applies at the township, or at the village committee acting for it (001 三(一)).
+    Action.FILE_APPLICATION: frozenset({V, T}),
+    Action.SUPPLEMENT_MATERIALS: frozenset({V, T}),
+    Action.WITHDRAW: frozenset({V, T}),
+    Action.SUBMIT_SURVEY: FIELDWORK,
+    Action.SUBMIT_EVALUATION: FIELDWORK,
+    Action.RAISE_OBJECTION: FIELDWORK,
+    Action.TOWNSHIP_REVIEW: frozenset({T, C}),
+    Action.TERMINATE: frozenset({T, C}),
+    Action.COUNTY_VISIT: frozenset({C}),
+    Action.COUNTY_DECISION: frozenset({C}),
+    Action.SUBMIT_REVIEW: FIELDWORK,
+    Action.REPORT_RECIPIENT: FIELDWORK,
+    Action.READ_AUDIT: frozenset({C, S, A}),
+    # The roster is made (制表) in the township or county and checked (审核) by the county.
+    Action.BUILD_PAYROLL: frozenset({T, C}),
+    Action.RELEASE_PAYROLL: frozenset({C}),
+    Action.READ_PAYROLL: frozenset({T, C, S, A, O}),
+    Action.CHANGE_STANDARD: frozenset({C}),
+    Action.READ_STANDARD_CHANGE: frozenset({T, C, S, A, O}),
+    Action.DRAW_SPOT_CHECK: frozenset({C}),
+    # Not for caseworkers: knowing which households are drawn defeats the check.
+    Action.READ_SPOT_CHECK: frozenset({C, S, A}),
+    Action.ASSIGN_RULE_PACK: frozenset({C}),
+    Action.READ_POLICY: PEOPLE,
+    Action.PUBLISH_RULE_PACK: frozenset({C}),
+    Action.EDIT_CALENDAR: frozenset({C, O}),
+    Action.LOAD_REGISTRY: frozenset({C, O}),
+    Action.READ_REGISTRY: frozenset({T, C, A, O}),
+    # Everyone registers their own relatives; see relative_denial for others' registrations.
+    Action.REGISTER_RELATIVE: PEOPLE,
+    Action.READ_RELATIVES: PEOPLE,
+    Action.SUPERVISE: frozenset({C, S, A}),
+    Action.OPERATE: frozenset({O}),
+}
+
+LABELS: dict[Action, str] = {
+    Action.READ_CASE: "read cases",
+    Action.FILE_APPLICATION: "file an application",
+    Action.SUPPLEMENT_MATERIALS: "record supplemented materials",
+    Action.WITHDRAW: "withdraw an application",
+    Action.SUBMIT_SURVEY: "submit a household survey",
+    Action.SUBMIT_EVALUATION: "record a democratic evaluation",
+    Action.RAISE_OBJECTION: "record an objection",
+    Action.TOWNSHIP_REVIEW: "give the township review opinion",
+    Action.COUNTY_VISIT: "record the county home visit",
+    Action.COUNTY_DECISION: "decide on approval",
+    Action.TERMINATE: "terminate a case",
+    Action.SUBMIT_REVIEW: "submit a re-review",
+    Action.REPORT_RECIPIENT: "report on a recipient household",
+    Action.READ_AUDIT: "read the audit log",
+    Action.BUILD_PAYROLL: "build a payroll",
+    Action.RELEASE_PAYROLL: "release a payroll",
+    Action.READ_PAYROLL: "read payrolls",
+    Action.CHANGE_STANDARD: "change the county's standard",
+    Action.READ_STANDARD_CHANGE: "follow a standard change",
+    Action.DRAW_SPOT_CHECK: "draw the county's spot check",
+    Action.READ_SPOT_CHECK: "read the county's spot check",
+    Action.ASSIGN_RULE_PACK: "choose the county's rule pack",
+    Action.READ_POLICY: "read policy data",
+    Action.PUBLISH_RULE_PACK: "publish a rule pack",
+    Action.EDIT_CALENDAR: "edit the holiday calendar",
+    Action.LOAD_REGISTRY: "load registry extracts",
+    Action.READ_REGISTRY: "read registry records",
+    Action.REGISTER_RELATIVE: "register near relatives",
+    Action.READ_RELATIVES: "read near-relative registrations",
+    Action.SUPERVISE: "supervise cases",
+    Action.OPERATE: "operate the service",
+}
+
+# Roles that may register the near relatives of someone else: the township, which keeps the
+# registry of the village cadres under it (many have no account), and the county, which handles
+# the recusal. Supervision and audit read them (discipline inspection checks recusal).
+RELATIVE_KEEPERS = frozenset({T, C})
+RELATIVE_READERS = frozenset({T, C, S, A})
+
+
+# --- jurisdictions ----------------------------------------------------------------------------
+
+
+class Level(StrEnum):
+    COUNTY = "county"
+    TOWNSHIP = "township"
+    VILLAGE = "village"
+
+
+LEVEL_DIGITS = {Level.COUNTY: 6, Level.TOWNSHIP: 9, Level.VILLAGE: 12}
+_CODE = re.compile(r"^(\d{6}|\d{9}|\d{12})$")
+
+# Where each role works: caseworkers at their own level, the county approver in the county,
+# supervision and audit in a county or township, IT staff for a county.
+ROLE_LEVELS: dict[Role, frozenset[Level]] = {
+    V: frozenset({Level.VILLAGE}),
+    T: frozenset({Level.TOWNSHIP}),
+    C: frozenset({Level.COUNTY}),
+    S: frozenset({Level.COUNTY, Level.TOWNSHIP}),
+    A: frozenset({Level.COUNTY, Level.TOWNSHIP}),
+    O: frozenset({Level.COUNTY}),
+}
+
+USER_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+_USER_ID = re.compile(USER_ID_PATTERN)
+MIN_PASSWORD_LENGTH = 10
+
+
+def level_of(code: str) -> Level | None:
+    if not _CODE.match(code):
+        return None
+    return {6: Level.COUNTY, 9: Level.TOWNSHIP, 12: Level.VILLAGE}[len(code)]
+
+
+def overlaps(jurisdiction: str, code: str) -> bool:
+    """Whether two places share ground: one contains the other."""
+    return level_of(jurisdiction) is not None and (
+        code.startswith(jurisdiction) or jurisdiction.startswith(code)
+    )
+
+
+@dataclass(frozen=True)
+class CasePlace:
+    """What authorisation needs of a case: where the household is registered, who is recused."""
+
+    county_code: str
+    township_code: str
+    village_code: str
+    recused_staff: tuple[str, ...] = ()
+
+    @classmethod
+    def parse_recused(cls, value: str | None) -> tuple[str, ...]:
+        return tuple(s for s in (value or "").split(",") if s)
+
+
+def _a(role: Role) -> str:
+    return ("an " if role.value[0] in "aeiou" else "a ") + role.value
+
+
+def role_denial(action: Action, role: Role) -> str | None:
+    allowed = ROLE_TABLE[action]
+    if role in allowed:
+        return None
+    names = ", ".join(sorted(r.value for r in allowed))
+    return f"{_a(role)} may not {LABELS[action]}; allowed: {names}"
+
+
+def place_denial(jurisdiction: str, county: str, township: str, village: str) -> str | None:
+    """A household registered at this village, township and county, seen from a jurisdiction."""
+    level = level_of(jurisdiction)
+    if level is not None:
+        code = {Level.COUNTY: county, Level.TOWNSHIP: township, Level.VILLAGE: village}[level]
+        if code == jurisdiction:
+            return None
+    return f"the household is registered outside your jurisdiction ({jurisdiction or 'none'})"
+
+
+def county_denial(jurisdiction: str, county: str) -> str | None:
+    """County-wide business belongs to the users working inside that county."""
+    if level_of(jurisdiction) is not None and jurisdiction[:6] == county:
+        return None
+    return f"county {county} is outside your jurisdiction ({jurisdiction or 'none'})"
+
+
+def recusal_denial(user_id: str, recused_staff: tuple[str, ...]) -> str | None:
+    if user_id not in recused_staff:
+        return None
+    return (
+        f"{user_id} is registered as a near relative of this household (近亲属备案) and must "
+        "recuse from its case"
+    )
+
+
+def case_denial(subject: Actor, action: Action, case: CasePlace) -> str | None:
+    """Role, then jurisdiction, then recusal: the first reason that refuses."""
+    return (
+        role_denial(action, subject.role)
+        or place_denial(
+            subject.jurisdiction, case.county_code, case.township_code, case.village_code
+        )
+        or recusal_denial(subject.id, case.recused_staff)
+    )
+
+
+def county_action_denial(subject: Actor, action: Action, county: str) -> str | None:
+    return role_denial(action, subject.role) or county_denial(subject.jurisdiction, county)
+
+
+def relative_denial(subject: Actor, action: Action, staff_id: str) -> str | None:
+    """Anyone registers and reads their own relatives; the township and the county register
+    those of others, and supervision and audit read them."""
+    refused = role_denial(action, subject.role)
+    if refused or staff_id == subject.id:
+        return refused
+    others = RELATIVE_KEEPERS if action is Action.REGISTER_RELATIVE else RELATIVE_READERS
+    if subject.role in others:
+        return None
+    return f"{_a(subject.role)} may only {LABELS[action]} of their own, not of {staff_id}"
+
+
+@dataclass(frozen=True)
+class ListScope:
+    """The filters of a case listing once the user's jurisdiction is added to them."""
+
+    county: str | None
+    township: str | None
+    village: str | None
+
+
+def list_scope(
+    jurisdiction: str, county: str | None, township: str | None, village: str | None
+) -> ListScope | str:
+    """Narrow a listing to the jurisdiction; a filter naming a place outside it is refused
+    (rather than answered with an empty page, which would read as 'no cases there')."""
+    for code in (county, township, village):
+        if code is not None and not overlaps(jurisdiction, code):
+            return f"{code} is outside your jurisdiction ({jurisdiction or 'none'})"
+    level = level_of(jurisdiction)
+    return ListScope(
+        county=jurisdiction if level is Level.COUNTY else county,
+        township=jurisdiction if level is Level.TOWNSHIP else township,
+        village=jurisdiction if level is Level.VILLAGE else village,
+    )
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def user_problems(user_id: str, role: str, jurisdiction: str) -> list[tuple[str, str]]:
+    """(field, reason) for each thing wrong with a new user; empty when it may be created."""
+    problems: list[tuple[str, str]] = []
+    if not _USER_ID.match(user_id):
+        problems.append(("user_id", "2-64 characters: lower-case letters, digits, '.', '_' or '-'"))
+    try:
+        parsed = Role(role)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed not in PEOPLE:
+        names = ", ".join(sorted(r.value for r in PEOPLE))
+        problems.append(("role", f"must be one of {names}"))
+    level = level_of(jurisdiction)
+    if level is None:
+        problems.append(
+            ("jurisdiction", "a 6-digit county, 9-digit township or 12-digit village code")
+        )
+    elif parsed in ROLE_LEVELS and level not in ROLE_LEVELS[parsed]:
+        levels = " or ".join(
+            sorted(f"{lv.value} ({LEVEL_DIGITS[lv]} digits)" for lv in ROLE_LEVELS[parsed])
+        )
+        problems.append(("jurisdiction", f"{_a(parsed)} works in a {levels}"))
+    return problems
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"at least {MIN_PASSWORD_LENGTH} characters"
+    if password.strip() != password:
+        return "no spaces at the start or end (they are easily mistyped)"
+    return None

@@ -1,0 +1,137 @@
+"""/codec: the Temporal Web UI decrypts what it shows through the API, for trusted roles only."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+import temporalio.converter
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import EventType
+
+from tests.auth import AUDITOR, COUNTY, OPS, SUPERVISOR, TOWNSHIP, VILLAGE
+from tests.conftest import Stack, without_codec
+from tests.workflows.helpers import file_case
+
+UI_ORIGIN = "http://127.0.0.1:8233"  # the dev server's Web UI (default DIBAO_TEMPORAL_UI_PORT)
+ROLES = {"ops": OPS, "auditor": AUDITOR, "supervisor": SUPERVISOR, "county_approver": COUNTY}
+
+
+def as_ui(user: dict[str, str]) -> dict[str, str]:
+    """A signed-in user's headers plus the namespace, as the Web UI sends them."""
+    return {**user, "X-Namespace": "default"}
+
+
+async def filed_case_input(stack: Stack, sample: dict[str, Any]) -> Any:
+    """A case's start input as the UI gets it from Temporal: raw, in protobuf JSON."""
+    handle = await file_case(stack, sample, f"DB-TESTCODEC{secrets.token_hex(2).upper()}")
+    history = await without_codec(stack.client).get_workflow_handle(handle.id).fetch_history()
+    started = history.events[0]
+    assert started.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+    payloads = started.workflow_execution_started_event_attributes.input
+    return json_format.MessageToDict(payloads)
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+async def test_trusted_roles_see_the_decrypted_application(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any], role: str
+) -> None:
+    body = await filed_case_input(dev_stack, sample)
+    (encrypted,) = body["payloads"]
+    assert base64.b64decode(encrypted["metadata"]["encoding"]) == b"binary/encrypted"
+
+    response = await api.post("/codec/decode", json=body, headers=as_ui(ROLES[role]))
+    assert response.status_code == 200, response.text
+    (decoded,) = response.json()["payloads"]
+    assert base64.b64decode(decoded["metadata"]["encoding"]) == b"json/plain"
+    case_input = json.loads(base64.b64decode(decoded["data"]))
+    head = case_input["application"]["members"][0]
+    assert (head["name"], head["id_number"]) == ("王秀英", "612522195803120027")
+
+
+async def test_a_village_caseworker_gets_403(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    body = await filed_case_input(dev_stack, sample)
+    response = await api.post("/codec/decode", json=body, headers=as_ui(VILLAGE))
+    assert response.status_code == 403
+    assert "may not read decrypted" in response.json()["detail"]["message"]
+    assert "612522195803120027" not in response.text
+    assert (await api.post("/codec/encode", json=body, headers=as_ui(TOWNSHIP))).status_code == 403
+
+
+async def test_without_signing_in_nothing_is_decoded(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    body = await filed_case_input(dev_stack, sample)
+    request = api.build_request("POST", "/codec/decode", json=body, headers=as_ui({}))
+    del request.headers["Authorization"]  # the fixture's default user
+    response = await api.send(request)
+    assert response.status_code == 401
+    assert "612522195803120027" not in response.text
+    forged = {"Authorization": "Bearer not-a-token"}
+    response = await api.post("/codec/decode", json=body, headers=as_ui(forged))
+    assert response.status_code == 401
+
+
+async def test_encode_then_decode_round_trips_what_the_ui_sends(api: httpx.AsyncClient) -> None:
+    ops = as_ui(OPS)
+    plain = temporalio.converter.default().payload_converter.to_payloads([{"note": "王秀英"}])
+    body = json_format.MessageToDict(Payloads(payloads=plain))
+    encoded = await api.post("/codec/encode", json=body, headers=ops)
+    assert encoded.status_code == 200, encoded.text
+    assert base64.b64encode("王秀英".encode()).decode() not in encoded.text
+    decoded = await api.post("/codec/decode", json=encoded.json(), headers=ops)
+    assert decoded.json() == body
+
+
+async def test_another_namespace_and_bad_payloads_are_refused(api: httpx.AsyncClient) -> None:
+    ops = as_ui(OPS)
+    other = {**ops, "X-Namespace": "someone-else"}
+    response = await api.post("/codec/decode", json={"payloads": []}, headers=other)
+    assert response.status_code == 403
+    assert "namespace default" in response.json()["detail"]["message"]
+    bad = {"payloads": [{"metadata": {"encoding": "not base64!"}, "data": ""}]}
+    assert (await api.post("/codec/decode", json=bad, headers=ops)).status_code == 422
+
+
+async def test_a_payload_under_an_unknown_key_is_named(api: httpx.AsyncClient) -> None:
+    foreign = {
+        "payloads": [
+            {
+                "metadata": {
+                    "encoding": base64.b64encode(b"binary/encrypted").decode(),
+                    "encryption-key-id": base64.b64encode(b"other-office").decode(),
+                },
+                "data": base64.b64encode(b"\0" * 40).decode(),
+            }
+        ]
+    }
+    ops = as_ui(OPS)
+    response = await api.post("/codec/decode", json=foreign, headers=ops)
+    assert response.status_code == 422
+    assert "key 'other-office'" in response.text
+
+
+async def test_the_web_ui_origin_may_call_it_and_others_may_not(api: httpx.AsyncClient) -> None:
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-namespace",
+    }
+    allowed = await api.options("/codec/decode", headers={"Origin": UI_ORIGIN, **preflight})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == UI_ORIGIN
+    assert "x-namespace" in allowed.headers["access-control-allow-headers"].lower()
+
+    stranger = await api.options(
+        "/codec/decode", headers={"Origin": "https://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in stranger.headers
+    # The rest of the API is not opened to the UI's origin.
+    other = await api.options("/cases", headers={"Origin": UI_ORIGIN, **preflight})
+    assert "access-control-allow-origin" not in other.headers

@@ -1,0 +1,81 @@
+"""Supervisors' stuck list, ops' incidents, describe, skip/retry and metrics over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from tests.auth import OPS, SUPERVISOR, VILLAGE, bearer
+from tests.conftest import Stack
+from tests.workflows.helpers import complete
+
+
+async def wait_json(api: httpx.AsyncClient, path: str, ready: Any, **kw: Any) -> Any:
+    for _ in range(250):
+        response = await api.get(path, **kw)
+        assert response.status_code == 200, response.text
+        if ready(response.json()):
+            return response.json()
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{path} never ready: {response.text[:500]}")
+
+
+async def test_incident_seen_by_supervisor_and_ops_then_skipped_over_http(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    dev_stack.sql(
+        "INSERT INTO ops_drills (activity_type, case_id, retryable, message, started_by) "
+        "VALUES ('issue_notice', NULL, false, 'printer offline', 'test') RETURNING 1"
+    )
+    filed = await api.post("/cases", json=complete(sample), headers=VILLAGE)
+    assert filed.status_code == 201, filed.text
+    case_id = filed.json()["case_id"]
+
+    incidents = await wait_json(api, "/ops/incidents", lambda d: d["total"] == 1, headers=OPS)
+    (incident,) = incidents["items"]
+    assert incident["case_id"] == case_id and incident["status"] == "incident"
+    assert incident["activity_type"] == "issue_notice"
+    assert "printer offline" in incident["last_error"]
+
+    # Who may look: supervisors of the county (not caseworkers); another county sees nothing.
+    assert (await api.get("/supervision/stuck", headers=VILLAGE)).status_code == 403
+    assert (await api.get("/ops/incidents", headers=SUPERVISOR)).status_code == 403
+    elsewhere = await api.get("/supervision/stuck", headers=bearer("he.jun"))
+    assert elsewhere.status_code == 200 and elsewhere.json()["total"] == 0
+    assert (
+        await api.get("/supervision/stuck", params={"county": "610424"}, headers=SUPERVISOR)
+    ).status_code == 403
+
+    stuck = (await api.get("/supervision/stuck", headers=SUPERVISOR)).json()
+    assert [row["case_id"] for row in stuck["items"]] == [case_id]
+    assert stuck["items"][0]["reasons"] == ["incident"]
+    assert "issue_notice" in stuck["items"][0]["waiting_for"]
+    assert stuck["by_township"] == [{"township_code": "610423100", "cases": 1}]
+
+    described = (await api.get(f"/ops/cases/{case_id}/describe", headers=OPS)).json()
+    assert described["workflow_status"].endswith("RUNNING") or described["workflow_status"] == "1"
+    assert described["incidents"][0]["incident_id"] == incident["incident_id"]
+
+    case = (await api.get(f"/cases/{case_id}", headers=VILLAGE)).json()
+    assert case["incidents"][0]["incident_id"] == incident["incident_id"]
+
+    body = {"incident_id": incident["incident_id"], "reason": "受理通知书已纸质送达"}
+    denied = await api.post(f"/cases/{case_id}/skip-step", json=body, headers=VILLAGE)
+    assert denied.status_code == 403
+    wrong = await api.post(
+        f"/cases/{case_id}/skip-step", json={**body, "incident_id": "I-nope"}, headers=OPS
+    )
+    assert wrong.status_code == 409 and "not open" in wrong.text
+    skipped = await api.post(f"/cases/{case_id}/skip-step", json=body, headers=OPS)
+    assert skipped.status_code == 200, skipped.text
+    assert skipped.json()["incidents"] == []
+    await wait_json(api, "/ops/incidents", lambda d: d["total"] == 0, headers=OPS)
+    history = (await api.get("/ops/incidents", params={"status": "skipped"}, headers=OPS)).json()
+    assert history["items"][0]["status"] == "skipped"
+
+    metrics = await api.get("/metrics")
+    assert metrics.status_code == 200
+    assert 'dibao_cases{stage="survey",status="in_progress"} 1.0' in metrics.text
+    assert "dibao_incidents_open 0.0" in metrics.text

@@ -1,0 +1,148 @@
+"""What Temporal stores of a case can be read only with the office's keys.
+
+The histories are fetched raw, with a client that has no codec, exactly as someone with access
+to the Temporal cluster (its database, its Web UI without the codec endpoint) would see them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowFailureError, WorkflowHistory
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
+
+from api.schemas import ApplicationIn
+from dibao.codec import ENCODING
+from dibao.domain.enums import Stage
+from tests.conftest import TEST_CONVERTER, Stack, without_codec
+from tests.workflows.failing_workflow import DuplicateCheckWorkflow, refuse_duplicate
+from tests.workflows.helpers import at_stage, complete, file_case, survey, survey_of
+from worker import WORKFLOWS, workflow_runner
+
+
+def history_bytes(history: WorkflowHistory) -> bytes:
+    """Every byte Temporal stores for the history, and its JSON form (what the UI shows)."""
+    binary = b"".join(event.SerializeToString() for event in history.events)
+    return binary + history.to_json().encode()
+
+
+def clear_forms(text: str) -> list[bytes]:
+    """How a string looks when stored unencrypted: UTF-8, or JSON with \\u escapes."""
+    return [text.encode(), json.dumps(text).strip('"').encode()]
+
+
+def leaks(stored: bytes, secrets_: list[str]) -> list[str]:
+    return [s for s in secrets_ if any(form in stored for form in clear_forms(s))]
+
+
+def payloads_in(message: Message, path: str = "") -> Iterator[tuple[str, Payload]]:
+    """Every Payload anywhere in a protobuf message, with where it is."""
+    if isinstance(message, Payload):
+        yield path, message
+        return
+    for field, value in message.ListFields():
+        if field.type != field.TYPE_MESSAGE:
+            continue
+        where = f"{path}.{field.name}"
+        kind = field.message_type
+        assert kind is not None  # a message field always has its message type
+        if kind.GetOptions().map_entry:
+            if kind.fields_by_name["value"].type != field.TYPE_MESSAGE:
+                continue
+            items = list(value.values())
+        elif field.is_repeated:
+            items = list(value)
+        else:
+            items = [value]
+        for item in items:
+            yield from payloads_in(item, where)
+
+
+async def test_case_history_has_no_clear_name_or_id_number(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    body = complete(sample)
+    handle = await file_case(ts_stack, body, "DB-TESTENCRYPT1")
+    await at_stage(handle, Stage.SURVEY)
+    application = ApplicationIn.model_validate(body).to_domain()
+    # The survey repeats every member; verification then sends the ID numbers to registries.
+    await survey(handle, survey_of(application))
+    await at_stage(handle, Stage.EVALUATION)
+
+    history = await without_codec(ts_stack.client).get_workflow_handle(handle.id).fetch_history()
+    head = next(m for m in sample["members"] if m["relation"] == "head")
+    personal = [head["name"], head["id_number"]]
+    personal += [m["id_number"] for m in sample["members"]]
+    personal += [m["name"] for m in sample["members"]]
+    personal.append(sample["hukou"]["address"])
+    assert leaks(history_bytes(history), personal) == []
+
+    # Every payload is encrypted, except what Temporal itself must read: search attributes
+    # (indexed by the server; only stage, status, area codes and due time) and the SDK's
+    # patch markers (`workflow.patched` names, read on replay).
+    clear = [
+        where
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name != "core_patch"
+        for where, payload in payloads_in(event)
+        if payload.metadata.get("encoding") != ENCODING and "search_attributes" not in where
+    ]
+    assert clear == []
+
+    # The same history, read with the key: the application is in it (so the search above
+    # would have found it in clear), and it replays.
+    started = history.events[0]
+    assert started.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+    codec = TEST_CONVERTER.payload_codec
+    assert codec is not None
+    decoded = await codec.decode(started.workflow_execution_started_event_attributes.input.payloads)
+    assert leaks(b"".join(p.data for p in decoded), personal) == personal
+    await Replayer(
+        workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=TEST_CONVERTER
+    ).replay_workflow(history)
+
+
+async def test_failure_messages_are_not_in_clear_in_history(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    id_number = "612522195803120027"
+    client = time_skipping_env.client  # the tests' clients all carry the codec
+    task_queue = f"dibao-test-{secrets.token_hex(6)}"
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[DuplicateCheckWorkflow],
+        activities=[refuse_duplicate],
+        workflow_runner=workflow_runner(),
+    ):
+        handle = await client.start_workflow(
+            DuplicateCheckWorkflow.run, id_number, id=f"dup-{task_queue}", task_queue=task_queue
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+    # Whoever holds the key still gets the real message, cause and all.
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.message == f"申请人 {id_number} 不能重复申请"
+    assert cause.type == "DuplicateHousehold"
+
+    history = await without_codec(client).get_workflow_handle(handle.id).fetch_history()
+    stored = history_bytes(history)
+    assert leaks(stored, [id_number, "不能重复申请", "已有在办案件"]) == []
+    failures = [
+        e.workflow_execution_failed_event_attributes.failure
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED
+    ]
+    assert [f.message for f in failures] == ["Encoded failure"]
+    # Failures in history without a codec show only that: no message, no stack trace.
+    assert b"refuse_duplicate" not in b"".join(f.stack_trace.encode() for f in failures)
