@@ -146,6 +146,12 @@ def call(method: str, path: str, *, body: Any = None, key: str | None = None, **
         )
     except httpx.ConnectError:
         fail(f"cannot reach the API at {settings.api_url}; is `make dev` running?")
+    except httpx.TimeoutException:
+        fail(
+            f"the API did not answer {method} {path} within 60 s; the action may still take "
+            "effect: look at the case (`dibao case show`) before repeating it (with the same "
+            "--request-id a repeat has no second effect)"
+        )
     if response.status_code == 401:
         fail(NOT_SIGNED_IN, code=2)
     if response.status_code >= 400:
@@ -197,6 +203,13 @@ def show_case(case: dict[str, Any]) -> None:
         typer.echo(f"notice     {notice['notice_id']}  {notice['kind']}")
     if case.get("waiting_for"):
         typer.echo(f"waiting    {case['waiting_for']}")
+    if case.get("overdue_since"):
+        typer.echo(f"overdue    since {case['overdue_since']} (stage deadline passed)")
+    for incident in case.get("incidents") or []:
+        typer.echo(
+            f"incident   {incident['incident_id']}  step {incident['step']} "
+            f"({incident['activity_type']}): {incident['error']}"
+        )
     procedure = case.get("procedure") or {}
     assessment = procedure.get("assessment")
     if assessment:

@@ -893,7 +893,9 @@ class CaseWorkflow:
             request.request_id, request.actor, AuditAction.SUBMIT_REVIEW, request, "review"
         ):
             self._review_survey = request
-        await workflow.wait_condition(lambda: self._review_survey is None or self._closed)
+        await workflow.wait_condition(
+            lambda: self._review_survey is None or self._closed or self._stalled()
+        )
         return self.state()
 
     @submit_review.validator
@@ -989,7 +991,7 @@ class CaseWorkflow:
             )
         # Answer once the case has moved on, so the caller sees the acceptance it caused.
         await workflow.wait_condition(
-            lambda: bool(self._missing()) or self._accepted or self._closed
+            lambda: bool(self._missing()) or self._accepted or self._closed or self._stalled()
         )
         return self.state()
 
@@ -1012,7 +1014,7 @@ class CaseWorkflow:
             request.request_id, request.actor, AuditAction.WITHDRAW, request, "withdraw"
         ):
             self._withdrawal = request
-        await workflow.wait_condition(lambda: self._closed)
+        await workflow.wait_condition(lambda: self._closed or self._stalled())
         return self.state()
 
     @withdraw.validator
@@ -1029,7 +1031,7 @@ class CaseWorkflow:
             request.request_id, request.actor, AuditAction.TERMINATE, request, "terminate"
         ):
             self._termination = request
-        await workflow.wait_condition(lambda: self._closed)
+        await workflow.wait_condition(lambda: self._closed or self._stalled())
         return self.state()
 
     @terminate.validator
@@ -1049,7 +1051,9 @@ class CaseWorkflow:
             request.request_id, request.actor, AuditAction.SUBMIT_SURVEY, request, "survey"
         ):
             self._survey = request
-        await workflow.wait_condition(lambda: self._stage is not Stage.SURVEY or self._closed)
+        await workflow.wait_condition(
+            lambda: self._stage is not Stage.SURVEY or self._closed or self._stalled()
+        )
         return self.state()
 
     @submit_survey.validator
@@ -1076,7 +1080,9 @@ class CaseWorkflow:
             request.request_id, request.actor, AuditAction.SUBMIT_EVALUATION, request, "evaluation"
         ):
             self._evaluation = request
-        await workflow.wait_condition(lambda: self._stage is not Stage.EVALUATION or self._closed)
+        await workflow.wait_condition(
+            lambda: self._stage is not Stage.EVALUATION or self._closed or self._stalled()
+        )
         return self.state()
 
     @submit_evaluation.validator
@@ -1144,7 +1150,7 @@ class CaseWorkflow:
         ):
             self._township = request
         await workflow.wait_condition(
-            lambda: self._stage is not Stage.TOWNSHIP_REVIEW or self._closed
+            lambda: self._stage is not Stage.TOWNSHIP_REVIEW or self._closed or self._stalled()
         )
         return self.state()
 
@@ -1193,7 +1199,7 @@ class CaseWorkflow:
                 )
             self._decision = request
         await workflow.wait_condition(
-            lambda: self._stage is not Stage.COUNTY_APPROVAL or self._closed
+            lambda: self._stage is not Stage.COUNTY_APPROVAL or self._closed or self._stalled()
         )
         return self.state()
 
@@ -1512,6 +1518,11 @@ class CaseWorkflow:
         del self._incident_inputs[incident_id]
         self._mark_incidents()
         return resolution
+
+    def _stalled(self) -> bool:
+        """A step gave up and waits for ops: updates answer now, showing the incident, rather
+        than hold the caller until ops have acted."""
+        return bool(self._incidents)
 
     def _mark_incidents(self) -> None:
         first = next(iter(self._incidents.values()), None)

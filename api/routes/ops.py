@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import PendingActivityState, WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -115,7 +116,7 @@ async def describe(
             PendingActivityOut(
                 activity_id=p.activity_id,
                 activity_type=p.activity_type.name,
-                state=str(p.state),
+                state=PendingActivityState.Name(p.state).removeprefix("PENDING_ACTIVITY_STATE_"),
                 attempt=p.attempt,
                 maximum_attempts=p.maximum_attempts,
                 scheduled_at=_time(p.scheduled_time),
@@ -131,7 +132,9 @@ async def describe(
     info = raw.workflow_execution_info
     return DescribeOut(
         case_id=case_id,
-        workflow_status=str(info.status),
+        workflow_status=WorkflowExecutionStatus.Name(info.status).removeprefix(
+            "WORKFLOW_EXECUTION_STATUS_"
+        ),
         run_id=info.execution.run_id,
         history_length=info.history_length,
         pending_activities=pending,

@@ -55,7 +55,7 @@ async def test_incident_seen_by_supervisor_and_ops_then_skipped_over_http(
     assert stuck["by_township"] == [{"township_code": "610423100", "cases": 1}]
 
     described = (await api.get(f"/ops/cases/{case_id}/describe", headers=OPS)).json()
-    assert described["workflow_status"].endswith("RUNNING") or described["workflow_status"] == "1"
+    assert described["workflow_status"] == "RUNNING"
     assert described["incidents"][0]["incident_id"] == incident["incident_id"]
 
     case = (await api.get(f"/cases/{case_id}", headers=VILLAGE)).json()

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.client import WorkflowUpdateFailedError
 
 from dibao.domain.case import Actor, RetryStep, SkipStep, Terminate
 from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
@@ -38,13 +38,12 @@ async def test_notice_incident_retried_with_corrected_input(
     handle = await file_case(ts_stack, complete(sample), "DB-INCIDENT0001")
     await wait_for(handle, lambda v: v.stage is Stage.SURVEY and bool(v.notices))
     drill(ts_stack, "issue_notice", "DB-INCIDENT0001")
-    # Accepted at once; it completes only once the termination notice is out.
-    await handle.start_update(
+    # The caseworker is answered at once, with the incident the case now waits on.
+    view = await handle.execute_update(
         CaseWorkflow.terminate,
         Terminate(request_id="t1", actor=TOWNSHIP, reason="申请人不配合"),
-        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
     )
-    view = await wait_for(handle, lambda v: bool(v.incidents), "an incident")
+    assert view.incidents and view.procedure.waiting_for.startswith("运维处理")
     incident = view.incidents[0]
     assert incident.activity_type == "issue_notice"
     assert incident.skippable and "reason" in incident.correctable_fields
