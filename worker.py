@@ -94,9 +94,12 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
 
 async def run(settings: Settings) -> None:
     client = await connect(settings, metrics_runtime(settings))
+    metrics_server = None
     if settings.worker_metrics_port:
         # Activity latency and failures, counted by the interceptor (dibao.metrics).
-        start_http_server(settings.worker_metrics_port, registry=WORKER_REGISTRY)
+        metrics_server, _ = start_http_server(
+            settings.worker_metrics_port, registry=WORKER_REGISTRY
+        )
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
     activities = build_activities(sessions, settings, client)
@@ -115,6 +118,11 @@ async def run(settings: Settings) -> None:
     async with worker:
         await stop.wait()
     await engine.dispose()
+    if metrics_server is not None:
+        # Stopped before the interpreter finalizes: a serving thread left running then
+        # aborts the process (exit 134) instead of a clean exit.
+        metrics_server.shutdown()
+        metrics_server.server_close()
 
 
 def main() -> None:

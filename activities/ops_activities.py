@@ -30,16 +30,16 @@ class OpsActivities:
     @activity.defn(name="open_incident")
     async def open_incident(self, request: OpenIncident) -> IncidentOpened:
         async with self._sessions() as session:
-            attempts = await ops_repo.open_incident(session, request)
+            incident_id, attempts = await ops_repo.open_incident(session, request)
         activity.logger.warning(
             "incident %s: step %s (%s) gave up after %d attempts: %s",
-            request.incident_id,
+            incident_id,
             request.step,
             request.activity_type,
             attempts,
             request.error,
         )
-        return IncidentOpened(incident_id=request.incident_id, attempts=attempts)
+        return IncidentOpened(incident_id=incident_id, attempts=attempts)
 
     @activity.defn(name="close_incident")
     async def close_incident(self, request: CloseIncident) -> IncidentClosed:

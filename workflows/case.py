@@ -1483,6 +1483,8 @@ class CaseWorkflow:
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.INCIDENT_RETRY,
         )
+        # The stored ID: after a workflow reset it is the one the replaced run opened.
+        incident_id = opened.incident_id
         self._incidents[incident_id] = IncidentRef(
             incident_id=incident_id,
             activity_type=activity,

@@ -51,7 +51,7 @@ class StepFailureRow(Base):
     __table_args__ = (
         UniqueConstraint("workflow_id", "run_id", "activity_id", name="uq_step_failures_call"),
         CheckConstraint(
-            "status IN ('retrying', 'incident', 'retried', 'skipped', 'recovered')",
+            "status IN ('retrying', 'incident', 'retried', 'skipped', 'recovered', 'superseded')",
             name="ck_step_failures_status",
         ),
         Index(

@@ -80,9 +80,14 @@ async def record_recovered(
     await session.commit()
 
 
-async def open_incident(session: AsyncSession, request: OpenIncident) -> int:
+async def open_incident(session: AsyncSession, request: OpenIncident) -> tuple[str, int]:
     """Mark the call's row an incident (creating it if no attempt was recorded, e.g. when the
-    worker died mid-attempt); returns the attempts counted."""
+    worker died mid-attempt); returns the incident's ID and the attempts counted.
+
+    The ID first given to the call is kept: a workflow reset copies this activity's result
+    into the new run, which then goes on with the same incident. An incident of the same step
+    left open by a run that a reset replaced is marked superseded.
+    """
     stmt = insert(StepFailureRow).values(
         workflow_id=request.workflow_id,
         run_id=request.run_id,
@@ -102,25 +107,40 @@ async def open_incident(session: AsyncSession, request: OpenIncident) -> int:
             constraint="uq_step_failures_call",
             set_={
                 "status": FailureStatus.INCIDENT.value,
-                "incident_id": request.incident_id,
+                "incident_id": func.coalesce(StepFailureRow.incident_id, stmt.excluded.incident_id),
                 "step": request.step,
                 "case_id": request.case_id,
             },
-            # Once resolved, a replayed open (after a reset) does not reopen it.
+            # Once resolved, a replayed open does not reopen it.
             where=StepFailureRow.resolved_at.is_(None),
         )
     )
+    await session.execute(
+        update(StepFailureRow)
+        .where(
+            StepFailureRow.workflow_id == request.workflow_id,
+            StepFailureRow.run_id != request.run_id,
+            StepFailureRow.step == request.step,
+            StepFailureRow.status.in_(OPEN_STATUSES),
+        )
+        .values(
+            status=FailureStatus.SUPERSEDED.value,
+            resolved_at=request.opened_at,
+            resolved_by="system",
+            resolution=f"superseded by run {request.run_id} (workflow reset)",
+        )
+    )
     await session.commit()
-    attempts = (
+    incident_id, attempts = (
         await session.execute(
-            select(StepFailureRow.attempts).where(
+            select(StepFailureRow.incident_id, StepFailureRow.attempts).where(
                 StepFailureRow.workflow_id == request.workflow_id,
                 StepFailureRow.run_id == request.run_id,
                 StepFailureRow.activity_id == request.activity_id,
             )
         )
-    ).scalar_one()
-    return attempts
+    ).one()
+    return incident_id or request.incident_id, attempts
 
 
 async def close_incident(session: AsyncSession, request: CloseIncident) -> None:

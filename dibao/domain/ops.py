@@ -28,6 +28,7 @@ class FailureStatus(StrEnum):
     RETRIED = "retried"  # ops retried it (maybe with corrected input)
     SKIPPED = "skipped"  # ops skipped it, with a recorded reason
     RECOVERED = "recovered"  # a later automatic attempt succeeded
+    SUPERSEDED = "superseded"  # a workflow reset replaced the run it belonged to
 
     @property
     def is_open(self) -> bool:

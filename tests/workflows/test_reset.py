@@ -79,3 +79,78 @@ async def test_reset_to_the_first_workflow_task_writes_nothing_twice(
     assert counts(dev_stack) == before
     assert len(view.notices) == 1
     assert view.procedure.postings[0].posting_id
+
+
+async def reset(stack: Stack, workflow_id: str, event_id: int) -> str:
+    response = await stack.client.workflow_service.reset_workflow_execution(
+        ResetWorkflowExecutionRequest(
+            namespace=stack.client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+            reason="runbook test",
+            workflow_task_finish_event_id=event_id,
+            request_id=str(uuid.uuid4()),
+        )
+    )
+    return str(response.run_id)
+
+
+async def test_incidents_follow_a_reset_and_none_is_left_open(
+    dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    from dibao.domain.case import Actor, RetryStep
+    from dibao.domain.enums import Role
+    from tests.workflows.test_incidents import drill, stop_drills
+    from workflows.case import CaseWorkflow
+
+    drill(dev_stack, "issue_notice", "DB-RESET000002")
+    handle = await file_case(dev_stack, complete(sample), "DB-RESET000002")
+    first = (await wait_for(handle, lambda v: bool(v.incidents), "an incident")).incidents[0]
+
+    # Reset to before the failure: the step fails again in the new run, a new incident opens
+    # and the replaced run's one is marked superseded, not left open.
+    history = await handle.fetch_history()
+    tasks = [
+        e.event_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    ]
+    run = await reset(dev_stack, "DB-RESET000002", tasks[0])
+    handle = dev_stack.client.get_workflow_handle("DB-RESET000002", run_id=run)
+    second = (
+        await wait_for(
+            handle,
+            lambda v: bool(v.incidents) and v.incidents[0].incident_id != first.incident_id,
+            "a new incident",
+        )
+    ).incidents[0]
+    assert dev_stack.sql(
+        "SELECT status FROM step_failures WHERE incident_id = %s", first.incident_id
+    ) == [("superseded",)]
+
+    # Reset to the last workflow task: the new run goes on with the same incident.
+    history = await handle.fetch_history()
+    last = max(
+        e.event_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    )
+    run = await reset(dev_stack, "DB-RESET000002", last)
+    handle = dev_stack.client.get_workflow_handle("DB-RESET000002", run_id=run)
+    view = await wait_for(handle, lambda v: bool(v.incidents), "the incident")
+    assert view.incidents[0].incident_id == second.incident_id
+
+    stop_drills(dev_stack)
+    await handle.execute_update(
+        CaseWorkflow.retry_step,
+        RetryStep(
+            request_id="r1",
+            actor=Actor(id="wang.ops", role=Role.OPS),
+            incident_id=second.incident_id,
+            reason="drill over",
+        ),
+    )
+    await wait_for(handle, lambda v: bool(v.notices) and not v.incidents)
+    assert dev_stack.sql(
+        "SELECT count(*) FROM step_failures WHERE status IN ('incident', 'retrying')"
+    ) == [(0,)]
+    assert dev_stack.sql("SELECT count(*) FROM notices") == [(1,)]
