@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 
+from api.body_limit import BodyLimit
 from api.routes import (
     actions,
     auth,
@@ -49,18 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return JSONResponse(
-                status_code=413,
-                content={"detail": f"request body over {settings.max_body_bytes} bytes"},
-            )
-        return await call_next(request)
-
-    @app.middleware("http")
     async def case_in_logs(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -90,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(supervision.router)
     app.include_router(ops.router)
     codec.install(app, settings)
+    # Outermost, so no route or other middleware reads an oversized body.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
 
 

@@ -60,9 +60,29 @@ def unauthorized(message: str, error: str | None = None) -> HTTPException:
     )
 
 
+# The cookie POST /auth/token also sets, sent by browsers to /codec only (the Temporal Web UI's
+# requests to the codec endpoint can carry cookies but not a bearer token).
+CODEC_COOKIE = "dibao_codec_session"
+
+
 async def current_user(
     token: Annotated[str | None, Depends(_bearer)],
     sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+) -> AuthenticatedUser:
+    return await _resolve(token, sessions)
+
+
+async def codec_user(
+    request: Request,
+    token: Annotated[str | None, Depends(_bearer)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+) -> Actor:
+    user = await _resolve(token or request.cookies.get(CODEC_COOKIE), sessions)
+    return user.actor
+
+
+async def _resolve(
+    token: str | None, sessions: async_sessionmaker[AsyncSession]
 ) -> AuthenticatedUser:
     if not token:
         raise unauthorized(

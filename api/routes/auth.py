@@ -11,7 +11,14 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api import errors
-from api.deps import AUTHENTICATED, SessionDep, SettingsDep, UserDep, unauthorized
+from api.deps import (
+    AUTHENTICATED,
+    CODEC_COOKIE,
+    SessionDep,
+    SettingsDep,
+    UserDep,
+    unauthorized,
+)
 from dibao import auth
 from dibao.domain.application import FieldError
 
@@ -115,13 +122,26 @@ async def _credentials(request: Request) -> TokenIn:
     openapi_extra=_BODY_DOC,
     summary="Sign in: user ID and password (JSON or form) for a bearer token",
 )
-async def issue_token(request: Request, session: SessionDep, settings: SettingsDep) -> TokenOut:
+async def issue_token(
+    request: Request, response: Response, session: SessionDep, settings: SettingsDep
+) -> TokenOut:
     body = await _credentials(request)
     issued = await auth.sign_in(
         session, body.user_id, body.password, settings.token_lifetime, datetime.now(UTC)
     )
     if issued is None:
         raise unauthorized(SIGN_IN_REFUSED)
+    # The Temporal Web UI cannot send a bearer token to the codec endpoint, only the browser's
+    # cookies ("include cross-origin credentials"): so the same token also goes into a cookie
+    # that the browser sends to /codec only (HttpOnly, not readable by scripts).
+    response.set_cookie(
+        CODEC_COOKIE,
+        issued.token,
+        max_age=int(settings.token_lifetime.total_seconds()),
+        path="/codec",
+        httponly=True,
+        samesite="lax",
+    )
     return TokenOut(
         access_token=issued.token,
         expires_at=issued.user.token_expires_at,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header
+from fastapi import APIRouter, Depends, FastAPI, Header
 from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from pydantic import BaseModel, Field
@@ -24,13 +24,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api import errors
-from api.deps import ActorDep, ClientDep, SettingsDep
+from api.deps import ClientDep, SettingsDep, codec_user
 from dibao.codec import CodecKeyError
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.settings import Settings
 
 PREFIX = "/codec"
+# A bearer token, or the session cookie POST /auth/token sets for /codec (what the Web UI sends
+# with "include cross-origin credentials").
+CodecActor = Annotated[Actor, Depends(codec_user)]
 # Roles that may look inside any case's history: supervision, audit, operations, and the county
 # approver who decides cases. Village and township caseworkers see their cases through the API.
 ALLOWED_ROLES = frozenset({Role.OPS, Role.AUDITOR, Role.SUPERVISOR, Role.COUNTY_APPROVER})
@@ -85,7 +88,7 @@ def _answer(payloads: list[Payload]) -> JSONResponse:
 @router.post("/decode", summary="Decrypt payloads for the Temporal Web UI")
 async def decode(
     body: PayloadsJson,
-    actor: ActorDep,
+    actor: CodecActor,
     client: ClientDep,
     settings: SettingsDep,
     namespace: NamespaceHeader = None,
@@ -106,7 +109,7 @@ async def decode(
 @router.post("/encode", summary="Encrypt payloads the Temporal Web UI sends (signals, starts)")
 async def encode(
     body: PayloadsJson,
-    actor: ActorDep,
+    actor: CodecActor,
     client: ClientDep,
     settings: SettingsDep,
     namespace: NamespaceHeader = None,

@@ -203,7 +203,7 @@ async def get_rule_pack(pack_id: PackId, session: SessionDep) -> RulePackOut:
     summary="One version of a rule pack, as cases that pinned it read it",
 )
 async def get_rule_pack_version(
-    pack_id: PackId, version: Annotated[int, Path(ge=1)], session: SessionDep
+    pack_id: PackId, version: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep
 ) -> RulePackOut:
     row = await rulepacks_repo.get_pack_row(session, pack_id, version)
     if row is None:

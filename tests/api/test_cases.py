@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -187,6 +189,26 @@ async def test_oversized_body_is_413(api: httpx.AsyncClient) -> None:
         "/cases", content=b"{" + b" " * 300_000 + b"}", headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
+
+
+async def test_oversized_body_without_content_length_is_413_and_a_small_one_goes_through(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    async def chunks(body: bytes) -> AsyncIterator[bytes]:
+        for i in range(0, len(body), 16_384):
+            yield body[i : i + 16_384]
+
+    big = b"{" + b" " * 300_000 + b"}"
+    response = await api.post(
+        "/cases", content=chunks(big), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert count(dev_stack, "cases") == 0
+    small = json.dumps(sample).encode()
+    response = await api.post(
+        "/cases", content=chunks(small), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
 
 
 async def test_audit_log_rows_cannot_be_changed_or_deleted(

@@ -135,3 +135,38 @@ async def test_the_web_ui_origin_may_call_it_and_others_may_not(api: httpx.Async
     # The rest of the API is not opened to the UI's origin.
     other = await api.options("/cases", headers={"Origin": UI_ORIGIN, **preflight})
     assert "access-control-allow-origin" not in other.headers
+
+
+async def test_the_web_ui_decodes_with_the_session_cookie_of_a_sign_in(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    from tests.auth import PASSWORD
+
+    body = await filed_case_input(dev_stack, sample)
+    signed_in = await api.post("/auth/token", json={"user_id": "liu.yang", "password": PASSWORD})
+    assert signed_in.status_code == 200
+    cookie = signed_in.cookies.get("dibao_codec_session")
+    assert cookie and "path=/codec" in signed_in.headers["set-cookie"].lower()
+    assert "httponly" in signed_in.headers["set-cookie"].lower()
+
+    # What the browser sends from the Web UI: the cookie, no Authorization header.
+    request = api.build_request(
+        "POST",
+        "/codec/decode",
+        json=body,
+        headers={
+            "X-Namespace": "default",
+            "Origin": UI_ORIGIN,
+            "Cookie": f"dibao_codec_session={cookie}",
+        },
+    )
+    del request.headers["Authorization"]
+    response = await api.send(request)
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-credentials"] == "true"
+    # The cookie is for the codec only: the rest of the API wants the bearer token.
+    request = api.build_request(
+        "GET", "/cases", headers={"Cookie": f"dibao_codec_session={cookie}"}
+    )
+    del request.headers["Authorization"]
+    assert (await api.send(request)).status_code == 401
