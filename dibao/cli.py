@@ -615,6 +615,34 @@ def case_audit(case_id: str, as_json: JsonOpt = False) -> None:
         )
 
 
+@case_app.command("payments")
+def case_payments(case_id: str, as_json: JsonOpt = False) -> None:
+    """A household's payment history: entitlement changes (per member too), what each month
+    was entitled to and what released payrolls paid, and the payroll lines."""
+    data = call("GET", f"/cases/{case_id}/payments")
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"case {data['case_id']}")
+    typer.echo("changes (从 month: 元/月, why):")
+    for c in data["changes"]:
+        shares = " + ".join(c["per_member"]) if c["per_member"] else "members not recorded"
+        typer.echo(
+            f"  {c['effective_month']}  {c['change_kind']:<9} {c['monthly_amount']:>9}  "
+            f"({shares})  {c['reason']}"
+        )
+    typer.echo("months (entitled / paid by released payrolls):")
+    for m in data["months"]:
+        flag = "" if m["entitled"] == m["paid"] else "  ← outstanding"
+        typer.echo(f"  {m['month']}  {m['entitled']:>9} / {m['paid']:>9}{flag}")
+    typer.echo("payroll lines:")
+    for line in data["lines"]:
+        typer.echo(
+            f"  {line['run_id']} ({line['run_status']})  {line['month']}  {line['kind']:<8} "
+            f"{line['amount']:>9}"
+        )
+
+
 @notice_app.command("show")
 def notice_show(notice_id: str, raw_html: Annotated[bool, typer.Option("--html")] = False) -> None:
     """A notice as issued; plain text unless --html."""

@@ -106,3 +106,27 @@ async def test_survey_evaluation_and_posting_board_from_the_command_line(
     sign_in_as(monkeypatch, "chen.gang")
     approve = await dibao("case", "county-decision", case_id, "--opinion", "approve")
     assert approve.exit_code == 2 and "county_approval" in approve.output
+
+
+async def test_payment_history_from_the_command_line(
+    api_url: str, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from tests.db.test_payroll_repo import seed_case
+
+    with psycopg.connect(dev_stack.settings.database_url or "") as conn:
+        seed_case(
+            conn,
+            "DB-CLIPAY00001",
+            "王秀英",
+            [("2026-09", 72_750, "start"), ("2026-11", 48_501, "decrease")],
+        )
+    sign_in_as(monkeypatch, "chen.gang")
+    shown = await dibao("case", "payments", "DB-CLIPAY00001")
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "2026-09 start 727.50 (363.75 + 363.75)" in text
+    # 485.01 over two members: whole fen that add up exactly.
+    assert "2026-11 decrease 485.01 (242.51 + 242.50)" in text
+    assert "2026-10 727.50 / 0.00 ← outstanding" in text
