@@ -13,7 +13,7 @@ NOTICE_RENDER_TIMEOUT = timedelta(seconds=60)
 # Projection, audit, notices and ledger writes: about half an hour of attempts, backing off to
 # one every five minutes, rides out a database restart or failover. Past that (or at once, for
 # an error marked non-retryable) the step becomes an incident: the case waits, visibly, until
-# ops retry or skip it (workflows/case.py `_attempt`), so nothing is lost and nothing fails.
+# ops retry or skip it (workflows/case_state.py `_attempt`), so nothing is lost and nothing fails.
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,

@@ -1,0 +1,498 @@
+"""The recipient phase of a case (动态管理): re-reviews, events, payment changes, and a
+continue-as-new per review cycle so the history stays bounded."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from datetime import date, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
+    from dibao.domain.calendar import china_date
+    from dibao.domain.case import (
+        Actor,
+        ApplyStandard,
+        CaseView,
+        EntitlementRecorded,
+        RecordEntitlement,
+        Rejection,
+        ReportCircumstance,
+        ReportLabourAbsence,
+        ReportReemployment,
+        ReportSignIn,
+        ReportWorkRefusal,
+        SubmitSurvey,
+    )
+    from dibao.domain.enums import (
+        AuditAction,
+        CaseStatus,
+        NoticeKind,
+        PostingOutcome,
+        Stage,
+    )
+    from dibao.domain.recipient import (
+        STOPPING_CIRCUMSTANCES,
+        ChangeKind,
+        PaymentChange,
+        RecipientState,
+        absence_change,
+        add_months,
+        first_moment,
+        gradual_exit_end,
+        next_month,
+        next_review_on,
+        review_change,
+        sign_in_change,
+        standard_change,
+        work_refusal_change,
+    )
+    from dibao.domain.survey import validate_survey
+    from workflows import policies
+    from workflows.case_state import (
+        SURVEY_ROLES,
+        CaseState,
+        invalid_input,
+        reject,
+    )
+
+
+class RecipientPhase(CaseState):
+    def _first_recipient_state(self) -> RecipientState:
+        entitlement = self._entitlement
+        assert entitlement is not None
+        members = self._survey.report.members if self._survey else self._case.application.members
+        return RecipientState(
+            certificate_no=entitlement.certificate_no,
+            category=entitlement.category,
+            monthly_amount_fen=entitlement.monthly_amount_fen,
+            area_type=self._case.application.area_type,
+            members=members,
+            cycle=1,
+            next_review_on=next_review_on(
+                self._pack, entitlement.category, china_date(workflow.now())
+            ).isoformat(),
+            seq=self._seq,
+            notice_ids=tuple(n.notice_id for n in self._notices),
+            per_capita_income_fen_month=(
+                self._assessment.per_capita_income_fen_month if self._assessment else 0
+            ),
+        )
+
+    async def _resume_recipient(self, state: RecipientState) -> None:
+        """A new run of the same case after continue-as-new: pick up where the last one ended."""
+        self._stage, self._status, self._seq = Stage.RECIPIENT, CaseStatus.RECEIVING, state.seq
+        self._accepted = True
+        self._handled_requests = set(state.handled_requests)
+        await self._recipient_phase(state)
+
+    async def _recipient_phase(self, state: RecipientState) -> None:
+        self._recipient = state
+        while True:
+            state = self._recipient
+            review_at = first_moment(state.next_review_on[:7]).replace(
+                day=int(state.next_review_on[8:10])
+            )
+            resume_at = first_moment(state.suspended_until) if state.suspended_until else None
+            exit_at = first_moment(state.gradual_exit_until) if state.gradual_exit_until else None
+            # Wake for the review date (until it is due), the end of a suspension, and the end
+            # of a gradual exit.
+            wakes = [t for t in (None if self._review_due else review_at, resume_at, exit_at) if t]
+            remaining = min(wakes) - workflow.now() if wakes else None
+            self._rewake = False
+            if remaining is None or remaining > timedelta(0):
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: (
+                            bool(self._changes) or self._review_survey is not None or self._rewake
+                        ),
+                        timeout=remaining,
+                    )
+            now = workflow.now()
+            if resume_at is not None and now >= resume_at:
+                self._changes.append(
+                    PaymentChange(
+                        ChangeKind.RESUME,
+                        state.monthly_amount_fen,
+                        state.suspended_until,
+                        ("暂停期满，自动恢复发放",),
+                    )
+                )
+            if exit_at is not None and now >= exit_at:
+                change = gradual_exit_end(state, self._pack)
+                self._recipient = dataclasses.replace(
+                    state,
+                    gradual_exit_until="",
+                    reemployment_wage_fen=0,
+                    per_capita_income_fen_month=state.per_capita_income_fen_month
+                    + state.reemployment_wage_fen // len(state.members),
+                )
+                if change.kind is not ChangeKind.UNCHANGED:
+                    self._changes.append(change)
+            if now >= review_at:
+                self._review_due = True
+            while self._changes:
+                change = self._changes.pop(0)
+                await self._apply_change(change)
+                if change.kind is ChangeKind.STOP:
+                    await self._enter(Stage.CLOSED, CaseStatus.EXITED)
+                    self._closed = True
+                    return
+            if self._review_survey is not None:
+                if await self._review(self._review_survey):
+                    return
+                await self._continue_as_new()
+                return
+
+    async def _review(self, request: SubmitSurvey) -> bool:
+        """复核: verification and recalculation on the new survey; True when benefit stopped."""
+        state = self._recipient
+        assert state is not None
+        self._survey = request
+        await self._verify()
+        assert self._assessment is not None
+        assessed = self._assessment
+        if state.portion_stopped and assessed.eligible:
+            # A member whose own portion is stopped (Art. 34) stays stopped across reviews.
+            portion = assessed.monthly_amount_fen // max(1, assessed.household_size)
+            assessed = dataclasses.replace(
+                assessed,
+                monthly_amount_fen=assessed.monthly_amount_fen
+                - portion * len(state.portion_stopped),
+            )
+        change = review_change(
+            state.monthly_amount_fen, assessed, next_month(china_date(workflow.now()))
+        )
+        self._review_survey = None
+        self._review_due = False
+        self._recipient = dataclasses.replace(
+            state,
+            members=request.report.members,
+            category=self._assessment.category,
+            per_capita_income_fen_month=self._assessment.per_capita_income_fen_month,
+            cycle=state.cycle + 1,
+            next_review_on=next_review_on(
+                self._pack, self._assessment.category, china_date(workflow.now())
+            ).isoformat(),
+        )
+        if change.kind is ChangeKind.UNCHANGED:
+            return False
+        await self._apply_change(change)
+        if change.kind is ChangeKind.STOP:
+            await self._enter(Stage.CLOSED, CaseStatus.EXITED)
+            self._closed = True
+            return True
+        return False
+
+    async def _apply_change(self, change: PaymentChange) -> None:
+        """One payment change: ledger row, reasoned notice, and a posting of at least 7 days."""
+        state = self._recipient
+        assert state is not None
+        self._change_no += 1
+        step = f"cycle-{state.cycle}-change-{self._change_no}"
+        await self._act(
+            "record_entitlement",
+            RecordEntitlement(
+                case_id=self._case.case_id,
+                step_key=step,
+                certificate_no=state.certificate_no,
+                from_month=change.effective_month,
+                monthly_amount_fen=change.monthly_amount_fen,
+                category=state.category,
+                reason="；".join(change.reasons),
+                recorded_at=workflow.now(),
+                change_kind=change.kind.value,
+                paid_members=len(state.members) - len(state.portion_stopped),
+            ),
+            EntitlementRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+        if change.kind is ChangeKind.SUSPEND:
+            state = dataclasses.replace(
+                state, suspended_until=add_months(change.effective_month, 3)
+            )
+        elif change.kind is ChangeKind.RESUME:
+            state = dataclasses.replace(state, suspended_until="")
+        elif change.kind in (ChangeKind.INCREASE, ChangeKind.DECREASE):
+            state = dataclasses.replace(state, monthly_amount_fen=change.monthly_amount_fen)
+        self._recipient = state
+        await self._notice(
+            NoticeKind.PAYMENT_CHANGE,
+            f"{step}-notice",
+            reason=change.kind.value,
+            reasons=change.reasons,
+            monthly_amount_fen=change.monthly_amount_fen,
+            from_month=change.effective_month,
+        )
+        posting = await self._open_posting(
+            f"{step}-posting",
+            Stage.RECIPIENT,
+            workflow.now(),
+            len(state.members),
+            change.monthly_amount_fen,
+            state.category.value,
+        )
+        # The change takes effect from its month whatever the posting brings; an objection to
+        # it is handled as a new report of circumstances.
+        await workflow.sleep(self._pack.posting_duration)
+        await self._close_posting(posting.posting_id, PostingOutcome.COMPLETED)
+
+    async def _continue_as_new(self) -> None:
+        """One review cycle per run, so the history stays bounded however many years pass."""
+        state = self._recipient
+        assert state is not None
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        # Anything reported while handlers finished is applied here, not lost.
+        while self._changes:
+            change = self._changes.pop(0)
+            await self._apply_change(change)
+            if change.kind is ChangeKind.STOP:
+                await self._enter(Stage.CLOSED, CaseStatus.EXITED)
+                self._closed = True
+                return
+        state = self._recipient
+        assert state is not None
+        recent = tuple(sorted(self._handled_requests))[-200:]
+        workflow.continue_as_new(
+            dataclasses.replace(
+                self._case,
+                recipient=dataclasses.replace(
+                    state,
+                    seq=self._seq,
+                    handled_requests=recent,
+                    notice_ids=state.notice_ids + tuple(n.notice_id for n in self._notices),
+                ),
+            )
+        )
+
+    def _require_receiving(self, actor: Actor) -> None:
+        self._require_role(actor, SURVEY_ROLES, "report on a recipient household")
+        if self._stage is Stage.RECIPIENT and self._recipient is None and not self._closed:
+            raise reject(
+                Rejection.WRONG_STAGE,
+                "this case was approved before the recipient phase existed and cannot take "
+                "recipient events; ops must migrate it (see issue 4 notes)",
+            )
+        if self._stage is not Stage.RECIPIENT or self._closed or self._recipient is None:
+            raise reject(
+                Rejection.WRONG_STAGE,
+                f"only a household receiving benefit has this; the case is at stage "
+                f"'{self._stage.value}'",
+            )
+
+    # --- updates: events at any time ---------------------------------------------------------
+
+    @workflow.update
+    async def report_sign_in(self, request: ReportSignIn) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.REPORT_SIGN_IN, request, "sign-in"
+        ):
+            assert self._recipient is not None
+            missed, change = sign_in_change(self._recipient, request.done, request.month)
+            self._recipient = dataclasses.replace(self._recipient, missed_sign_ins=missed)
+            if change is not None:
+                self._changes.append(change)
+        return self.state()
+
+    @report_sign_in.validator
+    def _validate_sign_in(self, request: ReportSignIn) -> None:
+        if self._seen(f"sign-in/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        if len(request.month) != 7 or request.month[4] != "-":
+            raise reject(Rejection.INVALID, "month: must be YYYY-MM")
+
+    @workflow.update
+    async def report_labour_absence(self, request: ReportLabourAbsence) -> CaseView:
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            AuditAction.REPORT_LABOUR_ABSENCE,
+            request,
+            "absence",
+        ):
+            assert self._recipient is not None
+            count, change = absence_change(
+                self._recipient, request.justified, date.fromisoformat(request.on)
+            )
+            self._recipient = dataclasses.replace(self._recipient, unjustified_absences=count)
+            if change is not None:
+                self._changes.append(change)
+        return self.state()
+
+    @report_labour_absence.validator
+    def _validate_absence(self, request: ReportLabourAbsence) -> None:
+        if self._seen(f"absence/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        self._require_past_date(request.on, "on")
+
+    @workflow.update
+    async def report_circumstance(self, request: ReportCircumstance) -> CaseView:
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            AuditAction.REPORT_CIRCUMSTANCE,
+            request,
+            "circumstance",
+        ):
+            if request.kind in STOPPING_CIRCUMSTANCES:
+                self._changes.append(
+                    PaymentChange(
+                        ChangeKind.STOP,
+                        0,
+                        next_month(china_date(workflow.now())),
+                        (request.details,),
+                    )
+                )
+            else:
+                # Income or household changed: re-review now rather than at the due date.
+                self._review_due = True
+        return self.state()
+
+    @report_circumstance.validator
+    def _validate_circumstance(self, request: ReportCircumstance) -> None:
+        if self._seen(f"circumstance/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        if not request.details.strip():
+            raise reject(Rejection.INVALID, "details: say what changed, for the notice")
+
+    @workflow.update
+    async def apply_standard(self, request: ApplyStandard) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.APPLY_STANDARD, request, "standard"
+        ):
+            assert self._recipient is not None
+            # Later re-reviews use the new standard too: it becomes part of the case's pack.
+            self._pack = dataclasses.replace(
+                self._pack,
+                urban_standard_fen_month=request.urban_standard_fen_month,
+                rural_standard_fen_year=request.rural_standard_fen_year,
+            )
+            self._case = dataclasses.replace(self._case, rule_pack=self._pack)
+            change = standard_change(self._recipient, self._pack, request.effective_month)
+            if change.kind is not ChangeKind.UNCHANGED:
+                self._changes.append(change)
+        return self.state()
+
+    @apply_standard.validator
+    def _validate_standard(self, request: ApplyStandard) -> None:
+        if self._seen(f"standard/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        if min(request.urban_standard_fen_month, request.rural_standard_fen_year) <= 0:
+            raise reject(Rejection.INVALID, "standard: must be more than zero")
+
+    @workflow.update
+    async def report_reemployment(self, request: ReportReemployment) -> CaseView:
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            AuditAction.REPORT_REEMPLOYMENT,
+            request,
+            "reemployment",
+        ):
+            state = self._recipient
+            assert state is not None
+            until = add_months(
+                next_month(date.fromisoformat(request.started_on)), self._pack.gradual_exit_months
+            )
+            self._recipient = dataclasses.replace(
+                state, gradual_exit_until=until, reemployment_wage_fen=request.monthly_wage_fen
+            )
+            self._rewake = True
+            await self._notice(
+                NoticeKind.PAYMENT_CHANGE,
+                f"reemployment-{request.request_id}",
+                reason=ChangeKind.UNCHANGED.value,
+                reasons=(
+                    f"家庭成员就业，月工资 {request.monthly_wage_fen / 100:.2f} 元；"
+                    f"渐退期内不计入家庭收入，自 {until} 起计入并重新核定保障金额",
+                ),
+                monthly_amount_fen=state.monthly_amount_fen,
+                from_month=until,
+            )
+        return self.state()
+
+    @report_reemployment.validator
+    def _validate_reemployment(self, request: ReportReemployment) -> None:
+        if self._seen(f"reemployment/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        assert self._recipient is not None
+        if request.member_id_number.upper() not in {m.id_number for m in self._recipient.members}:
+            raise reject(Rejection.INVALID, "member_id_number: not a member of this household")
+        if request.monthly_wage_fen <= 0:
+            raise reject(Rejection.INVALID, "monthly_wage: must be more than zero")
+        if self._recipient.gradual_exit_until:
+            raise reject(
+                Rejection.WRONG_STAGE,
+                f"a gradual exit is already running until {self._recipient.gradual_exit_until}",
+            )
+        self._require_past_date(request.started_on, "started_on")
+
+    @workflow.update
+    async def report_work_refusal(self, request: ReportWorkRefusal) -> CaseView:
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            AuditAction.REPORT_WORK_REFUSAL,
+            request,
+            "work-refusal",
+        ):
+            state = self._recipient
+            assert state is not None
+            if not request.justified:
+                member = request.member_id_number.upper()
+                counts, change = work_refusal_change(
+                    state, self._pack, member, date.fromisoformat(request.on)
+                )
+                stopped = state.portion_stopped + ((member,) if change else ())
+                self._recipient = dataclasses.replace(
+                    state, work_refusals=counts, portion_stopped=stopped
+                )
+                if change is not None:
+                    self._changes.append(change)
+        return self.state()
+
+    @report_work_refusal.validator
+    def _validate_work_refusal(self, request: ReportWorkRefusal) -> None:
+        if self._seen(f"work-refusal/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        assert self._recipient is not None
+        if request.member_id_number.upper() not in {m.id_number for m in self._recipient.members}:
+            raise reject(Rejection.INVALID, "member_id_number: not a member of this household")
+        self._require_past_date(request.on, "on")
+
+    @workflow.update
+    async def submit_review(self, request: SubmitSurvey) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.SUBMIT_REVIEW, request, "review"
+        ):
+            self._review_survey = request
+        await workflow.wait_condition(
+            lambda: self._review_survey is None or self._closed or self._stalled()
+        )
+        return self.state()
+
+    @submit_review.validator
+    def _validate_review(self, request: SubmitSurvey) -> None:
+        if self._seen(f"review/{request.request_id}", request.actor):
+            return
+        self._require_receiving(request.actor)
+        if not self._review_due:
+            assert self._recipient is not None
+            raise reject(
+                Rejection.WRONG_STAGE,
+                f"no re-review is due; the next is on {self._recipient.next_review_on}",
+            )
+        if self._review_survey is not None:
+            raise reject(Rejection.WRONG_STAGE, "a re-review survey is already being processed")
+        errors = validate_survey(request.report, china_date(workflow.now()))
+        if errors:
+            raise invalid_input(errors)

@@ -1,0 +1,684 @@
+"""CaseState: what a case workflow holds, and the steps every phase of it uses.
+
+The state is set up here and shared by the phases (workflows/case.py: application and
+procedure; workflows/case_recipient.py: the recipient phase). The steps that touch the world
+go through `_act` / `_attempt`, so a step that gives up becomes an incident for ops (retry or
+skip, both updates defined here) instead of failing the case; stage changes arm the stage's
+deadline timer (escalation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+
+with workflow.unsafe.imports_passed_through():
+    from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
+    from dibao.domain.application import FieldError
+    from dibao.domain.calendar import china_date
+    from dibao.domain.case import (
+        Actor,
+        AuditEntry,
+        AuditRecorded,
+        CaseInput,
+        CaseView,
+        ClosePosting,
+        Entitlement,
+        IssueNotice,
+        NoticeIssued,
+        NoticeRef,
+        ObjectionRef,
+        OpenPosting,
+        PostingClosed,
+        PostingRef,
+        ProcedureView,
+        RecordStage,
+        Rejection,
+        RetryStep,
+        SkipStep,
+        StageRecorded,
+        SubmitCountyDecision,
+        SubmitCountyVisit,
+        SubmitEvaluation,
+        SubmitSurvey,
+        SubmitTownshipReview,
+        Terminate,
+        Withdraw,
+    )
+    from dibao.domain.eligibility import Assessment, assess, household_facts
+    from dibao.domain.enums import (
+        AuditAction,
+        CaseStatus,
+        Material,
+        NoticeKind,
+        PostingOutcome,
+        Role,
+        Stage,
+    )
+    from dibao.domain.hashing import payload_sha256
+    from dibao.domain.materials import missing_materials, provided_materials
+    from dibao.domain.ops import (
+        SKIPPABLE_ACTIVITIES,
+        WAITING_FOR,
+        CloseIncident,
+        CorrectionError,
+        FailureStatus,
+        IncidentClosed,
+        IncidentOpened,
+        IncidentRef,
+        OpenIncident,
+        OverdueRecorded,
+        RecordOverdue,
+        apply_corrections,
+        correctable_fields,
+        parse_corrections,
+    )
+    from dibao.domain.recipient import (
+        PaymentChange,
+        RecipientState,
+    )
+    from dibao.domain.rulepacks import RulePack, get_rule_pack
+    from dibao.domain.verification import VerificationOutcome, VerifyHousehold
+    from workflows import policies
+    from workflows import search_attributes as sa
+
+# Who may answer which step. Issue 6 adds authentication; the role is checked already so that
+# the audit log never shows, say, a village caseworker approving.
+TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
+SURVEY_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
+COUNTY_ROLES = frozenset({Role.COUNTY_APPROVER})
+OPS_ROLES = frozenset({Role.OPS})
+
+T = TypeVar("T")
+
+
+def reject(kind: Rejection, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind.value, non_retryable=True)
+
+
+def invalid_input(errors: list[FieldError]) -> ApplicationError:
+    first = errors[0]
+    path = ".".join(str(p) for p in first.path)
+    more = (
+        f" (and {len(errors) - 1} more: "
+        + "; ".join(".".join(str(p) for p in e.path) + ": " + e.message for e in errors[1:])
+        + ")"
+        if len(errors) > 1
+        else ""
+    )
+    return reject(Rejection.INVALID, f"{path}: {first.message}{more}")
+
+
+class CaseClosing(Exception):
+    """Raised inside the main line when a withdrawal or termination arrives mid-procedure."""
+
+
+class CaseState:
+    def __init__(self, case: CaseInput) -> None:
+        app = case.application
+        self._case = case
+        self._pack: RulePack = case.rule_pack or get_rule_pack(case.rule_pack_id)
+        self._stage = Stage.APPLICATION
+        self._status = CaseStatus.FILED
+        self._seq = 0
+        self._stage_entered_at: datetime = case.filed_at
+        self._due_at: datetime | None = None
+        self._due_warning: str | None = None
+        self._provided = provided_materials(
+            app.materials, app.declaration_signed, app.verification_authorised
+        )
+        self._notices: list[NoticeRef] = []
+        self._withdrawal: Withdraw | None = None
+        self._termination: Terminate | None = None
+        self._accepted = False
+        self._closed = False
+        self._handled_requests: set[str] = set()
+        # procedure
+        self._survey: SubmitSurvey | None = None
+        self._verification: VerificationOutcome | None = None
+        self._assessment: Assessment | None = None
+        self._evaluation: SubmitEvaluation | None = None
+        self._township: SubmitTownshipReview | None = None
+        self._county_visit: SubmitCountyVisit | None = None
+        self._visit_reasons: list[str] = []
+        self._decision: SubmitCountyDecision | None = None
+        self._entitlement: Entitlement | None = None
+        self._postings: list[PostingRef] = []
+        self._objections: list[ObjectionRef] = []
+        self._pending_objection: ObjectionRef | None = None
+        self._recused: tuple[str, ...] = ()
+        self._approved: dict[Stage, bool] = {}
+        self._after_objection = False
+        # recipient phase
+        self._recipient: RecipientState | None = None
+        self._changes: list[PaymentChange] = []
+        self._change_no = 0
+        self._review_due = False
+        self._review_survey: SubmitSurvey | None = None
+        # Set by a handler that moves a wake-up time (e.g. a gradual exit's end).
+        self._rewake = False
+        # supervision and operations
+        self._overdue_since: datetime | None = None
+        self._deadline_timer: asyncio.Task[None] | None = None
+        self._incident_no = 0
+        self._incidents: dict[str, IncidentRef] = {}
+        self._incident_inputs: dict[str, Any] = {}
+        self._resolutions: dict[str, RetryStep | SkipStep] = {}
+
+    async def _open_posting(
+        self, step_key: str, stage: Stage, opens: datetime, size: int, amount: int, category: str
+    ) -> PostingRef:
+        ref: PostingRef = await self._act(
+            "open_posting",
+            OpenPosting(
+                case_id=self._case.case_id,
+                step_key=step_key,
+                stage=stage,
+                opens_at=opens,
+                closes_at=opens + self._pack.posting_duration,
+                household_size=size,
+                monthly_amount_fen=amount,
+                category=category,
+            ),
+            PostingRef,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+        return ref
+
+    async def _close_posting(self, posting_id: str, outcome: PostingOutcome) -> PostingOutcome:
+        """Close a posting; a posting closed before keeps its first outcome (returned)."""
+        closed: PostingClosed = await self._act(
+            "close_posting",
+            ClosePosting(
+                case_id=self._case.case_id,
+                posting_id=posting_id,
+                outcome=outcome,
+                closed_at=workflow.now(),
+            ),
+            PostingClosed,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+        return closed.outcome
+
+    # --- the state query -------------------------------------------------------------------
+
+    @workflow.query
+    def state(self) -> CaseView:
+        return CaseView(
+            case_id=self._case.case_id,
+            stage=self._stage,
+            status=self._status,
+            rule_pack_id=self._case.rule_pack_id,
+            rule_pack_version=self._case.rule_pack_version,
+            application=self._case.application,
+            filed_at=self._case.filed_at,
+            stage_entered_at=self._stage_entered_at,
+            due_at=self._due_at,
+            due_warning=self._due_warning,
+            provided_materials=tuple(sorted(self._provided)),
+            missing_materials=self._missing(),
+            notices=tuple(self._notices),
+            withdrawal_reason=self._withdrawal.reason if self._withdrawal else None,
+            procedure=ProcedureView(
+                survey=self._survey.report if self._survey else None,
+                verification=self._verification,
+                assessment=self._assessment,
+                evaluation=self._evaluation,
+                township_review=self._township,
+                county_visit_required=bool(self._visit_reasons),
+                county_visit_reasons=tuple(self._visit_reasons),
+                county_visit=self._county_visit,
+                decision=self._decision,
+                entitlement=self._entitlement,
+                postings=tuple(self._postings),
+                objections=tuple(self._objections),
+                recused_staff=self._recused,
+                closure_reason=(
+                    self._termination.reason
+                    if self._termination
+                    else self._withdrawal.reason
+                    if self._withdrawal
+                    else None
+                ),
+                waiting_for=self._waiting_for(),
+            ),
+            recipient=self._recipient,
+            review_due=self._review_due,
+            overdue_since=self._overdue_since,
+            incidents=tuple(self._incidents.values()),
+        )
+
+    def _waiting_for(self) -> str:
+        if self._incidents:
+            incident = next(iter(self._incidents.values()))
+            return f"运维处理 (ops: step {incident.step} failed, incident {incident.incident_id})"
+        if self._closed:
+            return ""
+        if self._stage is Stage.RECIPIENT and self._recipient is not None:
+            if self._review_due:
+                return "复核入户调查 (village/township caseworkers: re-review survey)"
+            return f"动态管理，下次复核 {self._recipient.next_review_on} (recipient)"
+        return WAITING_FOR[self._stage]
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _seen(self, key: str, actor: Actor) -> bool:
+        """A repeated request (same action, same request ID) answers again without a second
+        effect and without validation: the stage may have moved on since the first."""
+        if actor.id in self._recused and key not in self._handled_requests:
+            raise reject(
+                Rejection.RECUSED,
+                f"{actor.id} is registered as a near relative of this household and must recuse",
+            )
+        return key in self._handled_requests
+
+    async def _first_time(
+        self, request_id: str, actor: Actor, action: AuditAction, payload: Any, prefix: str
+    ) -> bool:
+        key = f"{prefix}/{request_id}"
+        if key in self._handled_requests:
+            return False
+        self._handled_requests.add(key)
+        await self._audit(key, actor, action, payload)
+        return True
+
+    def _closing(self) -> bool:
+        return self._withdrawal is not None or self._termination is not None
+
+    def _check_open(self) -> None:
+        if self._closing():
+            raise CaseClosing()
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        await workflow.wait_condition(lambda: condition() or self._closing())
+        self._check_open()
+
+    def _require_open(self) -> None:
+        if self._closing() or self._closed:
+            raise reject(Rejection.WRONG_STAGE, f"the case is closed ({self._status.value})")
+
+    def _require_withdrawable(self) -> None:
+        self._require_open()
+        if self._stage is Stage.RECIPIENT or self._entitlement is not None:
+            raise reject(
+                Rejection.WRONG_STAGE,
+                "the case is approved; ending benefit is a payment change, not a withdrawal",
+            )
+
+    def _require_stage(self, stage: Stage) -> None:
+        self._require_open()
+        if self._stage is not stage:
+            raise reject(
+                Rejection.WRONG_STAGE,
+                f"this action belongs to stage '{stage.value}'; "
+                f"the case is at stage '{self._stage.value}'",
+            )
+
+    def _require_role(self, actor: Actor, roles: frozenset[Role], what: str) -> None:
+        if actor.role not in roles:
+            allowed = ", ".join(sorted(r.value for r in roles))
+            raise reject(
+                Rejection.RECUSED,
+                f"a {actor.role.value} may not {what}; allowed: {allowed}",
+            )
+
+    def _require_past_date(self, value: str, field: str) -> None:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise reject(Rejection.INVALID, f"{field}: must be a date, YYYY-MM-DD") from None
+        if day > china_date(workflow.now()):
+            raise reject(Rejection.INVALID, f"{field}: lies in the future")
+
+    def _missing(self) -> tuple[Material, ...]:
+        return missing_materials(self._case.application, self._provided)
+
+    def _household_size(self) -> int:
+        if self._survey is not None:
+            return len(self._survey.report.members)
+        return len(self._case.application.members)
+
+    def _proposed_amount(self) -> tuple[int, str]:
+        if self._entitlement is not None:
+            return self._entitlement.monthly_amount_fen, self._entitlement.category.value
+        if self._township is not None and self._township.proposed_amount_fen is not None:
+            category = self._assessment.category.value if self._assessment else ""
+            return self._township.proposed_amount_fen, category
+        if self._assessment is not None:
+            return self._assessment.monthly_amount_fen, self._assessment.category.value
+        return 0, ""
+
+    async def _verify(self) -> None:
+        # Retried without limit: a registry that is down delays the case, visibly (the pending
+        # activity and this stage), and loses nothing.
+        survey = self._survey.report if self._survey else None
+        self._verification = await self._act(
+            "verify_household",
+            VerifyHousehold(
+                case_id=self._case.case_id,
+                step_key=f"verification-{self._seq}",
+                application=self._case.application,
+                survey=survey,
+            ),
+            VerificationOutcome,
+            timeout=policies.VERIFICATION_TIMEOUT,
+            retry=policies.CONNECTOR_RETRY,
+        )
+        self._assessment = assess(
+            household_facts(self._case.application, survey, self._verification.records),
+            self._pack,
+        )
+
+    # --- steps ------------------------------------------------------------------------------------
+
+    async def _enter(self, stage: Stage, status: CaseStatus) -> None:
+        self._seq += 1
+        now = workflow.now()
+        recorded: StageRecorded | None = await self._attempt(
+            "record_stage",
+            RecordStage(
+                case_id=self._case.case_id,
+                seq=self._seq,
+                stage=stage,
+                status=status,
+                entered_at=now,
+                rule_pack_id=self._case.rule_pack_id,
+                working_days=self._pack.stage_working_days(stage),
+            ),
+            StageRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+        if recorded is None:  # skipped by ops: no projection row, so no deadline either
+            recorded = StageRecorded(due_at=None, due_warning=None)
+        self._stage, self._status, self._stage_entered_at = stage, status, now
+        self._due_at, self._due_warning = recorded.due_at, recorded.due_warning
+        self._recused = tuple(sorted(set(self._recused) | set(recorded.recused_staff)))
+        workflow.upsert_search_attributes(
+            [
+                sa.STAGE.value_set(stage.value),
+                sa.STATUS.value_set(status.value),
+                sa.DUE_AT.value_set(recorded.due_at)
+                if recorded.due_at
+                else sa.DUE_AT.value_unset(),
+            ]
+        )
+        if workflow.patched("escalation"):
+            self._arm_deadline(self._seq, stage, status, recorded.due_at)
+
+    def _arm_deadline(
+        self, seq: int, stage: Stage, status: CaseStatus, due_at: datetime | None
+    ) -> None:
+        """A durable timer on the stage's deadline; the next stage change cancels it."""
+        if self._deadline_timer is not None and not self._deadline_timer.done():
+            self._deadline_timer.cancel()
+        self._deadline_timer = None
+        if self._overdue_since is not None:
+            self._overdue_since = None
+            workflow.upsert_search_attributes([sa.OVERDUE.value_unset()])
+        if due_at is not None and status.is_open:
+            self._deadline_timer = asyncio.create_task(self._escalate(seq, stage, due_at))
+
+    async def _escalate(self, seq: int, stage: Stage, due_at: datetime) -> None:
+        delay = due_at - workflow.now()
+        if delay > timedelta(0):
+            await workflow.sleep(delay)
+        if self._seq != seq or self._closed:
+            return
+        self._overdue_since = workflow.now()
+        workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
+        await self._attempt(
+            "record_overdue",
+            RecordOverdue(
+                case_id=self._case.case_id,
+                step_key=f"overdue-{seq}",
+                stage=stage,
+                due_at=due_at,
+                raised_at=self._overdue_since,
+            ),
+            OverdueRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+
+    # --- steps that give up become incidents -----------------------------------------------------
+
+    async def _act(
+        self,
+        activity: str,
+        arg: Any,
+        result_type: type[T],
+        *,
+        timeout: timedelta,
+        retry: RetryPolicy,
+    ) -> T:
+        """Run a step the case cannot do without; if it gives up, wait for ops to retry it."""
+        result = await self._attempt(activity, arg, result_type, timeout=timeout, retry=retry)
+        assert result is not None, f"{activity} is not skippable"
+        return result
+
+    async def _attempt(
+        self,
+        activity: str,
+        arg: Any,
+        result_type: type[T],
+        *,
+        timeout: timedelta,
+        retry: RetryPolicy,
+    ) -> T | None:
+        """Run a step; if it exhausts its retries or fails for good, the case does not fail:
+        it opens an incident and waits for ops to retry it (maybe with corrected input) or,
+        for a step in SKIPPABLE_ACTIVITIES, to skip it (then None)."""
+        while True:
+            try:
+                result: T = await workflow.execute_activity(
+                    activity,
+                    arg,
+                    result_type=result_type,
+                    start_to_close_timeout=timeout,
+                    retry_policy=retry,
+                )
+                return result
+            except ActivityError as err:
+                if isinstance(err.cause, CancelledError) or not workflow.patched("incidents"):
+                    raise
+                step = str(getattr(arg, "step_key", "") or activity)
+                resolution = await self._incident(activity, step, arg, err)
+            if isinstance(resolution, SkipStep):
+                return None
+            arg = apply_corrections(arg, resolution.corrections_json)
+
+    async def _incident(
+        self, activity: str, step: str, arg: Any, err: ActivityError
+    ) -> RetryStep | SkipStep:
+        self._incident_no += 1
+        info = workflow.info()
+        incident_id = f"I-{info.run_id}-{self._incident_no}"
+        cause = err.cause
+        error = f"{type(cause).__name__}: {cause}" if cause is not None else str(err)
+        opened: IncidentOpened = await workflow.execute_activity(
+            "open_incident",
+            OpenIncident(
+                incident_id=incident_id,
+                case_id=self._case.case_id,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                activity_id=err.activity_id,
+                activity_type=activity,
+                step=step,
+                error=error,
+                opened_at=workflow.now(),
+            ),
+            result_type=IncidentOpened,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.INCIDENT_RETRY,
+        )
+        # The stored ID: after a workflow reset it is the one the replaced run opened.
+        incident_id = opened.incident_id
+        self._incidents[incident_id] = IncidentRef(
+            incident_id=incident_id,
+            activity_type=activity,
+            step=step,
+            error=error,
+            attempts=opened.attempts,
+            opened_at=workflow.now(),
+            skippable=activity in SKIPPABLE_ACTIVITIES,
+            correctable_fields=correctable_fields(arg),
+        )
+        self._incident_inputs[incident_id] = arg
+        self._mark_incidents()
+        await workflow.wait_condition(lambda: incident_id in self._resolutions)
+        resolution = self._resolutions[incident_id]
+        await workflow.execute_activity(
+            "close_incident",
+            CloseIncident(
+                incident_id=incident_id,
+                status=FailureStatus.SKIPPED
+                if isinstance(resolution, SkipStep)
+                else FailureStatus.RETRIED,
+                resolved_by=resolution.actor.id,
+                resolution=resolution.reason,
+                resolved_at=workflow.now(),
+            ),
+            result_type=IncidentClosed,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.INCIDENT_RETRY,
+        )
+        # Open until recorded as closed, so the retry/skip update answers after that.
+        del self._resolutions[incident_id]
+        del self._incidents[incident_id]
+        del self._incident_inputs[incident_id]
+        self._mark_incidents()
+        return resolution
+
+    def _stalled(self) -> bool:
+        """A step gave up and waits for ops: updates answer now, showing the incident, rather
+        than hold the caller until ops have acted."""
+        return bool(self._incidents)
+
+    def _mark_incidents(self) -> None:
+        first = next(iter(self._incidents.values()), None)
+        workflow.upsert_search_attributes(
+            [sa.INCIDENT.value_set(first.activity_type) if first else sa.INCIDENT.value_unset()]
+        )
+
+    def _require_incident(self, incident_id: str, actor: Actor) -> IncidentRef:
+        self._require_role(actor, OPS_ROLES, "retry or skip a failed step")
+        incident = self._incidents.get(incident_id)
+        if incident_id in self._resolutions:
+            raise reject(Rejection.WRONG_STAGE, f"incident {incident_id} is being resolved")
+        if incident is None:
+            open_ids = ", ".join(i for i in self._incidents if i not in self._resolutions)
+            open_ids = open_ids or "none"
+            raise reject(
+                Rejection.WRONG_STAGE,
+                f"incident {incident_id} is not open on this case (open: {open_ids})",
+            )
+        return incident
+
+    @workflow.update
+    async def retry_step(self, request: RetryStep) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.RETRY_STEP, request, "retry-step"
+        ):
+            self._resolutions[request.incident_id] = request
+        await workflow.wait_condition(lambda: request.incident_id not in self._incidents)
+        return self.state()
+
+    @retry_step.validator
+    def _validate_retry_step(self, request: RetryStep) -> None:
+        if self._seen(f"retry-step/{request.request_id}", request.actor):
+            return
+        self._require_incident(request.incident_id, request.actor)
+        if not request.reason.strip():
+            raise reject(Rejection.INVALID, "reason: say why the step is retried")
+        try:
+            parse_corrections(self._incident_inputs[request.incident_id], request.corrections_json)
+        except CorrectionError as err:
+            raise reject(Rejection.INVALID, str(err)) from None
+
+    @workflow.update
+    async def skip_step(self, request: SkipStep) -> CaseView:
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.SKIP_STEP, request, "skip-step"
+        ):
+            self._resolutions[request.incident_id] = request
+        await workflow.wait_condition(lambda: request.incident_id not in self._incidents)
+        return self.state()
+
+    @skip_step.validator
+    def _validate_skip_step(self, request: SkipStep) -> None:
+        if self._seen(f"skip-step/{request.request_id}", request.actor):
+            return
+        incident = self._require_incident(request.incident_id, request.actor)
+        if not incident.skippable:
+            raise reject(
+                Rejection.WRONG_STAGE,
+                f"step {incident.step} ({incident.activity_type}) cannot be skipped: the case "
+                "needs its result; retry it, with corrected input if the input was wrong",
+            )
+        if not request.reason.strip():
+            raise reject(Rejection.INVALID, "reason: say why the step is skipped")
+
+    async def _audit(
+        self,
+        step_key: str,
+        actor: Actor,
+        action: AuditAction,
+        payload: Any,
+        at: datetime | None = None,
+    ) -> None:
+        await self._act(
+            "append_audit",
+            AuditEntry(
+                case_id=self._case.case_id,
+                step_key=step_key,
+                actor=actor,
+                action=action,
+                payload_sha256=payload_sha256(payload),
+                at=at or workflow.now(),
+            ),
+            AuditRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+
+    async def _notice(
+        self,
+        kind: NoticeKind,
+        step_key: str,
+        missing: tuple[Material, ...] = (),
+        reason: str = "",
+        reasons: tuple[str, ...] = (),
+        certificate_no: str = "",
+        monthly_amount_fen: int = 0,
+        from_month: str = "",
+    ) -> None:
+        issued: NoticeIssued | None = await self._attempt(
+            "issue_notice",
+            IssueNotice(
+                case_id=self._case.case_id,
+                step_key=step_key,
+                kind=kind,
+                issued_at=workflow.now(),
+                missing_materials=missing,
+                reason=reason,
+                reasons=reasons,
+                certificate_no=certificate_no,
+                monthly_amount_fen=monthly_amount_fen,
+                from_month=from_month,
+            ),
+            NoticeIssued,
+            timeout=policies.NOTICE_RENDER_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+        if issued is not None:  # None: skipped by ops, with the reason in the audit log
+            self._notices.append(issued.notice)
