@@ -19,7 +19,9 @@ from dibao.db.payroll_models import PayrollRunRow
 from dibao.domain.payroll import (
     LINE_LABELS,
     BuildPayroll,
+    DiscardPayroll,
     HouseholdPay,
+    PayrollDiscarded,
     PayrollRun,
     PayrollRunRef,
     ReleasePayroll,
@@ -128,5 +130,22 @@ class PayrollActivities:
                 ) from err
         return run_ref(row)
 
+    @activity.defn(name="discard_payroll")
+    async def discard_payroll(self, request: DiscardPayroll) -> PayrollDiscarded:
+        async with self._sessions() as session:
+            try:
+                await payroll_repo.discard_run(
+                    session,
+                    request.run_id,
+                    request.discarded_by,
+                    request.reason,
+                    request.discarded_at,
+                )
+            except payroll_repo.PayrollError as err:
+                raise ApplicationError(
+                    str(err), type=err.rejection.value, non_retryable=True
+                ) from err
+        return PayrollDiscarded(run_id=request.run_id)
+
     def all(self) -> list[Any]:
-        return [self.build_payroll, self.release_payroll]
+        return [self.build_payroll, self.release_payroll, self.discard_payroll]

@@ -147,6 +147,24 @@ def payroll_release(
     _print(_call("POST", f"/payroll/runs/{run_id}/release", key=key), as_json)
 
 
+@payroll_app.command("discard")
+def payroll_discard(
+    run_id: str,
+    reason: Annotated[str, typer.Option(help="why the draft is set aside (recorded)")],
+    key: Annotated[
+        str | None, typer.Option("--request-id", help="repeat with the same ID: no 2nd effect")
+    ] = None,
+) -> None:
+    """Discard a draft before release (作废); then build the period again."""
+    out = _call("POST", f"/payroll/runs/{run_id}/discard", body={"reason": reason}, key=key)
+    for record in out["discards"]:
+        typer.echo(
+            f"discarded  {out['run_id']}  built {str(record['built_at'])[:19]} by "
+            f"{record['maker']}, {record['households']} households, {record['total']} 元; "
+            f"by {record['discarded_by']}: {record['reason']}"
+        )
+
+
 @payroll_app.command("schedule")
 def payroll_schedule(
     county: Annotated[str, typer.Option(help="6-digit county code")],

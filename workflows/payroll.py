@@ -28,6 +28,9 @@ with workflow.unsafe.imports_passed_through():
         CHECKER_ROLES,
         BuildPayroll,
         Cadence,
+        DiscardPayroll,
+        DiscardRun,
+        PayrollDiscarded,
         PayrollInput,
         PayrollResult,
         PayrollRunRef,
@@ -59,6 +62,8 @@ class PayrollWorkflow:
         self._period = request.period
         self._run: PayrollRunRef | None = None
         self._release: ReleaseRun | None = None
+        self._discard: DiscardRun | None = None
+        self._discarded = False
         self._delegated_to = ""
 
     @workflow.run
@@ -86,7 +91,11 @@ class PayrollWorkflow:
         if run.status is RunStatus.DRAFT:
             # Review of the roster takes days (5 working days, DOMAIN.md step 8); the workflow
             # waits as long as it takes, visible as this run's `waiting_for`.
-            await workflow.wait_condition(lambda: self._release is not None)
+            await workflow.wait_condition(
+                lambda: self._release is not None or self._discard is not None
+            )
+            if self._discard is not None:
+                return await self._discard_run(run)
             assert self._release is not None
             self._run = await workflow.execute_activity(
                 "release_payroll",
@@ -103,6 +112,24 @@ class PayrollWorkflow:
         return PayrollResult(
             run_id=self._run.run_id, period=self._run.period, status=self._run.status.value
         )
+
+    async def _discard_run(self, run: PayrollRunRef) -> PayrollResult:
+        assert self._discard is not None
+        await workflow.execute_activity(
+            "discard_payroll",
+            DiscardPayroll(
+                run_id=run.run_id,
+                discarded_by=self._discard.actor.id,
+                reason=self._discard.reason,
+                discarded_at=workflow.now(),
+            ),
+            result_type=PayrollDiscarded,
+            start_to_close_timeout=policies.RELEASE_TIMEOUT,
+            retry_policy=policies.RELEASE_RETRY,
+        )
+        self._discarded = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return PayrollResult(run_id=run.run_id, period=run.period, status="discarded")
 
     async def _delegate(self, request: PayrollInput) -> PayrollResult:
         fired_at: datetime = (
@@ -125,6 +152,8 @@ class PayrollWorkflow:
     def state(self) -> PayrollView:
         if self._delegated_to:
             status = "delegated"
+        elif self._discarded:
+            status = "discarded"
         elif self._run is None:
             status = "building"
         else:
@@ -135,6 +164,8 @@ class PayrollWorkflow:
         }.get(status, "")
         if status == RunStatus.DRAFT.value and self._release is not None:
             waiting = "发放中 (system: releasing)"
+        if status == RunStatus.DRAFT.value and self._discard is not None:
+            waiting = "作废中 (system: discarding the draft)"
         return PayrollView(
             county_code=self._input.county_code,
             period=self._period,
@@ -166,6 +197,8 @@ class PayrollWorkflow:
             )
         if run is None:
             raise _reject(Rejection.WRONG_STAGE, "the roster is still being built")
+        if self._discard is not None:
+            raise _reject(Rejection.WRONG_STAGE, f"payroll run {run.run_id} is being discarded")
         if run.status is RunStatus.RELEASED or self._release is not None:
             checker = run.checker or (self._release.checker.id if self._release else "")
             raise _reject(
@@ -184,3 +217,39 @@ class PayrollWorkflow:
                 Rejection.RECUSED,
                 f"a {request.checker.role.value} may not release a payroll; allowed: {allowed}",
             )
+
+    @workflow.update
+    async def discard(self, request: DiscardRun) -> PayrollView:
+        if self._discard is None:
+            self._discard = request
+        await workflow.wait_condition(lambda: self._discarded)
+        return self.state()
+
+    @discard.validator
+    def _validate_discard(self, request: DiscardRun) -> None:
+        if self._discard is not None and self._discard.request_id == request.request_id:
+            return  # the same request again: answered without a second effect
+        run = self._run
+        if self._delegated_to:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"this scheduled start handed the period to workflow {self._delegated_to}",
+            )
+        if run is None:
+            raise _reject(Rejection.WRONG_STAGE, "the roster is still being built")
+        if run.status is RunStatus.RELEASED or self._release is not None:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"payroll run {run.run_id} is released (or being released): it was paid; "
+                "a correction is a payment change, paid or recovered in the next period",
+            )
+        if self._discard is not None:
+            raise _reject(Rejection.WRONG_STAGE, f"payroll run {run.run_id} is being discarded")
+        if request.actor.role not in CHECKER_ROLES:
+            allowed = ", ".join(sorted(r.value for r in CHECKER_ROLES))
+            raise _reject(
+                Rejection.RECUSED,
+                f"a {request.actor.role.value} may not discard a payroll; allowed: {allowed}",
+            )
+        if not request.reason.strip():
+            raise _reject(Rejection.INVALID, "reason: say why the draft is discarded")

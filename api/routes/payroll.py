@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -42,6 +42,7 @@ from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.payroll import (
     Change,
+    DiscardRun,
     PayrollInput,
     PayrollView,
     ReleaseRun,
@@ -389,6 +390,83 @@ async def _release(handle: WorkflowHandle[Any, Any], request: ReleaseRun) -> Non
         if http is None:
             raise
         raise http from err
+
+
+class DiscardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=1000, examples=["11月有两户停发未录入，花名册作废重做"]
+    )
+
+
+class DiscardOut(BaseModel):
+    run_id: str
+    status: str = "discarded"
+    discards: list[dict[str, Any]] = Field(
+        description="every discarded build of this run ID: what it held, by whom, why"
+    )
+
+
+@router.post(
+    "/payroll/runs/{run_id}/discard",
+    response_model=DiscardOut,
+    responses=_RESPONSES,
+    summary="Discard a draft before release (作废), with a reason; the period can be built again",
+)
+async def discard_run(
+    run_id: RunId,
+    body: DiscardIn,
+    sessions: SessionsDep,
+    client: ClientDep,
+    actor: Annotated[Actor, Depends(require(Action.RELEASE_PAYROLL))],
+    idempotency_key: IdempotencyKey = None,
+) -> DiscardOut:
+    row = await _run_or_404(sessions, run_id)
+    check_county(actor, Action.RELEASE_PAYROLL, row.county_code)
+    if row.status == RunStatus.RELEASED.value:
+        raise errors.conflict(
+            f"payroll run {run_id} is released: it was paid; a correction is a payment "
+            "change, paid or recovered in the next period"
+        )
+    request = DiscardRun(
+        request_id=idempotency_key or str(uuid.uuid4()), actor=actor, reason=body.reason
+    )
+    handle = client.get_workflow_handle(workflow_id_for(row.county_code, row.period))
+    try:
+        await handle.execute_update(
+            PayrollWorkflow.discard,
+            request,
+            id=f"discard-{request.request_id}",
+            rpc_timeout=UPDATE_TIMEOUT,
+        )
+    except WorkflowUpdateFailedError as err:
+        http = errors.from_rejection(err)
+        if http is None:
+            raise
+        raise http from err
+    except RPCError as err:
+        raise errors.unavailable(
+            "the payroll workflow did not answer; the run was not discarded", run_id=run_id
+        ) from err
+    async with sessions() as session:
+        records = await payroll_repo.discards(session, run_id)
+    return DiscardOut(
+        run_id=run_id,
+        discards=[
+            {
+                "built_at": r.built_at,
+                "maker": r.maker,
+                "households": r.households,
+                "total": str(to_yuan(r.total_fen)),
+                "bank_file_sha256": r.bank_file_sha256,
+                "discarded_by": r.discarded_by,
+                "reason": r.reason,
+                "discarded_at": r.discarded_at,
+            }
+            for r in records
+        ],
+    )
 
 
 @router.get(

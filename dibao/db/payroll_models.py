@@ -72,3 +72,25 @@ class PayrollLineRow(Base):
         # What was paid to a case for a month: summed over released runs by the roster query.
         Index("ix_payroll_lines_case_month", "case_id", "month"),
     )
+
+
+class PayrollDiscardRow(Base):
+    """A draft set aside before release: what it held, who discarded it and why. The draft's
+    own rows are deleted (it was never paid); this record is what remains of it."""
+
+    __tablename__ = "payroll_discards"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(Text)
+    county_code: Mapped[str] = mapped_column(String(6))
+    period: Mapped[str] = mapped_column(String(7))
+    maker: Mapped[str] = mapped_column(String(100))
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    households: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    bank_file_sha256: Mapped[str] = mapped_column(String(64))
+    discarded_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    discarded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("run_id", "built_at", name="uq_payroll_discards_build"),)

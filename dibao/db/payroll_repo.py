@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from dibao.db.payroll_models import PayrollLineRow, PayrollRunRow
+from dibao.db.payroll_models import PayrollDiscardRow, PayrollLineRow, PayrollRunRow
 from dibao.domain.case import Rejection
 from dibao.domain.enums import CaseStatus
 from dibao.domain.payroll import (
@@ -370,6 +370,62 @@ async def release_run(
     row.released_at = released_at
     await session.commit()
     return row
+
+
+async def discard_run(
+    session: AsyncSession, run_id: str, discarded_by: str, reason: str, discarded_at: datetime
+) -> None:
+    """Set a draft aside: record what it held and why, then delete its rows (it was never
+    paid). A retry after the deletion finds the record and does nothing more."""
+    row = (
+        await session.execute(
+            select(PayrollRunRow)
+            .where(PayrollRunRow.run_id == run_id)
+            .options(*_summary())
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        done = await session.execute(
+            select(PayrollDiscardRow.id).where(PayrollDiscardRow.run_id == run_id).limit(1)
+        )
+        await _end(session)
+        if done.first() is None:
+            raise UnknownRun(run_id)
+        return
+    if row.status == RunStatus.RELEASED.value:
+        await _end(session)
+        raise AlreadyReleased(run_id, row.checker)
+    await session.execute(
+        insert(PayrollDiscardRow)
+        .values(
+            run_id=row.run_id,
+            county_code=row.county_code,
+            period=row.period,
+            maker=row.maker,
+            built_at=row.built_at,
+            households=row.households,
+            total_fen=row.total_fen,
+            bank_file_sha256=row.bank_file_sha256,
+            discarded_by=discarded_by,
+            reason=reason,
+            discarded_at=discarded_at,
+        )
+        .on_conflict_do_nothing(constraint="uq_payroll_discards_build")
+    )
+    await session.execute(delete(PayrollLineRow).where(PayrollLineRow.run_id == run_id))
+    await session.execute(delete(PayrollRunRow).where(PayrollRunRow.run_id == run_id))
+    await session.commit()
+
+
+async def discards(session: AsyncSession, run_id: str) -> list[PayrollDiscardRow]:
+    rows = await session.execute(
+        select(PayrollDiscardRow)
+        .where(PayrollDiscardRow.run_id == run_id)
+        .order_by(PayrollDiscardRow.discarded_at)
+    )
+    return list(rows.scalars())
 
 
 # --- a household's payments ----------------------------------------------------------------

@@ -382,6 +382,29 @@ class ReleaseRun:
 
 
 @dataclass(frozen=True)
+class DiscardRun:
+    """Set a draft aside (e.g. a change recorded after it was built): it is never paid, its
+    record is kept, and the period can be built again."""
+
+    request_id: str
+    actor: Actor
+    reason: str
+
+
+@dataclass(frozen=True)
+class DiscardPayroll:
+    run_id: str
+    discarded_by: str
+    reason: str
+    discarded_at: datetime
+
+
+@dataclass(frozen=True)
+class PayrollDiscarded:
+    run_id: str
+
+
+@dataclass(frozen=True)
 class BuildPayroll:
     county_code: str
     period: str

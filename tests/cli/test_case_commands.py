@@ -130,3 +130,24 @@ async def test_payment_history_from_the_command_line(
     # 485.01 over two members: whole fen that add up exactly.
     assert "2026-11 decrease 485.01 (242.51 + 242.50)" in text
     assert "2026-10 727.50 / 0.00 ← outstanding" in text
+
+
+async def test_a_draft_payroll_discarded_from_the_command_line(
+    api_url: str, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from tests.db.test_payroll_repo import seed_case
+
+    with psycopg.connect(dev_stack.settings.database_url or "") as conn:
+        seed_case(conn, "DB-CLIPAY00002", "王秀英", [("2026-09", 72_750, "start")])
+    built = await dibao("payroll", "run", "--county", "610423", "--period", "2026-11")
+    assert built.exit_code == 0, built.output
+    refused = await dibao("payroll", "discard", "PR-610423-2026-11", "--reason", "重做")
+    assert refused.exit_code == 2 and "HTTP 403" in refused.output  # a township caseworker
+    sign_in_as(monkeypatch, "chen.gang")
+    done = await dibao("payroll", "discard", "PR-610423-2026-11", "--reason", "漏录变更，作废重做")
+    assert done.exit_code == 0, done.output
+    assert "discarded  PR-610423-2026-11" in done.output and "by chen.gang: 漏录变更" in done.output
+    gone = await dibao("payroll", "show", "PR-610423-2026-11")
+    assert gone.exit_code == 2 and "404" in gone.output

@@ -223,6 +223,56 @@ async def test_release_by_the_maker_or_a_wrong_role_is_rejected(payroll: Payroll
         await release(handle, Actor("sun.li", Role.COUNTY_APPROVER), rid="r2")
 
 
+async def test_a_draft_discarded_with_a_reason_is_never_paid_and_the_period_is_rebuilt(
+    payroll: Payroll,
+) -> None:
+    from dibao.domain.payroll import DiscardRun
+
+    payroll.seed(seed_county)
+    handle = await payroll.start("2026-11")
+    draft = await until(handle, "draft")
+    assert draft.run is not None
+    first_sha = draft.run.bank_file_sha256
+
+    async def discard(actor: Actor, reason: str, rid: str) -> PayrollView:
+        view: PayrollView = await handle.execute_update(
+            PayrollWorkflow.discard, DiscardRun(request_id=rid, actor=actor, reason=reason)
+        )
+        return view
+
+    for i, (actor, rejection) in enumerate(
+        [
+            (Actor("zhang.wei", Role.VILLAGE_CASEWORKER), Rejection.RECUSED),
+            (CHECKER, Rejection.INVALID),  # no reason
+        ]
+    ):
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await discard(actor, "" if rejection is Rejection.INVALID else "x", f"bad-{i}")
+        cause = err.value.cause
+        assert isinstance(cause, ApplicationError) and cause.type == rejection.value
+    # A change recorded after the draft was built: the county discards it and builds again.
+    payroll.seed(lambda conn: add_change(conn, "DB-PAY0000001", "2026-11", 80_000))
+    view = await discard(CHECKER, "王秀英11月起调整未计入，作废重做", "d1")
+    assert view.status == "discarded"
+    assert (await handle.result()).status == "discarded"
+    assert payroll.sql("SELECT count(*) FROM payroll_runs") == [(0,)]
+    assert payroll.sql("SELECT count(*) FROM payroll_lines") == [(0,)]
+    assert payroll.sql(
+        "SELECT run_id, maker, discarded_by, reason, bank_file_sha256 FROM payroll_discards"
+    ) == [("PR-610423-2026-11", "li.na", CHECKER.id, "王秀英11月起调整未计入，作废重做", first_sha)]
+
+    rebuilt = await payroll.start("2026-11")
+    view = await until(rebuilt, "draft")
+    assert view.run is not None and view.run.bank_file_sha256 != first_sha
+    assert (await release(rebuilt)).status == "released"
+    # Released runs cannot be discarded: they were paid (the API answers 409; the workflow of
+    # a released run has ended).
+    with pytest.raises((WorkflowUpdateFailedError, RPCError)):
+        await rebuilt.execute_update(
+            PayrollWorkflow.discard, DiscardRun(request_id="d2", actor=CHECKER, reason="x")
+        )
+
+
 async def test_a_backdated_change_is_paid_as_arrears_in_the_next_period(
     payroll: Payroll,
 ) -> None:
@@ -369,6 +419,9 @@ async def test_payroll_through_the_api(api: httpx.AsyncClient, payroll: Payroll)
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["checker"]) == ("released", "chen.gang")
     assert (await api.post(release, headers=county)).status_code == 200  # repeat: no effect
+    discard = release.replace("/release", "/discard")
+    refused = await api.post(discard, json={"reason": "重做"}, headers=county)
+    assert refused.status_code == 409 and "paid" in refused.text
     other = bearer("sun.li")
     assert (await api.post(release, headers=other)).status_code == 409
 
@@ -395,6 +448,21 @@ async def test_payroll_through_the_api(api: httpx.AsyncClient, payroll: Payroll)
     release = f"/payroll/runs/{made.json()['run_id']}/release"
     response = await api.post(release, headers=county)
     assert response.status_code == 403 and "制表人" in response.json()["detail"]["message"]
+    # Instead of releasing it, the county discards it (作废) with a reason and builds it again.
+    discard = f"/payroll/runs/{made.json()['run_id']}/discard"
+    assert (await api.post(discard, json={}, headers=other)).status_code == 422
+    assert (
+        await api.post(discard, json={"reason": "重做"}, headers=bearer("zhang.wei"))
+    ).status_code == 403
+    response = await api.post(discard, json={"reason": "漏录一户，作废重做"}, headers=other)
+    assert response.status_code == 200, response.text
+    (record,) = response.json()["discards"]
+    assert (record["maker"], record["discarded_by"]) == ("chen.gang", "sun.li")
+    assert (
+        await api.get(f"/payroll/runs/{made.json()['run_id']}", headers=county)
+    ).status_code == 404
+    made = await api.post("/payroll/runs", json={**body, "period": "2026-12"}, headers=county)
+    assert made.status_code == 201, made.text
     assert (await api.post(release, headers=other)).status_code == 200
 
 
