@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain.calendar import china_date
-    from dibao.domain.case import Rejection
+    from dibao.domain.case import Actor, Rejection
     from dibao.domain.payroll import (
         CHECKER_ROLES,
         BuildPayroll,
@@ -189,14 +189,7 @@ class PayrollWorkflow:
     def _validate_release(self, request: ReleaseRun) -> None:
         if self._release is not None and self._release.request_id == request.request_id:
             return  # the same request again: answered without a second effect
-        run = self._run
-        if self._delegated_to:
-            raise _reject(
-                Rejection.WRONG_STAGE,
-                f"this scheduled start handed the period to workflow {self._delegated_to}",
-            )
-        if run is None:
-            raise _reject(Rejection.WRONG_STAGE, "the roster is still being built")
+        run = self._built_run()
         if self._discard is not None:
             raise _reject(Rejection.WRONG_STAGE, f"payroll run {run.run_id} is being discarded")
         if run.status is RunStatus.RELEASED or self._release is not None:
@@ -211,12 +204,7 @@ class PayrollWorkflow:
                 Rejection.RECUSED,
                 f"{run.maker} prepared this roster (制表人) and may not also check it (审核人)",
             )
-        if request.checker.role not in CHECKER_ROLES:
-            allowed = ", ".join(sorted(r.value for r in CHECKER_ROLES))
-            raise _reject(
-                Rejection.RECUSED,
-                f"a {request.checker.role.value} may not release a payroll; allowed: {allowed}",
-            )
+        _require_checker_role(request.checker, "release")
 
     @workflow.update
     async def discard(self, request: DiscardRun) -> PayrollView:
@@ -229,14 +217,7 @@ class PayrollWorkflow:
     def _validate_discard(self, request: DiscardRun) -> None:
         if self._discard is not None and self._discard.request_id == request.request_id:
             return  # the same request again: answered without a second effect
-        run = self._run
-        if self._delegated_to:
-            raise _reject(
-                Rejection.WRONG_STAGE,
-                f"this scheduled start handed the period to workflow {self._delegated_to}",
-            )
-        if run is None:
-            raise _reject(Rejection.WRONG_STAGE, "the roster is still being built")
+        run = self._built_run()
         if run.status is RunStatus.RELEASED or self._release is not None:
             raise _reject(
                 Rejection.WRONG_STAGE,
@@ -245,11 +226,25 @@ class PayrollWorkflow:
             )
         if self._discard is not None:
             raise _reject(Rejection.WRONG_STAGE, f"payroll run {run.run_id} is being discarded")
-        if request.actor.role not in CHECKER_ROLES:
-            allowed = ", ".join(sorted(r.value for r in CHECKER_ROLES))
-            raise _reject(
-                Rejection.RECUSED,
-                f"a {request.actor.role.value} may not discard a payroll; allowed: {allowed}",
-            )
+        _require_checker_role(request.actor, "discard")
         if not request.reason.strip():
             raise _reject(Rejection.INVALID, "reason: say why the draft is discarded")
+
+    def _built_run(self) -> PayrollRunRef:
+        """The run a release or discard acts on; refused while there is none."""
+        if self._delegated_to:
+            raise _reject(
+                Rejection.WRONG_STAGE,
+                f"this scheduled start handed the period to workflow {self._delegated_to}",
+            )
+        if self._run is None:
+            raise _reject(Rejection.WRONG_STAGE, "the roster is still being built")
+        return self._run
+
+
+def _require_checker_role(actor: Actor, what: str) -> None:
+    if actor.role not in CHECKER_ROLES:
+        allowed = ", ".join(sorted(r.value for r in CHECKER_ROLES))
+        raise _reject(
+            Rejection.RECUSED, f"a {actor.role.value} may not {what} a payroll; allowed: {allowed}"
+        )

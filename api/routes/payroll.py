@@ -377,14 +377,16 @@ async def release_run(
 
 
 async def _release(handle: WorkflowHandle[Any, Any], request: ReleaseRun) -> None:
-    """Send the release; map the validator's rejection to 409 / 422 / 403."""
+    await _send(handle, PayrollWorkflow.release, request, f"release-{request.request_id}")
+
+
+async def _send(
+    handle: WorkflowHandle[Any, Any], update: Any, request: Any, update_id: str
+) -> None:
+    """Send an update of the payroll workflow; map the validator's rejection to 409 / 422 /
+    403."""
     try:
-        await handle.execute_update(
-            PayrollWorkflow.release,
-            request,
-            id=f"release-{request.request_id}",
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
+        await handle.execute_update(update, request, id=update_id, rpc_timeout=UPDATE_TIMEOUT)
     except WorkflowUpdateFailedError as err:
         http = errors.from_rejection(err)
         if http is None:
@@ -434,17 +436,7 @@ async def discard_run(
     )
     handle = client.get_workflow_handle(workflow_id_for(row.county_code, row.period))
     try:
-        await handle.execute_update(
-            PayrollWorkflow.discard,
-            request,
-            id=f"discard-{request.request_id}",
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
-    except WorkflowUpdateFailedError as err:
-        http = errors.from_rejection(err)
-        if http is None:
-            raise
-        raise http from err
+        await _send(handle, PayrollWorkflow.discard, request, f"discard-{request.request_id}")
     except RPCError as err:
         raise errors.unavailable(
             "the payroll workflow did not answer; the run was not discarded", run_id=run_id

@@ -337,6 +337,18 @@ async def build_run(
     return stored
 
 
+async def _locked_run(session: AsyncSession, run_id: str) -> PayrollRunRow | None:
+    """The run, locked for the rest of the transaction (release and discard race otherwise)."""
+    result = await session.execute(
+        select(PayrollRunRow)
+        .where(PayrollRunRow.run_id == run_id)
+        .options(*_summary())
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
 async def release_run(
     session: AsyncSession, run_id: str, checker: str, released_at: datetime
 ) -> PayrollRunRow:
@@ -345,15 +357,7 @@ async def release_run(
     A retry of the same release returns the released run; from here on triggers refuse any
     change to the run and its lines.
     """
-    row = (
-        await session.execute(
-            select(PayrollRunRow)
-            .where(PayrollRunRow.run_id == run_id)
-            .options(*_summary())
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    row = await _locked_run(session, run_id)
     if row is None:
         await _end(session)
         raise UnknownRun(run_id)
@@ -377,15 +381,7 @@ async def discard_run(
 ) -> None:
     """Set a draft aside: record what it held and why, then delete its rows (it was never
     paid). A retry after the deletion finds the record and does nothing more."""
-    row = (
-        await session.execute(
-            select(PayrollRunRow)
-            .where(PayrollRunRow.run_id == run_id)
-            .options(*_summary())
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    row = await _locked_run(session, run_id)
     if row is None:
         done = await session.execute(
             select(PayrollDiscardRow.id).where(PayrollDiscardRow.run_id == run_id).limit(1)
