@@ -89,17 +89,42 @@ class Issued:
     user: AuthenticatedUser
 
 
+@dataclass(frozen=True)
+class Lockout:
+    """Wrong passwords in a row that lock a user, and for how long."""
+
+    attempts: int = 5
+    duration: timedelta = timedelta(minutes=15)
+
+
 async def sign_in(
-    session: AsyncSession, user_id: str, password: str, lifetime: timedelta, now: datetime
+    session: AsyncSession,
+    user_id: str,
+    password: str,
+    lifetime: timedelta,
+    now: datetime,
+    lockout: Lockout = Lockout(),
 ) -> Issued | None:
-    """A new token for the user, or None for an unknown user, a wrong password or a disabled
-    user alike: the caller answers all three the same way."""
+    """A new token for the user, or None for an unknown user, a wrong password, a disabled or
+    a locked user alike: the caller answers all of them the same way."""
     user = await auth_repo.get_user(session, user_id)
     stored = user.password_hash if user is not None else _decoy_hash()
-    # argon2 takes a tenth of a second of CPU on purpose; off the event loop.
+    # argon2 takes a tenth of a second of CPU on purpose; off the event loop. Checked even for
+    # a locked user, so the answer's timing does not tell that it is locked.
     matches = await asyncio.to_thread(verify_password, stored, password)
-    if user is None or not matches or user.disabled:
+    if user is None:
         return None
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    if not matches:
+        # Guessing is slowed to `attempts` tries per `duration` per user.
+        await auth_repo.record_failed_sign_in(
+            session, user.user_id, lockout.attempts, now + lockout.duration
+        )
+        return None
+    if user.disabled:
+        return None
+    await auth_repo.record_sign_in(session, user.user_id)
     if _HASHER.check_needs_rehash(user.password_hash):
         # Parameters have been raised since this password was set: upgrade while we know it.
         new_hash = await asyncio.to_thread(hash_password, password)

@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     token_lifetime_hours: float = Field(
         default=12, gt=0, le=24 * 30, validation_alias="DIBAO_TOKEN_LIFETIME_HOURS"
     )
+    # Wrong passwords in a row that lock a user, and for how many minutes (`dibao users enable`
+    # lifts it early).
+    sign_in_attempts: int = Field(
+        default=5, ge=1, le=100, validation_alias="DIBAO_SIGN_IN_ATTEMPTS"
+    )
+    sign_in_lockout_minutes: float = Field(
+        default=15, ge=0, le=24 * 60, validation_alias="DIBAO_SIGN_IN_LOCKOUT_MINUTES"
+    )
     # The CLI's bearer token when set; otherwise the one `dibao login` saved (cli_token_file).
     cli_token: SecretStr | None = Field(default=None, validation_alias="DIBAO_TOKEN")
     # Seed of the county spot-check draw; recorded with every draw so it can be re-checked.
@@ -106,6 +114,10 @@ class Settings(BaseSettings):
     @property
     def token_lifetime(self) -> timedelta:
         return timedelta(hours=self.token_lifetime_hours)
+
+    @property
+    def sign_in_lockout(self) -> timedelta:
+        return timedelta(minutes=self.sign_in_lockout_minutes)
 
     @property
     def cli_token_file(self) -> Path:

@@ -26,7 +26,10 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 # One answer for an unknown user, a wrong password and a disabled user, so the endpoint does
 # not tell an outsider which user IDs exist.
-SIGN_IN_REFUSED = "wrong user ID or password, or the user is disabled"
+SIGN_IN_REFUSED = (
+    "wrong user ID or password, or the user is disabled, or locked for a while after "
+    "repeated wrong passwords"
+)
 
 
 class TokenIn(BaseModel):
@@ -127,7 +130,12 @@ async def issue_token(
 ) -> TokenOut:
     body = await _credentials(request)
     issued = await auth.sign_in(
-        session, body.user_id, body.password, settings.token_lifetime, datetime.now(UTC)
+        session,
+        body.user_id,
+        body.password,
+        settings.token_lifetime,
+        datetime.now(UTC),
+        auth.Lockout(settings.sign_in_attempts, settings.sign_in_lockout),
     )
     if issued is None:
         raise unauthorized(SIGN_IN_REFUSED)

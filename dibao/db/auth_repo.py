@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,8 +41,12 @@ async def list_users(session: AsyncSession) -> list[UserRow]:
 async def set_disabled(session: AsyncSession, user_id: str, disabled: bool, now: datetime) -> bool:
     """False when there is no such user. Disabling also revokes the user's live tokens, so a
     later re-enable does not bring old sessions back."""
+    # Enabling also lifts a lock-out after repeated wrong passwords: the administrator's unlock.
+    values: dict[str, object] = {"disabled": disabled}
+    if not disabled:
+        values |= {"failed_sign_ins": 0, "locked_until": None}
     result = await session.execute(
-        update(UserRow).where(UserRow.user_id == user_id).values(disabled=disabled)
+        update(UserRow).where(UserRow.user_id == user_id).values(**values)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         await session.rollback()
@@ -55,6 +59,32 @@ async def set_disabled(session: AsyncSession, user_id: str, disabled: bool, now:
         )
     await session.commit()
     return True
+
+
+async def record_failed_sign_in(
+    session: AsyncSession, user_id: str, limit: int, locked_until: datetime
+) -> None:
+    """Count a wrong password; the `limit`-th in a row locks the user until `locked_until`
+    and starts the count again. One statement, so concurrent attempts cannot under-count."""
+    reaches = UserRow.failed_sign_ins + 1 >= limit
+    await session.execute(
+        update(UserRow)
+        .where(UserRow.user_id == user_id)
+        .values(
+            failed_sign_ins=case((reaches, 0), else_=UserRow.failed_sign_ins + 1),
+            locked_until=case((reaches, locked_until), else_=UserRow.locked_until),
+        )
+    )
+    await session.commit()
+
+
+async def record_sign_in(session: AsyncSession, user_id: str) -> None:
+    await session.execute(
+        update(UserRow)
+        .where(UserRow.user_id == user_id, UserRow.failed_sign_ins > 0)
+        .values(failed_sign_ins=0)
+    )
+    await session.commit()
 
 
 async def set_password_hash(session: AsyncSession, user_id: str, password_hash: str) -> None:

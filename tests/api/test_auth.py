@@ -126,6 +126,27 @@ async def test_failed_sign_ins_all_look_alike(api: httpx.AsyncClient, staff: Sta
     assert "user ID or password" in answers[0]["detail"]["message"]
 
 
+async def test_five_wrong_passwords_lock_the_user_and_the_answer_does_not_say_so(
+    api: httpx.AsyncClient, staff: Staff
+) -> None:
+    refused = []
+    for i in range(5):
+        response = await api.post(
+            "/auth/token", json={"user_id": "li.na", "password": f"guess {i}"}, headers=NO_TOKEN
+        )
+        refused.append((response.status_code, response.json()))
+    locked = await api.post(
+        "/auth/token", json={"user_id": "li.na", "password": PASSWORD}, headers=NO_TOKEN
+    )
+    assert (locked.status_code, locked.json()) == refused[0] == refused[-1]
+    assert "locked for a while" in locked.json()["detail"]["message"]
+    # Another user is not affected.
+    other = await api.post(
+        "/auth/token", json={"user_id": "chen.gang", "password": PASSWORD}, headers=NO_TOKEN
+    )
+    assert other.status_code == 200
+
+
 async def test_sign_in_without_a_password_is_422_naming_the_field(api: httpx.AsyncClient) -> None:
     response = await api.post("/auth/token", json={"user_id": "li.na"}, headers=NO_TOKEN)
     assert response.status_code == 422
