@@ -55,6 +55,8 @@ def _row(household: HouseholdPay, seq: int = 0) -> dict[str, Any]:
     return {
         "seq": seq,
         "holder": household.account_holder,
+        "bank": household.bank,
+        "account_no": household.account_no or "未登记",
         "certificate_no": household.certificate_no,
         "amount": yuan(household.net_fen),
         "kinds": "、".join(dict.fromkeys(LINE_LABELS[line.kind] for line in household.lines)),

@@ -15,7 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from dibao.db import cases_repo, procedure_repo
-from dibao.db.procedure_models import EntitlementRow, PostingRow
+from dibao.db.procedure_models import EntitlementRow, PayeeAccountRow, PostingRow
 from dibao.domain.calendar import china_date
 from dibao.domain.case import (
     CertificateIssued,
@@ -24,9 +24,11 @@ from dibao.domain.case import (
     EntitlementRecorded,
     IssueCertificate,
     OpenPosting,
+    PayeeRecorded,
     PostingClosed,
     PostingRef,
     RecordEntitlement,
+    RecordPayee,
     SpotCheckResult,
 )
 from dibao.domain.enums import PostingOutcome, Relation, Stage
@@ -143,8 +145,26 @@ class ProcedureActivities:
             )
         return EntitlementRecorded(entitlement_id=entitlement_id)
 
+    @activity.defn(name="record_payee")
+    async def record_payee(self, request: RecordPayee) -> PayeeRecorded:
+        async with self._sessions() as session:
+            payee_id = await procedure_repo.record_payee(
+                session,
+                PayeeAccountRow(
+                    case_id=request.case_id,
+                    step_key=request.step_key,
+                    account_holder=request.payee.account_holder,
+                    bank=request.payee.bank,
+                    account_no=request.payee.account_no,
+                    recorded_by=request.recorded_by,
+                    recorded_at=request.recorded_at,
+                ),
+            )
+        return PayeeRecorded(payee_id=payee_id)
+
     def all(self) -> list[Any]:
         return [
+            self.record_payee,
             self.open_posting,
             self.close_posting,
             self.draw_spot_check,

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from fastapi.encoders import jsonable_encoder
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from dibao.domain.application import Application, Assets, Hukou, IncomeItem, Member
-from dibao.domain.case import Actor, CaseView, SupplementMaterials, Withdraw
+from dibao.domain.application import Application, Assets, Hukou, IncomeItem, Member, Payee
+from dibao.domain.case import Actor, CaseView, ChangePayee, SupplementMaterials, Withdraw
 from dibao.domain.enums import (
     AreaType,
     CaseStatus,
@@ -114,6 +114,20 @@ class AssetsIn(Strict):
         )
 
 
+class PayeeIn(Strict):
+    account_holder: str = Field(min_length=1, max_length=50, examples=["王秀英"])
+    bank: str = Field(min_length=1, max_length=100, examples=["陕西信合示例县支行"])
+    account_no: str = Field(pattern=r"^[0-9]{12,30}$", examples=["6228480000000000017"])
+
+    def to_domain(self) -> Payee:
+        return Payee(account_holder=self.account_holder, bank=self.bank, account_no=self.account_no)
+
+
+class PayeeChangeIn(PayeeIn):
+    def to_message(self, request_id: str, actor: Actor) -> ChangePayee:
+        return ChangePayee(request_id=request_id, actor=actor, payee=self.to_domain())
+
+
 class ApplicationIn(Strict):
     members: list[MemberIn] = Field(min_length=1, max_length=30)
     hukou: HukouIn
@@ -124,6 +138,9 @@ class ApplicationIn(Strict):
     declaration_signed: bool = False
     verification_authorised: bool = False
     phone: str = Field(default="", max_length=20, pattern=r"^[0-9+\- ]*$")
+    payee: PayeeIn | None = Field(
+        default=None, description="the account the benefit is paid into; may be given later"
+    )
 
     def to_domain(self) -> Application:
         return Application(
@@ -136,6 +153,7 @@ class ApplicationIn(Strict):
             declaration_signed=self.declaration_signed,
             verification_authorised=self.verification_authorised,
             phone=self.phone,
+            payee=self.payee.to_domain() if self.payee else None,
         )
 
 
@@ -200,6 +218,9 @@ class CaseOut(BaseModel):
         default_factory=list,
         description="steps that gave up; the case waits until ops retry or skip them",
     )
+    payee: dict[str, str] | None = Field(
+        default=None, description="the account the benefit is paid into (number masked)"
+    )
     source: str = Field(
         description="'workflow' when read live from the case workflow; 'projection' when the "
         "workflow could not be queried and the stored projection was used"
@@ -237,6 +258,7 @@ class CaseOut(BaseModel):
             else None,
             review_due=view.review_due,
             overdue_since=view.overdue_since,
+            payee=payee_out(view.payee) if view.payee else None,
             incidents=[jsonable_encoder(dataclasses.asdict(i)) for i in view.incidents],
             source="workflow",
         )
@@ -294,6 +316,16 @@ def application_out(app: Application) -> dict[str, Any]:
         "declaration_signed": app.declaration_signed,
         "verification_authorised": app.verification_authorised,
         "phone": app.phone,
+        "payee": payee_out(app.payee) if app.payee else None,
+    }
+
+
+def payee_out(payee: Payee) -> dict[str, str]:
+    # The account number is shown masked: the bank file carries it whole, screens need not.
+    return {
+        "account_holder": payee.account_holder,
+        "bank": payee.bank,
+        "account_no": "*" * (len(payee.account_no) - 4) + payee.account_no[-4:],
     }
 
 

@@ -203,6 +203,9 @@ def show_case(case: dict[str, Any]) -> None:
         typer.echo(f"notice     {notice['notice_id']}  {notice['kind']}")
     if case.get("waiting_for"):
         typer.echo(f"waiting    {case['waiting_for']}")
+    if case.get("payee"):
+        payee = case["payee"]
+        typer.echo(f"payee      {payee['account_holder']}  {payee['bank']}  {payee['account_no']}")
     if case.get("overdue_since"):
         typer.echo(f"overdue    since {case['overdue_since']} (stage deadline passed)")
     for incident in case.get("incidents") or []:
@@ -336,6 +339,20 @@ def case_withdraw(
 ) -> None:
     """Withdraw an application at the applicant's request (撤回)."""
     act(case_id, "withdraw", {"reason": reason}, key, as_json)
+
+
+@case_app.command("payee")
+def case_payee(
+    case_id: str,
+    holder: Annotated[str, typer.Option(help="account holder (开户人)")],
+    bank: Annotated[str, typer.Option(help="bank and branch (开户行)")],
+    account_no: Annotated[str, typer.Option(help="account number, digits only")],
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record or change the account the benefit is paid into (代发账户)."""
+    body = {"account_holder": holder, "bank": bank, "account_no": account_no}
+    act(case_id, "payee", body, key, as_json)
 
 
 def load_json(file: Path) -> Any:

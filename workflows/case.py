@@ -19,19 +19,23 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
+    from dibao.domain.application import validate_payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         CaseInput,
         CaseResult,
         CaseView,
         CertificateIssued,
+        ChangePayee,
         DrawSpotCheck,
         Entitlement,
         EntitlementRecorded,
         IssueCertificate,
         ObjectionRef,
+        PayeeRecorded,
         RaiseObjection,
         RecordEntitlement,
+        RecordPayee,
         Rejection,
         SpotCheckResult,
         SubmitCountyDecision,
@@ -289,6 +293,38 @@ class CaseWorkflow(RecipientPhase):
         self._closed = True
 
     # --- updates: application -------------------------------------------------------------------
+
+    @workflow.update
+    async def change_payee(self, request: ChangePayee) -> CaseView:
+        key = f"payee/{request.request_id}"
+        if await self._first_time(
+            request.request_id, request.actor, AuditAction.CHANGE_PAYEE, request, "payee"
+        ):
+            await self._act(
+                "record_payee",
+                RecordPayee(
+                    case_id=self._case.case_id,
+                    step_key=key,
+                    payee=request.payee,
+                    recorded_by=request.actor.id,
+                    recorded_at=workflow.now(),
+                ),
+                PayeeRecorded,
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+            self._payee = request.payee
+        return self.state()
+
+    @change_payee.validator
+    def _validate_change_payee(self, request: ChangePayee) -> None:
+        if self._seen(f"payee/{request.request_id}", request.actor):
+            return
+        self._require_open()
+        self._require_role(request.actor, SURVEY_ROLES, "record the payee account")
+        errors = validate_payee(request.payee)
+        if errors:
+            raise invalid_input(errors)
 
     @workflow.update
     async def supplement_materials(self, request: SupplementMaterials) -> CaseView:

@@ -86,6 +86,7 @@ class RecipientPhase(CaseState):
         self._stage, self._status, self._seq = Stage.RECIPIENT, CaseStatus.RECEIVING, state.seq
         self._accepted = True
         self._handled_requests = set(state.handled_requests)
+        self._payee = state.payee or self._case.application.payee
         await self._recipient_phase(state)
 
     async def _recipient_phase(self, state: RecipientState) -> None:
@@ -264,6 +265,7 @@ class RecipientPhase(CaseState):
                     seq=self._seq,
                     handled_requests=recent,
                     notice_ids=state.notice_ids + tuple(n.notice_id for n in self._notices),
+                    payee=self._payee,
                 ),
             )
         )

@@ -20,7 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
-    from dibao.domain.application import FieldError
+    from dibao.domain.application import FieldError, Payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         Actor,
@@ -170,6 +170,7 @@ class CaseState:
         self._incidents: dict[str, IncidentRef] = {}
         self._incident_inputs: dict[str, Any] = {}
         self._resolutions: dict[str, RetryStep | SkipStep] = {}
+        self._payee: Payee | None = case.application.payee
 
     async def _open_posting(
         self, step_key: str, stage: Stage, opens: datetime, size: int, amount: int, category: str
@@ -253,6 +254,7 @@ class CaseState:
             recipient=self._recipient,
             review_due=self._review_due,
             overdue_since=self._overdue_since,
+            payee=self._payee,
             incidents=tuple(self._incidents.values()),
         )
 

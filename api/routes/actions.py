@@ -32,7 +32,7 @@ from api.procedure_schemas import (
     TownshipReviewIn,
     WorkRefusalIn,
 )
-from api.schemas import CaseOut, SupplementIn, WithdrawIn
+from api.schemas import CaseOut, PayeeChangeIn, SupplementIn, WithdrawIn
 from dibao.db import procedure_repo
 from dibao.db.procedure_models import ObjectionRow
 from dibao.domain.access import Action
@@ -102,6 +102,13 @@ def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, sum
     )(endpoint)
 
 
+action(
+    "payee",
+    PayeeChangeIn,
+    CaseWorkflow.change_payee,
+    Action.CHANGE_PAYEE,
+    "Record or change the account the benefit is paid into (代发账户)",
+)
 action(
     "retry-step",
     RetryStepIn,

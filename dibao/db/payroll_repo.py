@@ -125,6 +125,13 @@ movements AS (
     JOIN households h ON h.case_id = l.case_id
     WHERE r.status = :released AND l.month <= :last_month
 ),
+payees AS MATERIALIZED (
+    -- The newest account recorded after filing; without one, the application's (below).
+    SELECT DISTINCT ON (p.case_id) p.case_id, p.account_holder, p.bank, p.account_no
+    FROM payee_accounts p
+    JOIN households h ON h.case_id = p.case_id
+    ORDER BY p.case_id, p.id DESC
+),
 owed AS MATERIALIZED (
     SELECT case_id, mi, sum(amount) AS amount
     FROM movements
@@ -138,8 +145,12 @@ SELECT o.case_id,
             ELSE 'arrears' END AS kind,
        o.amount,
        coalesce(newest.certificate_no, cert.certificate_no, '') AS certificate_no,
-       coalesce(holder.name, '') AS account_holder
+       coalesce(pay.account_holder, a.payload -> 'payee' ->> 'account_holder', holder.name, '')
+           AS account_holder,
+       coalesce(pay.bank, a.payload -> 'payee' ->> 'bank', '') AS bank,
+       coalesce(pay.account_no, a.payload -> 'payee' ->> 'account_no', '') AS account_no
 FROM owed o
+LEFT JOIN payees pay ON pay.case_id = o.case_id
 LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.newest = 1
 LEFT JOIN certificates cert ON cert.case_id = o.case_id
 LEFT JOIN applications a ON a.case_id = o.case_id
@@ -180,18 +191,24 @@ async def roster(session: AsyncSession, county_code: str, period: str) -> list[H
         },
     )
     households: list[HouseholdPay] = []
-    current: str | None = None
+    current: tuple[str, str, str, str, str] | None = None
     lines: list[Line] = []
-    certificate_no = holder = ""
-    for case_id, month, kind, amount, cert, name in result:
-        if case_id != current:
+    for case_id, month, kind, amount, cert, name, bank, account_no in result:
+        if current is None or case_id != current[0]:
             if current is not None:
-                households.append(HouseholdPay(current, certificate_no, holder, tuple(lines)))
-            current, certificate_no, holder, lines = case_id, cert, name, []
+                households.append(_household(current, lines))
+            current, lines = (case_id, cert, name, bank, account_no), []
         lines.append(Line(month, LineKind(kind), int(amount)))
     if current is not None:
-        households.append(HouseholdPay(current, certificate_no, holder, tuple(lines)))
+        households.append(_household(current, lines))
     return households
+
+
+def _household(head: tuple[str, str, str, str, str], lines: list[Line]) -> HouseholdPay:
+    case_id, certificate_no, holder, bank, account_no = head
+    return HouseholdPay(
+        case_id, certificate_no, holder, tuple(lines), bank=bank, account_no=account_no
+    )
 
 
 # --- runs ----------------------------------------------------------------------------------

@@ -145,3 +145,22 @@ class RecipientSpotCheckRow(Base):
     selected: Mapped[bool] = mapped_column(Boolean)
     drawn_by: Mapped[str] = mapped_column(String(100))
     drawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PayeeAccountRow(Base):
+    """An account the household's benefit is paid into, as recorded after filing (the one
+    given at filing is in the application). Appended, never changed: the newest row is the
+    account the payroll uses, and the older ones say where earlier payments went."""
+
+    __tablename__ = "payee_accounts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
+    step_key: Mapped[str] = mapped_column(String(100))
+    account_holder: Mapped[str] = mapped_column(String(50))
+    bank: Mapped[str] = mapped_column(String(100))
+    account_no: Mapped[str] = mapped_column(String(30))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_payee_accounts_case_step"),)

@@ -13,6 +13,7 @@ from dibao.db.procedure_models import (
     CertificateRow,
     EntitlementRow,
     ObjectionRow,
+    PayeeAccountRow,
     PostingRow,
     RecipientSpotCheckRow,
     SpotCheckRow,
@@ -159,23 +160,7 @@ async def issue_certificate(
 
 
 async def record_entitlement(session: AsyncSession, row: EntitlementRow) -> int:
-    values = {
-        c.name: getattr(row, c.name) for c in EntitlementRow.__table__.columns if c.name != "id"
-    }
-    await session.execute(
-        insert(EntitlementRow)
-        .values(**values)
-        .on_conflict_do_nothing(constraint="uq_entitlements_case_step")
-    )
-    await session.commit()
-    entitlement_id = (
-        await session.execute(
-            select(EntitlementRow.id).where(
-                EntitlementRow.case_id == row.case_id, EntitlementRow.step_key == row.step_key
-            )
-        )
-    ).scalar_one()
-    return int(entitlement_id)
+    return await _insert_once(session, row, "uq_entitlements_case_step")
 
 
 async def entitlements_for_case(session: AsyncSession, case_id: str) -> list[EntitlementRow]:
@@ -277,3 +262,27 @@ async def annual_rows(
         .order_by(RecipientSpotCheckRow.draw)
     )
     return list(rows.scalars())
+
+
+# --- payee accounts ------------------------------------------------------------------------
+
+
+async def record_payee(session: AsyncSession, row: PayeeAccountRow) -> int:
+    return await _insert_once(session, row, "uq_payee_accounts_case_step")
+
+
+async def _insert_once(
+    session: AsyncSession, row: EntitlementRow | PayeeAccountRow, constraint: str
+) -> int:
+    """Insert a row keyed by (case, step) unless that step wrote it already; its ID either way.
+    A retried activity or a replayed workflow thus finds the first write."""
+    model = type(row)
+    values = {c.name: getattr(row, c.name) for c in model.__table__.columns if c.name != "id"}
+    await session.execute(
+        insert(model).values(**values).on_conflict_do_nothing(constraint=constraint)
+    )
+    await session.commit()
+    found = await session.execute(
+        select(model.id).where(model.case_id == row.case_id, model.step_key == row.step_key)
+    )
+    return int(found.scalar_one())

@@ -35,6 +35,7 @@ class Action(StrEnum):
     COUNTY_DECISION = "county_decision"
     TERMINATE = "terminate"
     SUBMIT_REVIEW = "submit_review"
+    CHANGE_PAYEE = "change_payee"
     REPORT_RECIPIENT = "report_recipient"  # sign-ins, labour absences, circumstances, 渐退, work
     READ_AUDIT = "read_audit"
     # a county's business
@@ -89,6 +90,7 @@ ROLE_TABLE: dict[Action, frozenset[Role]] = {
     Action.COUNTY_DECISION: frozenset({C}),
     Action.SUBMIT_REVIEW: FIELDWORK,
     Action.REPORT_RECIPIENT: FIELDWORK,
+    Action.CHANGE_PAYEE: FIELDWORK,
     Action.READ_AUDIT: frozenset({C, S, A}),
     # The roster is made (制表) in the township or county and checked (审核) by the county.
     Action.BUILD_PAYROLL: frozenset({T, C}),
@@ -126,6 +128,7 @@ LABELS: dict[Action, str] = {
     Action.TERMINATE: "terminate a case",
     Action.SUBMIT_REVIEW: "submit a re-review",
     Action.REPORT_RECIPIENT: "report on a recipient household",
+    Action.CHANGE_PAYEE: "record the account the benefit is paid into",
     Action.READ_AUDIT: "read the audit log",
     Action.BUILD_PAYROLL: "build a payroll",
     Action.RELEASE_PAYROLL: "release a payroll",

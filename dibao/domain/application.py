@@ -53,6 +53,15 @@ class Assets:
 
 
 @dataclass(frozen=True)
+class Payee:
+    """The account the benefit is paid into (社会化发放: the county's bank pays it)."""
+
+    account_holder: str  # 开户人, usually the head of household
+    bank: str  # 开户行
+    account_no: str  # 账号: digits only
+
+
+@dataclass(frozen=True)
 class Application:
     members: tuple[Member, ...]
     hukou: Hukou
@@ -63,6 +72,8 @@ class Application:
     declaration_signed: bool = False  # 家庭收入财产声明及如实申报承诺书
     verification_authorised: bool = False  # 家庭经济状况核查授权委托书
     phone: str = ""
+    # Where the benefit is paid; may be given later (POST /cases/{id}/payee).
+    payee: Payee | None = None
 
     @property
     def head(self) -> Member:
@@ -75,6 +86,20 @@ class FieldError:
 
     path: tuple[str | int, ...]
     message: str
+
+
+_ACCOUNT_NO = re.compile(r"^[0-9]{12,30}$")
+
+
+def validate_payee(payee: Payee, path: tuple[str | int, ...] = ("payee",)) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not payee.account_holder.strip():
+        errors.append(FieldError((*path, "account_holder"), "must not be empty"))
+    if not payee.bank.strip():
+        errors.append(FieldError((*path, "bank"), "must not be empty"))
+    if not _ACCOUNT_NO.match(payee.account_no):
+        errors.append(FieldError((*path, "account_no"), "must be 12 to 30 digits, no spaces"))
+    return errors
 
 
 _CODE_LENGTHS = {"province_code": 2, "county_code": 6, "township_code": 9, "village_code": 12}
@@ -134,6 +159,8 @@ def validate_application(app: Application, today: date | None = None) -> list[Fi
         if member.disability_grade is not None and not 1 <= member.disability_grade <= 4:
             errors.append(FieldError(("members", i, "disability_grade"), "must be 1 to 4"))
     errors.extend(_validate_hukou(app.hukou))
+    if app.payee is not None:
+        errors.extend(validate_payee(app.payee))
     for i, item in enumerate(app.incomes):
         if item.monthly_fen < 0:
             errors.append(FieldError(("incomes", i, "monthly_amount"), "must not be negative"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from dibao.domain.application import Application
+from dibao.domain.application import Application, Payee
 from dibao.domain.eligibility import Assessment, HouseholdCategory
 from dibao.domain.enums import (
     AuditAction,
@@ -91,6 +91,31 @@ class CaseView:
     # the step that gave up, which the case waits on until ops retry or skip it.
     overdue_since: datetime | None = None
     incidents: tuple[IncidentRef, ...] = ()
+    # The account the benefit is paid into: the application's, or the one recorded since.
+    payee: Payee | None = None
+
+
+@dataclass(frozen=True)
+class ChangePayee:
+    """Record (or change) the account the household's benefit is paid into."""
+
+    request_id: str
+    actor: Actor
+    payee: Payee
+
+
+@dataclass(frozen=True)
+class RecordPayee:
+    case_id: str
+    step_key: str
+    payee: Payee
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class PayeeRecorded:
+    payee_id: int
 
 
 @dataclass(frozen=True)

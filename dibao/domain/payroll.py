@@ -253,10 +253,13 @@ def household_lines(
 class HouseholdPay:
     case_id: str
     certificate_no: str  # 低保证号
-    # The head of household's name. Bank account numbers are not captured by the application
-    # yet, so the bank matches the payment by holder name and 低保证号 (see bank_file).
+    # The payee account's holder (the head of household's name when no account is recorded).
     account_holder: str
     lines: tuple[Line, ...]
+    # The account paid into: recorded after filing, else the application's; empty when none
+    # was given, and then the bank matches the payment by holder name and 低保证号.
+    bank: str = ""
+    account_no: str = ""
 
     @property
     def net_fen(self) -> int:
@@ -304,7 +307,16 @@ def assemble_run(county_code: str, period: str, households: Iterable[HouseholdPa
 yuan = format_yuan
 
 
-BANK_FILE_HEADER = ("seq", "case_id", "certificate_no", "account_holder", "amount_yuan", "lines")
+BANK_FILE_HEADER = (
+    "seq",
+    "case_id",
+    "certificate_no",
+    "account_holder",
+    "bank",
+    "account_no",
+    "amount_yuan",
+    "lines",
+)
 
 
 def describe_lines(lines: Iterable[Line]) -> str:
@@ -316,7 +328,8 @@ def bank_file(run: PayrollRun) -> str:
     row, and a last row with the SHA-256 of every byte before it, so the bank can tell a file
     damaged or edited after the checker signed the roster that prints the same checksum.
 
-    There is no account-number column: the application does not capture bank accounts yet.
+    A household with no account recorded has empty bank and account_no cells (the roster page
+    lists it for the office to complete before release).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -329,6 +342,8 @@ def bank_file(run: PayrollRun) -> str:
                 household.case_id,
                 household.certificate_no,
                 household.account_holder,
+                household.bank,
+                household.account_no,
                 yuan(household.net_fen),
                 describe_lines(household.lines),
             )

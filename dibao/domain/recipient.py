@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from dibao.domain.application import Member
+from dibao.domain.application import Member, Payee
 from dibao.domain.calendar import CHINA_TZ
 from dibao.domain.eligibility import Assessment, HouseholdCategory, standard_fen_month
 from dibao.domain.enums import AreaType
@@ -84,6 +84,8 @@ class RecipientState:
     # and members whose own portion is stopped.
     work_refusals: tuple[tuple[str, int], ...] = ()
     portion_stopped: tuple[str, ...] = ()
+    # The payee account recorded after filing, carried across runs (None: the application's).
+    payee: Payee | None = None
 
 
 def add_months(month: str, count: int) -> str:

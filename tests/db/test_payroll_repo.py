@@ -39,6 +39,7 @@ def seed_case(
     *,
     county: str = COUNTY,
     status: str = "receiving",
+    payee: dict[str, str] | None = None,
 ) -> None:
     """A case row, its application (the head's name is the account holder) and entitlement
     changes (month, fen, kind), recorded in the order given."""
@@ -52,11 +53,12 @@ def seed_case(
         "'rural', %s, %s, %s, %s, %s, %s)",
         (case_id, head_id, status, county[:2], county, township, village, now, now),
     )
-    payload = {
+    payload: dict[str, Any] = {
         "members": [
             {"name": head_name, "id_number": head_id, "relation": "head"},
             {"name": "家属", "id_number": "x", "relation": "spouse"},
-        ]
+        ],
+        "payee": payee,
     }
     conn.execute(
         "INSERT INTO applications (case_id, payload, request_sha256, filed_by, filed_role) "
@@ -224,9 +226,24 @@ async def test_roster_sql_equals_the_pure_ledger_on_a_mixed_set(
 # --- building, idempotence, release ----------------------------------------------------------
 
 
+ACCOUNT_A = {
+    "account_holder": "王秀英",
+    "bank": "示例农商银行",
+    "account_no": "6228480000000000017",
+}
+
+
 def seed_county(conn: psycopg.Connection[Any]) -> None:
-    seed_case(conn, "DB-A00000001", "王秀英", [("2026-09", 72_750, "start")])
+    seed_case(conn, "DB-A00000001", "王秀英", [("2026-09", 72_750, "start")], payee=ACCOUNT_A)
     seed_case(conn, "DB-B00000002", "李四", [("2026-11", 30_000, "start")])
+    # 李四 gave no account when applying and registered one since; then changed it: the newest.
+    for n, account in enumerate(["6217000000000000001", "6217000000000000002"]):
+        conn.execute(
+            "INSERT INTO payee_accounts (case_id, step_key, account_holder, bank, account_no, "
+            "recorded_by, recorded_at) VALUES ('DB-B00000002', %s, '李四', '示例建设银行', %s, "
+            "'zhang.wei', now())",
+            (f"payee/{n}", account),
+        )
     seed_case(conn, "DB-C00000003", "张三", [("2026-12", 50_000, "start")])  # not yet due
 
 
@@ -250,14 +267,24 @@ async def test_build_stores_the_draft_and_a_second_build_returns_it_unchanged(
     assert content.splitlines()[1:4] == [
         "1,DB-A00000001,"
         + certificate_for("DB-A00000001")
-        + ",王秀英,2182.50,2026-09:arrears:727.50;2026-10:arrears:727.50;"
-        "2026-11:regular:727.50",
-        "2,DB-B00000002," + certificate_for("DB-B00000002") + ",李四,300.00,2026-11:regular:300.00",
+        + ",王秀英,示例农商银行,6228480000000000017,2182.50,"
+        "2026-09:arrears:727.50;2026-10:arrears:727.50;2026-11:regular:727.50",
+        "2,DB-B00000002,"
+        + certificate_for("DB-B00000002")
+        + ",李四,示例建设银行,6217000000000000002,300.00,2026-11:regular:300.00",
         "TOTAL,2,2482.50",
     ]
     roster = await payroll_repo.roster_of(session, row.run_id)
     assert roster is not None
-    for text in ("最低生活保障金发放花名册", "2026年11月", "王秀英", "2182.50", "补发", "2482.50"):
+    for text in (
+        "最低生活保障金发放花名册",
+        "2026年11月",
+        "王秀英",
+        "6228480000000000017",
+        "2182.50",
+        "补发",
+        "2482.50",
+    ):
         assert text in roster
     for text in ("制表人", "审核人", "负责人", checksum):
         assert text in roster

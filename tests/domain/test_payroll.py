@@ -158,7 +158,9 @@ def test_the_period_a_scheduled_run_pays() -> None:
 
 
 def _household(case_id: str, *lines: Line) -> HouseholdPay:
-    return HouseholdPay(case_id, f"CERT-{case_id}", f"户主{case_id[-1]}", tuple(lines))
+    # DB-C has no account recorded: the bank matches it by holder name and 低保证号.
+    account = ("", "") if case_id == "DB-C" else ("示例农商银行", f"62284800000000{case_id[-1]}")
+    return HouseholdPay(case_id, f"CERT-{case_id}", f"户主{case_id[-1]}", tuple(lines), *account)
 
 
 def test_bank_file_totals_order_and_checksum() -> None:
@@ -182,9 +184,10 @@ def test_bank_file_totals_order_and_checksum() -> None:
     content = bank_file(run)
     rows = content.splitlines()
     assert rows == [
-        "seq,case_id,certificate_no,account_holder,amount_yuan,lines",
-        "1,DB-A,CERT-DB-A,户主A,828.00,2026-10:arrears:100.50;2026-11:regular:727.50",
-        "2,DB-C,CERT-DB-C,户主C,300.00,2026-11:regular:300.00",
+        "seq,case_id,certificate_no,account_holder,bank,account_no,amount_yuan,lines",
+        "1,DB-A,CERT-DB-A,户主A,示例农商银行,62284800000000A,828.00,"
+        "2026-10:arrears:100.50;2026-11:regular:727.50",
+        "2,DB-C,CERT-DB-C,户主C,,,300.00,2026-11:regular:300.00",
         "TOTAL,2,1128.00",
         rows[-1],
     ]
@@ -201,7 +204,7 @@ def test_bank_file_totals_order_and_checksum() -> None:
 def test_empty_bank_file() -> None:
     content = bank_file(assemble_run("610423", "2026-11", []))
     assert content.splitlines()[:2] == [
-        "seq,case_id,certificate_no,account_holder,amount_yuan,lines",
+        "seq,case_id,certificate_no,account_holder,bank,account_no,amount_yuan,lines",
         "TOTAL,0,0.00",
     ]
     assert verify_bank_file(content)

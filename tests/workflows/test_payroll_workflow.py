@@ -157,10 +157,10 @@ async def test_a_county_payroll_with_exact_totals_released_by_the_checker(
     content = payroll.sql("SELECT bank_file FROM payroll_runs")[0][0]
     assert verify_bank_file(content)
     assert content.splitlines()[1:5] == [
-        f"1,DB-PAY0000001,{certificate_for('DB-PAY0000001')},王秀英,1455.00,"
+        f"1,DB-PAY0000001,{certificate_for('DB-PAY0000001')},王秀英,,,1455.00,"
         "2026-10:arrears:727.50;2026-11:regular:727.50",
-        f"2,DB-PAY0000002,{certificate_for('DB-PAY0000002')},李四,300.00,2026-11:regular:300.00",
-        f"3,DB-PAY0000003,{certificate_for('DB-PAY0000003')},张三,500.00,2026-09:arrears:500.00",
+        f"2,DB-PAY0000002,{certificate_for('DB-PAY0000002')},李四,,,300.00,2026-11:regular:300.00",
+        f"3,DB-PAY0000003,{certificate_for('DB-PAY0000003')},张三,,,500.00,2026-09:arrears:500.00",
         "TOTAL,3,2255.00",
     ]
     assert "外县户" not in content

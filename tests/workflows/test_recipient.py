@@ -101,12 +101,22 @@ async def test_two_review_cycles_continue_as_new_and_a_reduction_is_noticed_and_
     # Category A under mca-2021: reviewed yearly.
     assert date.fromisoformat(view.recipient.next_review_on) > date.today() + timedelta(days=360)
 
+    # A new account recorded in the first cycle is still the household's in the next run.
+    from dibao.domain.application import Payee
+    from dibao.domain.case import ChangePayee
+
+    payee = Payee("王秀英", "示例农商银行", "6217000000000000002")
+    await handle.execute_update(
+        CaseWorkflow.change_payee, ChangePayee(request_id="p1", actor=VILLAGE, payee=payee)
+    )
+
     await ts_stack.env.sleep(timedelta(days=370))
     view = await wait_for(handle, lambda v: v.review_due, "first review due")
     await review(handle, view, "r1")  # nothing material changed
     view = await wait_for(handle, lambda v: v.recipient is not None and v.recipient.cycle == 2)
     second_run = await run_id(ts_stack, handle.id)
     assert second_run != first_run  # continued as new: a fresh, bounded history
+    assert view.payee == payee
     assert [r[0] for r in entitlement_rows(ts_stack)] == ["start"]
 
     await ts_stack.env.sleep(timedelta(days=370))
