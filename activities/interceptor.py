@@ -113,9 +113,19 @@ class _Inbound(ActivityInboundInterceptor):
                 time.monotonic() - started
             )
             ACTIVITY_FAILURES.labels(info.activity_type).inc()
-            await self._root.record_failure(info, err)
+            if _will_retry(info, err):
+                await self._root.record_failure(info, err)
             raise
         ACTIVITY_SECONDS.labels(info.activity_type, "ok").observe(time.monotonic() - started)
         if info.attempt > 1:
             await self._root.record_recovered(info)
         return result
+
+
+def _will_retry(info: activity.Info, err: Exception) -> bool:
+    """Whether to list the step as failing. A final failure of a case's step becomes an
+    incident (the case workflow records it); other workflows (payroll, standard changes)
+    handle their refusals themselves, so a final failure there is not left listed as failing
+    for ever."""
+    final = isinstance(err, ApplicationError) and err.non_retryable
+    return info.workflow_type == CASE_WORKFLOW or not final

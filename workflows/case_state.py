@@ -88,8 +88,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows import policies
     from workflows import search_attributes as sa
 
-# Who may answer which step. Issue 6 adds authentication; the role is checked already so that
-# the audit log never shows, say, a village caseworker approving.
+# Who may answer which step. The API refuses a wrong role first (dibao/domain/access.py); the
+# workflow checks again, so no client of Temporal can record, say, a village caseworker
+# approving.
 TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
 SURVEY_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
 COUNTY_ROLES = frozenset({Role.COUNTY_APPROVER})
