@@ -44,7 +44,10 @@ SEED = [
     """
     INSERT INTO applications (case_id, payload, request_sha256, filed_by, filed_role)
     SELECT 'DB-B' || lpad(i::text, 10, '0'),
-        jsonb_build_object('members', jsonb_build_array(
+        jsonb_build_object(
+            'payee', jsonb_build_object('account_holder', '户主' || i, 'bank', '示例农商银行',
+                                        'account_no', '6228' || lpad(i::text, 15, '0')),
+            'members', jsonb_build_array(
             jsonb_build_object('name', '户主' || i, 'id_number', left(md5(i::text), 18),
                                'relation', 'head'),
             jsonb_build_object('name', '配偶' || i, 'id_number', left(md5('s' || i), 18),

@@ -257,7 +257,7 @@ class HouseholdPay:
     account_holder: str
     lines: tuple[Line, ...]
     # The account paid into: recorded after filing, else the application's; empty when none
-    # was given, and then the bank matches the payment by holder name and 低保证号.
+    # was given, and then the household is held back (PayrollRun.held).
     bank: str = ""
     account_no: str = ""
 
@@ -278,6 +278,10 @@ class PayrollRun:
     # by the next payroll, where later payments may offset it); the roster lists them for the
     # office to recover (追回) outside the bank file.
     outstanding: tuple[HouseholdPay, ...] = ()
+    # Households owed money but with no account to pay it into: not booked and not in the bank
+    # file (a payment by name alone can go astray). The roster lists them; once an account is
+    # recorded, the next payroll pays the months as arrears (补发).
+    held: tuple[HouseholdPay, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -298,8 +302,9 @@ def assemble_run(county_code: str, period: str, households: Iterable[HouseholdPa
     return PayrollRun(
         county_code=county_code,
         period=period,
-        households=tuple(h for h in ordered if h.net_fen >= 0),
+        households=tuple(h for h in ordered if h.net_fen == 0 or (h.net_fen > 0 and h.account_no)),
         outstanding=tuple(h for h in ordered if h.net_fen < 0),
+        held=tuple(h for h in ordered if h.net_fen > 0 and not h.account_no),
     )
 
 
@@ -328,8 +333,7 @@ def bank_file(run: PayrollRun) -> str:
     row, and a last row with the SHA-256 of every byte before it, so the bank can tell a file
     damaged or edited after the checker signed the roster that prints the same checksum.
 
-    A household with no account recorded has empty bank and account_no cells (the roster page
-    lists it for the office to complete before release).
+    Every row has an account: households without one are held back (PayrollRun.held).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -39,7 +39,7 @@ def seed_case(
     *,
     county: str = COUNTY,
     status: str = "receiving",
-    payee: dict[str, str] | None = None,
+    payee: dict[str, str] | bool | None = True,
 ) -> None:
     """A case row, its application (the head's name is the account holder) and entitlement
     changes (month, fen, kind), recorded in the order given."""
@@ -53,12 +53,18 @@ def seed_case(
         "'rural', %s, %s, %s, %s, %s, %s)",
         (case_id, head_id, status, county[:2], county, township, village, now, now),
     )
+    if payee is True:  # an account, so the household is paid (without one it is held back)
+        payee = {
+            "account_holder": head_name,
+            "bank": "示例农商银行",
+            "account_no": account_of(case_id),
+        }
     payload: dict[str, Any] = {
         "members": [
             {"name": head_name, "id_number": head_id, "relation": "head"},
             {"name": "家属", "id_number": "x", "relation": "spouse"},
         ],
-        "payee": payee,
+        "payee": payee or None,
     }
     conn.execute(
         "INSERT INTO applications (case_id, payload, request_sha256, filed_by, filed_role) "
@@ -67,6 +73,10 @@ def seed_case(
     )
     for month, fen, kind in changes:
         add_change(conn, case_id, month, fen, kind)
+
+
+def account_of(case_id: str) -> str:
+    return "62" + str(int(hashlib.sha256(case_id.encode()).hexdigest(), 16))[:17]
 
 
 def add_change(
@@ -412,6 +422,36 @@ async def test_an_overpaid_household_is_held_back_not_debited(
     ).fetchone() == (0,)
     households = await payroll_repo.roster(session, COUNTY, "2026-11")
     assert households[1].lines == (Line("2026-10", LineKind.RECOVERY, -50_000),)
+
+
+async def test_a_household_without_an_account_is_held_back_then_paid_as_arrears(
+    conn: psycopg.Connection[Any], session: AsyncSession, settings: Settings
+) -> None:
+    seed_case(conn, "DB-NOACC0001", "周八", [("2026-11", 40_000, "start")], payee=None)
+    seed_case(conn, "DB-ACCNT0002", "吴九", [("2026-11", 20_000, "start")])
+    render = renderer(settings)
+    november = await payroll_repo.build_run(session, COUNTY, "2026-11", "li.na", BUILT, render)
+    assert (november.households, november.total_fen) == (1, 20_000)
+    roster = await payroll_repo.roster_of(session, november.run_id)
+    assert roster is not None and "未登记代发账户" in roster and "周八" in roster
+    assert conn.execute(
+        "SELECT count(*) FROM payroll_lines WHERE case_id = 'DB-NOACC0001'"
+    ).fetchone() == (0,)
+    await payroll_repo.release_run(session, november.run_id, "chen.gang", BUILT)
+    # The account is recorded in November: December pays November as 补发.
+    conn.execute(
+        "INSERT INTO payee_accounts (case_id, step_key, account_holder, bank, account_no, "
+        "recorded_by, recorded_at) VALUES ('DB-NOACC0001', 'payee/1', '周八', '示例农商银行', "
+        "'6217000000000000009', 'zhang.wei', now())"
+    )
+    december = await payroll_repo.build_run(session, COUNTY, "2026-12", "li.na", BUILT, render)
+    assert (december.households, december.total_fen) == (2, 40_000 * 2 + 20_000)
+    stored = await payroll_repo.bank_file_of(session, december.run_id)
+    assert stored is not None
+    assert (
+        "周八,示例农商银行,6217000000000000009,800.00,2026-11:arrears:400.00;2026-12:regular:400.00"
+        in stored[0]
+    )
 
 
 def test_render_callback_type(settings: Settings) -> None:

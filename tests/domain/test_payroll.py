@@ -157,10 +157,11 @@ def test_the_period_a_scheduled_run_pays() -> None:
     assert period_for(date(2026, 6, 30), Cadence.QUARTERLY) == "2026-Q2"
 
 
-def _household(case_id: str, *lines: Line) -> HouseholdPay:
-    # DB-C has no account recorded: the bank matches it by holder name and 低保证号.
-    account = ("", "") if case_id == "DB-C" else ("示例农商银行", f"62284800000000{case_id[-1]}")
-    return HouseholdPay(case_id, f"CERT-{case_id}", f"户主{case_id[-1]}", tuple(lines), *account)
+def _household(case_id: str, *lines: Line, account: bool = True) -> HouseholdPay:
+    bank, number = ("示例农商银行", f"62284800000000{case_id[-1]}") if account else ("", "")
+    return HouseholdPay(
+        case_id, f"CERT-{case_id}", f"户主{case_id[-1]}", tuple(lines), bank, number
+    )
 
 
 def test_bank_file_totals_order_and_checksum() -> None:
@@ -187,7 +188,7 @@ def test_bank_file_totals_order_and_checksum() -> None:
         "seq,case_id,certificate_no,account_holder,bank,account_no,amount_yuan,lines",
         "1,DB-A,CERT-DB-A,户主A,示例农商银行,62284800000000A,828.00,"
         "2026-10:arrears:100.50;2026-11:regular:727.50",
-        "2,DB-C,CERT-DB-C,户主C,,,300.00,2026-11:regular:300.00",
+        "2,DB-C,CERT-DB-C,户主C,示例农商银行,62284800000000C,300.00,2026-11:regular:300.00",
         "TOTAL,2,1128.00",
         rows[-1],
     ]
@@ -199,6 +200,21 @@ def test_bank_file_totals_order_and_checksum() -> None:
     # Deterministic: the same run, given in another order, gives the same bytes.
     again = assemble_run("610423", "2026-11", reversed([*run.households, *run.outstanding]))
     assert bank_file(again) == content
+
+
+def test_a_household_without_an_account_is_held_back_not_paid_by_name() -> None:
+    run = assemble_run(
+        "610423",
+        "2026-11",
+        [
+            _household("DB-A", Line("2026-11", R, 72_750)),
+            _household("DB-B", Line("2026-11", R, 30_000), account=False),
+        ],
+    )
+    assert [h.case_id for h in run.paid] == ["DB-A"]
+    assert [h.case_id for h in run.held] == ["DB-B"]
+    assert run.total_fen == 72_750
+    assert "DB-B" not in bank_file(run)
 
 
 def test_empty_bank_file() -> None:
@@ -214,7 +230,16 @@ def test_a_holder_name_with_a_comma_is_quoted() -> None:
     run = assemble_run(
         "610423",
         "2026-11",
-        [HouseholdPay("DB-A", "C1", "阿依古丽,买买提", (Line("2026-11", R, 100),))],
+        [
+            HouseholdPay(
+                "DB-A",
+                "C1",
+                "阿依古丽,买买提",
+                (Line("2026-11", R, 100),),
+                "银行",
+                "622848000000001",
+            )
+        ],
     )
     assert '"阿依古丽,买买提"' in bank_file(run)
 

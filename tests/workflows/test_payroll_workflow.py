@@ -48,7 +48,7 @@ from dibao.payroll_schedule import ensure_schedule
 from dibao.settings import Settings
 from tests.auth import Staff, bearer
 from tests.conftest import make_settings
-from tests.db.test_payroll_repo import COUNTY, add_change, certificate_for, seed_case
+from tests.db.test_payroll_repo import COUNTY, account_of, add_change, certificate_for, seed_case
 from worker import workflow_runner
 from workflows.payroll import PayrollWorkflow
 
@@ -135,6 +135,11 @@ async def payroll(
     await stack.settle()
 
 
+def bank(case_id: str) -> str:
+    """The seeded account's bank and number, as the bank file has them."""
+    return f"示例农商银行,{account_of(case_id)}"
+
+
 def seed_county(conn: psycopg.Connection[Any]) -> None:
     seed_case(conn, "DB-PAY0000001", "王秀英", [("2026-10", 72_750, "start")])
     seed_case(conn, "DB-PAY0000002", "李四", [("2026-11", 30_000, "start")])
@@ -157,10 +162,12 @@ async def test_a_county_payroll_with_exact_totals_released_by_the_checker(
     content = payroll.sql("SELECT bank_file FROM payroll_runs")[0][0]
     assert verify_bank_file(content)
     assert content.splitlines()[1:5] == [
-        f"1,DB-PAY0000001,{certificate_for('DB-PAY0000001')},王秀英,,,1455.00,"
-        "2026-10:arrears:727.50;2026-11:regular:727.50",
-        f"2,DB-PAY0000002,{certificate_for('DB-PAY0000002')},李四,,,300.00,2026-11:regular:300.00",
-        f"3,DB-PAY0000003,{certificate_for('DB-PAY0000003')},张三,,,500.00,2026-09:arrears:500.00",
+        f"1,DB-PAY0000001,{certificate_for('DB-PAY0000001')},王秀英,{bank('DB-PAY0000001')},"
+        "1455.00,2026-10:arrears:727.50;2026-11:regular:727.50",
+        f"2,DB-PAY0000002,{certificate_for('DB-PAY0000002')},李四,{bank('DB-PAY0000002')},"
+        "300.00,2026-11:regular:300.00",
+        f"3,DB-PAY0000003,{certificate_for('DB-PAY0000003')},张三,{bank('DB-PAY0000003')},"
+        "500.00,2026-09:arrears:500.00",
         "TOTAL,3,2255.00",
     ]
     assert "外县户" not in content
