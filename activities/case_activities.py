@@ -7,14 +7,21 @@ the first write instead of making a second one.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dibao.db import audit_repo, calendar_repo, cases_repo, notices_repo, procedure_repo
+from dibao.db import (
+    audit_repo,
+    calendar_repo,
+    cases_repo,
+    notices_repo,
+    ops_repo,
+    procedure_repo,
+)
 from dibao.domain.calendar import add_working_days, china_date
 from dibao.domain.case import (
     AuditEntry,
@@ -62,6 +69,13 @@ class CaseActivities:
             )
             await cases_repo.record_stage(
                 session, change, recorded, closed=not change.status.is_open
+            )
+            info = activity.info()
+            await ops_repo.supersede_other_runs(
+                session,
+                info.workflow_id or change.case_id,
+                info.workflow_run_id or "",
+                datetime.now(UTC),
             )
         return recorded
 

@@ -63,6 +63,28 @@ async def record_failed_attempt(session: AsyncSession, failed: FailedAttempt) ->
     await session.commit()
 
 
+async def supersede_other_runs(
+    session: AsyncSession, workflow_id: str, run_id: str, at: datetime
+) -> None:
+    """Steps still open in other runs of the workflow are over: a reset replaced those runs
+    (continue-as-new never leaves one open). Called as each run moves to a new stage."""
+    await session.execute(
+        update(StepFailureRow)
+        .where(
+            StepFailureRow.case_id == workflow_id,
+            StepFailureRow.run_id != run_id,
+            StepFailureRow.status.in_(OPEN_STATUSES),
+        )
+        .values(
+            status=FailureStatus.SUPERSEDED.value,
+            resolved_at=at,
+            resolved_by="system",
+            resolution=f"superseded by run {run_id} (workflow reset)",
+        )
+    )
+    await session.commit()
+
+
 async def record_recovered(
     session: AsyncSession, workflow_id: str, run_id: str, activity_id: str
 ) -> None:

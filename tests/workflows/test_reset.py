@@ -3,6 +3,7 @@ activities again; every one is keyed by case and step, so nothing is written twi
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -154,3 +155,36 @@ async def test_incidents_follow_a_reset_and_none_is_left_open(
         "SELECT count(*) FROM step_failures WHERE status IN ('incident', 'retrying')"
     ) == [(0,)]
     assert dev_stack.sql("SELECT count(*) FROM notices") == [(1,)]
+
+
+async def test_a_step_still_retrying_in_a_replaced_run_is_not_left_listed(
+    dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    from tests.workflows.test_incidents import stop_drills
+
+    dev_stack.sql(
+        "INSERT INTO ops_drills (activity_type, case_id, retryable, message, started_by) "
+        "VALUES ('issue_notice', 'DB-RESET000003', true, 'printer jammed', 'test') RETURNING 1"
+    )
+    handle = await file_case(dev_stack, complete(sample), "DB-RESET000003")
+    old_run = handle.result_run_id
+    for _ in range(250):
+        if dev_stack.sql("SELECT 1 FROM step_failures WHERE run_id = %s", old_run):
+            break
+        await asyncio.sleep(0.02)
+    stop_drills(dev_stack)
+    history = await handle.fetch_history()
+    first_task = next(
+        e.event_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    )
+    run = await reset(dev_stack, "DB-RESET000003", first_task)
+    new_handle = dev_stack.client.get_workflow_handle("DB-RESET000003", run_id=run)
+    await wait_for(new_handle, lambda v: v.stage is Stage.SURVEY and bool(v.notices))
+    assert dev_stack.sql("SELECT status FROM step_failures WHERE run_id = %s", old_run) == [
+        ("superseded",)
+    ]
+    assert dev_stack.sql(
+        "SELECT count(*) FROM step_failures WHERE status IN ('retrying', 'incident')"
+    ) == [(0,)]
