@@ -18,6 +18,7 @@ import typer
 
 from dibao.cli_auth import NOT_SIGNED_IN, login, logout, read_token, users_app, whoami
 from dibao.cli_codec import codec_app
+from dibao.cli_ops import alerts as alerts_command
 from dibao.cli_ops import ops_app
 from dibao.cli_ops import stuck as stuck_command
 from dibao.cli_payroll import payroll_app
@@ -50,6 +51,7 @@ app.command("logout")(logout)
 app.command("whoami")(whoami)
 app.add_typer(ops_app, name="ops", help="Operations: incidents, retry/skip, describe, drills")
 app.command("stuck")(stuck_command)
+app.command("alerts")(alerts_command)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON answer")]
 KeyOpt = Annotated[

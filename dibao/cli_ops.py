@@ -82,6 +82,26 @@ def stuck(
             typer.echo(f"  {count['township_code']}  {count['cases']}")
 
 
+def alerts(
+    county: Annotated[str | None, typer.Option(help="6-digit county code")] = None,
+    township: Annotated[str | None, typer.Option(help="9-digit township code")] = None,
+    limit: Annotated[int, typer.Option(help="rows to show")] = 100,
+    as_json: AsJson = False,
+) -> None:
+    """Alerts to supervisors (stage deadlines passed), newest first."""
+    rows = _call("GET", "/supervision/alerts", county=county, township=township, limit=limit)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        typer.echo("no alerts")
+    for row in rows:
+        typer.echo(
+            f"{row['raised_at'][:19]}  {row['case_id']}  {row['township_code']}  "
+            f"{row['kind']}  {row['stage']}  {row['message']}"
+        )
+
+
 @ops_app.command("incidents")
 def incidents(
     case_id: Annotated[str | None, typer.Option("--case", help="only this case")] = None,

@@ -151,3 +151,38 @@ async def test_a_draft_payroll_discarded_from_the_command_line(
     assert "discarded  PR-610423-2026-11" in done.output and "by chen.gang: 漏录变更" in done.output
     gone = await dibao("payroll", "show", "PR-610423-2026-11")
     assert gone.exit_code == 2 and "404" in gone.output
+
+
+async def test_supervision_and_ops_from_the_command_line(
+    api_url: str, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drill = await dibao("ops", "drill", "start", "issue_notice", "--message", "printer offline")
+    assert drill.exit_code == 0 and "issue_notice fails for every case" in drill.output
+    assert "issue_notice  all cases  give-up" in (await dibao("ops", "drill", "list")).output
+    filed = await dibao("case", "new", "--file", str(SAMPLE_PATH), "--json")
+    assert filed.exit_code == 0, filed.output
+    case_id = json.loads(filed.output)["case_id"]
+    assert (await dibao("ops", "drill", "stop")).output.startswith("stopped 1")
+
+    sign_in_as(monkeypatch, "wang.jian")  # the county's supervisor
+    for _ in range(100):
+        stuck = await dibao("stuck", "--county", "610423")
+        if case_id in stuck.output:
+            break
+        await asyncio.sleep(0.05)
+    assert "incident" in stuck.output and "issue_notice" in stuck.output
+    assert "610423100  1" in stuck.output
+    assert (await dibao("alerts")).output.strip() == "no alerts"
+    refused = await dibao("ops", "incidents")
+    assert refused.exit_code == 2 and "HTTP 403" in refused.output
+
+    sign_in_as(monkeypatch, "ma.chao")  # ops
+    listed = await dibao("ops", "incidents", "--json")
+    (incident,) = json.loads(listed.output)["items"]
+    described = await dibao("ops", "describe", case_id)
+    assert "RUNNING" in described.output and incident["incident_id"] in described.output
+    skipped = await dibao(
+        "ops", "skip", case_id, incident["incident_id"], "--reason", "一次性告知书已纸质送达"
+    )
+    assert skipped.exit_code == 0, skipped.output
+    assert "0 step(s)" in (await dibao("ops", "incidents")).output
