@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from dibao.db import payroll_repo
 from dibao.db.payroll_models import PayrollRunRow
+from dibao.domain.money import format_yuan
 from dibao.domain.payroll import (
     LINE_LABELS,
     BuildPayroll,
@@ -27,7 +28,6 @@ from dibao.domain.payroll import (
     ReleasePayroll,
     RunStatus,
     period_label,
-    yuan,
 )
 from dibao.notices.render import render_page
 from dibao.settings import Settings
@@ -58,10 +58,10 @@ def _row(household: HouseholdPay, seq: int = 0) -> dict[str, Any]:
         "bank": household.bank,
         "account_no": household.account_no,
         "certificate_no": household.certificate_no,
-        "amount": yuan(household.net_fen),
+        "amount": format_yuan(household.net_fen),
         "kinds": "、".join(dict.fromkeys(LINE_LABELS[line.kind] for line in household.lines)),
         "detail": "；".join(
-            f"{line.month} {LINE_LABELS[line.kind]} {yuan(line.amount_fen)}"
+            f"{line.month} {LINE_LABELS[line.kind]} {format_yuan(line.amount_fen)}"
             for line in household.lines
         ),
     }
@@ -83,10 +83,12 @@ def roster_page(
             "period_label": period_label(run.period),
             "rows": [_row(h, seq) for seq, h in enumerate(paid, start=1)],
             "offset_rows": [_row(h) for h in run.households if h.net_fen == 0],
-            "outstanding_rows": [{**_row(h), "amount": yuan(-h.net_fen)} for h in run.outstanding],
+            "outstanding_rows": [
+                {**_row(h), "amount": format_yuan(-h.net_fen)} for h in run.outstanding
+            ],
             "held_rows": [_row(h) for h in run.held],
             "households": len(paid),
-            "total": yuan(run.total_fen),
+            "total": format_yuan(run.total_fen),
             "bank_file_sha256": bank_file_sha256,
             "maker": maker,
             "built_at": built_at,

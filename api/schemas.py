@@ -23,16 +23,13 @@ from dibao.domain.enums import (
     VehicleKind,
 )
 from dibao.domain.materials import SIGNED_MATERIALS
+from dibao.domain.money import format_yuan
 
 Yuan = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
 def to_fen(amount: Decimal) -> int:
     return int(amount * 100)
-
-
-def to_yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
 class Strict(BaseModel):
@@ -269,11 +266,11 @@ def procedure_out(view: CaseView) -> dict[str, Any]:
     out: dict[str, Any] = jsonable_encoder(dataclasses.asdict(view.procedure))
     assessment = view.procedure.assessment
     if assessment is not None:
-        out["assessment"]["monthly_amount"] = str(to_yuan(assessment.monthly_amount_fen))
+        out["assessment"]["monthly_amount"] = format_yuan(assessment.monthly_amount_fen)
         out["assessment"]["eligible"] = assessment.eligible
     if view.procedure.entitlement is not None:
         amount = view.procedure.entitlement.monthly_amount_fen
-        out["entitlement"]["monthly_amount"] = str(to_yuan(amount))
+        out["entitlement"]["monthly_amount"] = format_yuan(amount)
     return out
 
 
@@ -300,12 +297,12 @@ def application_out(app: Application) -> dict[str, Any]:
         },
         "area_type": app.area_type.value,
         "incomes": [
-            {"category": i.category.value, "monthly_amount": str(to_yuan(i.monthly_fen))}
+            {"category": i.category.value, "monthly_amount": format_yuan(i.monthly_fen)}
             for i in app.incomes
         ],
         "assets": {
-            "deposits": str(to_yuan(app.assets.deposits_fen)),
-            "securities": str(to_yuan(app.assets.securities_fen)),
+            "deposits": format_yuan(app.assets.deposits_fen),
+            "securities": format_yuan(app.assets.securities_fen),
             "vehicles": [v.value for v in app.assets.vehicles],
             "homes": app.assets.homes,
             "shop_or_business_assets": app.assets.shop_or_business_assets,

@@ -20,7 +20,8 @@ from dibao.db.registry_repo import LoadResult
 from dibao.domain.access import Action
 from dibao.domain.application import validate_id_number
 from dibao.domain.calendar import CHINA_TZ
-from dibao.domain.verification import DEPARTMENT_LABELS, Department, RegistryRecord, yuan
+from dibao.domain.money import format_amount
+from dibao.domain.verification import DEPARTMENT_LABELS, Department, RegistryRecord
 from dibao.registry_csv import parse_extract
 from dibao.settings import Settings, get_settings
 
@@ -128,7 +129,7 @@ def show(id_number: str) -> None:
         return
     typer.echo(f"{'DEPARTMENT':<24} {'KIND':<26} {'AMOUNT':>16} {'AS OF':<10}  DETAIL")
     for record in records:
-        amount = yuan(record.amount_fen) if record.amount_fen is not None else ""
+        amount = format_amount(record.amount_fen) if record.amount_fen is not None else ""
         typer.echo(
             f"{record.department.value:<24} {record.kind.value:<26} {amount:>16} "
             f"{record.as_of:<10}  {record.detail}"

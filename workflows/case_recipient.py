@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         PostingOutcome,
         Stage,
     )
+    from dibao.domain.money import format_yuan
     from dibao.domain.recipient import (
         STOPPING_CIRCUMSTANCES,
         ChangeKind,
@@ -412,7 +413,7 @@ class RecipientPhase(CaseState):
                 f"reemployment-{request.request_id}",
                 reason=ChangeKind.UNCHANGED.value,
                 reasons=(
-                    f"家庭成员就业，月工资 {request.monthly_wage_fen / 100:.2f} 元；"
+                    f"家庭成员就业，月工资 {format_yuan(request.monthly_wage_fen)} 元；"
                     f"渐退期内不计入家庭收入，自 {until} 起计入并重新核定保障金额",
                 ),
                 monthly_amount_fen=state.monthly_amount_fen,

@@ -33,13 +33,14 @@ from api.deps import (
     check_county,
     require,
 )
-from api.schemas import Strict, to_yuan
+from api.schemas import Strict
 from dibao.db import payroll_repo, procedure_repo
 from dibao.db.payroll_models import PayrollRunRow
 from dibao.domain.access import Action
 from dibao.domain.calendar import china_date
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
+from dibao.domain.money import format_yuan
 from dibao.domain.payroll import (
     Change,
     DiscardRun,
@@ -107,7 +108,7 @@ class RunOut(BaseModel):
             built_at=row.built_at,
             released_at=row.released_at,
             households=row.households,
-            total=str(to_yuan(row.total_fen)),
+            total=format_yuan(row.total_fen),
             bank_file_sha256=row.bank_file_sha256,
             bank_file_url=f"/payroll/runs/{row.run_id}/bank-file",
             roster_url=f"/payroll/runs/{row.run_id}/roster",
@@ -450,7 +451,7 @@ async def discard_run(
                 "built_at": r.built_at,
                 "maker": r.maker,
                 "households": r.households,
-                "total": str(to_yuan(r.total_fen)),
+                "total": format_yuan(r.total_fen),
                 "bank_file_sha256": r.bank_file_sha256,
                 "discarded_by": r.discarded_by,
                 "reason": r.reason,
@@ -498,14 +499,13 @@ async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
         changes=[
             ChangeOut(
                 effective_month=c.effective_month,
-                monthly_amount=str(to_yuan(c.monthly_amount_fen)),
+                monthly_amount=format_yuan(c.monthly_amount_fen),
                 change_kind=c.change_kind,
                 reason=c.reason,
                 recorded_at=c.recorded_at,
                 paid_members=c.paid_members,
                 per_member=[
-                    str(to_yuan(f))
-                    for f in member_shares(c.monthly_amount_fen, c.paid_members or 0)
+                    format_yuan(f) for f in member_shares(c.monthly_amount_fen, c.paid_members or 0)
                 ],
             )
             for c in changes
@@ -517,18 +517,18 @@ async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
                 run_status=line.run_status,
                 month=line.month,
                 kind=line.kind,
-                amount=str(to_yuan(line.amount_fen)),
+                amount=format_yuan(line.amount_fen),
             )
             for line in lines
         ],
         months=[
             MonthOut(
                 month=m,
-                entitled=str(to_yuan(change.monthly_amount_fen if change else 0)),
-                paid=str(to_yuan(paid.get(m, 0))),
+                entitled=format_yuan(change.monthly_amount_fen if change else 0),
+                paid=format_yuan(paid.get(m, 0)),
                 paid_members=change.paid_members or None if change else None,
                 per_member=[
-                    str(to_yuan(f))
+                    format_yuan(f)
                     for f in member_shares(change.monthly_amount_fen, change.paid_members)
                 ]
                 if change

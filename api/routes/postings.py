@@ -10,8 +10,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import SessionDep, SettingsDep
-from api.schemas import to_yuan
 from dibao.db import procedure_repo
+from dibao.domain.money import format_yuan
 from dibao.notices.render import POSTING_TITLES, render_page
 
 router = APIRouter()
@@ -39,7 +39,7 @@ async def postings(
             "head_name": r.head_name,
             "household_size": r.household_size,
             "category": r.category,
-            "amount": str(to_yuan(r.monthly_amount_fen)),
+            "amount": format_yuan(r.monthly_amount_fen),
             "opens_at": r.opens_at,
             "closes_at": r.closes_at,
         }

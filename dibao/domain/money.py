@@ -6,3 +6,10 @@ def format_yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     fen = abs(fen)
     return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def format_amount(fen: int) -> str:
+    """Fen as yuan for reading in a sentence, grouped: 123456 → "1,234.56 元"."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d} 元"

@@ -308,10 +308,6 @@ def assemble_run(county_code: str, period: str, households: Iterable[HouseholdPa
     )
 
 
-# Kept under this name for the bank file's readers of this module.
-yuan = format_yuan
-
-
 BANK_FILE_HEADER = (
     "seq",
     "case_id",
@@ -325,7 +321,9 @@ BANK_FILE_HEADER = (
 
 
 def describe_lines(lines: Iterable[Line]) -> str:
-    return ";".join(f"{line.month}:{line.kind.value}:{yuan(line.amount_fen)}" for line in lines)
+    return ";".join(
+        f"{line.month}:{line.kind.value}:{format_yuan(line.amount_fen)}" for line in lines
+    )
 
 
 def bank_file(run: PayrollRun) -> str:
@@ -348,11 +346,11 @@ def bank_file(run: PayrollRun) -> str:
                 household.account_holder,
                 household.bank,
                 household.account_no,
-                yuan(household.net_fen),
+                format_yuan(household.net_fen),
                 describe_lines(household.lines),
             )
         )
-    writer.writerow(("TOTAL", len(paid), yuan(sum(h.net_fen for h in paid))))
+    writer.writerow(("TOTAL", len(paid), format_yuan(sum(h.net_fen for h in paid))))
     body = out.getvalue()
     return body + f"SHA256,{bank_file_checksum(body)}\n"
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from dibao.domain.application import Application, Assets, IncomeItem, Member
 from dibao.domain.enums import IncomeCategory
+from dibao.domain.money import format_amount
 from dibao.domain.survey import SurveyReport
 
 
@@ -101,13 +102,6 @@ VEHICLE_LABELS: dict[str, str] = {
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(RecordKind)}
 _DEPARTMENT_ORDER = {department: i for i, department in enumerate(Department)}
-
-
-def yuan(fen: int) -> str:
-    """Fen as yuan with thousands separators: 123456 -> "1,234.56 元"."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d} 元"
 
 
 @dataclass(frozen=True)
@@ -220,8 +214,10 @@ def _wages(c: _Comparison) -> None:
         who = c.names_of(by_member)
         holder = c.main_holder({i: _known_total(rs) for i, rs in by_member.items()})
         if declared_fen == 0 and (total > 0 or not _all_amounts_known(records)):
-            found = f"{yuan(total)}/月" if _all_amounts_known(records) else "有工资性收入"
-            amount = f"每月 {yuan(total)}" if _all_amounts_known(records) else "（金额不详）"
+            found = f"{format_amount(total)}/月" if _all_amounts_known(records) else "有工资性收入"
+            amount = (
+                f"每月 {format_amount(total)}" if _all_amounts_known(records) else "（金额不详）"
+            )
             c.add(
                 department,
                 holder,
@@ -235,10 +231,10 @@ def _wages(c: _Comparison) -> None:
                 department,
                 holder,
                 RecordKind.WAGE_INCOME,
-                f"{yuan(declared_fen)}/月",
-                f"{yuan(total)}/月",
-                f"{label}登记{who}工资性收入合计每月 {yuan(total)}，"
-                f"高于申报的每月 {yuan(declared_fen)}",
+                f"{format_amount(declared_fen)}/月",
+                f"{format_amount(total)}/月",
+                f"{label}登记{who}工资性收入合计每月 {format_amount(total)}，"
+                f"高于申报的每月 {format_amount(declared_fen)}",
             )
 
 
@@ -261,8 +257,14 @@ def _pensions(c: _Comparison) -> None:
     def describe(
         department: Department, id_number: str, rs: list[RegistryRecord]
     ) -> tuple[str, str, str]:
-        amount = f"每月 {yuan(_known_total(rs))}" if _all_amounts_known(rs) else "（金额不详）"
-        found = f"养老金 {yuan(_known_total(rs))}/月" if _all_amounts_known(rs) else "领取养老金"
+        amount = (
+            f"每月 {format_amount(_known_total(rs))}" if _all_amounts_known(rs) else "（金额不详）"
+        )
+        found = (
+            f"养老金 {format_amount(_known_total(rs))}/月"
+            if _all_amounts_known(rs)
+            else "领取养老金"
+        )
         message = (
             f"{DEPARTMENT_LABELS[department]}登记{c.names[id_number]}领取养老金或退休金{amount}，"
             "申报未领取"
@@ -369,8 +371,8 @@ def _housing_fund(c: _Comparison) -> None:
         department: Department, id_number: str, rs: list[RegistryRecord]
     ) -> tuple[str, str, str]:
         if _all_amounts_known(rs):
-            found = f"缴存 {yuan(_known_total(rs))}/月"
-            amount = f"（每月 {yuan(_known_total(rs))}）"
+            found = f"缴存 {format_amount(_known_total(rs))}/月"
+            amount = f"（每月 {format_amount(_known_total(rs))}）"
         else:
             found, amount = "正在缴存", ""
         message = (
@@ -411,10 +413,10 @@ def _deposits(c: _Comparison) -> None:
                 department,
                 holder,
                 RecordKind.DEPOSIT,
-                yuan(declared),
-                yuan(total),
-                f"{DEPARTMENT_LABELS[department]}显示{c.names_of(by_member)}存款合计 {yuan(total)}，"
-                f"高于申报的 {yuan(declared)}",
+                format_amount(declared),
+                format_amount(total),
+                f"{DEPARTMENT_LABELS[department]}显示{c.names_of(by_member)}存款合计 {format_amount(total)}，"
+                f"高于申报的 {format_amount(declared)}",
             )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from dibao.domain.application import Assets, IncomeItem
 from dibao.domain.enums import IncomeCategory, Relation, VehicleKind
+from dibao.domain.money import format_amount as yuan
 from dibao.domain.survey import SurveyReport
 from dibao.domain.verification import (
     Department,
@@ -14,7 +15,6 @@ from dibao.domain.verification import (
     RecordKind,
     RegistryRecord,
     find_discrepancies,
-    yuan,
 )
 from tests.domain.factories import (
     DAUGHTER_IN_LAW_ID,
