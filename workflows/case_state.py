@@ -587,14 +587,18 @@ class CaseState:
             )
         return incident
 
-    @workflow.update
-    async def retry_step(self, request: RetryStep) -> CaseView:
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.RETRY_STEP, request, "retry-step"
-        ):
+    async def _resolve(
+        self, request: RetryStep | SkipStep, action: AuditAction, prefix: str
+    ) -> CaseView:
+        """Hand the incident its resolution (once per request) and answer when it is closed."""
+        if await self._first_time(request.request_id, request.actor, action, request, prefix):
             self._resolutions[request.incident_id] = request
         await workflow.wait_condition(lambda: request.incident_id not in self._incidents)
         return self.state()
+
+    @workflow.update
+    async def retry_step(self, request: RetryStep) -> CaseView:
+        return await self._resolve(request, AuditAction.RETRY_STEP, "retry-step")
 
     @retry_step.validator
     def _validate_retry_step(self, request: RetryStep) -> None:
@@ -610,12 +614,7 @@ class CaseState:
 
     @workflow.update
     async def skip_step(self, request: SkipStep) -> CaseView:
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.SKIP_STEP, request, "skip-step"
-        ):
-            self._resolutions[request.incident_id] = request
-        await workflow.wait_condition(lambda: request.incident_id not in self._incidents)
-        return self.state()
+        return await self._resolve(request, AuditAction.SKIP_STEP, "skip-step")
 
     @skip_step.validator
     def _validate_skip_step(self, request: SkipStep) -> None:
