@@ -339,9 +339,7 @@ class CaseWorkflow(RecipientPhase):
                 request.materials, request.declaration_signed, request.verification_authorised
             )
         # Answer once the case has moved on, so the caller sees the acceptance it caused.
-        await workflow.wait_condition(
-            lambda: bool(self._missing()) or self._accepted or self._closed or self._stalled()
-        )
+        await self._answer_when(lambda: bool(self._missing()) or self._accepted)
         return self.state()
 
     @supplement_materials.validator
@@ -363,7 +361,7 @@ class CaseWorkflow(RecipientPhase):
             request.request_id, request.actor, AuditAction.WITHDRAW, request, "withdraw"
         ):
             self._withdrawal = request
-        await workflow.wait_condition(lambda: self._closed or self._stalled())
+        await self._answer_when(lambda: self._closed)
         return self.state()
 
     @withdraw.validator
@@ -380,7 +378,7 @@ class CaseWorkflow(RecipientPhase):
             request.request_id, request.actor, AuditAction.TERMINATE, request, "terminate"
         ):
             self._termination = request
-        await workflow.wait_condition(lambda: self._closed or self._stalled())
+        await self._answer_when(lambda: self._closed)
         return self.state()
 
     @terminate.validator
@@ -400,9 +398,7 @@ class CaseWorkflow(RecipientPhase):
             request.request_id, request.actor, AuditAction.SUBMIT_SURVEY, request, "survey"
         ):
             self._survey = request
-        await workflow.wait_condition(
-            lambda: self._stage is not Stage.SURVEY or self._closed or self._stalled()
-        )
+        await self._answer_when(lambda: self._stage is not Stage.SURVEY)
         return self.state()
 
     @submit_survey.validator
@@ -429,9 +425,7 @@ class CaseWorkflow(RecipientPhase):
             request.request_id, request.actor, AuditAction.SUBMIT_EVALUATION, request, "evaluation"
         ):
             self._evaluation = request
-        await workflow.wait_condition(
-            lambda: self._stage is not Stage.EVALUATION or self._closed or self._stalled()
-        )
+        await self._answer_when(lambda: self._stage is not Stage.EVALUATION)
         return self.state()
 
     @submit_evaluation.validator
@@ -498,9 +492,7 @@ class CaseWorkflow(RecipientPhase):
             request.request_id, request.actor, AuditAction.TOWNSHIP_REVIEW, request, "township"
         ):
             self._township = request
-        await workflow.wait_condition(
-            lambda: self._stage is not Stage.TOWNSHIP_REVIEW or self._closed or self._stalled()
-        )
+        await self._answer_when(lambda: self._stage is not Stage.TOWNSHIP_REVIEW)
         return self.state()
 
     @submit_township_review.validator
@@ -547,9 +539,7 @@ class CaseWorkflow(RecipientPhase):
                     reasons=tuple(f.message for f in self._assessment.failures),
                 )
             self._decision = request
-        await workflow.wait_condition(
-            lambda: self._stage is not Stage.COUNTY_APPROVAL or self._closed or self._stalled()
-        )
+        await self._answer_when(lambda: self._stage is not Stage.COUNTY_APPROVAL)
         return self.state()
 
     @submit_county_decision.validator

@@ -478,9 +478,7 @@ class RecipientPhase(CaseState):
             request.request_id, request.actor, AuditAction.SUBMIT_REVIEW, request, "review"
         ):
             self._review_survey = request
-        await workflow.wait_condition(
-            lambda: self._review_survey is None or self._closed or self._stalled()
-        )
+        await self._answer_when(lambda: self._review_survey is None)
         return self.state()
 
     @submit_review.validator

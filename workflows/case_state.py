@@ -562,10 +562,11 @@ class CaseState:
         self._mark_incidents()
         return resolution
 
-    def _stalled(self) -> bool:
-        """A step gave up and waits for ops: updates answer now, showing the incident, rather
-        than hold the caller until ops have acted."""
-        return bool(self._incidents)
+    async def _answer_when(self, condition: Callable[[], bool]) -> None:
+        """Where an update waits to answer: until its effect shows, the case closes, or a step
+        gave up and waits for ops (then it answers at once, showing the incident, rather than
+        hold the caller until ops have acted)."""
+        await workflow.wait_condition(lambda: condition() or self._closed or bool(self._incidents))
 
     def _mark_incidents(self) -> None:
         first = next(iter(self._incidents.values()), None)

@@ -19,7 +19,7 @@ from dibao.db.models import CaseRow
 from dibao.db.ops_models import OpsDrillRow, StepFailureRow, SupervisorAlertRow
 from dibao.domain.ops import CloseIncident, FailureStatus, OpenIncident, RecordOverdue
 
-OPEN_STATUSES = (FailureStatus.RETRYING.value, FailureStatus.INCIDENT.value)
+OPEN_STATUSES = tuple(s.value for s in FailureStatus if s.is_open)
 
 
 @dataclass(frozen=True)
