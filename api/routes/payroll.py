@@ -48,10 +48,9 @@ from dibao.domain.payroll import (
     PayrollView,
     ReleaseRun,
     RunStatus,
-    in_force_by_month,
     member_shares,
+    month_accounts,
     month_of,
-    months_from,
     run_id_for,
     validate_period,
     workflow_id_for,
@@ -477,11 +476,7 @@ async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
         if line.run_status == RunStatus.RELEASED.value:
             paid[line.month] = paid.get(line.month, 0) + line.amount_fen
     today = china_date(datetime.now(UTC))
-    starts = [c.effective_month for c in changes] + list(paid)
-    months = (
-        months_from(min(starts), max([month_of(today.year, today.month), *paid])) if starts else []
-    )
-    in_force = in_force_by_month(
+    accounts = month_accounts(
         [
             Change(
                 c.effective_month,
@@ -492,7 +487,8 @@ async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
             )
             for c in changes
         ],
-        months,
+        paid,
+        month_of(today.year, today.month),
     )
     return PaymentsOut(
         case_id=case_id,
@@ -523,17 +519,12 @@ async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
         ],
         months=[
             MonthOut(
-                month=m,
-                entitled=format_yuan(change.monthly_amount_fen if change else 0),
-                paid=format_yuan(paid.get(m, 0)),
-                paid_members=change.paid_members or None if change else None,
-                per_member=[
-                    format_yuan(f)
-                    for f in member_shares(change.monthly_amount_fen, change.paid_members)
-                ]
-                if change
-                else [],
+                month=a.month,
+                entitled=format_yuan(a.entitled_fen),
+                paid=format_yuan(a.paid_fen),
+                paid_members=a.paid_members or None,
+                per_member=[format_yuan(f) for f in a.shares],
             )
-            for m, change in in_force.items()
+            for a in accounts
         ],
     )

@@ -209,6 +209,39 @@ def member_shares(amount_fen: int, members: int) -> tuple[int, ...]:
     return tuple(base + 1 if i < extra else base for i in range(members))
 
 
+@dataclass(frozen=True)
+class MonthAccount:
+    """One month of a household's payment history: entitled by the ledger, paid by releases."""
+
+    month: str
+    entitled_fen: int
+    paid_fen: int
+    paid_members: int  # members the amount is for; 0 before the first change or not recorded
+
+    @property
+    def shares(self) -> tuple[int, ...]:
+        return member_shares(self.entitled_fen, self.paid_members)
+
+
+def month_accounts(
+    changes: Sequence[Change], paid: Mapping[str, int], through: str
+) -> list[MonthAccount]:
+    """Every month from the first change (or payment) to `through` or the last month paid."""
+    starts = [c.effective_month for c in changes] + list(paid)
+    if not starts:
+        return []
+    months = months_from(min(starts), max([through, *paid]))
+    return [
+        MonthAccount(
+            month=month,
+            entitled_fen=change.monthly_amount_fen if change else 0,
+            paid_fen=paid.get(month, 0),
+            paid_members=change.paid_members if change else 0,
+        )
+        for month, change in in_force_by_month(changes, months).items()
+    ]
+
+
 def payroll_lines(
     entitled: Mapping[str, int], paid_so_far: Mapping[str, int], period_months: Sequence[str]
 ) -> list[Line]:
