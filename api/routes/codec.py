@@ -22,6 +22,8 @@ from pydantic import BaseModel, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.client import Client
+from temporalio.converter import PayloadCodec
 
 from api import errors
 from api.deps import ClientDep, SettingsDep, codec_user
@@ -85,6 +87,17 @@ def _answer(payloads: list[Payload]) -> JSONResponse:
     return JSONResponse(json_format.MessageToDict(Payloads(payloads=payloads)))
 
 
+def _codec_for(
+    actor: Actor, namespace: str | None, settings: Settings, client: Client
+) -> PayloadCodec:
+    """The codec, once the caller may use it for this namespace."""
+    _check_access(actor, namespace, settings)
+    codec = client.data_converter.payload_codec
+    if codec is None:  # connect() always sets one; guard against a hand-built client
+        raise errors.unavailable("no payload codec configured")
+    return codec
+
+
 @router.post("/decode", summary="Decrypt payloads for the Temporal Web UI")
 async def decode(
     body: PayloadsJson,
@@ -93,10 +106,7 @@ async def decode(
     settings: SettingsDep,
     namespace: NamespaceHeader = None,
 ) -> Any:
-    _check_access(actor, namespace, settings)
-    codec = client.data_converter.payload_codec
-    if codec is None:  # connect() always sets one; guard against a hand-built client
-        raise errors.unavailable("no payload codec configured")
+    codec = _codec_for(actor, namespace, settings, client)
     payloads = _parse(body)
     # Who decrypted how much goes to the log: reading a history here shows households' data.
     log.info("codec decode: %s (%s) decoded %d payloads", actor.id, actor.role, len(payloads))
@@ -114,10 +124,7 @@ async def encode(
     settings: SettingsDep,
     namespace: NamespaceHeader = None,
 ) -> Any:
-    _check_access(actor, namespace, settings)
-    codec = client.data_converter.payload_codec
-    if codec is None:
-        raise errors.unavailable("no payload codec configured")
+    codec = _codec_for(actor, namespace, settings, client)
     return _answer(await codec.encode(_parse(body)))
 
 
