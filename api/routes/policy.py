@@ -15,7 +15,7 @@ from api.deps import AUTHENTICATED, SessionDep, SettingsDep, check_county, requi
 from api.schemas import Strict
 from dibao.db import calendar_repo, rulepacks_repo
 from dibao.db.calendar_repo import DaySource, YearStatus
-from dibao.db.policy_models import CountyRulePackRow, RulePackRow
+from dibao.db.policy_models import CountyRulePackRow
 from dibao.domain.access import Action
 from dibao.domain.application import FieldError
 from dibao.domain.case import Actor
@@ -104,17 +104,6 @@ class CountyRulePackOut(BaseModel):
 # --- calendar -------------------------------------------------------------------------------
 
 
-def _day_out(day: calendar_repo.ListedDay) -> CalendarDayOut:
-    return CalendarDayOut(
-        day=day.day,
-        is_working_day=day.is_working_day,
-        note=day.note,
-        source=day.source,
-        updated_by=day.updated_by,
-        updated_at=day.updated_at,
-    )
-
-
 @router.get(
     "/calendar/{year}",
     response_model=CalendarYearOut,
@@ -131,7 +120,7 @@ async def get_calendar_year(year: Year, session: SessionDep) -> CalendarYearOut:
         published_note=published.note if published else None,
         published_at=published.updated_at if published else None,
         warning=calendar.warning,
-        days=[_day_out(d) for d in calendar.days],
+        days=[CalendarDayOut.model_validate(d, from_attributes=True) for d in calendar.days],
     )
 
 
@@ -168,17 +157,6 @@ async def put_calendar_day(
 # --- rule packs -----------------------------------------------------------------------------
 
 
-def _pack_out(row: RulePackRow) -> RulePackOut:
-    return RulePackOut(
-        id=row.id,
-        version=row.version,
-        title=row.title,
-        params=row.params,
-        created_at=row.created_at,
-        created_by=row.created_by,
-    )
-
-
 @router.get(
     "/rule-packs", response_model=list[RulePackSummaryOut], summary="Every rule pack, latest"
 )
@@ -194,7 +172,7 @@ async def get_rule_pack(pack_id: PackId, session: SessionDep) -> RulePackOut:
     row = await rulepacks_repo.get_pack_row(session, pack_id)
     if row is None:
         raise errors.not_found(f"rule pack {pack_id}")
-    return _pack_out(row)
+    return RulePackOut.model_validate(row, from_attributes=True)
 
 
 @router.get(
@@ -208,7 +186,7 @@ async def get_rule_pack_version(
     row = await rulepacks_repo.get_pack_row(session, pack_id, version)
     if row is None:
         raise errors.not_found(f"rule pack {pack_id} version {version}")
-    return _pack_out(row)
+    return RulePackOut.model_validate(row, from_attributes=True)
 
 
 # --- counties -------------------------------------------------------------------------------

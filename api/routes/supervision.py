@@ -109,19 +109,7 @@ async def alerts(
     rows = await ops_repo.list_alerts(
         session, county_code=scope.county, township_code=scope.township, limit=limit
     )
-    return [
-        AlertOut(
-            case_id=r.case_id,
-            kind=r.kind,
-            county_code=r.county_code,
-            township_code=r.township_code,
-            stage=r.stage,
-            due_at=r.due_at,
-            message=r.message,
-            raised_at=r.raised_at,
-        )
-        for r in rows
-    ]
+    return [AlertOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get(
