@@ -3,36 +3,24 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.models import AuditRow
+from dibao.db.once import write_once
 from dibao.domain.case import AuditEntry
 
 
 async def append_once(session: AsyncSession, entry: AuditEntry) -> int:
-    await session.execute(
-        insert(AuditRow)
-        .values(
-            case_id=entry.case_id,
-            step_key=entry.step_key,
-            actor_id=entry.actor.id,
-            actor_role=entry.actor.role.value,
-            action=entry.action.value,
-            payload_sha256=entry.payload_sha256,
-            at=entry.at,
-        )
-        .on_conflict_do_nothing(constraint="uq_audit_case_step")
+    row = AuditRow(
+        case_id=entry.case_id,
+        step_key=entry.step_key,
+        actor_id=entry.actor.id,
+        actor_role=entry.actor.role.value,
+        action=entry.action.value,
+        payload_sha256=entry.payload_sha256,
+        at=entry.at,
     )
-    await session.commit()
-    audit_id = (
-        await session.execute(
-            select(AuditRow.id).where(
-                AuditRow.case_id == entry.case_id, AuditRow.step_key == entry.step_key
-            )
-        )
-    ).scalar_one()
-    return audit_id
+    return (await write_once(session, row, "uq_audit_case_step")).id
 
 
 async def list_for_case(session: AsyncSession, case_id: str) -> list[AuditRow]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.models import NoticeRow
+from dibao.db.once import write_once
 
 
 async def store_once(
@@ -22,26 +22,16 @@ async def store_once(
     content_sha256: str,
     issued_at: datetime,
 ) -> NoticeRow:
-    await session.execute(
-        insert(NoticeRow)
-        .values(
-            notice_id=notice_id,
-            case_id=case_id,
-            step_key=step_key,
-            kind=kind,
-            content=content,
-            content_sha256=content_sha256,
-            issued_at=issued_at,
-        )
-        .on_conflict_do_nothing(constraint="uq_notices_case_step")
+    row = NoticeRow(
+        notice_id=notice_id,
+        case_id=case_id,
+        step_key=step_key,
+        kind=kind,
+        content=content,
+        content_sha256=content_sha256,
+        issued_at=issued_at,
     )
-    await session.commit()
-    row = (
-        await session.execute(
-            select(NoticeRow).where(NoticeRow.case_id == case_id, NoticeRow.step_key == step_key)
-        )
-    ).scalar_one()
-    return row
+    return await write_once(session, row, "uq_notices_case_step")
 
 
 async def get_notice(session: AsyncSession, notice_id: str) -> NoticeRow | None:

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.models import CaseRow
+from dibao.db.once import write_once
 from dibao.db.procedure_models import (
     CertificateRow,
     EntitlementRow,
@@ -160,7 +161,7 @@ async def issue_certificate(
 
 
 async def record_entitlement(session: AsyncSession, row: EntitlementRow) -> int:
-    return await _insert_once(session, row, "uq_entitlements_case_step")
+    return (await write_once(session, row, "uq_entitlements_case_step")).id
 
 
 async def entitlements_for_case(session: AsyncSession, case_id: str) -> list[EntitlementRow]:
@@ -268,21 +269,4 @@ async def annual_rows(
 
 
 async def record_payee(session: AsyncSession, row: PayeeAccountRow) -> int:
-    return await _insert_once(session, row, "uq_payee_accounts_case_step")
-
-
-async def _insert_once(
-    session: AsyncSession, row: EntitlementRow | PayeeAccountRow, constraint: str
-) -> int:
-    """Insert a row keyed by (case, step) unless that step wrote it already; its ID either way.
-    A retried activity or a replayed workflow thus finds the first write."""
-    model = type(row)
-    values = {c.name: getattr(row, c.name) for c in model.__table__.columns if c.name != "id"}
-    await session.execute(
-        insert(model).values(**values).on_conflict_do_nothing(constraint=constraint)
-    )
-    await session.commit()
-    found = await session.execute(
-        select(model.id).where(model.case_id == row.case_id, model.step_key == row.step_key)
-    )
-    return int(found.scalar_one())
+    return (await write_once(session, row, "uq_payee_accounts_case_step")).id
