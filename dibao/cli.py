@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 
-from dibao.cli_auth import NOT_SIGNED_IN, login, logout, read_token, users_app, whoami
+from dibao.cli_auth import login, logout, users_app, whoami
 from dibao.cli_codec import codec_app
+from dibao.cli_http import call, fail
 from dibao.cli_ops import alerts as alerts_command
 from dibao.cli_ops import ops_app
 from dibao.cli_ops import stuck as stuck_command
@@ -121,64 +121,6 @@ def temporal_setup() -> None:
 
 
 # --- talking to the API --------------------------------------------------------------------
-
-
-def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def call(method: str, path: str, *, body: Any = None, key: str | None = None, **params: Any) -> Any:
-    settings = get_settings()
-    headers: dict[str, str] = {}
-    token = read_token(settings)
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    if key:
-        headers["Idempotency-Key"] = key
-    query = {k: v for k, v in params.items() if v is not None}
-    try:
-        response = httpx.request(
-            method,
-            settings.api_url.rstrip("/") + path,
-            json=body,
-            headers=headers,
-            params=query,
-            timeout=60,
-        )
-    except httpx.ConnectError:
-        fail(f"cannot reach the API at {settings.api_url}; is `make dev` running?")
-    except httpx.TimeoutException:
-        fail(
-            f"the API did not answer {method} {path} within 60 s; the action may still take "
-            "effect: look at the case (`dibao case show`) before repeating it (with the same "
-            "--request-id a repeat has no second effect)"
-        )
-    if response.status_code == 401:
-        fail(NOT_SIGNED_IN, code=2)
-    if response.status_code >= 400:
-        fail(describe_error(response), code=2 if response.status_code < 500 else 1)
-    if response.headers.get("content-type", "").startswith("application/json"):
-        return response.json()
-    return response.text
-
-
-def describe_error(response: httpx.Response) -> str:
-    try:
-        detail = response.json().get("detail")
-    except ValueError:
-        return f"HTTP {response.status_code}: {response.text[:500]}"
-    if isinstance(detail, list):
-        lines = [f"HTTP {response.status_code}: the input was not accepted; nothing was changed"]
-        for item in detail:
-            loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
-            lines.append(f"  {loc or '(request)'}: {item.get('msg')}")
-        return "\n".join(lines)
-    if isinstance(detail, dict):
-        extra = {k: v for k, v in detail.items() if k != "message"}
-        suffix = "".join(f"\n  {k}: {v}" for k, v in extra.items())
-        return f"HTTP {response.status_code}: {detail.get('message')}{suffix}"
-    return f"HTTP {response.status_code}: {detail}"
 
 
 def print_case(case: dict[str, Any], as_json: bool) -> None:

@@ -159,7 +159,7 @@ def logout() -> None:
 
 def whoami() -> None:
     """Who the CLI acts as."""
-    from dibao.cli import call
+    from dibao.cli_http import call  # cli_http reads this module's token
 
     user = call("GET", "/auth/me")
     typer.echo(

@@ -3,8 +3,6 @@
 Listing, describing, retrying and skipping go through the API like every case action, so they
 are authorised and audited the same way. Failure drills are written straight to PostgreSQL:
 they are an operator's rehearsal tool on a development or staging system.
-
-dibao.cli imports this module at start-up, so its helpers are imported inside the commands.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from dibao.cli_db import with_session
+from dibao.cli_http import call, fail
 
 ops_app = typer.Typer(
     no_args_is_help=True,
@@ -28,12 +27,6 @@ drill_app = typer.Typer(
 ops_app.add_typer(drill_app, name="drill")
 
 AsJson = Annotated[bool, typer.Option("--json", help="print the API's JSON")]
-
-
-def _call(method: str, path: str, **kwargs: Any) -> Any:
-    from dibao.cli import call
-
-    return call(method, path, **kwargs)
 
 
 def _echo_json(data: Any) -> None:
@@ -54,7 +47,7 @@ def stuck(
     as_json: AsJson = False,
 ) -> None:
     """Stuck cases: past the stage deadline, a step failing, or idle; with counts per township."""
-    data = _call(
+    data = call(
         "GET",
         "/supervision/stuck",
         county=county,
@@ -89,7 +82,7 @@ def alerts(
     as_json: AsJson = False,
 ) -> None:
     """Alerts to supervisors (stage deadlines passed), newest first."""
-    rows = _call("GET", "/supervision/alerts", county=county, township=township, limit=limit)
+    rows = call("GET", "/supervision/alerts", county=county, township=township, limit=limit)
     if as_json:
         _echo_json(rows)
         return
@@ -113,7 +106,7 @@ def incidents(
     as_json: AsJson = False,
 ) -> None:
     """Steps that gave up (incident) or keep failing (retrying)."""
-    data = _call("GET", "/ops/incidents", case_id=case_id, county=county, status=status)
+    data = call("GET", "/ops/incidents", case_id=case_id, county=county, status=status)
     if as_json:
         _echo_json(data)
         return
@@ -132,7 +125,7 @@ def incidents(
 @ops_app.command("describe")
 def describe(case_id: str, as_json: AsJson = False) -> None:
     """Pending activities of a case (attempts, last failure, next retry) and its incidents."""
-    data = _call("GET", f"/ops/cases/{case_id}/describe")
+    data = call("GET", f"/ops/cases/{case_id}/describe")
     if as_json:
         _echo_json(data)
         return
@@ -170,8 +163,6 @@ def retry(
     for item in set_ or []:
         name, sep, raw = item.partition("=")
         if not sep or not name:
-            from dibao.cli import fail
-
             fail(f"--set {item}: expected FIELD=VALUE")
         try:
             corrections[name] = json.loads(raw)
@@ -180,7 +171,7 @@ def retry(
     body: dict[str, Any] = {"incident_id": incident_id, "reason": reason}
     if corrections:
         body["corrections"] = corrections
-    case = _call("POST", f"/cases/{case_id}/retry-step", body=body)
+    case = call("POST", f"/cases/{case_id}/retry-step", body=body)
     typer.echo(f"retried; case {case['case_id']} at {case['stage']} ({case['status']})")
 
 
@@ -191,7 +182,7 @@ def skip(
     reason: Annotated[str, typer.Option(help="why the case can go on without this step")],
 ) -> None:
     """Go on without a failed step the case can do without (a notice, the projection)."""
-    case = _call(
+    case = call(
         "POST",
         f"/cases/{case_id}/skip-step",
         body={"incident_id": incident_id, "reason": reason},

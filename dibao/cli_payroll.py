@@ -3,8 +3,6 @@
 Like the case commands these talk to the HTTP API, so a release obeys the same maker/checker
 rule as any client. `schedule` is an operator task and talks to Temporal directly, as
 `dibao temporal setup` does.
-
-dibao.cli imports this module at start-up, so its helpers are imported inside the commands.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dibao.cli_http import call, fail
 from dibao.domain.payroll import Cadence, validate_county, validate_period, verify_bank_file
 
 payroll_app = typer.Typer(
@@ -25,18 +24,6 @@ payroll_app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON answer")]
-
-
-def _call(method: str, path: str, **kwargs: Any) -> Any:
-    from dibao.cli import call
-
-    return call(method, path, **kwargs)
-
-
-def _fail(message: str) -> None:
-    from dibao.cli import fail
-
-    fail(message)
 
 
 def show_run(run: dict[str, Any]) -> None:
@@ -72,8 +59,8 @@ def payroll_run(
     """Build the county's payroll for the period (or show it, if it exists)."""
     problem = validate_county(county) or validate_period(period)
     if problem:
-        _fail(problem)
-    _print(_call("POST", "/payroll/runs", body={"county_code": county, "period": period}), as_json)
+        fail(problem)
+    _print(call("POST", "/payroll/runs", body={"county_code": county, "period": period}), as_json)
 
 
 @payroll_app.command("list")
@@ -82,7 +69,7 @@ def payroll_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Payroll runs, newest first."""
-    page = _call("GET", "/payroll/runs", county=county)
+    page = call("GET", "/payroll/runs", county=county)
     if as_json:
         typer.echo(json.dumps(page, ensure_ascii=False, indent=2))
         return
@@ -97,7 +84,7 @@ def payroll_list(
 @payroll_app.command("show")
 def payroll_show(run_id: str, as_json: JsonOpt = False) -> None:
     """One run."""
-    _print(_call("GET", f"/payroll/runs/{run_id}"), as_json)
+    _print(call("GET", f"/payroll/runs/{run_id}"), as_json)
 
 
 @payroll_app.command("bank-file")
@@ -108,9 +95,9 @@ def payroll_bank_file(
     ] = None,
 ) -> None:
     """The bank file (CSV); its last row is the SHA-256 of the rows before it."""
-    content: str = _call("GET", f"/payroll/runs/{run_id}/bank-file")
+    content: str = call("GET", f"/payroll/runs/{run_id}/bank-file")
     if not verify_bank_file(content):
-        _fail("the bank file's SHA256 row does not match its content; do not send it")
+        fail("the bank file's SHA256 row does not match its content; do not send it")
     if output is None:
         typer.echo(content, nl=False)
         return
@@ -127,7 +114,7 @@ def payroll_roster(
     ] = None,
 ) -> None:
     """The roster (花名册, HTML) to print and sign."""
-    page: str = _call("GET", f"/payroll/runs/{run_id}/roster")
+    page: str = call("GET", f"/payroll/runs/{run_id}/roster")
     if output is None:
         typer.echo(page, nl=False)
         return
@@ -144,7 +131,7 @@ def payroll_release(
     as_json: JsonOpt = False,
 ) -> None:
     """Check and release a run (审核): the signed-in user may not be the run's maker."""
-    _print(_call("POST", f"/payroll/runs/{run_id}/release", key=key), as_json)
+    _print(call("POST", f"/payroll/runs/{run_id}/release", key=key), as_json)
 
 
 @payroll_app.command("discard")
@@ -156,7 +143,7 @@ def payroll_discard(
     ] = None,
 ) -> None:
     """Discard a draft before release (作废); then build the period again."""
-    out = _call("POST", f"/payroll/runs/{run_id}/discard", body={"reason": reason}, key=key)
+    out = call("POST", f"/payroll/runs/{run_id}/discard", body={"reason": reason}, key=key)
     for record in out["discards"]:
         typer.echo(
             f"discarded  {out['run_id']}  built {str(record['built_at'])[:19]} by "
@@ -173,7 +160,7 @@ def payroll_schedule(
     """Build the county's payroll automatically on the 1st of each month (or quarter)."""
     problem = validate_county(county)
     if problem:
-        _fail(problem)
+        fail(problem)
     from dibao.payroll_schedule import CRON, TIME_ZONE, ensure_schedule
     from dibao.settings import get_settings
     from dibao.temporal_client import connect

@@ -14,13 +14,14 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.cli_auth import operator
 from dibao.cli_db import with_session
+from dibao.cli_http import fail
 from dibao.db import calendar_repo, rulepacks_repo
 from dibao.db.calendar_repo import DayEntry, YearStatus
 from dibao.domain.access import Action
@@ -46,11 +47,6 @@ _FALSE = {"0", "false", "否"}
 _DAY = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 # --- calendar -------------------------------------------------------------------------------
@@ -142,14 +138,14 @@ def _read_text(file: Path) -> tuple[str, str]:
         try:
             return data.decode("gb18030"), "GB18030"
         except UnicodeDecodeError:
-            _fail(f"{file}: neither UTF-8 nor GB18030 text; save it as CSV UTF-8", code=2)
+            fail(f"{file}: neither UTF-8 nor GB18030 text; save it as CSV UTF-8", code=2)
 
 
 def _check_uncovered_year(year: int) -> None:
     if not 1 <= year <= 9999:
-        _fail(f"{year} is not a calendar year", code=2)
+        fail(f"{year} is not a calendar year", code=2)
     if calendar_repo.official_covers(year):
-        _fail(
+        fail(
             f"{year} is covered by the official calendar (chinese-calendar); correct single "
             "days with `dibao calendar set`",
             code=2,
@@ -172,7 +168,7 @@ def calendar_load(
     if parsed.errors:
         lines = [f"{file}: {len(parsed.errors)} problem(s); nothing was loaded"]
         lines += [f"  {e}" for e in parsed.errors]
-        _fail("\n".join(lines), code=2)
+        fail("\n".join(lines), code=2)
 
     async def work(session: AsyncSession) -> int:
         by = await operator(session, Action.EDIT_CALENDAR)
@@ -210,7 +206,7 @@ def calendar_publish(
 def calendar_show(year: int, as_json: JsonOpt = False) -> None:
     """A year's holidays and make-up working days, and where they come from."""
     if not 1 <= year <= 9999:
-        _fail(f"{year} is not a calendar year", code=2)
+        fail(f"{year} is not a calendar year", code=2)
 
     async def work(session: AsyncSession) -> calendar_repo.YearCalendar:
         return await calendar_repo.list_year(session, year)
@@ -271,12 +267,12 @@ def calendar_set(
     try:
         parsed = parse_day(day)
     except ValueError as err:
-        _fail(str(err), code=2)
+        fail(str(err), code=2)
     if working is None:
-        _fail("say --holiday or --working", code=2)
+        fail("say --holiday or --working", code=2)
     is_working: bool = working
     if len(note) > NOTE_MAX:
-        _fail(f"note is longer than {NOTE_MAX} characters", code=2)
+        fail(f"note is longer than {NOTE_MAX} characters", code=2)
 
     async def work(session: AsyncSession) -> calendar_repo.YearCalendar:
         by = await operator(session, Action.EDIT_CALENDAR)
@@ -324,7 +320,7 @@ def rulepack_show(
     params = with_session(work)
     if params is None:
         what = f"{pack_id} version {version}" if version is not None else pack_id
-        _fail(f"unknown rule pack {what}", code=2)
+        fail(f"unknown rule pack {what}", code=2)
     typer.echo(json.dumps(params, ensure_ascii=False, indent=2))
 
 
@@ -332,7 +328,7 @@ def rulepack_show(
 def rulepack_assign(county_code: str, pack_id: str) -> None:
     """Choose the pack for a county's new cases (cases already filed keep theirs)."""
     if not rulepacks_repo.COUNTY_CODE.match(county_code):
-        _fail(f"county code must be 6 digits, got {county_code!r}", code=2)
+        fail(f"county code must be 6 digits, got {county_code!r}", code=2)
 
     async def work(session: AsyncSession) -> tuple[int, str] | list[str]:
         by = await operator(session, Action.ASSIGN_RULE_PACK, county=county_code)
@@ -345,7 +341,7 @@ def rulepack_assign(county_code: str, pack_id: str) -> None:
 
     result = with_session(work)
     if isinstance(result, list):
-        _fail(f"unknown rule pack {pack_id}; known: {', '.join(result)}", code=2)
+        fail(f"unknown rule pack {pack_id}; known: {', '.join(result)}", code=2)
     version, title = result
     typer.echo(f"county {county_code}: new cases use {pack_id}@{version}  {title}")
 
@@ -379,7 +375,7 @@ def rulepack_publish(
     """Publish a new version: the latest with the given changes. Earlier versions stay."""
     changes, errors = parse_settings(assignments)
     if errors:
-        _fail("\n".join(["nothing was published", *(f"  {e}" for e in errors)]), code=2)
+        fail("\n".join(["nothing was published", *(f"  {e}" for e in errors)]), code=2)
 
     async def work(session: AsyncSession) -> tuple[int, dict[str, Any]] | list[str]:
         by = await operator(session, Action.PUBLISH_RULE_PACK)
@@ -400,7 +396,7 @@ def rulepack_publish(
 
     result = with_session(work)
     if isinstance(result, list):
-        _fail("\n".join(["nothing was published", *(f"  {e}" for e in result)]), code=2)
+        fail("\n".join(["nothing was published", *(f"  {e}" for e in result)]), code=2)
     version, changed = result
     typer.echo(f"published {pack_id}@{version}; cases already filed keep their version")
     for name, (old, new) in changed.items():
