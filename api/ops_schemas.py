@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,7 +48,20 @@ class SkipStepIn(Strict):
         )
 
 
+class FailingStepOut(BaseModel):
+    activity_type: str
+    status: str
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    last_error: str
+    incident_id: str | None
+    step: str | None
+
+
 class StuckCaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     case_id: str
     county_code: str
     township_code: str
@@ -62,7 +74,7 @@ class StuckCaseOut(BaseModel):
     since: datetime = Field(description="since when it waits for that")
     due_at: datetime | None
     overdue_since: datetime | None
-    failing_step: dict[str, Any] | None = None
+    failing_step: FailingStepOut | None = Field(default=None, validation_alias="failing")
 
 
 class TownshipCountOut(BaseModel):

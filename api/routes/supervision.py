@@ -67,24 +67,7 @@ async def stuck(
     items, counts = await supervision_repo.stuck_cases(session, flt, limit, offset)
     return StuckListOut(
         total=sum(n for _, n in counts),
-        items=[
-            StuckCaseOut(
-                case_id=c.case_id,
-                county_code=c.county_code,
-                township_code=c.township_code,
-                village_code=c.village_code,
-                stage=c.stage,
-                status=c.status,
-                reasons=list(c.reasons),
-                waiting_for=c.waiting_for,
-                waiting_role=c.waiting_role,
-                since=c.since,
-                due_at=c.due_at,
-                overdue_since=c.overdue_since,
-                failing_step=c.failing.__dict__ if c.failing else None,
-            )
-            for c in items
-        ],
+        items=[StuckCaseOut.model_validate(c, from_attributes=True) for c in items],
         by_township=[TownshipCountOut(township_code=t, cases=n) for t, n in counts],
         as_of=now,
         idle_days=idle_days,
