@@ -157,6 +157,8 @@ def show_case(case: dict[str, Any]) -> None:
             f"incident   {incident['incident_id']}  step {incident['step']} "
             f"({incident['activity_type']}): {incident['error']}"
         )
+        if incident.get("options"):
+            typer.echo("           options: " + ", ".join(incident["options"]))
     procedure = case.get("procedure") or {}
     assessment = procedure.get("assessment")
     if assessment:

@@ -108,10 +108,14 @@ class RecipientPhase(CaseState):
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
                         lambda: (
-                            bool(self._changes) or self._review_survey is not None or self._rewake
+                            bool(self._changes)
+                            or self._review_survey is not None
+                            or self._rewake
+                            or self._closing()  # ops closed the case at a failed step
                         ),
                         timeout=remaining,
                     )
+            self._check_open()
             now = workflow.now()
             if resume_at is not None and now >= resume_at:
                 self._changes.append(
