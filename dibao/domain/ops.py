@@ -18,7 +18,7 @@ from dibao.domain.enums import Role, Stage
 class StuckReason(StrEnum):
     OVERDUE = "overdue"  # the stage's working-day deadline has passed
     FAILING = "failing"  # a step keeps failing while Temporal retries it
-    INCIDENT = "incident"  # a step gave up; the case waits for ops to retry or skip it
+    INCIDENT = "incident"  # a step gave up; the case waits for ops (retry, skip or close)
     IDLE = "idle"  # nothing happened for longer than the given number of days
 
 
@@ -106,7 +106,7 @@ def incident_options(activity_type: str, correctable: tuple[str, ...]) -> tuple[
 
 @dataclass(frozen=True)
 class IncidentRef:
-    """A step that gave up: the case waits at it until ops retry or skip it."""
+    """A step that gave up: the case waits at it until ops retry, skip or close it."""
 
     incident_id: str
     activity_type: str
