@@ -9,8 +9,7 @@ import pytest
 
 from dibao.domain.application import Payee
 from dibao.domain.case import Actor, AuditEntry, IssueNotice, RecordPayee
-from dibao.domain.enums import AuditAction
-from dibao.domain.enums import NoticeKind, Role, Stage
+from dibao.domain.enums import AuditAction, NoticeKind, Role, Stage
 from dibao.domain.ops import (
     SKIPPABLE_ACTIVITIES,
     WAITING_FOR,
@@ -88,7 +87,9 @@ LONG_KEY_AUDIT = AuditEntry(
 NUL_PAYEE = RecordPayee(
     case_id="DB-1",
     step_key="payee/p1",
-    payee=Payee(account_holder="张三", bank="中国农业银行\x00某支行", account_no="6228480012345678"),
+    payee=Payee(
+        account_holder="张三", bank="中国农业银行\x00某支行", account_no="6228480012345678"
+    ),
     recorded_by="zhang.wei",
     recorded_at=AT,
 )
@@ -122,7 +123,7 @@ def test_a_field_of_the_record_a_step_writes_is_correctable_by_its_path() -> Non
     fields = correctable_fields(NUL_PAYEE)
     assert {"payee.bank", "payee.account_holder", "payee.account_no", "step_key"} <= set(fields)
     assert "recorded_by" not in fields
-    with pytest.raises(CorrectionError, match="corrections.payee.bank: contains the control"):
+    with pytest.raises(CorrectionError, match=r"corrections\.payee\.bank: contains the control"):
         parse_corrections(NUL_PAYEE, json.dumps({"payee.bank": "农行\x07"}))
     fixed = apply_corrections(NUL_PAYEE, json.dumps({"payee.bank": "中国农业银行某支行"}))
     assert fixed.payee == Payee("张三", "中国农业银行某支行", "6228480012345678")
