@@ -494,7 +494,9 @@ class RecipientPhase(CaseState):
             assert self._recipient is not None
             raise reject(
                 Rejection.WRONG_STAGE,
-                f"no re-review is due; the next is on {self._recipient.next_review_on}",
+                f"no re-review is due; the next is on {self._recipient.next_review_on}. A "
+                "review becomes due on that date, or at once when a change of income or "
+                "household is reported (circumstance income_change or members_change)",
             )
         if self._review_survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a re-review survey is already being processed")
