@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 
-from dibao.domain.case import Actor, CloseCase, RetryStep, SkipStep, Terminate, Withdraw
+from dibao.domain.application import Payee
+from dibao.domain.case import (
+    Actor,
+    ChangePayee,
+    CloseCase,
+    ReportSignIn,
+    RetryStep,
+    SkipStep,
+    Terminate,
+    Withdraw,
+)
 from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
 from tests.conftest import Stack
 from tests.workflows.helpers import TOWNSHIP, VILLAGE, complete, file_case, wait_for
@@ -302,3 +312,66 @@ async def test_closing_at_a_step_inside_an_action_refuses_the_action_and_closes_
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await withdrawal.result()
     assert "ops closed the case at step append_audit" in str(err.value.cause)
+
+
+async def test_a_payee_field_is_corrected_and_the_case_keeps_the_corrected_account(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    handle = await file_case(ts_stack, complete(sample), "DB-INCIDENT0007")
+    await wait_for(handle, lambda v: v.stage is Stage.SURVEY and bool(v.notices))
+    # Stands for a bank name the payee table refuses (a NUL sent before the API checked it).
+    drill(ts_stack, "record_payee", "DB-INCIDENT0007")
+    payee = Payee(account_holder="王秀英", bank="农行\x00某支行", account_no="6228480012345678")
+    change = await handle.start_update(
+        CaseWorkflow.change_payee,
+        ChangePayee(request_id="p1", actor=VILLAGE, payee=payee),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    view = await wait_for(handle, lambda v: bool(v.incidents), "an incident")
+    incident = view.incidents[0]
+    assert incident.activity_type == "record_payee"
+    assert "retry_with_correction(step_key, payee.account_holder, payee.bank" in incident.options[1]
+    stop_drills(ts_stack)
+    await handle.execute_update(
+        CaseWorkflow.retry_step,
+        RetryStep(
+            request_id="r1",
+            actor=OPS,
+            incident_id=incident.incident_id,
+            reason="开户行名称含非法字符，按存折补正",
+            corrections_json=json.dumps({"payee.bank": "中国农业银行某支行"}, ensure_ascii=False),
+        ),
+    )
+    view = await change.result()
+    assert view.payee is not None and view.payee.bank == "中国农业银行某支行"
+    assert ts_stack.sql(
+        "SELECT bank FROM payee_accounts WHERE case_id = %s", "DB-INCIDENT0007"
+    ) == [("中国农业银行某支行",)]
+
+
+async def test_a_recipient_case_closed_at_a_failed_step_of_a_report(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    from tests.workflows.test_recipient import approved_case
+
+    handle = await approved_case(ts_stack, sample, "DB-INCIDENT0008")
+    report = await handle.start_update(
+        CaseWorkflow.report_sign_in,
+        ReportSignIn(request_id="k" * 150, actor=VILLAGE, month="2026-11", done=True),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    await ts_stack.env.sleep(timedelta(hours=2))
+    view = await wait_for(handle, lambda v: bool(v.incidents), "an incident")
+    view = await handle.execute_update(
+        CaseWorkflow.close_case,
+        CloseCase(
+            request_id="c1",
+            actor=OPS,
+            incident_id=view.incidents[0].incident_id,
+            reason="户主已迁出，签到记录无法入档",
+        ),
+    )
+    assert (view.stage, view.status) == (Stage.CLOSED, CaseStatus.TERMINATED)
+    assert view.notices[-1].kind is NoticeKind.TERMINATION
+    with pytest.raises(WorkflowUpdateFailedError):
+        await report.result()
