@@ -160,7 +160,7 @@ class ProcedureActivities:
                     recorded_at=request.recorded_at,
                 ),
             )
-        return PayeeRecorded(payee_id=payee_id)
+        return PayeeRecorded(payee_id=payee_id, payee=request.payee)
 
     def all(self) -> list[Any]:
         return [

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dibao.domain.case import Actor, RetryStep, SkipStep
+from dibao.domain.case import Actor, CloseCase, RetryStep, SkipStep
 from dibao.domain.enums import Role, Stage
 from dibao.domain.ops import StuckReason
 
@@ -22,7 +22,9 @@ class RetryStepIn(Strict):
     corrections: dict[str, str | int | bool] | None = Field(
         default=None,
         description="corrected input fields of the failed step (see the incident's "
-        "correctable_fields); the step's keys (case, step) cannot be changed",
+        "correctable_fields; `payee.bank` for a field of a record the step writes). The case "
+        "and who acted cannot be changed; a step key carrying an Idempotency-Key may be "
+        "shortened, keeping its prefix up to '/'",
         examples=[{"reason": "申请人拒不配合入户调查"}],
     )
 
@@ -44,6 +46,21 @@ class SkipStepIn(Strict):
 
     def to_message(self, request_id: str, actor: Actor) -> SkipStep:
         return SkipStep(
+            request_id=request_id, actor=actor, incident_id=self.incident_id, reason=self.reason
+        )
+
+
+class CloseCaseIn(Strict):
+    incident_id: str = Field(min_length=1, max_length=100)
+    reason: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="told to the household in the termination notice, and audited",
+        examples=["申请材料中的账户信息无法登记，经核实后请重新申请"],
+    )
+
+    def to_message(self, request_id: str, actor: Actor) -> CloseCase:
+        return CloseCase(
             request_id=request_id, actor=actor, incident_id=self.incident_id, reason=self.reason
         )
 
@@ -116,6 +133,15 @@ class IncidentOut(BaseModel):
     county_code: str | None
     township_code: str | None
     stage: str | None
+    correctable_fields: list[str] = Field(
+        default_factory=list, description="input fields a retry may correct"
+    )
+    options: list[str] = Field(
+        default_factory=list,
+        description="what ops can do about an open incident: retry, "
+        "retry_with_correction(fields...), skip (only where the case can do without the "
+        "step), close (the case, with a notice)",
+    )
 
 
 class IncidentListOut(BaseModel):

@@ -157,6 +157,8 @@ def show_case(case: dict[str, Any]) -> None:
             f"incident   {incident['incident_id']}  step {incident['step']} "
             f"({incident['activity_type']}): {incident['error']}"
         )
+        if incident.get("options"):
+            typer.echo("           options: " + ", ".join(incident["options"]))
     procedure = case.get("procedure") or {}
     assessment = procedure.get("assessment")
     if assessment:
@@ -191,6 +193,11 @@ def show_case(case: dict[str, Any]) -> None:
             f"recipient  cycle {recipient['cycle']}, next review {recipient['next_review_on']}, "
             f"missed sign-ins {recipient['missed_sign_ins']}{suspended}"
         )
+        if case.get("review_due"):
+            typer.echo(
+                f"review     due: submit the re-review survey, "
+                f"`dibao case review {case['case_id']} -f survey.json`"
+            )
     if case.get("recused_staff"):
         typer.echo("recused    " + ", ".join(case["recused_staff"]))
     if case.get("source") == "projection":
@@ -495,9 +502,33 @@ def standard_change(
     """Apply a new standard to every recipient of a county (低保标准调整)."""
     body = {"urban_standard": urban, "rural_standard": rural, "effective_month": effective_month}
     progress = call("POST", f"/counties/{county}/standard-changes", body=body, key=key)
+    batch_id = progress["batch_id"]
+    # The answer comes as the batch starts, before it has even listed the county's recipients:
+    # say what was started and where to watch it, not a count that is still 0/0.
     typer.echo(
-        f"{progress['batch_id']}: {progress['applied']}/{progress['total']} recipients; "
-        f"follow with `dibao standard-change-progress {progress['batch_id']}`"
+        f"standard change {batch_id} started: urban {urban} 元/人·月, rural {rural} 元/人·年 "
+        f"from {effective_month}, for every recipient of county {county}"
+    )
+    typer.echo(
+        "it runs in the background: each case recomputes its amount and gets its own notice "
+        "and posting"
+    )
+    if progress["total"] or progress["finished"]:  # a repeat of a batch that has got on
+        typer.echo(_progress_line(progress))
+    typer.echo(f"follow it with: dibao standard-change-progress {batch_id}")
+
+
+def _progress_line(progress: dict[str, Any]) -> str:
+    batch_id = progress["batch_id"]
+    if not progress["finished"] and not progress["total"]:
+        return f"{batch_id}: running, listing the county's recipients"
+    if progress["finished"] and not progress["total"]:
+        return f"{batch_id}: finished; the county has no recipients, nothing changed"
+    state = "finished" if progress["finished"] else "running"
+    skipped = f", {len(progress['skipped'])} skipped" if progress["skipped"] else ""
+    return (
+        f"{batch_id}: {state}, applied to {progress['applied']} of {progress['total']} "
+        f"recipients{skipped}"
     )
 
 
@@ -505,8 +536,7 @@ def standard_change(
 def standard_change_progress(batch_id: str) -> None:
     """How far a standard change has got."""
     progress = call("GET", f"/standard-changes/{batch_id}")
-    state = "finished" if progress["finished"] else "running"
-    typer.echo(f"{batch_id}: {progress['applied']}/{progress['total']} recipients, {state}")
+    typer.echo(_progress_line(progress))
     for line in progress["skipped"]:
         typer.echo(f"  skipped {line}")
 

@@ -17,7 +17,7 @@ from dibao.cli_http import call, fail
 
 ops_app = typer.Typer(
     no_args_is_help=True,
-    help="Operations: failing steps, incidents, retry and skip, failure drills",
+    help="Operations: failing steps, incidents, retry, skip or close, failure drills",
     pretty_exceptions_show_locals=False,
 )
 drill_app = typer.Typer(
@@ -101,7 +101,9 @@ def incidents(
     county: Annotated[str | None, typer.Option(help="6-digit county code")] = None,
     status: Annotated[
         list[str] | None,
-        typer.Option(help="incident, retrying, retried, skipped, recovered (default: open)"),
+        typer.Option(
+            help="incident, retrying, retried, skipped, closed, recovered (default: open)"
+        ),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -120,6 +122,8 @@ def incidents(
         if row["incident_id"]:
             typer.echo(f"          incident {row['incident_id']}  step {row['step']}")
         typer.echo(f"          {row['last_error'][:300]}")
+        if row.get("options"):
+            typer.echo(f"          options: {', '.join(row['options'])}")
 
 
 @ops_app.command("describe")
@@ -146,6 +150,8 @@ def describe(case_id: str, as_json: AsJson = False) -> None:
             f"step     {row['activity_type']}  {row['status']}  attempts {row['attempts']}  "
             f"incident {row['incident_id'] or '-'}"
         )
+        if row.get("options"):
+            typer.echo(f"         options: {', '.join(row['options'])}")
 
 
 @ops_app.command("retry")
@@ -155,7 +161,11 @@ def retry(
     reason: Annotated[str, typer.Option(help="why it is retried (recorded in the audit log)")],
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="corrected input field, FIELD=VALUE (JSON value or text)"),
+        typer.Option(
+            "--set",
+            help="corrected input field, FIELD=VALUE (JSON value or text); FIELD as the "
+            "incident's options list it, e.g. payee.bank or step_key",
+        ),
     ] = None,
 ) -> None:
     """Run a failed step again, optionally with corrected input fields."""
@@ -188,6 +198,24 @@ def skip(
         body={"incident_id": incident_id, "reason": reason},
     )
     typer.echo(f"skipped; case {case['case_id']} at {case['stage']} ({case['status']})")
+
+
+@ops_app.command("close")
+def close(
+    case_id: str,
+    incident_id: str,
+    reason: Annotated[
+        str, typer.Option(help="why the case is closed (in the household's notice and the audit)")
+    ],
+) -> None:
+    """Close the case at a failed step that can neither be corrected nor skipped; the household
+    gets a termination notice with the reason."""
+    case = call(
+        "POST",
+        f"/cases/{case_id}/close-case",
+        body={"incident_id": incident_id, "reason": reason},
+    )
+    typer.echo(f"closed; case {case['case_id']} at {case['stage']} ({case['status']})")
 
 
 @drill_app.command("start")

@@ -87,13 +87,21 @@ class CaseWorkflow(RecipientPhase):
     @workflow.run
     async def run(self, case: CaseInput) -> CaseResult:
         if case.recipient is not None:
-            await self._resume_recipient(case.recipient)
+            try:
+                await self._resume_recipient(case.recipient)
+            except CaseClosing:  # ops closed the case at a step that could not go on
+                await self._close_on_request()
             await workflow.wait_condition(workflow.all_handlers_finished)
             return CaseResult(case_id=case.case_id, status=self._status)
-        await self._audit(
-            "filed", case.filed_by, AuditAction.FILE_APPLICATION, case.application, at=case.filed_at
-        )
         try:
+            # Inside: ops may close the case at this step if the filing cannot be recorded.
+            await self._audit(
+                "filed",
+                case.filed_by,
+                AuditAction.FILE_APPLICATION,
+                case.application,
+                at=case.filed_at,
+            )
             if self._missing():
                 await self._enter(Stage.APPLICATION, CaseStatus.MATERIALS_INCOMPLETE)
                 await self._notice(
@@ -300,7 +308,7 @@ class CaseWorkflow(RecipientPhase):
         if await self._first_time(
             request.request_id, request.actor, AuditAction.CHANGE_PAYEE, request, "payee"
         ):
-            await self._act(
+            recorded: PayeeRecorded = await self._act(
                 "record_payee",
                 RecordPayee(
                     case_id=self._case.case_id,
@@ -313,7 +321,8 @@ class CaseWorkflow(RecipientPhase):
                 timeout=policies.DB_WRITE_TIMEOUT,
                 retry=policies.DB_RETRY,
             )
-            self._payee = request.payee
+            # As written: ops may have corrected it to get it written (a NUL in the bank).
+            self._payee = recorded.payee or request.payee
         return self.state()
 
     @change_payee.validator

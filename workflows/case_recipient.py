@@ -108,10 +108,14 @@ class RecipientPhase(CaseState):
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
                         lambda: (
-                            bool(self._changes) or self._review_survey is not None or self._rewake
+                            bool(self._changes)
+                            or self._review_survey is not None
+                            or self._rewake
+                            or self._closing()  # ops closed the case at a failed step
                         ),
                         timeout=remaining,
                     )
+            self._check_open()
             now = workflow.now()
             if resume_at is not None and now >= resume_at:
                 self._changes.append(
@@ -490,7 +494,9 @@ class RecipientPhase(CaseState):
             assert self._recipient is not None
             raise reject(
                 Rejection.WRONG_STAGE,
-                f"no re-review is due; the next is on {self._recipient.next_review_on}",
+                f"no re-review is due; the next is on {self._recipient.next_review_on}. A "
+                "review becomes due on that date, or at once when a change of income or "
+                "household is reported (circumstance income_change or members_change)",
             )
         if self._review_survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a re-review survey is already being processed")

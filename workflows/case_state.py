@@ -2,8 +2,9 @@
 
 The state is set up here and shared by the phases (workflows/case.py: application and
 procedure; workflows/case_recipient.py: the recipient phase). The steps that touch the world
-go through `_act` / `_attempt`, so a step that gives up becomes an incident for ops (retry or
-skip, both updates defined here) instead of failing the case; stage changes arm the stage's
+go through `_act` / `_attempt`, so a step that gives up becomes an incident for ops (retry,
+maybe corrected, skip, or close the case; the updates are defined here) instead of failing
+the case; stage changes arm the stage's
 deadline timer (escalation).
 """
 
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         AuditRecorded,
         CaseInput,
         CaseView,
+        CloseCase,
         ClosePosting,
         Entitlement,
         IssueNotice,
@@ -77,6 +79,7 @@ with workflow.unsafe.imports_passed_through():
         RecordOverdue,
         apply_corrections,
         correctable_fields,
+        incident_options,
         parse_corrections,
     )
     from dibao.domain.recipient import (
@@ -170,7 +173,7 @@ class CaseState:
         self._incident_no = 0
         self._incidents: dict[str, IncidentRef] = {}
         self._incident_inputs: dict[str, Any] = {}
-        self._resolutions: dict[str, RetryStep | SkipStep] = {}
+        self._resolutions: dict[str, RetryStep | SkipStep | CloseCase] = {}
         self._payee: Payee | None = case.application.payee
 
     async def _open_posting(
@@ -497,11 +500,32 @@ class CaseState:
                 resolution = await self._incident(activity, step, arg, err)
             if isinstance(resolution, SkipStep):
                 return None
+            if isinstance(resolution, CloseCase):
+                self._close_at(activity, resolution)
+                return None
             arg = apply_corrections(arg, resolution.corrections_json)
+
+    def _close_at(self, activity: str, resolution: CloseCase) -> None:
+        """Ops closed the case at this step: it closes as terminated, with the ops reason on
+        the household's notice. A step the closing does without is dropped; a needed one ends
+        the main line (CaseClosing) or, inside an update, refuses that update."""
+        if not self._closing():
+            self._termination = Terminate(
+                request_id=resolution.request_id, actor=resolution.actor, reason=resolution.reason
+            )
+        if activity in SKIPPABLE_ACTIVITIES:
+            return
+        if workflow.current_update_info() is not None:
+            raise reject(
+                Rejection.WRONG_STAGE,
+                f"ops closed the case at step {activity}, which could not go on: "
+                f"{resolution.reason}",
+            )
+        raise CaseClosing()
 
     async def _incident(
         self, activity: str, step: str, arg: Any, err: ActivityError
-    ) -> RetryStep | SkipStep:
+    ) -> RetryStep | SkipStep | CloseCase:
         self._incident_no += 1
         info = workflow.info()
         incident_id = f"I-{info.run_id}-{self._incident_no}"
@@ -519,6 +543,7 @@ class CaseState:
                 step=step,
                 error=error,
                 opened_at=workflow.now(),
+                correctable_fields=correctable_fields(arg),
             ),
             result_type=IncidentOpened,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
@@ -535,6 +560,7 @@ class CaseState:
             opened_at=workflow.now(),
             skippable=activity in SKIPPABLE_ACTIVITIES,
             correctable_fields=correctable_fields(arg),
+            options=incident_options(activity, correctable_fields(arg)),
         )
         self._incident_inputs[incident_id] = arg
         self._mark_incidents()
@@ -546,6 +572,8 @@ class CaseState:
                 incident_id=incident_id,
                 status=FailureStatus.SKIPPED
                 if isinstance(resolution, SkipStep)
+                else FailureStatus.CLOSED
+                if isinstance(resolution, CloseCase)
                 else FailureStatus.RETRIED,
                 resolved_by=resolution.actor.id,
                 resolution=resolution.reason,
@@ -575,7 +603,7 @@ class CaseState:
         )
 
     def _require_incident(self, incident_id: str, actor: Actor) -> IncidentRef:
-        self._require_role(actor, OPS_ROLES, "retry or skip a failed step")
+        self._require_role(actor, OPS_ROLES, "retry or skip a failed step, or close its case")
         incident = self._incidents.get(incident_id)
         if incident_id in self._resolutions:
             raise reject(Rejection.WRONG_STAGE, f"incident {incident_id} is being resolved")
@@ -589,12 +617,14 @@ class CaseState:
         return incident
 
     async def _resolve(
-        self, request: RetryStep | SkipStep, action: AuditAction, prefix: str
+        self, request: RetryStep | SkipStep | CloseCase, action: AuditAction, prefix: str
     ) -> CaseView:
         """Hand the incident its resolution (once per request) and answer when it is closed."""
         if await self._first_time(request.request_id, request.actor, action, request, prefix):
             self._resolutions[request.incident_id] = request
         await workflow.wait_condition(lambda: request.incident_id not in self._incidents)
+        if isinstance(request, CloseCase):
+            await self._answer_when(lambda: self._closed)
         return self.state()
 
     @workflow.update
@@ -630,6 +660,20 @@ class CaseState:
             )
         if not request.reason.strip():
             raise reject(Rejection.INVALID, "reason: say why the step is skipped")
+
+    @workflow.update
+    async def close_case(self, request: CloseCase) -> CaseView:
+        return await self._resolve(request, AuditAction.CLOSE_CASE, "close-case")
+
+    @close_case.validator
+    def _validate_close_case(self, request: CloseCase) -> None:
+        if self._seen(f"close-case/{request.request_id}", request.actor):
+            return
+        self._require_incident(request.incident_id, request.actor)
+        if not request.reason.strip():
+            raise reject(
+                Rejection.INVALID, "reason: the household's notice says why the case is closed"
+            )
 
     async def _audit(
         self,

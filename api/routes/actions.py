@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from api.case_service import ensure_workflow, run_update
 from api.deps import AUTHENTICATED, ClientDep, IdempotencyKey, SessionsDep, SettingsDep, case_actor
-from api.ops_schemas import RetryStepIn, SkipStepIn
+from api.ops_schemas import CloseCaseIn, RetryStepIn, SkipStepIn
 from api.procedure_schemas import (
     CircumstanceIn,
     CountyDecisionIn,
@@ -122,6 +122,14 @@ action(
     CaseWorkflow.skip_step,
     Action.OPERATE,
     "Ops: go on without a failed step that the case can do without, with a reason (运维跳过)",
+)
+action(
+    "close-case",
+    CloseCaseIn,
+    CaseWorkflow.close_case,
+    Action.OPERATE,
+    "Ops: close the case at a failed step that can neither be corrected nor skipped; the "
+    "household gets a termination notice with the reason (运维结案)",
 )
 action(
     "materials",

@@ -1,7 +1,7 @@
 """Operations: failing steps and incidents, and what Temporal says a case is doing.
 
-Retrying or skipping a step is a case action (POST /cases/{id}/retry-step, /skip-step in
-api/routes/actions.py): an update of the case workflow, validated and audited like any other.
+Retrying or skipping a step, or closing its case, is a case action (POST
+/cases/{id}/retry-step, /skip-step, /close-case in api/routes/actions.py): an update of the case workflow, validated and audited like any other.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from dibao.db import ops_repo
 from dibao.domain import access
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
-from dibao.domain.ops import FailureStatus
+from dibao.domain.ops import FailureStatus, incident_options
 
 router = APIRouter(tags=["ops"])
 
 
 def _incident_out(listing: ops_repo.FailureListing) -> IncidentOut:
     row = listing.row
+    correctable = tuple(f for f in (row.correctable_fields or "").split(",") if f)
     return IncidentOut(
         case_id=row.case_id,
         workflow_id=row.workflow_id,
@@ -44,6 +45,10 @@ def _incident_out(listing: ops_repo.FailureListing) -> IncidentOut:
         county_code=listing.county_code,
         township_code=listing.township_code,
         stage=listing.stage,
+        correctable_fields=list(correctable),
+        options=list(incident_options(row.activity_type, correctable))
+        if row.status == FailureStatus.INCIDENT.value
+        else [],
     )
 
 

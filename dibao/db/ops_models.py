@@ -25,8 +25,8 @@ from dibao.db.models import Base
 
 class StepFailureRow(Base):
     """One activity call that failed at least once: `retrying` while Temporal retries it,
-    `incident` once retries are exhausted (the case waits for ops), then `retried`, `skipped`
-    or `recovered` (succeeded on a later attempt). Written by the worker's interceptor and the
+    `incident` once retries are exhausted (the case waits for ops), then `retried`, `skipped`,
+    `closed` (ops closed the case at it) or `recovered` (succeeded on a later attempt). Written by the worker's interceptor and the
     incident activities, keyed by the call so a retry updates the same row."""
 
     __tablename__ = "step_failures"
@@ -47,11 +47,14 @@ class StepFailureRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolution: Mapped[str | None] = mapped_column(Text)
+    # Of an incident: the input fields ops may correct, comma-separated (dibao.domain.ops).
+    correctable_fields: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (
         UniqueConstraint("workflow_id", "run_id", "activity_id", name="uq_step_failures_call"),
         CheckConstraint(
-            "status IN ('retrying', 'incident', 'retried', 'skipped', 'recovered', 'superseded')",
+            "status IN ('retrying', 'incident', 'retried', 'skipped', 'closed', 'recovered', "
+            "'superseded')",
             name="ck_step_failures_status",
         ),
         Index(

@@ -123,6 +123,7 @@ async def open_incident(session: AsyncSession, request: OpenIncident) -> tuple[s
         last_error=request.error[:4000],
         incident_id=request.incident_id,
         step=request.step,
+        correctable_fields=",".join(request.correctable_fields),
     )
     await session.execute(
         stmt.on_conflict_do_update(
@@ -132,6 +133,7 @@ async def open_incident(session: AsyncSession, request: OpenIncident) -> tuple[s
                 "incident_id": func.coalesce(StepFailureRow.incident_id, stmt.excluded.incident_id),
                 "step": request.step,
                 "case_id": request.case_id,
+                "correctable_fields": ",".join(request.correctable_fields),
             },
             # Once resolved, a replayed open does not reopen it.
             where=StepFailureRow.resolved_at.is_(None),

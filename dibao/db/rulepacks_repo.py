@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.policy_models import CountyRulePackRow, RulePackRow
-from dibao.domain.rulepacks import TRAINING_PREFIX, RulePack
+from dibao.domain.rulepacks import TRAINING_PREFIX, RulePack, titled
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 
@@ -236,7 +236,7 @@ async def publish_version(
         raise InvalidRulePack([*errors, f"changeable fields: {known}"])
     current = RulePack.from_params(latest.params)
     params = {**current.to_params(), **params_changes, "version": latest.version + 1}
-    pack = validate_params(params)
+    pack = titled(validate_params(params))
     if dataclasses.replace(pack, version=current.version) == current:
         raise InvalidRulePack([f"the changes leave {pack_id} version {latest.version} as it is"])
     stored = pack.to_params()

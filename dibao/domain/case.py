@@ -116,6 +116,9 @@ class RecordPayee:
 @dataclass(frozen=True)
 class PayeeRecorded:
     payee_id: int
+    # The payee as written: ops may have corrected the requested one (dibao.domain.ops).
+    # None in results recorded before corrections of records existed.
+    payee: Payee | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,17 @@ class RetryStep:
 @dataclass(frozen=True)
 class SkipStep:
     """Ops: go on without the failed step; only for steps the case can do without."""
+
+    request_id: str
+    actor: Actor
+    incident_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CloseCase:
+    """Ops: close the case at a failed step that can neither be run (even corrected) nor
+    skipped; the household gets a termination notice with the reason."""
 
     request_id: str
     actor: Actor

@@ -164,6 +164,7 @@ class AuditAction(StrEnum):
     CHANGE_PAYEE = "change_payee"
     RETRY_STEP = "retry_step"
     SKIP_STEP = "skip_step"
+    CLOSE_CASE = "close_case"  # ops closed the case at a step that could not go on
 
 
 class Opinion(StrEnum):

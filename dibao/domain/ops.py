@@ -18,7 +18,7 @@ from dibao.domain.enums import Role, Stage
 class StuckReason(StrEnum):
     OVERDUE = "overdue"  # the stage's working-day deadline has passed
     FAILING = "failing"  # a step keeps failing while Temporal retries it
-    INCIDENT = "incident"  # a step gave up; the case waits for ops to retry or skip it
+    INCIDENT = "incident"  # a step gave up; the case waits for ops (retry, skip or close)
     IDLE = "idle"  # nothing happened for longer than the given number of days
 
 
@@ -27,6 +27,7 @@ class FailureStatus(StrEnum):
     INCIDENT = "incident"
     RETRIED = "retried"  # ops retried it (maybe with corrected input)
     SKIPPED = "skipped"  # ops skipped it, with a recorded reason
+    CLOSED = "closed"  # ops closed the case at it, with a notice to the household
     RECOVERED = "recovered"  # a later automatic attempt succeeded
     SUPERSEDED = "superseded"  # a workflow reset replaced the run it belonged to
 
@@ -70,13 +71,42 @@ WAITING_ROLE: dict[Stage, Role | None] = {
 # needs (a certificate number, an entitlement row, the verification), so it can only be retried.
 SKIPPABLE_ACTIVITIES = frozenset({"issue_notice", "record_stage", "record_overdue"})
 
-# Fields that key an activity's write (idempotency) or name the case: never "corrected".
-FIXED_FIELDS = frozenset({"case_id", "step_key", "seq", "request_id", "posting_id", "run_id"})
+# Fields that name the case, order its writes or say who acted: never "corrected" (a
+# correction must not move a write to another case or rewrite who did what).
+FIXED_FIELDS = frozenset(
+    {"case_id", "seq", "posting_id", "run_id", "actor", "recorded_by", "payload_sha256"}
+)
+
+# Keys that carry a client's request ID (an Idempotency-Key): "withdraw/<key>". Stored input
+# can make them unwritable (too long for the column), so ops may shorten one; the part up to
+# the first "/" stays, so the row still says which kind of step it is. The failed write never
+# committed, so the step has no row under the old key and the new key writes it once.
+KEY_FIELDS = frozenset({"step_key", "request_id"})
+KEY_MAX_LENGTH = 100  # the step_key columns are VARCHAR(100)
+
+
+class IncidentOption(StrEnum):
+    RETRY = "retry"
+    RETRY_WITH_CORRECTION = "retry_with_correction"
+    SKIP = "skip"
+    CLOSE = "close"  # close the case with a notice, for a step that can neither run nor be skipped
+
+
+def incident_options(activity_type: str, correctable: tuple[str, ...]) -> tuple[str, ...]:
+    """What ops can do about an incident, as shown by the API and the CLI: every incident has
+    at least retry and close, so no case is left without a way forward."""
+    options: list[str] = [IncidentOption.RETRY.value]
+    if correctable:
+        options.append(f"{IncidentOption.RETRY_WITH_CORRECTION.value}({', '.join(correctable)})")
+    if activity_type in SKIPPABLE_ACTIVITIES:
+        options.append(IncidentOption.SKIP.value)
+    options.append(IncidentOption.CLOSE.value)
+    return tuple(options)
 
 
 @dataclass(frozen=True)
 class IncidentRef:
-    """A step that gave up: the case waits at it until ops retry or skip it."""
+    """A step that gave up: the case waits at it until ops retry, skip or close it."""
 
     incident_id: str
     activity_type: str
@@ -86,6 +116,7 @@ class IncidentRef:
     opened_at: datetime
     skippable: bool
     correctable_fields: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()  # incident_options(): retry, retry_with_correction(...), ...
 
 
 @dataclass(frozen=True)
@@ -99,6 +130,7 @@ class OpenIncident:
     step: str
     error: str
     opened_at: datetime
+    correctable_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,21 +173,52 @@ class CorrectionError(ValueError):
     """A corrected input that cannot be applied; the message names the field."""
 
 
-def correctable_fields(arg: Any) -> tuple[str, ...]:
-    """Scalar fields of an activity input that ops may correct on retry."""
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | bool) and not isinstance(value, StrEnum)
+
+
+def _is_key(name: str, value: Any) -> bool:
+    return name in KEY_FIELDS and isinstance(value, str) and "/" in value
+
+
+def correctable_fields(arg: Any, prefix: str = "") -> tuple[str, ...]:
+    """Fields of an activity input that ops may correct on retry: its scalar fields, those of
+    the records it holds as dotted paths (`payee.bank`), and keys that carry a client's
+    request ID (KEY_FIELDS)."""
     if not dataclasses.is_dataclass(arg) or isinstance(arg, type):
         return ()
-    return tuple(
-        f.name
-        for f in dataclasses.fields(arg)
-        if f.name not in FIXED_FIELDS
-        and isinstance(getattr(arg, f.name), str | int | bool)
-        and not isinstance(getattr(arg, f.name), StrEnum)
-    )
+    names: list[str] = []
+    for f in dataclasses.fields(arg):
+        value = getattr(arg, f.name)
+        if f.name in FIXED_FIELDS or (f.name in KEY_FIELDS and not _is_key(f.name, value)):
+            continue
+        if _is_scalar(value):
+            names.append(prefix + f.name)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            names.extend(correctable_fields(value, f"{prefix}{f.name}."))
+    return tuple(names)
+
+
+def _lookup(arg: Any, path: str) -> Any:
+    for part in path.split("."):
+        arg = getattr(arg, part)
+    return arg
+
+
+def _text_problem(value: str) -> str | None:
+    """Why a corrected text would fail again where it is stored (PostgreSQL takes no NUL, and
+    a lone surrogate is not UTF-8), or None."""
+    for ch in value:
+        code = ord(ch)
+        if (code < 0x20 and ch not in "\t\n\r") or code == 0x7F:
+            return f"contains the control character U+{code:04X}"
+        if 0xD800 <= code <= 0xDFFF:
+            return f"contains a lone surrogate U+{code:04X}"
+    return None
 
 
 def parse_corrections(arg: Any, corrections_json: str) -> dict[str, Any]:
-    """The corrections as field → value, checked against the input they correct."""
+    """The corrections as field path → value, checked against the input they correct."""
     if not corrections_json.strip():
         return {}
     try:
@@ -171,15 +234,37 @@ def parse_corrections(arg: Any, corrections_json: str) -> dict[str, Any]:
             raise CorrectionError(
                 f"corrections.{name}: not a correctable field of this step (correctable: {fields})"
             )
-        current = getattr(arg, name)
+        current = _lookup(arg, name)
         # bool is an int in Python: compare exact types so true never replaces a number.
         if type(value) is not type(current):
             raise CorrectionError(
                 f"corrections.{name}: must be {type(current).__name__}, got {type(value).__name__}"
             )
+        if isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                raise CorrectionError(f"corrections.{name}: {problem}")
+        leaf = name.rsplit(".", 1)[-1]
+        if leaf in KEY_FIELDS:
+            kind = current.split("/", 1)[0] + "/"
+            if not value.startswith(kind) or len(value) <= len(kind):
+                raise CorrectionError(
+                    f"corrections.{name}: must start with '{kind}' and name the request after it"
+                )
+            if len(value) > KEY_MAX_LENGTH:
+                raise CorrectionError(
+                    f"corrections.{name}: at most {KEY_MAX_LENGTH} characters, got {len(value)}"
+                )
     return values
 
 
+def _replace_path(arg: Any, path: list[str], value: Any) -> Any:
+    head, *rest = path
+    new = _replace_path(getattr(arg, head), rest, value) if rest else value
+    return dataclasses.replace(arg, **{head: new})
+
+
 def apply_corrections(arg: Any, corrections_json: str) -> Any:
-    values = parse_corrections(arg, corrections_json)
-    return dataclasses.replace(arg, **values) if values else arg
+    for name, value in parse_corrections(arg, corrections_json).items():
+        arg = _replace_path(arg, name.split("."), value)
+    return arg

@@ -7,6 +7,7 @@ so a later change of policy never changes the deadlines or rules of a case alrea
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -180,6 +181,30 @@ TRAINING_SEED_DEFAULT = dataclasses.replace(
     title="培训演示：三级会审、三榜公示（公示期缩短为60秒）",
     posting_seconds=60,
 )
+
+# What a title may say of the posting period: "公示期缩短为60秒", "公示期7天" / "公示期 7 日".
+_SHORTENED_POSTING = re.compile(r"公示期缩短为\s*\d+\s*秒")
+_POSTING_DAYS = re.compile(r"公示期\s*\d+\s*[天日]")
+
+
+def posting_note(pack: RulePack) -> str:
+    if pack.posting_seconds is not None:
+        return f"公示期缩短为{pack.posting_seconds}秒"
+    return f"公示期{pack.posting_days}天"
+
+
+def titled(pack: RulePack) -> RulePack:
+    """The pack with a title true of its own parameters: what the title says of the posting
+    period is rewritten from the pack's (a published version inherits the title of the one it
+    changes, and "60秒" must not survive `posting_seconds=10`), and a training pack that
+    shortens postings says so."""
+    note = posting_note(pack)
+    title, shortened = _SHORTENED_POSTING.subn(note, pack.title)
+    title, days = _POSTING_DAYS.subn(note, title)
+    if not (shortened or days) and pack.posting_seconds is not None:
+        title = f"{title}（{note}）"
+    return pack if title == pack.title else dataclasses.replace(pack, title=title)
+
 
 BUILTIN_RULE_PACKS: dict[str, RulePack] = {
     p.id: p for p in (SEED_DEFAULT, MCA_2021, TRAINING_SEED_DEFAULT)

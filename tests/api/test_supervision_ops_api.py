@@ -1,4 +1,4 @@
-"""Supervisors' stuck list, ops' incidents, describe, skip/retry and metrics over HTTP."""
+"""Supervisors' stuck list, ops' incidents, describe, skip/retry/close and metrics over HTTP."""
 
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ async def test_incident_seen_by_supervisor_and_ops_then_skipped_over_http(
     assert incident["case_id"] == case_id and incident["status"] == "incident"
     assert incident["activity_type"] == "issue_notice"
     assert "printer offline" in incident["last_error"]
+    # What ops can do about it: a notice can be retried (corrected), skipped, or the case closed.
+    assert incident["options"][0] == "retry" and incident["options"][-2:] == ["skip", "close"]
+    assert incident["options"][1].startswith("retry_with_correction(reason")
 
     # Who may look: supervisors of the county (not caseworkers); another county sees nothing.
     assert (await api.get("/supervision/stuck", headers=VILLAGE)).status_code == 403
@@ -79,3 +82,32 @@ async def test_incident_seen_by_supervisor_and_ops_then_skipped_over_http(
     assert metrics.status_code == 200
     assert 'dibao_cases{stage="survey",status="in_progress"} 1.0' in metrics.text
     assert "dibao_incidents_open 0.0" in metrics.text
+
+
+async def test_a_case_closed_by_ops_at_a_step_it_needs_over_http(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    dev_stack.sql(
+        "INSERT INTO ops_drills (activity_type, case_id, retryable, message, started_by) "
+        "VALUES ('append_audit', NULL, false, 'audit store refuses', 'test') RETURNING 1"
+    )
+    filed = await api.post("/cases", json=complete(sample), headers=VILLAGE)
+    assert filed.status_code == 201, filed.text
+    case_id = filed.json()["case_id"]
+    incidents = await wait_json(api, "/ops/incidents", lambda d: d["total"] == 1, headers=OPS)
+    (incident,) = incidents["items"]
+    assert incident["activity_type"] == "append_audit"
+    assert incident["options"] == ["retry", "close"]
+    dev_stack.sql("DELETE FROM ops_drills RETURNING 1")
+
+    body = {"incident_id": incident["incident_id"], "reason": "登记信息无法入档，请重新申请"}
+    denied = await api.post(f"/cases/{case_id}/close-case", json=body, headers=VILLAGE)
+    assert denied.status_code == 403
+    closed = await api.post(f"/cases/{case_id}/close-case", json=body, headers=OPS)
+    assert closed.status_code == 200, closed.text
+    case = closed.json()
+    assert case["status"] == "terminated" and case["stage"] == "closed"
+    assert [n["kind"] for n in case["notices"]] == ["termination"]
+    history = (await api.get("/ops/incidents", params={"status": "closed"}, headers=OPS)).json()
+    assert [row["incident_id"] for row in history["items"]] == [incident["incident_id"]]
+    assert history["items"][0]["options"] == []

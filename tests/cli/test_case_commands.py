@@ -181,6 +181,10 @@ async def test_supervision_and_ops_from_the_command_line(
     (incident,) = json.loads(listed.output)["items"]
     described = await dibao("ops", "describe", case_id)
     assert "RUNNING" in described.output and incident["incident_id"] in described.output
+    # Each incident says what ops can do about it.
+    offered = (await dibao("ops", "incidents")).output
+    assert "options: retry, retry_with_correction(reason, " in offered
+    assert offered.rstrip().endswith("skip, close")
     skipped = await dibao(
         "ops", "skip", case_id, incident["incident_id"], "--reason", "一次性告知书已纸质送达"
     )

@@ -160,3 +160,22 @@ async def test_only_a_training_pack_may_shorten_postings(session: AsyncSession) 
     assert "only a training pack" in raised.value.errors[0]
     training = await rulepacks_repo.latest_pack(session, "training-seed-default")
     assert training.posting_duration.total_seconds() == 60
+
+
+async def test_a_published_training_pack_is_titled_by_its_own_posting_period(
+    session: AsyncSession,
+) -> None:
+    before = await rulepacks_repo.latest_pack(session, "training-seed-default")
+    assert "60秒" in before.title
+    pack = await rulepacks_repo.publish_version(
+        session, "training-seed-default", {"posting_seconds": 10}, "admin"
+    )
+    assert pack.title == "培训演示：三级会审、三榜公示（公示期缩短为10秒）"
+    stored = await rulepacks_repo.latest_pack(session, "training-seed-default")
+    assert (stored.version, stored.title) == (pack.version, pack.title)
+    rows = await rulepacks_repo.list_versions(session, "training-seed-default")
+    # Each version's row is titled by its own parameters: the one before keeps its 60 seconds.
+    assert [(r.version, r.title) for r in rows][-2:] == [
+        (before.version, before.title),
+        (pack.version, pack.title),
+    ]

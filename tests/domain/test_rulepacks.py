@@ -12,10 +12,12 @@ from dibao.domain.rulepacks import (
     MCA_2021,
     RULE_PACKS,
     SEED_DEFAULT,
+    TRAINING_SEED_DEFAULT,
     AmountMethod,
     PaymentStart,
     RulePack,
     get_rule_pack,
+    titled,
 )
 
 
@@ -151,3 +153,17 @@ def test_mca_2021_pays_from_the_month_after_approval() -> None:
 def test_the_two_packs_differ_in_procedure() -> None:
     assert SEED_DEFAULT.procedure != MCA_2021.procedure
     assert Stage.EVALUATION in set(SEED_DEFAULT.procedure) - set(MCA_2021.procedure)
+
+
+def test_a_title_says_the_posting_period_of_its_own_pack() -> None:
+    ten = titled(dataclasses.replace(TRAINING_SEED_DEFAULT, posting_seconds=10))
+    assert ten.title == "培训演示：三级会审、三榜公示（公示期缩短为10秒）"
+    assert titled(TRAINING_SEED_DEFAULT) is TRAINING_SEED_DEFAULT
+    # Back to real postings: the title says how many days, not the old seconds.
+    days = titled(dataclasses.replace(TRAINING_SEED_DEFAULT, posting_seconds=None, posting_days=10))
+    assert days.title == "培训演示：三级会审、三榜公示（公示期10天）"
+    # A training pack retitled without the note still says its postings are short.
+    bare = dataclasses.replace(TRAINING_SEED_DEFAULT, title="岗前培训", posting_seconds=30)
+    assert titled(bare).title == "岗前培训（公示期缩短为30秒）"
+    # Titles that say nothing of the posting period are left as they are.
+    assert titled(dataclasses.replace(SEED_DEFAULT, posting_days=10)).title == SEED_DEFAULT.title

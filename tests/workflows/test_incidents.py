@@ -1,15 +1,26 @@
 """A step that gives up does not fail the case: it becomes an incident that ops retry (maybe
-with corrected input) or skip, each once, each audited."""
+with corrected input), skip, or close the case at, each once, each audited."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 
-from dibao.domain.case import Actor, RetryStep, SkipStep, Terminate
+from dibao.domain.application import Payee
+from dibao.domain.case import (
+    Actor,
+    ChangePayee,
+    CloseCase,
+    ReportSignIn,
+    RetryStep,
+    SkipStep,
+    Terminate,
+    Withdraw,
+)
 from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
 from tests.conftest import Stack
 from tests.workflows.helpers import TOWNSHIP, VILLAGE, complete, file_case, wait_for
@@ -177,3 +188,190 @@ async def test_a_step_the_case_needs_can_only_be_retried(
     assert ts_stack.sql("SELECT count(*) FROM audit_log WHERE action = 'file_application'") == [
         (1,)
     ]
+
+
+async def test_a_step_the_case_needs_can_be_closed_with_a_notice(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    drill(ts_stack, "append_audit", "DB-INCIDENT0004")
+    handle = await file_case(ts_stack, complete(sample), "DB-INCIDENT0004")
+    view = await wait_for(handle, lambda v: bool(v.incidents), "an incident")
+    incident = view.incidents[0]
+    assert incident.activity_type == "append_audit" and not incident.skippable
+    assert incident.options[-1] == "close" and "skip" not in incident.options
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            CaseWorkflow.close_case,
+            CloseCase(request_id="c0", actor=VILLAGE, incident_id=incident.incident_id, reason="x"),
+        )
+    assert "may not retry or skip a failed step, or close its case" in str(err.value.cause)
+    # Ops judge the filing unrecordable and close the case; the audit works for the close.
+    stop_drills(ts_stack)
+    reason = "申请登记信息无法入档，请携带材料重新申请"
+    view = await handle.execute_update(
+        CaseWorkflow.close_case,
+        CloseCase(request_id="c1", actor=OPS, incident_id=incident.incident_id, reason=reason),
+    )
+    assert view.stage is Stage.CLOSED and view.status is CaseStatus.TERMINATED
+    assert not view.incidents and view.procedure.closure_reason == reason
+    assert [n.kind for n in view.notices] == [NoticeKind.TERMINATION]
+    content = ts_stack.sql(
+        "SELECT content FROM notices WHERE notice_id = %s", view.notices[0].notice_id
+    )[0][0]
+    assert reason in content
+    assert ts_stack.sql(
+        "SELECT status, resolved_by, resolution FROM step_failures WHERE incident_id = %s",
+        incident.incident_id,
+    ) == [("closed", "wang.ops", reason)]
+    assert ts_stack.sql(
+        "SELECT actor_id, action FROM audit_log WHERE case_id = %s", "DB-INCIDENT0004"
+    ) == [("wang.ops", "close_case")]
+    assert ts_stack.sql(
+        "SELECT status, stage FROM cases WHERE case_id = %s", "DB-INCIDENT0004"
+    ) == [("terminated", "closed")]
+
+
+async def test_an_overlong_idempotency_key_in_the_audit_is_corrected_and_the_case_goes_on(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    handle = await file_case(ts_stack, complete(sample), "DB-INCIDENT0005")
+    await wait_for(handle, lambda v: v.stage is Stage.SURVEY and bool(v.notices))
+    # Sent before the API checked key lengths: the audit row's key no longer fits its column.
+    long_key = "k" * 150
+    await handle.start_update(
+        CaseWorkflow.withdraw,
+        Withdraw(request_id=long_key, actor=VILLAGE, reason="申请人已外出务工"),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    await ts_stack.env.sleep(timedelta(hours=2))  # the audit write's retries run out
+    view = await wait_for(handle, lambda v: bool(v.incidents), "an incident")
+    incident = view.incidents[0]
+    assert incident.activity_type == "append_audit"
+    assert "retry_with_correction(step_key)" in incident.options
+    rows = await ops_incidents(ts_stack, "DB-INCIDENT0005")
+    assert rows == [("incident", "step_key")]
+
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            CaseWorkflow.retry_step,
+            RetryStep(
+                request_id="r0",
+                actor=OPS,
+                incident_id=incident.incident_id,
+                reason="x",
+                corrections_json=json.dumps({"step_key": "terminate/short"}),
+            ),
+        )
+    assert "must start with 'withdraw/'" in str(err.value.cause)
+    await handle.execute_update(
+        CaseWorkflow.retry_step,
+        RetryStep(
+            request_id="r1",
+            actor=OPS,
+            incident_id=incident.incident_id,
+            reason="幂等键过长，截短后重试",
+            corrections_json=json.dumps({"step_key": "withdraw/" + long_key[:40]}),
+        ),
+    )
+    view = await wait_for(handle, lambda v: v.status is CaseStatus.WITHDRAWN, "withdrawn")
+    assert not view.incidents
+    assert ts_stack.sql(
+        "SELECT step_key FROM audit_log WHERE case_id = %s AND action = 'withdraw'",
+        "DB-INCIDENT0005",
+    ) == [("withdraw/" + long_key[:40],)]
+
+
+async def ops_incidents(stack: Stack, case_id: str) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = stack.sql(
+        "SELECT status, correctable_fields FROM step_failures WHERE case_id = %s AND "
+        "activity_type = 'append_audit'",
+        case_id,
+    )
+    return rows
+
+
+async def test_closing_at_a_step_inside_an_action_refuses_the_action_and_closes_the_case(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    handle = await file_case(ts_stack, complete(sample), "DB-INCIDENT0006")
+    await wait_for(handle, lambda v: v.stage is Stage.SURVEY and bool(v.notices))
+    withdrawal = await handle.start_update(
+        CaseWorkflow.withdraw,
+        Withdraw(request_id="k" * 150, actor=VILLAGE, reason="申请人已外出务工"),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    await ts_stack.env.sleep(timedelta(hours=2))
+    view = await wait_for(handle, lambda v: bool(v.incidents), "an incident")
+    view = await handle.execute_update(
+        CaseWorkflow.close_case,
+        CloseCase(
+            request_id="c1", actor=OPS, incident_id=view.incidents[0].incident_id, reason="撤回"
+        ),
+    )
+    assert view.status is CaseStatus.TERMINATED and view.notices[-1].kind is NoticeKind.TERMINATION
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await withdrawal.result()
+    assert "ops closed the case at step append_audit" in str(err.value.cause)
+
+
+async def test_a_payee_field_is_corrected_and_the_case_keeps_the_corrected_account(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    handle = await file_case(ts_stack, complete(sample), "DB-INCIDENT0007")
+    await wait_for(handle, lambda v: v.stage is Stage.SURVEY and bool(v.notices))
+    # Stands for a bank name the payee table refuses (a NUL sent before the API checked it).
+    drill(ts_stack, "record_payee", "DB-INCIDENT0007")
+    payee = Payee(account_holder="王秀英", bank="农行\x00某支行", account_no="6228480012345678")
+    change = await handle.start_update(
+        CaseWorkflow.change_payee,
+        ChangePayee(request_id="p1", actor=VILLAGE, payee=payee),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    view = await wait_for(handle, lambda v: bool(v.incidents), "an incident")
+    incident = view.incidents[0]
+    assert incident.activity_type == "record_payee"
+    assert "retry_with_correction(step_key, payee.account_holder, payee.bank" in incident.options[1]
+    stop_drills(ts_stack)
+    await handle.execute_update(
+        CaseWorkflow.retry_step,
+        RetryStep(
+            request_id="r1",
+            actor=OPS,
+            incident_id=incident.incident_id,
+            reason="开户行名称含非法字符，按存折补正",
+            corrections_json=json.dumps({"payee.bank": "中国农业银行某支行"}, ensure_ascii=False),
+        ),
+    )
+    view = await change.result()
+    assert view.payee is not None and view.payee.bank == "中国农业银行某支行"
+    assert ts_stack.sql(
+        "SELECT bank FROM payee_accounts WHERE case_id = %s", "DB-INCIDENT0007"
+    ) == [("中国农业银行某支行",)]
+
+
+async def test_a_recipient_case_closed_at_a_failed_step_of_a_report(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    from tests.workflows.test_recipient import approved_case
+
+    handle = await approved_case(ts_stack, sample, "DB-INCIDENT0008")
+    report = await handle.start_update(
+        CaseWorkflow.report_sign_in,
+        ReportSignIn(request_id="k" * 150, actor=VILLAGE, month="2026-11", done=True),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    await ts_stack.env.sleep(timedelta(hours=2))
+    view = await wait_for(handle, lambda v: bool(v.incidents), "an incident")
+    view = await handle.execute_update(
+        CaseWorkflow.close_case,
+        CloseCase(
+            request_id="c1",
+            actor=OPS,
+            incident_id=view.incidents[0].incident_id,
+            reason="户主已迁出，签到记录无法入档",
+        ),
+    )
+    assert (view.stage, view.status) == (Stage.CLOSED, CaseStatus.TERMINATED)
+    assert view.notices[-1].kind is NoticeKind.TERMINATION
+    with pytest.raises(WorkflowUpdateFailedError):
+        await report.result()
