@@ -60,9 +60,10 @@ class StandardQuery:
 
 @dataclass(frozen=True)
 class StandardInForce:
-    """The standard in force for a month, and the month it was asked for."""
+    """The standard in force for a month, and the month it was asked for; None when the county
+    has none for that month (the case's rule pack's figure applies)."""
 
-    standard: Standard
+    standard: Standard | None
     month: str
 
 
@@ -127,3 +128,21 @@ def standard_problem(area_type: AreaType, amount_fen: int, pack: RulePack) -> st
         f"{format_yuan(amount_fen)} 元 {unit} is outside {format_yuan(low * factor)}–"
         f"{format_yuan(high * factor)} 元 {unit}, the bounds the rule pack sets"
     )
+
+
+@dataclass(frozen=True)
+class RecordCountyStandards:
+    """Input of the `record_county_standards` activity: a standard change's new standards."""
+
+    batch_id: str  # the standard change: source of the rows, and what makes the write once
+    county_code: str
+    urban_standard_fen_month: int
+    rural_standard_fen_year: int
+    effective_month: str
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class CountyStandardsRecorded:
+    urban: Standard
+    rural: Standard
