@@ -28,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.eligibility import monthly_standard_fen
     from dibao.domain.enums import (
-        AreaType,
         AuditAction,
         CaseStatus,
         NoticeKind,
@@ -54,7 +53,7 @@ with workflow.unsafe.imports_passed_through():
         standard_change,
         work_refusal_change,
     )
-    from dibao.domain.standards import month_problem, pack_standard, standard_problem
+    from dibao.domain.standards import pack_standard, standard_change_problems
     from dibao.domain.survey import validate_survey
     from workflows import policies
     from workflows.case_state import (
@@ -422,16 +421,15 @@ class RecipientPhase(CaseState):
         if self._seen(f"standard/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
-        month = month_problem(request.effective_month, self._pack, china_date(workflow.now()))
-        if month:
-            raise reject(Rejection.INVALID, f"effective_month: {month}")
-        for field, area, amount in (
-            ("urban_standard", AreaType.URBAN, request.urban_standard_fen_month),
-            ("rural_standard", AreaType.RURAL, request.rural_standard_fen_year),
-        ):
-            problem = standard_problem(area, amount, self._pack)
-            if problem:
-                raise reject(Rejection.INVALID, f"{field}: {problem}")
+        problems = standard_change_problems(
+            request.urban_standard_fen_month,
+            request.rural_standard_fen_year,
+            request.effective_month,
+            self._pack,
+            china_date(workflow.now()),
+        )
+        if problems:
+            raise invalid_input(problems)
 
     @workflow.update
     async def report_reemployment(self, request: ReportReemployment) -> CaseView:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
+from dibao.domain.application import FieldError
 from dibao.domain.enums import AreaType
 from dibao.domain.money import format_yuan
 from dibao.domain.rulepacks import RulePack
@@ -146,3 +147,25 @@ class RecordCountyStandards:
 class CountyStandardsRecorded:
     urban: Standard
     rural: Standard
+
+
+def standard_change_problems(
+    urban_standard_fen_month: int,
+    rural_standard_fen_year: int,
+    effective_month: str,
+    pack: RulePack,
+    today: date,
+) -> list[FieldError]:
+    """Why a county's standard change cannot be taken, field by field (empty: it can)."""
+    problems: list[FieldError] = []
+    month = month_problem(effective_month, pack, today)
+    if month:
+        problems.append(FieldError(("effective_month",), month))
+    for field, area, amount in (
+        ("urban_standard", AreaType.URBAN, urban_standard_fen_month),
+        ("rural_standard", AreaType.RURAL, rural_standard_fen_year),
+    ):
+        problem = standard_problem(area, amount, pack)
+        if problem:
+            problems.append(FieldError((field,), problem))
+    return problems
