@@ -391,3 +391,42 @@ async def test_three_refusals_of_suitable_work_stop_that_members_portion_under_m
     assert ts_stack.sql(
         "SELECT paid_members FROM entitlement_changes WHERE case_id = 'DB-WORKREFUSE01' ORDER BY id"
     ) == [(3,), (2,)]
+
+
+async def test_a_household_approved_after_a_new_standard_took_effect_is_paid_on_it(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    # Assessed at verification for one month, approved after a new standard took effect: the
+    # first paid month's standard decides the amount.
+    from dibao.domain.recipient import add_months
+
+    handle = await file_case(ts_stack, complete(sample), "DB-LATEAPPROVAL", pack=MCA_2021)
+    view = await at_stage(handle, Stage.SURVEY)
+    await survey(handle, survey_of(view.application))
+    await at_stage(handle, Stage.TOWNSHIP_REVIEW)
+    view = await state(handle)
+    assert view.procedure.assessment is not None
+    assessed = view.procedure.assessment.assessed_month
+    assert view.procedure.assessment.monthly_amount_fen == 72_750  # 3710 / 12 × 3 − 200
+    later = add_months(assessed, 1)
+    ts_stack.sql(
+        "INSERT INTO county_standards "
+        "(county_code, area_type, from_month, amount_fen, source, recorded_by) "
+        "VALUES ('610423', 'rural', %s, 400000, 'SC-later', 'chen.gang') RETURNING id",
+        later,
+    )
+    await township(handle)
+    await finish_posting(ts_stack, handle, Stage.POSTING_BEFORE_APPROVAL)
+    await at_stage(handle, Stage.COUNTY_APPROVAL)
+    await county_visit(handle)
+    await ts_stack.env.sleep(timedelta(days=40))  # the decision comes in a later month
+    await decide(handle)
+    await finish_posting(ts_stack, handle, Stage.POSTING_AFTER_APPROVAL)
+    view = await wait_for(handle, lambda v: v.status is CaseStatus.RECEIVING)
+    assert view.procedure.entitlement is not None
+    assert view.procedure.entitlement.from_month >= later
+    assert view.procedure.entitlement.monthly_amount_fen == 80_000  # 4000 / 12 × 3 − 200
+    assessment = view.procedure.assessment
+    assert assessment is not None and assessment.standard is not None
+    assert assessment.standard.source == "SC-later"
+    assert assessment.assessed_month == view.procedure.entitlement.from_month
