@@ -430,3 +430,34 @@ async def test_a_household_approved_after_a_new_standard_took_effect_is_paid_on_
     assert assessment is not None and assessment.standard is not None
     assert assessment.standard.source == "SC-later"
     assert assessment.assessed_month == view.procedure.entitlement.from_month
+
+
+async def test_a_re_review_uses_the_standard_in_force_for_the_month_it_assesses(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    from dibao.domain.case import ReportCircumstance
+    from dibao.domain.recipient import CircumstanceKind
+
+    handle = await approved_case(ts_stack, sample, "DB-REVIEWSTAND1")
+    # A standard recorded for the county (not pushed to this case): the review reads it.
+    ts_stack.sql(
+        "INSERT INTO county_standards "
+        "(county_code, area_type, from_month, amount_fen, source, recorded_by) "
+        "VALUES ('610423', 'rural', %s, 400000, 'SC-review', 'chen.gang') RETURNING id",
+        this_month(),
+    )
+    await handle.execute_update(
+        CaseWorkflow.report_circumstance,
+        ReportCircumstance(
+            request_id="c1",
+            actor=VILLAGE,
+            kind=CircumstanceKind.INCOME_CHANGE,
+            details="家庭收入变化",
+        ),
+    )
+    view = await wait_for(handle, lambda v: v.review_due, "review due")
+    await review(handle, view, "r1")
+    view = await wait_for(handle, lambda v: v.recipient is not None and v.recipient.cycle == 2)
+    await pass_change_posting(ts_stack)
+    rows = entitlement_rows(ts_stack)
+    assert [(r[0], r[2]) for r in rows] == [("start", 72_750), ("increase", 80_000)]
