@@ -75,16 +75,6 @@ def pack_standard(area_type: AreaType, pack: RulePack) -> Standard:
     return Standard(area_type, pack.rural_standard_fen_year)
 
 
-def in_force(standards: list[Standard], month: str) -> Standard | None:
-    """Of one area type's dated standards, the one in force in `month`: the latest that took
-    effect at or before it (for one month, the one listed last)."""
-    found: Standard | None = None
-    for standard in sorted(standards, key=lambda s: s.from_month):
-        if standard.from_month <= month:
-            found = standard
-    return found
-
-
 def _index(month: str) -> int:
     return int(month[:4]) * 12 + int(month[5:7]) - 1
 
