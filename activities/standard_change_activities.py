@@ -1,4 +1,5 @@
-"""Activities of a county's change of standard: find the recipients, tell each case."""
+"""Activities of a county's change of standard: record the dated standard, find the recipients,
+tell each case; and the standard in force for a month, which every assessment asks for."""
 
 from __future__ import annotations
 
@@ -8,14 +9,60 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from dibao.db import cases_repo
+from dibao.db import cases_repo, standards_repo
 from dibao.domain.case import ApplyStandardToCase, ListReceiving, ReceivingCases, StandardApplied
+from dibao.domain.enums import AreaType
+from dibao.domain.standards import (
+    CountyStandardsRecorded,
+    RecordCountyStandards,
+    Standard,
+    StandardInForce,
+    StandardQuery,
+)
 
 
 class StandardChangeActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
         self._sessions = sessions
         self._client = client
+
+    @activity.defn(name="record_county_standards")
+    async def record_county_standards(
+        self, request: RecordCountyStandards
+    ) -> CountyStandardsRecorded:
+        # Keyed by the batch ID: a retry or the batch run again finds the rows written first.
+        async with self._sessions() as session:
+            urban = await standards_repo.record_standard(
+                session,
+                request.county_code,
+                Standard(
+                    AreaType.URBAN,
+                    request.urban_standard_fen_month,
+                    request.effective_month,
+                    request.batch_id,
+                ),
+                request.recorded_by,
+            )
+            rural = await standards_repo.record_standard(
+                session,
+                request.county_code,
+                Standard(
+                    AreaType.RURAL,
+                    request.rural_standard_fen_year,
+                    request.effective_month,
+                    request.batch_id,
+                ),
+                request.recorded_by,
+            )
+        return CountyStandardsRecorded(urban=urban, rural=rural)
+
+    @activity.defn(name="standard_in_force")
+    async def standard_in_force(self, request: StandardQuery) -> StandardInForce:
+        async with self._sessions() as session:
+            standard = await standards_repo.standard_in_force(
+                session, request.county_code, request.area_type, request.month
+            )
+        return StandardInForce(standard=standard, month=request.month)
 
     @activity.defn(name="list_receiving_cases")
     async def list_receiving_cases(self, request: ListReceiving) -> ReceivingCases:
@@ -38,4 +85,9 @@ class StandardChangeActivities:
         return StandardApplied(case_id=request.case_id)
 
     def all(self) -> list[Any]:
-        return [self.list_receiving_cases, self.apply_standard_to_case]
+        return [
+            self.record_county_standards,
+            self.standard_in_force,
+            self.list_receiving_cases,
+            self.apply_standard_to_case,
+        ]

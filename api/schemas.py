@@ -268,6 +268,8 @@ def procedure_out(view: CaseView) -> dict[str, Any]:
     if assessment is not None:
         out["assessment"]["monthly_amount"] = format_yuan(assessment.monthly_amount_fen)
         out["assessment"]["eligible"] = assessment.eligible
+        if assessment.standard is not None:
+            out["assessment"]["standard"]["amount"] = format_yuan(assessment.standard.amount_fen)
     if view.procedure.entitlement is not None:
         amount = view.procedure.entitlement.monthly_amount_fen
         out["entitlement"]["monthly_amount"] = format_yuan(amount)

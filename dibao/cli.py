@@ -169,6 +169,13 @@ def show_case(case: dict[str, Any]) -> None:
         )
         for failure in assessment["failures"]:
             typer.echo(f"  - {failure['message']}")
+        standard = assessment.get("standard")
+        if standard and standard.get("from_month"):
+            per = "月" if standard["area_type"] == "urban" else "年"
+            typer.echo(
+                f"standard   {standard['amount']} 元/人·{per} from {standard['from_month']} "
+                f"({standard['source']}), for {assessment['assessed_month']}"
+            )
     for reason in procedure.get("county_visit_reasons") or []:
         typer.echo(f"visit      {reason}")
     for posting in procedure.get("postings") or []:

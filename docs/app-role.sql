@@ -7,5 +7,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO dibao_app
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO dibao_app;
 -- The record: appended to, never changed.
 REVOKE UPDATE, DELETE, TRUNCATE
-    ON audit_log, entitlement_changes, payee_accounts, payroll_discards, stage_events
+    ON audit_log, county_standards, entitlement_changes, payee_accounts, payroll_discards,
+    stage_events
     FROM dibao_app;

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         Terminate,
         Withdraw,
     )
+    from dibao.domain.eligibility import assess, household_facts
     from dibao.domain.enums import (
         AuditAction,
         CaseStatus,
@@ -242,13 +243,14 @@ class CaseWorkflow(RecipientPhase):
         )
 
     async def _approve(self, decision: SubmitCountyDecision) -> None:
+        now = workflow.now()
+        await self._reassess_for(payment_start_month(self._pack, china_date(now)))
         assessment = self._assessment
         category = decision.category or (assessment.category if assessment else None)
         amount = decision.monthly_amount_fen
         if amount is None:
             amount = assessment.monthly_amount_fen if assessment else 0
         assert category is not None
-        now = workflow.now()
         certificate: CertificateIssued = await self._act(
             "issue_certificate",
             IssueCertificate(case_id=self._case.case_id, issued_at=now),
@@ -287,6 +289,25 @@ class CaseWorkflow(RecipientPhase):
             monthly_amount_fen=amount,
             from_month=from_month,
         )
+
+    async def _reassess_for(self, month: str) -> None:
+        """The first month paid is later than the month assessed (approval came in a later
+        month): assess again on the standard in force then, if it is another one."""
+        assessment = self._assessment
+        if (
+            assessment is None
+            or self._verification is None
+            or not assessment.assessed_month
+            or assessment.assessed_month == month
+        ):
+            return
+        found = await self._standard_in_force(month)
+        facts = household_facts(
+            self._case.application,
+            self._survey.report if self._survey else None,
+            self._verification.records,
+        )
+        self._assessment = assess(facts, self._pack, found.standard, found.month)
 
     async def _close_on_request(self) -> None:
         if self._termination is not None:

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         ReportWorkRefusal,
         SubmitSurvey,
     )
+    from dibao.domain.eligibility import monthly_standard_fen
     from dibao.domain.enums import (
         AuditAction,
         CaseStatus,
@@ -43,6 +44,8 @@ with workflow.unsafe.imports_passed_through():
         add_months,
         first_moment,
         gradual_exit_end,
+        household_income_fen,
+        in_ledger_order,
         next_month,
         next_review_on,
         review_change,
@@ -50,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         standard_change,
         work_refusal_change,
     )
+    from dibao.domain.standards import pack_standard, standard_change_problems
     from dibao.domain.survey import validate_survey
     from workflows import policies
     from workflows.case_state import (
@@ -80,6 +84,10 @@ class RecipientPhase(CaseState):
             per_capita_income_fen_month=(
                 self._assessment.per_capita_income_fen_month if self._assessment else 0
             ),
+            counted_income_fen_month=(
+                self._assessment.counted_income_fen_month if self._assessment else None
+            ),
+            ledger_month=entitlement.from_month,
         )
 
     async def _resume_recipient(self, state: RecipientState) -> None:
@@ -127,13 +135,18 @@ class RecipientPhase(CaseState):
                     )
                 )
             if exit_at is not None and now >= exit_at:
-                change = gradual_exit_end(state, self._pack)
+                standard = None
+                if workflow.patched("dated-standards"):
+                    standard = (await self._standard_in_force(state.gradual_exit_until)).standard
+                change = gradual_exit_end(state, self._pack, standard)
                 self._recipient = dataclasses.replace(
                     state,
                     gradual_exit_until="",
                     reemployment_wage_fen=0,
                     per_capita_income_fen_month=state.per_capita_income_fen_month
                     + state.reemployment_wage_fen // len(state.members),
+                    counted_income_fen_month=household_income_fen(state)
+                    + state.reemployment_wage_fen,
                 )
                 if change.kind is not ChangeKind.UNCHANGED:
                     self._changes.append(change)
@@ -178,6 +191,7 @@ class RecipientPhase(CaseState):
             members=request.report.members,
             category=self._assessment.category,
             per_capita_income_fen_month=self._assessment.per_capita_income_fen_month,
+            counted_income_fen_month=self._assessment.counted_income_fen_month,
             cycle=state.cycle + 1,
             next_review_on=next_review_on(
                 self._pack, self._assessment.category, china_date(workflow.now())
@@ -196,6 +210,7 @@ class RecipientPhase(CaseState):
         """One payment change: ledger row, reasoned notice, and a posting of at least 7 days."""
         state = self._recipient
         assert state is not None
+        change = in_ledger_order(change, state.ledger_month)
         self._change_no += 1
         step = f"cycle-{state.cycle}-change-{self._change_no}"
         await self._act(
@@ -224,6 +239,7 @@ class RecipientPhase(CaseState):
             state = dataclasses.replace(state, suspended_until="")
         elif change.kind in (ChangeKind.INCREASE, ChangeKind.DECREASE):
             state = dataclasses.replace(state, monthly_amount_fen=change.monthly_amount_fen)
+        state = dataclasses.replace(state, ledger_month=change.effective_month)
         self._recipient = state
         await self._notice(
             NoticeKind.PAYMENT_CHANGE,
@@ -373,15 +389,33 @@ class RecipientPhase(CaseState):
         if await self._first_time(
             request.request_id, request.actor, AuditAction.APPLY_STANDARD, request, "standard"
         ):
-            assert self._recipient is not None
-            # Later re-reviews use the new standard too: it becomes part of the case's pack.
+            state = self._recipient
+            assert state is not None
+            # Cases assessed before standards were dated data read them from their pack: there
+            # the new standard becomes part of it.
             self._pack = dataclasses.replace(
                 self._pack,
                 urban_standard_fen_month=request.urban_standard_fen_month,
                 rural_standard_fen_year=request.rural_standard_fen_year,
             )
             self._case = dataclasses.replace(self._case, rule_pack=self._pack)
-            change = standard_change(self._recipient, self._pack, request.effective_month)
+            # From the household's latest ledger month if the change is older than it.
+            month = max(request.effective_month, state.ledger_month)
+            standard = dataclasses.replace(
+                pack_standard(state.area_type, self._pack),
+                from_month=request.effective_month,
+                source=request.request_id,
+            )
+            change = standard_change(state, self._pack, month, standard)
+            if self._assessment is not None and self._assessment.standard is not None:
+                # The case shows the standard its amount is now computed on, and from when.
+                self._assessment = dataclasses.replace(
+                    self._assessment,
+                    standard=standard,
+                    assessed_month=month,
+                    standard_fen_month=monthly_standard_fen(standard, self._pack),
+                    monthly_amount_fen=change.monthly_amount_fen,
+                )
             if change.kind is not ChangeKind.UNCHANGED:
                 self._changes.append(change)
         return self.state()
@@ -391,8 +425,15 @@ class RecipientPhase(CaseState):
         if self._seen(f"standard/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
-        if min(request.urban_standard_fen_month, request.rural_standard_fen_year) <= 0:
-            raise reject(Rejection.INVALID, "standard: must be more than zero")
+        problems = standard_change_problems(
+            request.urban_standard_fen_month,
+            request.rural_standard_fen_year,
+            request.effective_month,
+            self._pack,
+            china_date(workflow.now()),
+        )
+        if problems:
+            raise invalid_input(problems)
 
     @workflow.update
     async def report_reemployment(self, request: ReportReemployment) -> CaseView:

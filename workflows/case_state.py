@@ -82,11 +82,14 @@ with workflow.unsafe.imports_passed_through():
         incident_options,
         parse_corrections,
     )
+    from dibao.domain.procedure import payment_start_month
     from dibao.domain.recipient import (
         PaymentChange,
         RecipientState,
+        next_month,
     )
     from dibao.domain.rulepacks import RulePack, get_rule_pack
+    from dibao.domain.standards import StandardInForce, StandardQuery
     from dibao.domain.verification import VerificationOutcome, VerifyHousehold
     from workflows import policies
     from workflows import search_attributes as sa
@@ -378,10 +381,31 @@ class CaseState:
             timeout=policies.VERIFICATION_TIMEOUT,
             retry=policies.CONNECTOR_RETRY,
         )
-        self._assessment = assess(
-            household_facts(self._case.application, survey, self._verification.records),
-            self._pack,
+        facts = household_facts(self._case.application, survey, self._verification.records)
+        if not workflow.patched("dated-standards"):
+            self._assessment = assess(facts, self._pack)
+            return
+        # On the standard in force for the month assessed: the first month paid if approved
+        # now, or (a re-review) the month its change takes effect.
+        today = china_date(workflow.now())
+        month = next_month(today) if self._recipient else payment_start_month(self._pack, today)
+        found = await self._standard_in_force(month)
+        self._assessment = assess(facts, self._pack, found.standard, found.month)
+
+    async def _standard_in_force(self, month: str) -> StandardInForce:
+        """The county's standard in force in `month`, for the household's area type."""
+        found: StandardInForce = await self._act(
+            "standard_in_force",
+            StandardQuery(
+                county_code=self._case.application.hukou.county_code,
+                area_type=self._case.application.area_type,
+                month=month,
+            ),
+            StandardInForce,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
         )
+        return found
 
     # --- steps ------------------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """StandardChangeWorkflow: a county's new standard from a month, applied to every recipient.
 
-Each case recomputes its own amount (差额 or 分档 on its last assessed income) and emits its
-payment change with notice and posting; this workflow only reaches every case and counts.
+The new standard is first recorded as the county's dated data (county_standards), so every
+assessment from that month on (new applications, re-reviews) uses it. Then each case
+recomputes its own amount (差额 or 分档 on its last assessed income) and emits its payment
+change with notice and posting; this workflow only reaches every case and counts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         StandardChangeInput,
         StandardChangeProgress,
     )
+    from dibao.domain.standards import CountyStandardsRecorded, RecordCountyStandards
     from workflows import policies
 
 # Cases updated at once: enough to finish a county of tens of thousands in hours, few enough
@@ -39,6 +42,21 @@ class StandardChangeWorkflow:
 
     @workflow.run
     async def run(self, request: StandardChangeInput) -> StandardChangeProgress:
+        if workflow.patched("dated-standards"):
+            await workflow.execute_activity(
+                "record_county_standards",
+                RecordCountyStandards(
+                    batch_id=request.batch_id,
+                    county_code=request.county_code,
+                    urban_standard_fen_month=request.urban_standard_fen_month,
+                    rural_standard_fen_year=request.rural_standard_fen_year,
+                    effective_month=request.effective_month,
+                    recorded_by=request.requested_by.id,
+                ),
+                result_type=CountyStandardsRecorded,
+                start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+                retry_policy=policies.DB_RETRY,
+            )
         cases: ReceivingCases = await workflow.execute_activity(
             "list_receiving_cases",
             ListReceiving(county_code=request.county_code),

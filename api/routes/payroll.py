@@ -34,7 +34,7 @@ from api.deps import (
     require,
 )
 from api.schemas import Strict
-from dibao.db import payroll_repo, procedure_repo
+from dibao.db import payroll_repo, procedure_repo, rulepacks_repo
 from dibao.db.payroll_models import PayrollRunRow
 from dibao.domain.access import Action
 from dibao.domain.calendar import china_date
@@ -51,10 +51,12 @@ from dibao.domain.payroll import (
     member_shares,
     month_accounts,
     month_of,
+    period_months,
     run_id_for,
     validate_period,
     workflow_id_for,
 )
+from dibao.domain.standards import month_problem
 from dibao.settings import Settings
 from workflows.payroll import PayrollWorkflow
 
@@ -231,6 +233,15 @@ async def create_run(
     problem = validate_period(body.period)
     if problem is not None:
         raise errors.unprocessable_header_or_body("period", problem)
+    async with sessions() as session:
+        pack = await rulepacks_repo.pack_for_county(
+            session, body.county_code, settings.default_rule_pack
+        )
+    today = china_date(datetime.now(UTC))
+    for month in period_months(body.period):
+        problem = month_problem(month, pack, today)
+        if problem is not None:
+            raise errors.unprocessable_header_or_body("period", problem)
     run_id = run_id_for(body.county_code, body.period)
     async with sessions() as session:
         existing = await payroll_repo.get_run(session, run_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -16,13 +17,17 @@ from api.deps import (
     AUTHENTICATED,
     ClientDep,
     IdempotencyKey,
+    SessionDep,
     SettingsDep,
     check_county,
     require,
 )
 from api.schemas import Yuan, to_fen
+from dibao.db import rulepacks_repo
 from dibao.domain.access import Action
+from dibao.domain.calendar import china_date
 from dibao.domain.case import Actor, StandardChangeInput, StandardChangeProgress
+from dibao.domain.standards import standard_change_problems
 from workflows.standard_change import StandardChangeWorkflow
 
 router = APIRouter(tags=["standard changes"], dependencies=AUTHENTICATED)
@@ -68,10 +73,20 @@ async def start_standard_change(
     body: StandardChangeIn,
     client: ClientDep,
     settings: SettingsDep,
+    session: SessionDep,
     actor: Annotated[Actor, Depends(require(Action.CHANGE_STANDARD))],
     idempotency_key: IdempotencyKey = None,
 ) -> ProgressOut:
     check_county(actor, Action.CHANGE_STANDARD, county_code)
+    urban, rural = to_fen(body.urban_standard), to_fen(body.rural_standard)
+    # Bounded by the county's pack: no month before it went live or beyond its horizon (a
+    # change from 0000-01 once stopped households), no standard no county could mean.
+    pack = await rulepacks_repo.pack_for_county(session, county_code, settings.default_rule_pack)
+    problems = standard_change_problems(
+        urban, rural, body.effective_month, pack, china_date(datetime.now(UTC))
+    )
+    if problems:
+        raise errors.unprocessable(problems)
     token = (
         hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]
         if idempotency_key
@@ -81,8 +96,8 @@ async def start_standard_change(
     request = StandardChangeInput(
         batch_id=batch_id,
         county_code=county_code,
-        urban_standard_fen_month=to_fen(body.urban_standard),
-        rural_standard_fen_year=to_fen(body.rural_standard),
+        urban_standard_fen_month=urban,
+        rural_standard_fen_year=rural,
         effective_month=body.effective_month,
         requested_by=actor,
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     CHAR,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -103,4 +105,33 @@ class CountyRulePackRow(Base):
 
     __table_args__ = (
         CheckConstraint("county_code ~ '^[0-9]{6}$'", name="ck_county_rule_packs_code"),
+    )
+
+
+class CountyStandardRow(Base):
+    """A county's standard for one area type from a month on (migration 0016). Append-only:
+    the standard in force for a month is the latest row that took effect by then."""
+
+    __tablename__ = "county_standards"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    county_code: Mapped[str] = mapped_column(CHAR(6))  # "000000": every county without its own
+    area_type: Mapped[str] = mapped_column(String(10))
+    from_month: Mapped[str] = mapped_column(String(7))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # urban per month, rural per year
+    source: Mapped[str] = mapped_column(String(100))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        UniqueConstraint("county_code", "area_type", "source", name="uq_county_standards_source"),
+        CheckConstraint("county_code ~ '^[0-9]{6}$'", name="ck_county_standards_county"),
+        CheckConstraint("area_type IN ('urban', 'rural')", name="ck_county_standards_area"),
+        CheckConstraint(
+            "from_month ~ '^[0-9]{4}-(0[1-9]|1[0-2])$' AND from_month >= '2000-01'",
+            name="ck_county_standards_from_month",
+        ),
+        CheckConstraint("amount_fen > 0", name="ck_county_standards_amount"),
     )

@@ -21,6 +21,7 @@ from dibao.db.policy_models import CountyRulePackRow, RulePackRow
 from dibao.domain.rulepacks import TRAINING_PREFIX, RulePack, titled
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
+MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 # Fields a new version may change. id and version are the key the cases pin.
 FIXED_FIELDS = frozenset({"id", "version"})
@@ -210,6 +211,14 @@ def _policy_problems(pack: RulePack) -> list[str]:
         problems.append("tier_shares: a category is listed twice")
     if any(not 0 <= share <= 1 for _, share in pack.tier_shares):
         problems.append("tier_shares: each share must be between 0 and 1")
+    if not MONTH.match(pack.earliest_month) or pack.earliest_month < "2000-01":
+        problems.append("earliest_month: must be a month, YYYY-MM, from 2000-01")
+    if not 0 <= pack.months_ahead <= 120:
+        problems.append("months_ahead: must be between 0 and 120")
+    if not 1 <= pack.standard_min_fen_month <= pack.standard_max_fen_month:
+        problems.append(
+            "standard_min_fen_month: must be at least 1 and at most standard_max_fen_month"
+        )
     return problems
 
 

@@ -3,15 +3,16 @@
 Every rule that fails is named, in words fit for a refusal notice (不予批准通知书).
 """
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 from dibao.domain.application import Application, Assets, IncomeItem, Member
 from dibao.domain.enums import AreaType, IncomeCategory, VehicleKind
-from dibao.domain.money import format_yuan
+from dibao.domain.money import format_yuan, round_fen
 from dibao.domain.rulepacks import AmountMethod, RulePack
+from dibao.domain.standards import Standard, pack_standard
 from dibao.domain.survey import ExclusionFlag, SurveyReport
 from dibao.domain.verification import RecordKind, RegistryRecord
 
@@ -75,11 +76,15 @@ class Assessment:
     failures: tuple[RuleFailure, ...]
     household_size: int
     counted_income_fen_month: int  # whole household, counted categories only
-    per_capita_income_fen_month: int
-    standard_fen_month: int  # per person per month (rural yearly standard / 12)
+    per_capita_income_fen_month: int  # as written on notices: rounded, never computed with
+    standard_fen_month: int  # per person per month as written (rural: yearly / 12, rounded)
     monthly_amount_fen: int  # whole household; 0 when not eligible
     category: HouseholdCategory
     priority: tuple[PriorityReason, ...]
+    # The standard the amount was computed on (as set, with the month it took effect), and the
+    # month assessed; None / "" in assessments made before standards were dated data.
+    standard: Standard | None = None
+    assessed_month: str = ""
 
 
 def household_facts(
@@ -115,13 +120,14 @@ def household_facts(
 
 # --- money ------------------------------------------------------------------------------------
 #
-# All money is integer fen. Rounding, everywhere: down (floor) to whole fen.
-#   * per-capita income = household counted income // household size;
-#   * rural monthly standard = yearly standard // 12;
-#   * TIERED per-person amount = standard × share, floored to whole fen, then × household size.
-# The tier share is the only non-integer factor. It is taken at its written decimal value
-# (Decimal(str(share))), so that e.g. 53000 × 0.7 gives exactly 37100 fen and not 37099 through
-# binary floating-point error.
+# All money is integer fen, and every amount is computed exactly (fractions of a fen) and
+# rounded once, at the end, to whole fen by the pack's `amount_rounding` (half up by default):
+#   * DIFFERENCE: (standard per month − counted income / size) × size = standard × size − income;
+#   * TIERED: standard per month × the category's share × size.
+# A rural yearly standard is divided by 12 exactly, never rounded before it is multiplied
+# (3710 元/年 for three people is 927.50 元, not 3 × 309.16). The tier share is taken at its
+# written decimal value (Decimal(str(share))): 0.7 is 7/10, not the nearest binary float.
+# Per-capita income and the monthly standard are also rounded, but only to be written out.
 
 HOMES_LIMIT = 2  # two or more homes exclude (003 必取必退)
 EXCLUDING_VEHICLES = frozenset(
@@ -171,20 +177,30 @@ _RULE_SUFFIX: dict[RuleCode, str] = {
 }
 
 
-def standard_fen_month(area_type: AreaType, pack: RulePack) -> int:
-    """The standard per person per month: urban as set; rural yearly standard // 12 (floor)."""
-    if area_type is AreaType.URBAN:
-        return pack.urban_standard_fen_month
-    return pack.rural_standard_fen_year // 12
+def monthly_standard_fen(standard: Standard, pack: RulePack) -> int:
+    """The standard per person per month as written on a notice (rural: yearly / 12, rounded)."""
+    return round_fen(standard.per_month, pack.amount_rounding)
 
 
-def _standard_wording(area_type: AreaType, pack: RulePack) -> str:
-    if area_type is AreaType.URBAN:
-        return f"城市低保标准每人每月 {format_yuan(pack.urban_standard_fen_month)} 元"
-    return (
-        f"农村低保标准每人每年 {format_yuan(pack.rural_standard_fen_year)} 元"
-        f"（折合每月 {format_yuan(standard_fen_month(area_type, pack))} 元）"
-    )
+def household_amount_fen(
+    standard: Standard,
+    income_fen: int,
+    size: int,
+    category: HouseholdCategory,
+    pack: RulePack,
+) -> int:
+    """The household's monthly amount on `standard` for its counted income: exact, rounded once.
+
+    0 when the income per person is at or above the standard.
+    """
+    exact_standard = standard.per_month * size
+    if income_fen >= exact_standard:
+        return 0
+    if pack.amount_method is AmountMethod.DIFFERENCE:
+        exact = exact_standard - income_fen
+    else:
+        exact = exact_standard * _tier_share(pack, category)
+    return round_fen(exact, pack.amount_rounding)
 
 
 def _member_records(facts: HouseholdFacts) -> list[RegistryRecord]:
@@ -259,10 +275,10 @@ def _severely_disabled(member: Member) -> bool:
     return member.disability_grade in (1, 2)
 
 
-def _tier_share(pack: RulePack, category: HouseholdCategory) -> Decimal:
+def _tier_share(pack: RulePack, category: HouseholdCategory) -> Fraction:
     for name, share in pack.tier_shares:
         if name == category.value:
-            return Decimal(str(share))
+            return Fraction(Decimal(str(share)))
     raise ValueError(
         f"rule pack {pack.id!r} v{pack.version} has no tier share for category {category}"
     )
@@ -346,8 +362,14 @@ def _must_exclude(facts: HouseholdFacts, pack: RulePack) -> dict[RuleCode, list[
     return found
 
 
-def assess(facts: HouseholdFacts, pack: RulePack) -> Assessment:
-    """Decide eligibility and the monthly amount from the facts and the case's rule pack.
+def assess(
+    facts: HouseholdFacts,
+    pack: RulePack,
+    standard: Standard | None = None,
+    month: str = "",
+) -> Assessment:
+    """Decide eligibility and the monthly amount from the facts and the case's rule pack, on the
+    standard in force for the month assessed (`standard`; the pack's own figure when None).
 
     Failures come one per RuleCode (a rule triggered by several facts names them all), in
     RuleCode declaration order, so that refusal notices are stable. The amount is per month for
@@ -356,16 +378,22 @@ def assess(facts: HouseholdFacts, pack: RulePack) -> Assessment:
     size = len(facts.members)
     if size == 0:
         raise ValueError("a household without members cannot be assessed")
+    if standard is None:
+        standard = pack_standard(facts.area_type, pack)
+    if standard.area_type is not facts.area_type:
+        raise ValueError(
+            f"a {standard.area_type} standard cannot assess a {facts.area_type} household"
+        )
     income = counted_income_fen_month(facts)
-    per_capita = income // size  # floor to whole fen
-    standard = standard_fen_month(facts.area_type, pack)
+    per_capita = round_fen(Fraction(income, size), pack.amount_rounding)
+    standard_month = monthly_standard_fen(standard, pack)
 
     facts_by_code = _must_exclude(facts, pack)
-    if per_capita >= standard:
+    if income >= standard.per_month * size:
         facts_by_code[RuleCode.INCOME_ABOVE_STANDARD] = [
             f"家庭计入收入每月合计 {format_yuan(income)} 元，共 {size} 人，"
             f"月人均收入 {format_yuan(per_capita)} 元，"
-            f"达到或超过{_standard_wording(facts.area_type, pack)}"
+            f"达到或超过{standard.wording(standard_month)}"
         ]
     failures = tuple(
         RuleFailure(code, _message(code, facts_by_code[code]))
@@ -374,23 +402,19 @@ def assess(facts: HouseholdFacts, pack: RulePack) -> Assessment:
     )
 
     category = household_category(facts.members)
-    amount = 0
-    if not failures:
-        if pack.amount_method is AmountMethod.DIFFERENCE:
-            amount = (standard - per_capita) * size
-        else:
-            per_person = math.floor(standard * _tier_share(pack, category))  # down to whole fen
-            amount = per_person * size
+    amount = 0 if failures else household_amount_fen(standard, income, size, category, pack)
     return Assessment(
         eligible=not failures,
         failures=failures,
         household_size=size,
         counted_income_fen_month=income,
         per_capita_income_fen_month=per_capita,
-        standard_fen_month=standard,
+        standard_fen_month=standard_month,
         monthly_amount_fen=amount,
         category=category,
         priority=priority_reasons(facts.members),
+        standard=standard,
+        assessed_month=month,
     )
 
 

@@ -6,13 +6,20 @@ Pure rules; the case workflow applies them and its activities write the ledger a
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
+from fractions import Fraction
 
 from dibao.domain.application import Member, Payee
 from dibao.domain.calendar import CHINA_TZ
-from dibao.domain.eligibility import Assessment, HouseholdCategory, standard_fen_month
+from dibao.domain.eligibility import (
+    Assessment,
+    HouseholdCategory,
+    household_amount_fen,
+    monthly_standard_fen,
+)
 from dibao.domain.enums import AreaType
-from dibao.domain.money import format_yuan
-from dibao.domain.rulepacks import AmountMethod, RulePack
+from dibao.domain.money import format_yuan, round_fen
+from dibao.domain.rulepacks import RulePack
+from dibao.domain.standards import Standard, pack_standard
 
 
 class ChangeKind(StrEnum):
@@ -86,6 +93,31 @@ class RecipientState:
     portion_stopped: tuple[str, ...] = ()
     # The payee account recorded after filing, carried across runs (None: the application's).
     payee: Payee | None = None
+    # The household's counted income at the last assessment, exact (None in states saved
+    # before it was kept: per-capita income × size stands in).
+    counted_income_fen_month: int | None = None
+    # The latest month the case's ledger (entitlement_changes) has an entry from; "" in states
+    # saved before it was kept.
+    ledger_month: str = ""
+
+
+def household_income_fen(state: RecipientState) -> int:
+    if state.counted_income_fen_month is not None:
+        return state.counted_income_fen_month
+    return state.per_capita_income_fen_month * len(state.members)
+
+
+def in_ledger_order(change: PaymentChange, ledger_month: str) -> PaymentChange:
+    """The change as the ledger must record it: from no earlier than its latest entry.
+
+    The ledger reads, for each month, the entry that took effect latest; an entry dated before
+    the latest one would be overridden by it, so a stop (停发) dated there would leave the
+    household paid while its case says exited. A change dated earlier (a standard change from
+    a month before the household's start) therefore takes effect from the latest entry's month.
+    """
+    if ledger_month and change.effective_month < ledger_month:
+        return PaymentChange(change.kind, change.monthly_amount_fen, ledger_month, change.reasons)
+    return change
 
 
 def add_months(month: str, count: int) -> str:
@@ -168,43 +200,50 @@ def absence_change(
     return absences, None
 
 
-def standard_change(state: RecipientState, pack: RulePack, effective_month: str) -> PaymentChange:
-    """A new local standard (in `pack`) applied to the household's last assessed income."""
-    standard = standard_fen_month(state.area_type, pack)
-    new = amount_for(state, pack, state.per_capita_income_fen_month)
+def standard_change(
+    state: RecipientState,
+    pack: RulePack,
+    effective_month: str,
+    standard: Standard | None = None,
+) -> PaymentChange:
+    """A new local standard (`standard`; the one in `pack` when None) applied to the
+    household's last assessed income."""
+    if standard is None:
+        standard = pack_standard(state.area_type, pack)
+    written = format_yuan(monthly_standard_fen(standard, pack))
+    new = amount_for(state, pack, household_income_fen(state), standard)
     if new == state.monthly_amount_fen:
         return PaymentChange(ChangeKind.UNCHANGED, new, effective_month, ())
     if new <= 0:
         reason = (
-            f"低保标准调整为每人每月 {format_yuan(standard)} 元后，家庭人均收入 "
+            f"低保标准调整为每人每月 {written} 元后，家庭人均收入 "
             f"{format_yuan(state.per_capita_income_fen_month)} 元不低于标准"
         )
         return PaymentChange(ChangeKind.STOP, 0, effective_month, (reason,))
     kind = ChangeKind.INCREASE if new > state.monthly_amount_fen else ChangeKind.DECREASE
     reason = (
-        f"低保标准调整为每人每月 {format_yuan(standard)} 元，自 {effective_month} 起"
+        f"低保标准调整为每人每月 {written} 元，自 {effective_month} 起"
         f"月保障金额由 {format_yuan(state.monthly_amount_fen)} 元调整为 {format_yuan(new)} 元"
     )
     return PaymentChange(kind, new, effective_month, (reason,))
 
 
-def amount_for(state: RecipientState, pack: RulePack, per_capita_fen: int) -> int:
-    size = len(state.members)
-    standard = standard_fen_month(state.area_type, pack)
-    if per_capita_fen >= standard:
-        return 0
-    if pack.amount_method is AmountMethod.TIERED:
-        share = dict(pack.tier_shares).get(state.category.value, 0.0)
-        return standard * round(share * 1000) // 1000 * size
-    return (standard - per_capita_fen) * size
+def amount_for(
+    state: RecipientState, pack: RulePack, income_fen: int, standard: Standard | None = None
+) -> int:
+    """The household's amount for a counted income (whole household, per month)."""
+    if standard is None:
+        standard = pack_standard(state.area_type, pack)
+    return household_amount_fen(standard, income_fen, len(state.members), state.category, pack)
 
 
-def gradual_exit_end(state: RecipientState, pack: RulePack) -> PaymentChange:
+def gradual_exit_end(
+    state: RecipientState, pack: RulePack, standard: Standard | None = None
+) -> PaymentChange:
     """End of 渐退 (004 line 42): the re-employed member's wage now counts."""
-    per_capita = state.per_capita_income_fen_month + state.reemployment_wage_fen // len(
-        state.members
-    )
-    new = amount_for(state, pack, per_capita)
+    income = household_income_fen(state) + state.reemployment_wage_fen
+    per_capita = round_fen(Fraction(income, len(state.members)), pack.amount_rounding)
+    new = amount_for(state, pack, income, standard)
     month = state.gradual_exit_until
     reason = (
         f"渐退期满，新就业成员工资 {format_yuan(state.reemployment_wage_fen)} 元/月计入家庭收入，"

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from dibao.domain.enums import Stage
+from dibao.domain.money import Rounding
 
 
 class AmountMethod(StrEnum):
@@ -48,7 +49,9 @@ class RulePack:
     # Where an objection during a posting sends the case.
     objection_stage: Stage
     spot_check_share: float  # county home visits: at least this share of new applications
-    # Money (fen). Urban standards are monthly, rural yearly (DOMAIN.md "Money").
+    # Money (fen). Urban standards are monthly, rural yearly (DOMAIN.md "Money"). These are
+    # only the figures a county starts from: the standard in force for a month is the county's
+    # dated data (table county_standards), so a standard change never needs a pack version.
     urban_standard_fen_month: int
     rural_standard_fen_year: int
     amount_method: AmountMethod
@@ -64,6 +67,15 @@ class RulePack:
     work_refusals_to_stop_portion: int | None = None
     # Re-review cadence in months per household category (A stable … C changing).
     review_months: tuple[tuple[str, int], ...] = (("A", 12), ("B", 6), ("C", 3))
+    # Amounts are computed exactly and rounded once, at the end, to the fen this way.
+    amount_rounding: Rounding = Rounding.HALF_UP
+    # Months a user gives (a standard change's month, a payroll period): none before the county
+    # went live on the system, none further ahead of the current month than `months_ahead`.
+    earliest_month: str = "2020-01"
+    months_ahead: int = 24
+    # A standard per person per month outside these bounds is a typing error, not a policy.
+    standard_min_fen_month: int = 10_000  # 100 元
+    standard_max_fen_month: int = 1_000_000  # 10,000 元
 
     @property
     def posting_duration(self) -> timedelta:
@@ -97,6 +109,8 @@ class RulePack:
         values["amount_method"] = AmountMethod(values["amount_method"])
         values["payment_start"] = PaymentStart(values["payment_start"])
         values["tier_shares"] = tuple((str(c), float(s)) for c, s in values["tier_shares"])
+        if "amount_rounding" in values:
+            values["amount_rounding"] = Rounding(values["amount_rounding"])
         if "review_months" in values:
             values["review_months"] = tuple((str(c), int(m)) for c, m in values["review_months"])
         return cls(**values)

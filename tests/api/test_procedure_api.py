@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -96,6 +97,15 @@ async def test_walkthrough_to_approval_over_http(
     assert response.status_code == 200, response.text
     case = await until(api, case_id, lambda c: c["stage"] == "evaluation")
     assert case["procedure"]["assessment"]["monthly_amount"] == "727.50"
+    # Which standard the amount was computed on, and for which month (the county's seeded one).
+    standard = case["procedure"]["assessment"]["standard"]
+    assert (standard["area_type"], standard["amount"], standard["from_month"]) == (
+        "rural",
+        "3710.00",
+        "2020-01",
+    )
+    assert standard["source"] == "seed"
+    assert re.fullmatch(r"\d{4}-\d{2}", case["procedure"]["assessment"]["assessed_month"])
     assert case["waiting_for"].startswith("民主评议")
     assert (await post(api, f"/cases/{case_id}/evaluation", EVALUATION, VILLAGE)).status_code == 200
 

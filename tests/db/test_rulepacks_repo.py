@@ -127,6 +127,10 @@ async def test_unknown_field_is_rejected_and_nothing_is_published(session: Async
         ({"id": "other"}, "id: cannot be changed"),
         ({"version": 7}, "version: cannot be changed"),
         ({"posting_days": 7}, "as it is"),
+        ({"amount_rounding": "nearest"}, "amount_rounding"),
+        ({"earliest_month": "0000-01"}, "earliest_month: must be a month"),
+        ({"months_ahead": 100_000}, "months_ahead: must be between 0 and 120"),
+        ({"standard_min_fen_month": 0}, "standard_min_fen_month"),
     ],
 )
 async def test_invalid_changes_are_rejected(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -19,16 +20,18 @@ from dibao.domain.eligibility import (
     household_facts,
 )
 from dibao.domain.enums import AreaType, IncomeCategory, Relation, VehicleKind
-from dibao.domain.money import format_yuan
+from dibao.domain.money import Rounding, format_yuan, round_fen
+from dibao.domain.payroll import member_shares
 from dibao.domain.rulepacks import MCA_2021, SEED_DEFAULT, AmountMethod
+from dibao.domain.standards import Standard
 from dibao.domain.survey import ExclusionFlag, SurveyReport
 from dibao.domain.verification import Department, RecordKind, RegistryRecord
 from tests.domain.factories import GRANDSON_ID, HEAD_ID, OTHER_ID, SON_ID, application, member
 
-# Seed-default standards: urban 530 元/人·月; rural 3710 元/人·年 = 309.16 元/人·月 (floor).
+# Seed-default standards: urban 530 元/人·月; rural 3710 元/人·年 = 309.1666… 元/人·月, exact
+# (written 309.17 on a notice, never computed with).
 URBAN_STANDARD = 53_000
-RURAL_STANDARD = 371_000 // 12
-assert RURAL_STANDARD == 30_916
+RURAL_STANDARD = Fraction(371_000, 12)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -103,16 +106,18 @@ def test_eligible_rural_household_gets_the_difference_to_the_standard_in_exact_f
     assert result.failures == ()
     assert result.household_size == 3
     assert result.counted_income_fen_month == 80_000
-    assert result.per_capita_income_fen_month == 26_666  # 80000 // 3, floored
-    assert result.standard_fen_month == RURAL_STANDARD
-    assert result.monthly_amount_fen == (30_916 - 26_666) * 3 == 12_750
+    assert result.per_capita_income_fen_month == 26_667  # 266.666… written rounded
+    assert result.standard_fen_month == 30_917  # 309.1666… written rounded
+    # (3710 / 12 − 800 / 3) × 3 = 927.50 − 800 = 127.50, exactly.
+    assert result.monthly_amount_fen == 12_750
 
 
 def test_eligible_urban_household_gets_the_difference_to_the_monthly_urban_standard() -> None:
     result = assess(household_facts(application(area_type=AreaType.URBAN), None), SEED_DEFAULT)
     assert result.eligible
     assert result.standard_fen_month == URBAN_STANDARD
-    assert result.monthly_amount_fen == (53_000 - 26_666) * 3 == 79_002
+    # (530 − 800 / 3) × 3 = 1590 − 800 = 790.00, not 790.02 from a floored per-capita income.
+    assert result.monthly_amount_fen == 79_000
 
 
 def test_household_without_any_income_gets_the_full_standard_for_each_member() -> None:
@@ -121,11 +126,68 @@ def test_household_without_any_income_gets_the_full_standard_for_each_member() -
     assert result.monthly_amount_fen == 3 * URBAN_STANDARD
 
 
-def test_rural_standard_is_the_yearly_standard_divided_by_twelve_rounded_down() -> None:
+def test_rural_standard_is_divided_by_twelve_exactly_and_rounded_once_at_the_end() -> None:
     pack = replace(SEED_DEFAULT, rural_standard_fen_year=320_011)  # 3200.11 元/年
     result = assess(facts(members=(HEAD,)), pack)
-    assert result.standard_fen_month == 26_667  # 26667.58 floored
-    assert result.monthly_amount_fen == 26_667
+    assert result.standard_fen_month == 26_668  # 26667.58 written half up
+    assert result.monthly_amount_fen == 26_668
+
+
+def test_rural_family_of_three_gets_the_exact_difference_not_the_rounded_standard_times_three() -> (
+    None
+):
+    # Issue 10: (3710 / 12 − 80) × 3 = 687.50; rounding 309.1666… to 309.16 first gave 687.48.
+    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 24_000),))
+    result = assess(household, SEED_DEFAULT)
+    assert result.per_capita_income_fen_month == 8_000
+    assert result.monthly_amount_fen == 68_750
+
+
+def test_amount_under_a_4000_yuan_standard_is_exactly_800() -> None:
+    # Issue 10: 4000 / 12 × 3 − 200 = 800.00; flooring the standard (333.33) and the per-capita
+    # income (66.66) gave (333.33 − 66.66) × 3 = 800.01.
+    pack = replace(SEED_DEFAULT, rural_standard_fen_year=400_000)
+    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 20_000),))
+    assert assess(household, pack).monthly_amount_fen == 80_000
+
+
+@pytest.mark.parametrize(
+    ("rounding", "amount"),
+    [(Rounding.HALF_UP, 30_917), (Rounding.HALF_EVEN, 30_917), (Rounding.DOWN, 30_916)],
+)
+def test_the_pack_chooses_how_the_amount_is_rounded(rounding: Rounding, amount: int) -> None:
+    # One person, no income: 3710 / 12 = 309.1666… 元.
+    pack = replace(SEED_DEFAULT, amount_rounding=rounding)
+    assert assess(facts(members=(HEAD,)), pack).monthly_amount_fen == amount
+
+
+def test_a_half_fen_is_rounded_up_by_default_and_to_even_when_the_pack_says_so() -> None:
+    # An exact half fen (12.5 fen).
+    assert round_fen(Fraction(25, 2)) == 13
+    assert round_fen(Fraction(25, 2), Rounding.HALF_EVEN) == 12
+    assert round_fen(Fraction(27, 2), Rounding.HALF_EVEN) == 14
+    assert round_fen(Fraction(25, 2), Rounding.DOWN) == 12
+
+
+def test_member_shares_of_an_exact_amount_add_up_to_it() -> None:
+    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 24_000),))
+    amount = assess(household, SEED_DEFAULT).monthly_amount_fen
+    shares = member_shares(amount, 3)
+    assert sum(shares) == amount == 68_750
+    assert shares == (22_917, 22_917, 22_916)
+
+
+def test_the_assessment_names_the_standard_and_month_it_used() -> None:
+    standard = Standard(AreaType.URBAN, 60_000, from_month="2027-01", source="SC-1")
+    household = facts(
+        members=(HEAD, GRANDSON),
+        area_type=AreaType.URBAN,
+        incomes=(IncomeItem(IncomeCategory.WAGES, 30_000),),
+    )
+    result = assess(household, SEED_DEFAULT, standard, "2027-02")
+    assert result.monthly_amount_fen == (60_000 - 15_000) * 2 == 90_000
+    assert result.standard == standard
+    assert result.assessed_month == "2027-02"
 
 
 @pytest.mark.parametrize(
@@ -150,7 +212,7 @@ def test_every_counted_income_category_reduces_the_amount(category: IncomeCatego
     result = assess(household, SEED_DEFAULT)
     assert result.counted_income_fen_month == 30_000
     assert result.per_capita_income_fen_month == 10_000
-    assert result.monthly_amount_fen == (30_916 - 10_000) * 3
+    assert result.monthly_amount_fen == 92_750 - 30_000  # 3710 / 12 × 3 − 300
 
 
 def test_several_income_items_add_up() -> None:
@@ -171,7 +233,7 @@ def test_several_income_items_add_up() -> None:
 
 
 def test_income_exactly_at_the_standard_is_refused() -> None:
-    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 3 * RURAL_STANDARD),))
+    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 92_750),))  # 3 × 3710 / 12
     result = assess(household, SEED_DEFAULT)
     assert not result.eligible
     assert codes(result) == [RuleCode.INCOME_ABOVE_STANDARD]
@@ -179,10 +241,10 @@ def test_income_exactly_at_the_standard_is_refused() -> None:
 
 
 def test_income_one_fen_per_person_below_the_standard_gets_one_fen_per_person() -> None:
-    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 3 * RURAL_STANDARD - 3),))
+    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 92_750 - 3),))
     result = assess(household, SEED_DEFAULT)
     assert result.eligible
-    assert result.per_capita_income_fen_month == RURAL_STANDARD - 1
+    assert result.per_capita_income_fen_month == 30_916  # 309.1566… written rounded
     assert result.monthly_amount_fen == 3
 
 
@@ -199,8 +261,8 @@ def test_urban_income_exactly_at_the_standard_is_refused() -> None:
 def test_rural_income_refusal_states_income_and_yearly_and_monthly_standard_in_yuan() -> None:
     household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 100_000),))
     text = message(assess(household, SEED_DEFAULT), RuleCode.INCOME_ABOVE_STANDARD)
-    assert "333.33 元" in text  # 100000 // 3 fen per person
-    assert "农村低保标准每人每年 3710.00 元（折合每月 309.16 元）" in text
+    assert "333.33 元" in text  # 1000 / 3 元 per person, written rounded
+    assert "农村低保标准每人每年 3710.00 元（折合每月 309.17 元）" in text
 
 
 def test_urban_income_refusal_states_the_monthly_urban_standard() -> None:
@@ -375,7 +437,7 @@ def test_a_rule_met_by_several_facts_is_reported_once_naming_each_fact() -> None
 def test_refused_household_still_shows_its_income_and_standard() -> None:
     result = assess(MUST_EXCLUDE_TRIGGERS[RuleCode.OWNS_VEHICLE], SEED_DEFAULT)
     assert result.monthly_amount_fen == 0
-    assert result.standard_fen_month == RURAL_STANDARD
+    assert result.standard_fen_month == 30_917
     assert result.household_size == 3
 
 
@@ -431,7 +493,7 @@ def test_survey_household_size_sets_the_amount() -> None:
     found = survey(members=(HEAD, SON), incomes=(IncomeItem(IncomeCategory.WAGES, 40_000),))
     result = assess(household_facts(application(), found), SEED_DEFAULT)
     assert result.household_size == 2
-    assert result.monthly_amount_fen == (30_916 - 20_000) * 2
+    assert result.monthly_amount_fen == 21_833  # 3710 / 12 × 2 − 400 = 218.333…
 
 
 # --- registry records ------------------------------------------------------------------------
@@ -546,12 +608,13 @@ def test_registry_records_about_people_outside_the_household_are_ignored() -> No
 TIERED = replace(MCA_2021, amount_method=AmountMethod.TIERED)
 
 
-def test_tiered_amount_is_the_category_share_of_the_standard_per_member_rounded_down() -> None:
-    # Category C (the son can work): 40 % of 30916 fen = 12366.4 → 12366 fen per person.
+def test_tiered_amount_is_the_category_share_of_the_standard_rounded_once() -> None:
+    # Category C (the son can work): 40 % of 3710 / 12 元 for 3 people = 371.00 元 exactly; a
+    # per-person amount floored first (123.66 × 3) gave 370.98.
     result = assess(facts(incomes=(IncomeItem(IncomeCategory.WAGES, 80_000),)), TIERED)
     assert result.eligible
     assert result.category is HouseholdCategory.C
-    assert result.monthly_amount_fen == 12_366 * 3 == 37_098
+    assert result.monthly_amount_fen == 37_100
 
 
 def test_tiered_amount_for_category_a_is_the_full_standard() -> None:
@@ -569,7 +632,7 @@ def test_tiered_share_is_exact_to_the_fen() -> None:
 
 
 def test_tiered_pack_still_refuses_income_at_the_standard() -> None:
-    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 3 * RURAL_STANDARD),))
+    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 92_750),))
     result = assess(household, TIERED)
     assert codes(result) == [RuleCode.INCOME_ABOVE_STANDARD]
     assert result.monthly_amount_fen == 0

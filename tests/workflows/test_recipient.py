@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -213,18 +213,118 @@ async def test_standard_change_is_applied_to_every_recipient_of_the_county(
     )
     progress = await handle.result()
     assert (progress.total, progress.applied, progress.finished) == (3, 3, True)
+    months: list[str] = []
     for h in handles:
         await pass_change_posting(ts_stack, count=1)
         old = before[h.id]
         view = await wait_for(
             h, lambda v, old=old: v.recipient is not None and v.recipient.monthly_amount_fen > old
         )
-        # (33333 − 6666) × 3: the new rural standard per month less the same counted income
-        assert view.recipient.monthly_amount_fen == (400_000 // 12 - 6666) * 3  # type: ignore[union-attr]
+        # 4000 / 12 × 3 − 200 = 800.00 exactly (flooring the standard and the per-capita
+        # income first, (333.33 − 66.66) × 3, gave 800.01).
+        assert view.recipient.monthly_amount_fen == 80_000  # type: ignore[union-attr]
+        assert view.procedure.assessment is not None
+        assert view.procedure.assessment.standard is not None
+        assert view.procedure.assessment.standard.amount_fen == 400_000
+        assert view.procedure.assessment.standard.source == "SC-610423-2027-01-test"
+        # From 2027-01, or from the household's first paid month if that is later: a ledger
+        # row dated before the start row would be overridden by it and never paid.
+        assert view.procedure.entitlement is not None
+        applies_from = max("2027-01", view.procedure.entitlement.from_month)
+        assert view.procedure.assessment.assessed_month == applies_from
+        months.append(applies_from)
     rows = ts_stack.sql(
         "SELECT change_kind, effective_month FROM entitlement_changes WHERE change_kind <> 'start'"
+        " ORDER BY case_id"
     )
-    assert rows == [("increase", "2027-01")] * 3
+    assert rows == [("increase", m) for m in months]
+    # The new standard is the county's dated data, for every later assessment.
+    assert ts_stack.sql(
+        "SELECT area_type, from_month, amount_fen FROM county_standards "
+        "WHERE county_code = '610423' ORDER BY area_type"
+    ) == [("rural", "2027-01", 400_000), ("urban", "2027-01", 56_000)]
+
+
+def this_month() -> str:
+    from dibao.domain.calendar import china_date
+    from dibao.domain.recipient import month_of
+
+    return month_of(china_date(datetime.now(UTC)))
+
+
+async def change_standard(
+    stack: Stack, batch_id: str, month: str, urban_fen: int, rural_fen: int
+) -> None:
+    from dibao.domain.case import Actor, StandardChangeInput
+    from dibao.domain.enums import Role
+    from workflows.standard_change import StandardChangeWorkflow
+
+    stack.started.append(batch_id)
+    await stack.client.execute_workflow(
+        StandardChangeWorkflow.run,
+        StandardChangeInput(
+            batch_id=batch_id,
+            county_code="610423",
+            urban_standard_fen_month=urban_fen,
+            rural_standard_fen_year=rural_fen,
+            effective_month=month,
+            requested_by=Actor(id="chen.gang", role=Role.COUNTY_APPROVER),
+        ),
+        id=batch_id,
+        task_queue=stack.settings.task_queue,
+    )
+
+
+async def test_household_filed_after_a_standard_change_is_assessed_and_paid_on_the_new_standard(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    # Issue 10: after 600 元/月 urban from a month, a later household was still assessed on the
+    # pack's 530 元 (760.00 instead of (600 − 150) × 2 = 900.00).
+    await change_standard(ts_stack, "SC-610423-new", this_month(), 60_000, 371_000)
+    household = dict(sample, area_type="urban")
+    household["members"] = sample["members"][:2]
+    household["incomes"] = [{"category": "transfer", "monthly_amount": "300.00"}]
+    handle = await approved_case(ts_stack, household, "DB-NEWSTANDARD1")
+    view = await state(handle)
+    assessment = view.procedure.assessment
+    assert assessment is not None and assessment.standard is not None
+    assert assessment.monthly_amount_fen == 90_000
+    assert (assessment.standard.amount_fen, assessment.standard.from_month) == (
+        60_000,
+        this_month(),
+    )
+    assert assessment.standard.source == "SC-610423-new"
+    assert view.procedure.entitlement is not None
+    assert assessment.assessed_month == view.procedure.entitlement.from_month
+    assert view.recipient is not None and view.recipient.monthly_amount_fen == 90_000
+    assert entitlement_rows(ts_stack) == [("start", view.procedure.entitlement.from_month, 90_000)]
+
+
+async def test_a_case_that_exits_on_a_standard_change_stops_in_its_ledger_too(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    # Issue 10: a standard change dated before a household's first paid month stopped it (停发
+    # notice, status exited) with a ledger row the earlier month, which the household's start
+    # row overrode: its ledger kept paying.
+    from dibao.domain.payroll import Change, entitled_by_month
+    from dibao.domain.recipient import add_months
+
+    household = dict(sample)
+    household["incomes"] = [{"category": "transfer", "monthly_amount": "900.00"}]
+    handle = await approved_case(ts_stack, household, "DB-EXITLEDGER01")
+    view = await state(handle)
+    assert view.procedure.entitlement is not None
+    start = view.procedure.entitlement.from_month
+    assert start > this_month()  # mca-2021 pays from the month after approval
+    # 3000 元/年 = 250 元/月 is below the household's 300 元 per person: no longer eligible.
+    await change_standard(ts_stack, "SC-610423-low", this_month(), 56_000, 300_000)
+    await pass_change_posting(ts_stack, count=1)
+    view = await wait_for(handle, lambda v: v.status is CaseStatus.EXITED)
+    rows = entitlement_rows(ts_stack)
+    assert [r[0] for r in rows] == ["start", "stop"]
+    changes = [Change(month, amount, kind, i) for i, (kind, month, amount) in enumerate(rows)]
+    months = [start, add_months(start, 1), add_months(start, 12)]
+    assert entitled_by_month(changes, months) == dict.fromkeys(months, 0)
 
 
 async def test_reemployment_wage_is_not_counted_during_gradual_exit_then_reduces(
@@ -291,3 +391,73 @@ async def test_three_refusals_of_suitable_work_stop_that_members_portion_under_m
     assert ts_stack.sql(
         "SELECT paid_members FROM entitlement_changes WHERE case_id = 'DB-WORKREFUSE01' ORDER BY id"
     ) == [(3,), (2,)]
+
+
+async def test_a_household_approved_after_a_new_standard_took_effect_is_paid_on_it(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    # Assessed at verification for one month, approved after a new standard took effect: the
+    # first paid month's standard decides the amount.
+    from dibao.domain.recipient import add_months
+
+    handle = await file_case(ts_stack, complete(sample), "DB-LATEAPPROVAL", pack=MCA_2021)
+    view = await at_stage(handle, Stage.SURVEY)
+    await survey(handle, survey_of(view.application))
+    await at_stage(handle, Stage.TOWNSHIP_REVIEW)
+    view = await state(handle)
+    assert view.procedure.assessment is not None
+    assessed = view.procedure.assessment.assessed_month
+    assert view.procedure.assessment.monthly_amount_fen == 72_750  # 3710 / 12 × 3 − 200
+    later = add_months(assessed, 1)
+    ts_stack.sql(
+        "INSERT INTO county_standards "
+        "(county_code, area_type, from_month, amount_fen, source, recorded_by) "
+        "VALUES ('610423', 'rural', %s, 400000, 'SC-later', 'chen.gang') RETURNING id",
+        later,
+    )
+    await township(handle)
+    await finish_posting(ts_stack, handle, Stage.POSTING_BEFORE_APPROVAL)
+    await at_stage(handle, Stage.COUNTY_APPROVAL)
+    await county_visit(handle)
+    await ts_stack.env.sleep(timedelta(days=40))  # the decision comes in a later month
+    await decide(handle)
+    await finish_posting(ts_stack, handle, Stage.POSTING_AFTER_APPROVAL)
+    view = await wait_for(handle, lambda v: v.status is CaseStatus.RECEIVING)
+    assert view.procedure.entitlement is not None
+    assert view.procedure.entitlement.from_month >= later
+    assert view.procedure.entitlement.monthly_amount_fen == 80_000  # 4000 / 12 × 3 − 200
+    assessment = view.procedure.assessment
+    assert assessment is not None and assessment.standard is not None
+    assert assessment.standard.source == "SC-later"
+    assert assessment.assessed_month == view.procedure.entitlement.from_month
+
+
+async def test_a_re_review_uses_the_standard_in_force_for_the_month_it_assesses(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    from dibao.domain.case import ReportCircumstance
+    from dibao.domain.recipient import CircumstanceKind
+
+    handle = await approved_case(ts_stack, sample, "DB-REVIEWSTAND1")
+    # A standard recorded for the county (not pushed to this case): the review reads it.
+    ts_stack.sql(
+        "INSERT INTO county_standards "
+        "(county_code, area_type, from_month, amount_fen, source, recorded_by) "
+        "VALUES ('610423', 'rural', %s, 400000, 'SC-review', 'chen.gang') RETURNING id",
+        this_month(),
+    )
+    await handle.execute_update(
+        CaseWorkflow.report_circumstance,
+        ReportCircumstance(
+            request_id="c1",
+            actor=VILLAGE,
+            kind=CircumstanceKind.INCOME_CHANGE,
+            details="家庭收入变化",
+        ),
+    )
+    view = await wait_for(handle, lambda v: v.review_due, "review due")
+    await review(handle, view, "r1")
+    view = await wait_for(handle, lambda v: v.recipient is not None and v.recipient.cycle == 2)
+    await pass_change_posting(ts_stack)
+    rows = entitlement_rows(ts_stack)
+    assert [(r[0], r[2]) for r in rows] == [("start", 72_750), ("increase", 80_000)]
