@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (
         COUNTY_ROLES,
+        RECUSAL_VISIT_REASON,
         SURVEY_ROLES,
         TOWNSHIP_ROLES,
         CaseClosing,
@@ -214,7 +215,7 @@ class CaseWorkflow(RecipientPhase):
         if spot.selected:
             self._visit_reasons.append(f"县级抽查：{spot.reason}（种子 {spot.seed}）")
         if self._recused:
-            self._visit_reasons.append("近亲属备案：须由县级民政部门入户核查")
+            self._visit_reasons.append(RECUSAL_VISIT_REASON)
         self._decision = None
         await self._until(lambda: self._decision is not None)
         decision = self._decision
@@ -409,12 +410,7 @@ class CaseWorkflow(RecipientPhase):
         self._require_role(request.actor, SURVEY_ROLES, "submit a survey")
         if self._survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a survey report was already submitted")
-        recused = [i for i in request.report.investigators if i in self._recused]
-        if recused:
-            raise reject(
-                Rejection.RECUSED,
-                f"investigator {recused[0]} is a registered near relative of this household",
-            )
+        self._require_no_recused_investigator(request.report.investigators)
         errors = validate_survey(request.report, china_date(workflow.now()))
         if errors:
             raise invalid_input(errors)

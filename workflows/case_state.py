@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         PostingRef,
         ProcedureView,
         RecordStage,
+        RecuseStaff,
         Rejection,
         RetryStep,
         SkipStep,
@@ -95,6 +96,8 @@ TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
 SURVEY_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
 COUNTY_ROLES = frozenset({Role.COUNTY_APPROVER})
 OPS_ROLES = frozenset({Role.OPS})
+# Arts. 11, 20 (mca-2021): the county visits the household of a registered relative itself.
+RECUSAL_VISIT_REASON = "近亲属备案：须由县级民政部门入户核查"
 
 T = TypeVar("T")
 
@@ -270,6 +273,30 @@ class CaseState:
                 return "复核入户调查 (village/township caseworkers: re-review survey)"
             return f"动态管理，下次复核 {self._recipient.next_review_on} (recipient)"
         return WAITING_FOR[self._stage]
+
+    # --- recusal (近亲属备案) ------------------------------------------------------------------
+
+    @workflow.signal
+    def recuse(self, notice: RecuseStaff) -> None:
+        """A relative registered while the case is open: the staff recuse from now on (their
+        actions, and surveys naming them as investigators, are refused), not from the next
+        stage change. PostgreSQL holds the registration; this keeps the workflow's own checks
+        in step with it."""
+        self._recused = tuple(sorted(set(self._recused) | set(notice.staff_ids)))
+        if (
+            self._stage is Stage.COUNTY_APPROVAL
+            and self._decision is None
+            and RECUSAL_VISIT_REASON not in self._visit_reasons
+        ):
+            self._visit_reasons.append(RECUSAL_VISIT_REASON)
+
+    def _require_no_recused_investigator(self, investigators: tuple[str, ...]) -> None:
+        recused = [i for i in investigators if i in self._recused]
+        if recused:
+            raise reject(
+                Rejection.RECUSED,
+                f"investigator {recused[0]} is a registered near relative of this household",
+            )
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dibao.db import recusal_repo
 from dibao.db.models import ApplicationRow, CaseRow, StageEventRow
 from dibao.domain.case import CaseInput, RecordStage, StageRecorded
 from dibao.domain.enums import CaseStatus, Stage
@@ -149,8 +150,12 @@ async def list_cases(
     village: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    visible_to: str | None = None,
 ) -> tuple[list[CaseRow], int]:
-    conditions = []
+    """`visible_to`: leave out the cases that user is recused from (近亲属备案)."""
+    conditions: list[ColumnElement[bool]] = []
+    if visible_to is not None:
+        conditions.append(recusal_repo.not_recused(visible_to))
     if stage is not None:
         conditions.append(CaseRow.stage == stage.value)
     if status is not None:

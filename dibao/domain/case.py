@@ -119,6 +119,14 @@ class PayeeRecorded:
 
 
 @dataclass(frozen=True)
+class RecuseStaff:
+    """Signal: staff just registered as near relatives of a member of this household (近亲属备案)
+    recuse at once, not at the next stage change. Staff IDs only: no relative's name or ID."""
+
+    staff_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RetryStep:
     """Ops: run the failed step again, optionally with corrected input fields (a JSON object)."""
 

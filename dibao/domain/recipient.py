@@ -86,6 +86,8 @@ class RecipientState:
     portion_stopped: tuple[str, ...] = ()
     # The payee account recorded after filing, carried across runs (None: the application's).
     payee: Payee | None = None
+    # Staff recused from the household (近亲属备案), carried so a new run refuses them at once.
+    recused_staff: tuple[str, ...] = ()
 
 
 def add_months(month: str, count: int) -> str:
