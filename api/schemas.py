@@ -115,9 +115,22 @@ class PayeeIn(Strict):
     account_holder: str = Field(min_length=1, max_length=50, examples=["王秀英"])
     bank: str = Field(min_length=1, max_length=100, examples=["陕西信合示例县支行"])
     account_no: str = Field(pattern=r"^[0-9]{12,30}$", examples=["6228480000000000017"])
+    agent: bool = Field(
+        default=False,
+        description="the holder is no member of the household but collects for it (代领人)",
+    )
+    agent_reason: str = Field(
+        default="", max_length=200, description="why an agent collects; required with agent"
+    )
 
     def to_domain(self) -> Payee:
-        return Payee(account_holder=self.account_holder, bank=self.bank, account_no=self.account_no)
+        return Payee(
+            account_holder=self.account_holder,
+            bank=self.bank,
+            account_no=self.account_no,
+            agent=self.agent,
+            agent_reason=self.agent_reason,
+        )
 
 
 class PayeeChangeIn(PayeeIn):
@@ -215,7 +228,7 @@ class CaseOut(BaseModel):
         default_factory=list,
         description="steps that gave up; the case waits until ops retry or skip them",
     )
-    payee: dict[str, str] | None = Field(
+    payee: dict[str, Any] | None = Field(
         default=None, description="the account the benefit is paid into (number masked)"
     )
     source: str = Field(
@@ -317,12 +330,14 @@ def application_out(app: Application) -> dict[str, Any]:
     }
 
 
-def payee_out(payee: Payee) -> dict[str, str]:
+def payee_out(payee: Payee) -> dict[str, Any]:
     # The account number is shown masked: the bank file carries it whole, screens need not.
     return {
         "account_holder": payee.account_holder,
         "bank": payee.bank,
         "account_no": "*" * (len(payee.account_no) - 4) + payee.account_no[-4:],
+        "agent": payee.agent,
+        "agent_reason": payee.agent_reason,
     }
 
 

@@ -150,6 +150,8 @@ def show_case(case: dict[str, Any]) -> None:
     if case.get("payee"):
         payee = case["payee"]
         typer.echo(f"payee      {payee['account_holder']}  {payee['bank']}  {payee['account_no']}")
+        if payee.get("agent"):
+            typer.echo(f"           代领人: {payee.get('agent_reason', '')}")
     if case.get("overdue_since"):
         typer.echo(f"overdue    since {case['overdue_since']} (stage deadline passed)")
     for incident in case.get("incidents") or []:
@@ -291,11 +293,20 @@ def case_payee(
     holder: Annotated[str, typer.Option(help="account holder (开户人)")],
     bank: Annotated[str, typer.Option(help="bank and branch (开户行)")],
     account_no: Annotated[str, typer.Option(help="account number, digits only")],
+    agent_reason: Annotated[
+        str,
+        typer.Option(
+            help="the holder is no member of the household and collects for it (代领人): why"
+        ),
+    ] = "",
     key: KeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record or change the account the benefit is paid into (代发账户)."""
-    body = {"account_holder": holder, "bank": bank, "account_no": account_no}
+    """Record or change the account the benefit is paid into (代发账户): a member's, or an
+    agent's (代领人) with --agent-reason."""
+    body: dict[str, Any] = {"account_holder": holder, "bank": bank, "account_no": account_no}
+    if agent_reason:
+        body |= {"agent": True, "agent_reason": agent_reason}
     act(case_id, "payee", body, key, as_json)
 
 

@@ -19,7 +19,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
-    from dibao.domain.application import validate_payee
+    from dibao.domain.application import payee_holder_problems, validate_payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         CaseInput,
@@ -323,7 +323,9 @@ class CaseWorkflow(RecipientPhase):
             return
         self._require_open()
         self._require_role(request.actor, SURVEY_ROLES, "record the payee account")
-        errors = validate_payee(request.payee)
+        errors = validate_payee(request.payee) or payee_holder_problems(
+            request.payee, self._members()
+        )
         if errors:
             raise invalid_input(errors)
 

@@ -20,7 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
-    from dibao.domain.application import FieldError, Payee
+    from dibao.domain.application import FieldError, Member, Payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         Actor,
@@ -370,6 +370,14 @@ class CaseState:
 
     def _missing(self) -> tuple[Material, ...]:
         return missing_materials(self._case.application, self._provided)
+
+    def _members(self) -> tuple[Member, ...]:
+        """The household as last established: the recipient's, the survey's, or as filed."""
+        if self._recipient is not None:
+            return self._recipient.members
+        if self._survey is not None:
+            return self._survey.report.members
+        return self._case.application.members
 
     def _household_size(self) -> int:
         if self._survey is not None:
