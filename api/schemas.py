@@ -196,6 +196,20 @@ class NoticeOut(BaseModel):
     url: str
 
 
+class ProcedureDeadlineOut(BaseModel):
+    """The whole procedure's limit, acceptance to decision (mca-2021 Art. 22)."""
+
+    working_days: int | None = Field(
+        default=None, description="30, or 45 once the county extended it (the reason below)"
+    )
+    due_at: datetime
+    due_warning: str | None = None
+    extension_reason: str | None = None
+    overdue_since: datetime | None = Field(
+        default=None, description="when the limit passed with no decision (escalated)"
+    )
+
+
 class CaseOut(BaseModel):
     case_id: str
     stage: Stage
@@ -230,6 +244,10 @@ class CaseOut(BaseModel):
     )
     payee: dict[str, Any] | None = Field(
         default=None, description="the account the benefit is paid into (number masked)"
+    )
+    procedure_deadline: ProcedureDeadlineOut | None = Field(
+        default=None,
+        description="the whole procedure's time limit, where the rule pack sets one",
     )
     source: str = Field(
         description="'workflow' when read live from the case workflow; 'projection' when the "
@@ -270,6 +288,15 @@ class CaseOut(BaseModel):
             overdue_since=view.overdue_since,
             payee=payee_out(view.payee) if view.payee else None,
             incidents=[jsonable_encoder(dataclasses.asdict(i)) for i in view.incidents],
+            procedure_deadline=ProcedureDeadlineOut(
+                working_days=view.procedure_working_days,
+                due_at=view.procedure_due_at,
+                due_warning=view.procedure_due_warning,
+                extension_reason=view.procedure_extension_reason,
+                overdue_since=view.procedure_overdue_since,
+            )
+            if view.procedure_due_at
+            else None,
             source="workflow",
         )
 

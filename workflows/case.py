@@ -105,6 +105,9 @@ class CaseWorkflow(RecipientPhase):
             await self._enter(Stage.SURVEY, CaseStatus.IN_PROGRESS)
             await self._notice(NoticeKind.ACCEPTANCE, "acceptance")
             self._accepted = True
+            if workflow.patched("procedure-deadline"):
+                self._accepted_at = self._stage_entered_at
+                await self._arm_procedure_deadline(extended=False)
             await self._procedure()
         except CaseClosing:
             await self._close_on_request()
@@ -222,7 +225,14 @@ class CaseWorkflow(RecipientPhase):
         assert decision is not None
         self._approved[Stage.COUNTY_APPROVAL] = decision.opinion is Opinion.APPROVE
         if decision.opinion is Opinion.REJECT:
-            await self._notice(NoticeKind.REFUSAL, f"refusal-{self._seq}", reasons=decision.reasons)
+            # Issued in the moment of the decision, so always within the pack's working days
+            # for a written refusal (mca-2021 Art. 21); the notice states both.
+            await self._notice(
+                NoticeKind.REFUSAL,
+                f"refusal-{self._seq}",
+                reasons=decision.reasons,
+                decided_at=workflow.now(),
+            )
             await self._enter(Stage.CLOSED, CaseStatus.REFUSED)
             self._closed = True
             return Stage.CLOSED

@@ -231,3 +231,17 @@ async def receiving_case_ids(session: AsyncSession, county_code: str) -> list[st
         .order_by(CaseRow.case_id)
     )
     return list(rows.scalars())
+
+
+async def record_procedure_deadline(session: AsyncSession, case_id: str, due_at: datetime) -> None:
+    """The whole procedure's due moment (mca-2021 Art. 22), as first set or as extended; the
+    overdue mark goes with the deadline it was raised against."""
+    await session.execute(
+        update(CaseRow)
+        .where(CaseRow.case_id == case_id)
+        .values(
+            procedure_due_at=due_at,
+            procedure_overdue_since=None,
+        )
+    )
+    await session.commit()
