@@ -139,6 +139,14 @@ def show_case(case: dict[str, Any]) -> None:
         typer.echo(f"due        {case['due_at']}")
     if case.get("due_warning"):
         typer.echo(f"warning    {case['due_warning']}")
+    limit = case.get("procedure_deadline")
+    if limit:
+        days = f"{limit['working_days']} working days" if limit.get("working_days") else ""
+        typer.echo(f"limit      {limit['due_at']}  (whole procedure, {days or 'as set'})")
+        if limit.get("extension_reason"):
+            typer.echo(f"extended   {limit['extension_reason']}")
+        if limit.get("overdue_since"):
+            typer.echo(f"overdue    since {limit['overdue_since']} (whole-procedure limit passed)")
     if case.get("missing_materials"):
         typer.echo("missing    " + ", ".join(case["missing_materials"]))
     if case.get("withdrawal_reason"):
@@ -419,6 +427,17 @@ def case_terminate(
 ) -> None:
     """Terminate the procedure, e.g. for non-cooperation (终止办理)."""
     act(case_id, "terminate", {"reason": reason}, key, as_json)
+
+
+@case_app.command("extend-deadline")
+def case_extend_deadline(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="the special circumstances (recorded, audited)")],
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """County: extend the whole procedure's limit once (mca-2021 Art. 22: to 45 working days)."""
+    act(case_id, "extend-deadline", {"reason": reason}, key, as_json)
 
 
 @case_app.command("review")
