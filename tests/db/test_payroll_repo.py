@@ -39,7 +39,7 @@ def seed_case(
     *,
     county: str = COUNTY,
     status: str = "receiving",
-    payee: dict[str, str] | bool | None = True,
+    payee: dict[str, Any] | bool | None = True,
 ) -> None:
     """A case row, its application (the head's name is the account holder) and entitlement
     changes (month, fen, kind), recorded in the order given."""
