@@ -155,7 +155,7 @@ async def list_cases(
     """`visible_to`: leave out the cases that user is recused from (近亲属备案)."""
     conditions: list[ColumnElement[bool]] = []
     if visible_to is not None:
-        conditions.append(recusal_repo.not_recused(visible_to))
+        conditions.append(await recusal_repo.not_recused(session, visible_to))
     if stage is not None:
         conditions.append(CaseRow.stage == stage.value)
     if status is not None:

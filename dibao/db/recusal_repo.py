@@ -30,8 +30,18 @@ def _in_column(staff_id: str) -> ColumnElement[bool]:
     return func.strpos(recorded, "," + staff_id + ",") > 0
 
 
-def not_recused(staff_id: str) -> ColumnElement[bool]:
-    """Listing filter: the cases a user is not recused from, by the registry or the column."""
+async def not_recused(session: AsyncSession, staff_id: str) -> ColumnElement[bool]:
+    """Listing filter: the cases a user is not recused from, by the registry or the column.
+
+    Most users have no relative registered; their listing pays for the column test only."""
+    has_relatives = (
+        await session.execute(
+            text("SELECT EXISTS (SELECT 1 FROM staff_relatives WHERE staff_id = :staff_id)"),
+            {"staff_id": staff_id},
+        )
+    ).scalar_one()
+    if not has_relatives:
+        return not_(_in_column(staff_id))
     registered: TextClause = text(
         f"EXISTS ({_REGISTERED} AND sr.staff_id = :recusal_staff_id)"
     ).bindparams(recusal_staff_id=staff_id)
