@@ -22,13 +22,15 @@ from dibao.db import (
     ops_repo,
     procedure_repo,
 )
-from dibao.domain.calendar import add_working_days, china_date
+from dibao.domain.calendar import Deadline, add_working_days, china_date
 from dibao.domain.case import (
     AuditEntry,
     AuditRecorded,
     IssueNotice,
     NoticeIssued,
     NoticeRef,
+    ProcedureDeadline,
+    RecordProcedureDeadline,
     RecordStage,
     StageRecorded,
 )
@@ -42,6 +44,14 @@ from dibao.settings import Settings
 
 def notice_id_for(case_id: str, step_key: str) -> str:
     return "N-" + hashlib.sha256(f"{case_id}/{step_key}".encode()).hexdigest()[:20]
+
+
+async def _working_days_after(session: AsyncSession, start: datetime, days: int) -> Deadline:
+    day = china_date(start)
+    is_working_day = await calendar_repo.working_day_function(
+        session, day, calendar_repo.horizon(day, days)
+    )
+    return add_working_days(day, days, is_working_day)
 
 
 def township_label(township_code: str) -> str:
@@ -85,12 +95,19 @@ class CaseActivities:
         days = change.working_days
         if days is None:
             return None, None
-        start = china_date(change.entered_at)
-        is_working_day = await calendar_repo.working_day_function(
-            session, start, calendar_repo.horizon(start, days)
+        deadline = await _working_days_after(
+            session, change.counted_from or change.entered_at, days
         )
-        deadline = add_working_days(start, days, is_working_day)
         return deadline.due_at, deadline.warning
+
+    @activity.defn(name="record_procedure_deadline")
+    async def record_procedure_deadline(
+        self, request: RecordProcedureDeadline
+    ) -> ProcedureDeadline:
+        async with self._sessions() as session:
+            deadline = await _working_days_after(session, request.accepted_at, request.working_days)
+            await cases_repo.record_procedure_deadline(session, request.case_id, deadline.due_at)
+        return ProcedureDeadline(due_at=deadline.due_at, due_warning=deadline.warning)
 
     @activity.defn(name="append_audit")
     async def append_audit(self, entry: AuditEntry) -> AuditRecorded:
@@ -113,6 +130,8 @@ class CaseActivities:
                 certificate_no=request.certificate_no,
                 monthly_amount=format_yuan(request.monthly_amount_fen),
                 from_month=request.from_month,
+                decided_at=request.decided_at,
+                notice_working_days=request.notice_working_days,
                 filed_at=case.filed_at,
                 survey_due=case.due_at,
                 rule_pack_title=get_rule_pack(case.rule_pack_id).title,
@@ -151,4 +170,9 @@ class CaseActivities:
         }
 
     def all(self) -> list[Any]:
-        return [self.record_stage, self.append_audit, self.issue_notice]
+        return [
+            self.record_stage,
+            self.record_procedure_deadline,
+            self.append_audit,
+            self.issue_notice,
+        ]

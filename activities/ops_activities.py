@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from dibao.db import ops_repo
+from dibao.domain.case import RecordProcedureOverdue
 from dibao.domain.ops import (
     CloseIncident,
     IncidentClosed,
@@ -62,5 +63,24 @@ class OpsActivities:
         )
         return OverdueRecorded(alert_id=alert_id)
 
+    @activity.defn(name="record_procedure_overdue")
+    async def record_procedure_overdue(self, request: RecordProcedureOverdue) -> OverdueRecorded:
+        async with self._sessions() as session:
+            try:
+                alert_id = await ops_repo.record_procedure_overdue(session, request)
+            except LookupError as err:
+                raise ApplicationError(str(err), non_retryable=True) from None
+        activity.logger.warning(
+            "case %s past its whole-procedure limit (due %s)",
+            request.case_id,
+            request.due_at.isoformat(),
+        )
+        return OverdueRecorded(alert_id=alert_id)
+
     def all(self) -> list[Any]:
-        return [self.open_incident, self.close_incident, self.record_overdue]
+        return [
+            self.open_incident,
+            self.close_incident,
+            self.record_overdue,
+            self.record_procedure_overdue,
+        ]

@@ -55,6 +55,7 @@ def _row(household: HouseholdPay, seq: int = 0) -> dict[str, Any]:
     return {
         "seq": seq,
         "holder": household.account_holder,
+        "agent_reason": household.agent_reason if household.agent else "",
         "bank": household.bank,
         "account_no": household.account_no,
         "certificate_no": household.certificate_no,

@@ -156,6 +156,8 @@ class ProcedureActivities:
                     account_holder=request.payee.account_holder,
                     bank=request.payee.bank,
                     account_no=request.payee.account_no,
+                    agent=request.payee.agent,
+                    agent_reason=request.payee.agent_reason,
                     recorded_by=request.recorded_by,
                     recorded_at=request.recorded_at,
                 ),

@@ -233,6 +233,12 @@ async def _projection_view(sessions: async_sessionmaker[AsyncSession], case_id: 
             "stage_entered_at": row.stage_entered_at,
             "due_at": row.due_at,
             "due_warning": row.due_warning,
+            "procedure_deadline": {
+                "due_at": row.procedure_due_at,
+                "overdue_since": row.procedure_overdue_since,
+            }
+            if row.procedure_due_at
+            else None,
             "missing_materials": [],
             "provided_materials": [],
             "notices": [

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from api import errors
 from dibao import auth
 from dibao.auth import AuthenticatedUser
-from dibao.db import cases_repo
+from dibao.db import cases_repo, recusal_repo
 from dibao.domain import access
 from dibao.domain.access import Action, CasePlace
 from dibao.domain.case import Actor
@@ -134,13 +134,16 @@ async def check_case(
     check_role(actor, action)
     async with sessions() as session:
         row = await cases_repo.get_case(session, case_id)
-    if row is None:
-        raise errors.not_found(f"case {case_id}")
+        if row is None:
+            raise errors.not_found(f"case {case_id}")
+        # From the registry, not only as the workflow last recorded it: a relative registered
+        # a moment ago is recused now.
+        recused = await recusal_repo.recused_staff(session, row)
     place = CasePlace(
         county_code=row.county_code,
         township_code=row.township_code,
         village_code=row.village_code,
-        recused_staff=CasePlace.parse_recused(row.recused_staff),
+        recused_staff=recused,
     )
     reason = access.case_denial(actor, action, place)
     if reason:

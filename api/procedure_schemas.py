@@ -11,6 +11,7 @@ from api.schemas import AssetsIn, IncomeIn, MemberIn, Yuan, to_fen
 from dibao.domain.case import (
     Actor,
     EvaluationComposition,
+    ExtendDeadline,
     ReportCircumstance,
     ReportLabourAbsence,
     ReportReemployment,
@@ -173,6 +174,15 @@ class TerminateIn(Strict):
 
     def to_message(self, request_id: str, actor: Actor) -> Terminate:
         return Terminate(request_id=request_id, actor=actor, reason=self.reason)
+
+
+class ExtendDeadlineIn(Strict):
+    reason: str = Field(
+        min_length=1, max_length=1000, examples=["申请人外出务工，异地家庭经济状况核对需时较长"]
+    )
+
+    def to_message(self, request_id: str, actor: Actor) -> ExtendDeadline:
+        return ExtendDeadline(request_id=request_id, actor=actor, reason=self.reason)
 
 
 class StaffRelativeIn(Strict):

@@ -115,9 +115,22 @@ class PayeeIn(Strict):
     account_holder: str = Field(min_length=1, max_length=50, examples=["王秀英"])
     bank: str = Field(min_length=1, max_length=100, examples=["陕西信合示例县支行"])
     account_no: str = Field(pattern=r"^[0-9]{12,30}$", examples=["6228480000000000017"])
+    agent: bool = Field(
+        default=False,
+        description="the holder is no member of the household but collects for it (代领人)",
+    )
+    agent_reason: str = Field(
+        default="", max_length=200, description="why an agent collects; required with agent"
+    )
 
     def to_domain(self) -> Payee:
-        return Payee(account_holder=self.account_holder, bank=self.bank, account_no=self.account_no)
+        return Payee(
+            account_holder=self.account_holder,
+            bank=self.bank,
+            account_no=self.account_no,
+            agent=self.agent,
+            agent_reason=self.agent_reason,
+        )
 
 
 class PayeeChangeIn(PayeeIn):
@@ -183,6 +196,20 @@ class NoticeOut(BaseModel):
     url: str
 
 
+class ProcedureDeadlineOut(BaseModel):
+    """The whole procedure's limit, acceptance to decision (mca-2021 Art. 22)."""
+
+    working_days: int | None = Field(
+        default=None, description="30, or 45 once the county extended it (the reason below)"
+    )
+    due_at: datetime
+    due_warning: str | None = None
+    extension_reason: str | None = None
+    overdue_since: datetime | None = Field(
+        default=None, description="when the limit passed with no decision (escalated)"
+    )
+
+
 class CaseOut(BaseModel):
     case_id: str
     stage: Stage
@@ -215,8 +242,12 @@ class CaseOut(BaseModel):
         default_factory=list,
         description="steps that gave up; the case waits until ops retry or skip them",
     )
-    payee: dict[str, str] | None = Field(
+    payee: dict[str, Any] | None = Field(
         default=None, description="the account the benefit is paid into (number masked)"
+    )
+    procedure_deadline: ProcedureDeadlineOut | None = Field(
+        default=None,
+        description="the whole procedure's time limit, where the rule pack sets one",
     )
     source: str = Field(
         description="'workflow' when read live from the case workflow; 'projection' when the "
@@ -257,6 +288,15 @@ class CaseOut(BaseModel):
             overdue_since=view.overdue_since,
             payee=payee_out(view.payee) if view.payee else None,
             incidents=[jsonable_encoder(dataclasses.asdict(i)) for i in view.incidents],
+            procedure_deadline=ProcedureDeadlineOut(
+                working_days=view.procedure_working_days,
+                due_at=view.procedure_due_at,
+                due_warning=view.procedure_due_warning,
+                extension_reason=view.procedure_extension_reason,
+                overdue_since=view.procedure_overdue_since,
+            )
+            if view.procedure_due_at
+            else None,
             source="workflow",
         )
 
@@ -319,12 +359,14 @@ def application_out(app: Application) -> dict[str, Any]:
     }
 
 
-def payee_out(payee: Payee) -> dict[str, str]:
+def payee_out(payee: Payee) -> dict[str, Any]:
     # The account number is shown masked: the bank file carries it whole, screens need not.
     return {
         "account_holder": payee.account_holder,
         "bank": payee.bank,
         "account_no": "*" * (len(payee.account_no) - 4) + payee.account_no[-4:],
+        "agent": payee.agent,
+        "agent_reason": payee.agent_reason,
     }
 
 

@@ -139,6 +139,14 @@ def show_case(case: dict[str, Any]) -> None:
         typer.echo(f"due        {case['due_at']}")
     if case.get("due_warning"):
         typer.echo(f"warning    {case['due_warning']}")
+    limit = case.get("procedure_deadline")
+    if limit:
+        days = f"{limit['working_days']} working days" if limit.get("working_days") else ""
+        typer.echo(f"limit      {limit['due_at']}  (whole procedure, {days or 'as set'})")
+        if limit.get("extension_reason"):
+            typer.echo(f"extended   {limit['extension_reason']}")
+        if limit.get("overdue_since"):
+            typer.echo(f"overdue    since {limit['overdue_since']} (whole-procedure limit passed)")
     if case.get("missing_materials"):
         typer.echo("missing    " + ", ".join(case["missing_materials"]))
     if case.get("withdrawal_reason"):
@@ -150,6 +158,8 @@ def show_case(case: dict[str, Any]) -> None:
     if case.get("payee"):
         payee = case["payee"]
         typer.echo(f"payee      {payee['account_holder']}  {payee['bank']}  {payee['account_no']}")
+        if payee.get("agent"):
+            typer.echo(f"           代领人: {payee.get('agent_reason', '')}")
     if case.get("overdue_since"):
         typer.echo(f"overdue    since {case['overdue_since']} (stage deadline passed)")
     for incident in case.get("incidents") or []:
@@ -305,11 +315,20 @@ def case_payee(
     holder: Annotated[str, typer.Option(help="account holder (开户人)")],
     bank: Annotated[str, typer.Option(help="bank and branch (开户行)")],
     account_no: Annotated[str, typer.Option(help="account number, digits only")],
+    agent_reason: Annotated[
+        str,
+        typer.Option(
+            help="the holder is no member of the household and collects for it (代领人): why"
+        ),
+    ] = "",
     key: KeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record or change the account the benefit is paid into (代发账户)."""
-    body = {"account_holder": holder, "bank": bank, "account_no": account_no}
+    """Record or change the account the benefit is paid into (代发账户): a member's, or an
+    agent's (代领人) with --agent-reason."""
+    body: dict[str, Any] = {"account_holder": holder, "bank": bank, "account_no": account_no}
+    if agent_reason:
+        body |= {"agent": True, "agent_reason": agent_reason}
     act(case_id, "payee", body, key, as_json)
 
 
@@ -422,6 +441,17 @@ def case_terminate(
 ) -> None:
     """Terminate the procedure, e.g. for non-cooperation (终止办理)."""
     act(case_id, "terminate", {"reason": reason}, key, as_json)
+
+
+@case_app.command("extend-deadline")
+def case_extend_deadline(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help="the special circumstances (recorded, audited)")],
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """County: extend the whole procedure's limit once (mca-2021 Art. 22: to 45 working days)."""
+    act(case_id, "extend-deadline", {"reason": reason}, key, as_json)
 
 
 @case_app.command("review")

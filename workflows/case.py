@@ -19,7 +19,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
-    from dibao.domain.application import validate_payee
+    from dibao.domain.application import payee_holder_problems, validate_payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         CaseInput,
@@ -69,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (
         COUNTY_ROLES,
+        RECUSAL_VISIT_REASON,
         SURVEY_ROLES,
         TOWNSHIP_ROLES,
         CaseClosing,
@@ -113,6 +114,9 @@ class CaseWorkflow(RecipientPhase):
             await self._enter(Stage.SURVEY, CaseStatus.IN_PROGRESS)
             await self._notice(NoticeKind.ACCEPTANCE, "acceptance")
             self._accepted = True
+            if workflow.patched("procedure-deadline"):
+                self._accepted_at = self._stage_entered_at
+                await self._arm_procedure_deadline(extended=False)
             await self._procedure()
         except CaseClosing:
             await self._close_on_request()
@@ -223,14 +227,21 @@ class CaseWorkflow(RecipientPhase):
         if spot.selected:
             self._visit_reasons.append(f"县级抽查：{spot.reason}（种子 {spot.seed}）")
         if self._recused:
-            self._visit_reasons.append("近亲属备案：须由县级民政部门入户核查")
+            self._visit_reasons.append(RECUSAL_VISIT_REASON)
         self._decision = None
         await self._until(lambda: self._decision is not None)
         decision = self._decision
         assert decision is not None
         self._approved[Stage.COUNTY_APPROVAL] = decision.opinion is Opinion.APPROVE
         if decision.opinion is Opinion.REJECT:
-            await self._notice(NoticeKind.REFUSAL, f"refusal-{self._seq}", reasons=decision.reasons)
+            # Issued in the moment of the decision, so always within the pack's working days
+            # for a written refusal (mca-2021 Art. 21); the notice states both.
+            await self._notice(
+                NoticeKind.REFUSAL,
+                f"refusal-{self._seq}",
+                reasons=decision.reasons,
+                decided_at=workflow.now(),
+            )
             await self._enter(Stage.CLOSED, CaseStatus.REFUSED)
             self._closed = True
             return Stage.CLOSED
@@ -352,7 +363,9 @@ class CaseWorkflow(RecipientPhase):
             return
         self._require_open()
         self._require_role(request.actor, SURVEY_ROLES, "record the payee account")
-        errors = validate_payee(request.payee)
+        errors = validate_payee(request.payee) or payee_holder_problems(
+            request.payee, self._members()
+        )
         if errors:
             raise invalid_input(errors)
 
@@ -439,12 +452,7 @@ class CaseWorkflow(RecipientPhase):
         self._require_role(request.actor, SURVEY_ROLES, "submit a survey")
         if self._survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a survey report was already submitted")
-        recused = [i for i in request.report.investigators if i in self._recused]
-        if recused:
-            raise reject(
-                Rejection.RECUSED,
-                f"investigator {recused[0]} is a registered near relative of this household",
-            )
+        self._require_no_recused_investigator(request.report.investigators)
         errors = validate_survey(request.report, china_date(workflow.now()))
         if errors:
             raise invalid_input(errors)

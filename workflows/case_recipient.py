@@ -96,6 +96,7 @@ class RecipientPhase(CaseState):
         self._accepted = True
         self._handled_requests = set(state.handled_requests)
         self._payee = state.payee or self._case.application.payee
+        self._recused = state.recused_staff
         await self._recipient_phase(state)
 
     async def _recipient_phase(self, state: RecipientState) -> None:
@@ -287,6 +288,7 @@ class RecipientPhase(CaseState):
                     handled_requests=recent,
                     notice_ids=state.notice_ids + tuple(n.notice_id for n in self._notices),
                     payee=self._payee,
+                    recused_staff=self._recused,
                 ),
             )
         )
@@ -541,6 +543,7 @@ class RecipientPhase(CaseState):
             )
         if self._review_survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a re-review survey is already being processed")
+        self._require_no_recused_investigator(request.report.investigators)
         errors = validate_survey(request.report, china_date(workflow.now()))
         if errors:
             raise invalid_input(errors)

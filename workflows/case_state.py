@@ -21,7 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
-    from dibao.domain.application import FieldError, Payee
+    from dibao.domain.application import FieldError, Member, Payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         Actor,
@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         CloseCase,
         ClosePosting,
         Entitlement,
+        ExtendDeadline,
         IssueNotice,
         NoticeIssued,
         NoticeRef,
@@ -39,8 +40,12 @@ with workflow.unsafe.imports_passed_through():
         OpenPosting,
         PostingClosed,
         PostingRef,
+        ProcedureDeadline,
         ProcedureView,
+        RecordProcedureDeadline,
+        RecordProcedureOverdue,
         RecordStage,
+        RecuseStaff,
         Rejection,
         RetryStep,
         SkipStep,
@@ -101,6 +106,8 @@ TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
 SURVEY_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
 COUNTY_ROLES = frozenset({Role.COUNTY_APPROVER})
 OPS_ROLES = frozenset({Role.OPS})
+# Arts. 11, 20 (mca-2021): the county visits the household of a registered relative itself.
+RECUSAL_VISIT_REASON = "近亲属备案：须由县级民政部门入户核查"
 
 T = TypeVar("T")
 
@@ -173,6 +180,13 @@ class CaseState:
         # supervision and operations
         self._overdue_since: datetime | None = None
         self._deadline_timer: asyncio.Task[None] | None = None
+        # The whole procedure's limit (mca-2021 Art. 22), from acceptance to decision.
+        self._accepted_at: datetime | None = None
+        self._procedure_days: int | None = None
+        self._procedure_due: ProcedureDeadline | None = None
+        self._procedure_overdue_since: datetime | None = None
+        self._procedure_timer: asyncio.Task[None] | None = None
+        self._extension: ExtendDeadline | None = None
         self._incident_no = 0
         self._incidents: dict[str, IncidentRef] = {}
         self._incident_inputs: dict[str, Any] = {}
@@ -263,6 +277,11 @@ class CaseState:
             overdue_since=self._overdue_since,
             payee=self._payee,
             incidents=tuple(self._incidents.values()),
+            procedure_working_days=self._procedure_days,
+            procedure_due_at=self._procedure_due.due_at if self._procedure_due else None,
+            procedure_due_warning=self._procedure_due.due_warning if self._procedure_due else None,
+            procedure_extension_reason=self._extension.reason if self._extension else None,
+            procedure_overdue_since=self._procedure_overdue_since,
         )
 
     def _waiting_for(self) -> str:
@@ -276,6 +295,30 @@ class CaseState:
                 return "复核入户调查 (village/township caseworkers: re-review survey)"
             return f"动态管理，下次复核 {self._recipient.next_review_on} (recipient)"
         return WAITING_FOR[self._stage]
+
+    # --- recusal (近亲属备案) ------------------------------------------------------------------
+
+    @workflow.signal
+    def recuse(self, notice: RecuseStaff) -> None:
+        """A relative registered while the case is open: the staff recuse from now on (their
+        actions, and surveys naming them as investigators, are refused), not from the next
+        stage change. PostgreSQL holds the registration; this keeps the workflow's own checks
+        in step with it."""
+        self._recused = tuple(sorted(set(self._recused) | set(notice.staff_ids)))
+        if (
+            self._stage is Stage.COUNTY_APPROVAL
+            and self._decision is None
+            and RECUSAL_VISIT_REASON not in self._visit_reasons
+        ):
+            self._visit_reasons.append(RECUSAL_VISIT_REASON)
+
+    def _require_no_recused_investigator(self, investigators: tuple[str, ...]) -> None:
+        recused = [i for i in investigators if i in self._recused]
+        if recused:
+            raise reject(
+                Rejection.RECUSED,
+                f"investigator {recused[0]} is a registered near relative of this household",
+            )
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -350,6 +393,14 @@ class CaseState:
     def _missing(self) -> tuple[Material, ...]:
         return missing_materials(self._case.application, self._provided)
 
+    def _members(self) -> tuple[Member, ...]:
+        """The household as last established: the recipient's, the survey's, or as filed."""
+        if self._recipient is not None:
+            return self._recipient.members
+        if self._survey is not None:
+            return self._survey.report.members
+        return self._case.application.members
+
     def _household_size(self) -> int:
         if self._survey is not None:
             return len(self._survey.report.members)
@@ -412,6 +463,10 @@ class CaseState:
     async def _enter(self, stage: Stage, status: CaseStatus) -> None:
         self._seq += 1
         now = workflow.now()
+        counted_from = None
+        if stage is Stage.TOWNSHIP_REVIEW and workflow.patched("township-clock"):
+            start = self._pack.stage_counted_from(stage, self._case.filed_at, now)
+            counted_from = start if start != now else None
         recorded: StageRecorded | None = await self._attempt(
             "record_stage",
             RecordStage(
@@ -422,6 +477,7 @@ class CaseState:
                 entered_at=now,
                 rule_pack_id=self._case.rule_pack_id,
                 working_days=self._pack.stage_working_days(stage),
+                counted_from=counted_from,
             ),
             StageRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
@@ -478,6 +534,100 @@ class CaseState:
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
+
+    # --- the whole procedure's limit (mca-2021 Art. 22) -------------------------------------------
+
+    def _procedure_decided(self) -> bool:
+        return self._closed or self._closing() or self._decision is not None
+
+    async def _arm_procedure_deadline(self, extended: bool) -> None:
+        """Set (or, extended, move) the limit from acceptance to decision, and a durable timer
+        on it that marks the case and alerts supervisors when it passes undecided."""
+        days = self._pack.whole_procedure_limit(extended)
+        if days is None or self._accepted_at is None:
+            return
+        due: ProcedureDeadline = await self._act(
+            "record_procedure_deadline",
+            RecordProcedureDeadline(
+                case_id=self._case.case_id,
+                step_key=f"procedure-deadline-{days}",
+                accepted_at=self._accepted_at,
+                working_days=days,
+            ),
+            ProcedureDeadline,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+        if self._procedure_timer is not None and not self._procedure_timer.done():
+            self._procedure_timer.cancel()
+        self._procedure_days, self._procedure_due = days, due
+        self._procedure_overdue_since = None
+        self._procedure_timer = asyncio.create_task(self._escalate_procedure(days, due.due_at))
+
+    async def _escalate_procedure(self, days: int, due_at: datetime) -> None:
+        delay = due_at - workflow.now()
+        if delay > timedelta(0):
+            await workflow.sleep(delay)
+        if self._procedure_days != days or self._procedure_decided():
+            return
+        self._procedure_overdue_since = workflow.now()
+        await self._attempt(
+            "record_procedure_overdue",
+            RecordProcedureOverdue(
+                case_id=self._case.case_id,
+                step_key=f"procedure-overdue-{days}",
+                stage=self._stage,
+                working_days=days,
+                due_at=due_at,
+                raised_at=self._procedure_overdue_since,
+            ),
+            OverdueRecorded,
+            timeout=policies.DB_WRITE_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+
+    @workflow.update
+    async def extend_deadline(self, request: ExtendDeadline) -> CaseView:
+        key = f"extend-deadline/{request.request_id}"
+        if key not in self._handled_requests:
+            # Checked again here: two extensions may both pass the validator in one task.
+            if self._extension is not None:
+                raise reject(Rejection.WRONG_STAGE, "the time limit was already extended, once")
+            self._extension = request
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            AuditAction.EXTEND_DEADLINE,
+            request,
+            "extend-deadline",
+        ):
+            await self._arm_procedure_deadline(extended=True)
+        return self.state()
+
+    @extend_deadline.validator
+    def _validate_extend_deadline(self, request: ExtendDeadline) -> None:
+        if self._seen(f"extend-deadline/{request.request_id}", request.actor):
+            return
+        self._require_open()
+        self._require_role(request.actor, COUNTY_ROLES, "extend the whole-procedure time limit")
+        extended = self._pack.whole_procedure_extended_working_days
+        if extended is None or self._procedure_due is None:
+            raise reject(
+                Rejection.WRONG_STAGE,
+                f"the rule pack {self._case.rule_pack_id} sets no whole-procedure limit that "
+                "may be extended for this case",
+            )
+        if self._extension is not None:
+            raise reject(
+                Rejection.WRONG_STAGE,
+                f"the time limit was already extended to {extended} working days, once",
+            )
+        if self._procedure_decided():
+            raise reject(Rejection.WRONG_STAGE, "the case is decided; no time limit runs")
+        if not request.reason.strip():
+            raise reject(
+                Rejection.INVALID, "reason: an extension is for special cases, with the reason"
+            )
 
     # --- steps that give up become incidents -----------------------------------------------------
 
@@ -732,6 +882,7 @@ class CaseState:
         certificate_no: str = "",
         monthly_amount_fen: int = 0,
         from_month: str = "",
+        decided_at: datetime | None = None,
     ) -> None:
         issued: NoticeIssued | None = await self._attempt(
             "issue_notice",
@@ -746,6 +897,10 @@ class CaseState:
                 certificate_no=certificate_no,
                 monthly_amount_fen=monthly_amount_fen,
                 from_month=from_month,
+                decided_at=decided_at,
+                notice_working_days=(
+                    self._pack.refusal_notice_working_days if decided_at is not None else None
+                ),
             ),
             NoticeIssued,
             timeout=policies.NOTICE_RENDER_TIMEOUT,

@@ -22,6 +22,7 @@ from api.procedure_schemas import (
     CountyDecisionIn,
     CountyVisitIn,
     EvaluationIn,
+    ExtendDeadlineIn,
     LabourAbsenceIn,
     ObjectionIn,
     ReemploymentIn,
@@ -179,6 +180,14 @@ action(
     CaseWorkflow.submit_county_decision,
     Action.COUNTY_DECISION,
     "Approve or refuse (县级审批)",
+)
+action(
+    "extend-deadline",
+    ExtendDeadlineIn,
+    CaseWorkflow.extend_deadline,
+    Action.EXTEND_DEADLINE,
+    "Extend the whole procedure's time limit once, with the reason (mca-2021 Art. 22: to 45 "
+    "working days in special cases)",
 )
 action(
     "review",

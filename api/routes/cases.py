@@ -102,6 +102,7 @@ async def list_cases(
         village=scope.village,
         limit=limit,
         offset=offset,
+        visible_to=actor.id,
     )
     return CaseListOut(
         total=total,

@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from api import errors
-from api.deps import AUTHENTICATED, ActorDep, SessionDep
+from api.deps import AUTHENTICATED, ActorDep, ClientDep, SessionDep
 from api.procedure_schemas import StaffRelativeIn
+from api.recusal import recuse_at_once
 from dibao.db import procedure_repo
 from dibao.db.procedure_models import StaffRelativeRow
 from dibao.domain import access
@@ -30,6 +31,7 @@ async def register_relative(
     staff_id: str,
     body: StaffRelativeIn,
     session: SessionDep,
+    client: ClientDep,
     actor: ActorDep,
 ) -> dict[str, Any]:
     refused = access.relative_denial(actor, Action.REGISTER_RELATIVE, staff_id)
@@ -49,9 +51,13 @@ async def register_relative(
             registered_by=actor.id,
         ),
     )
+    recused = await recuse_at_once(session, client, staff_id, row.relative_id_number)
     return {
         "id": row.id,
         "staff_id": row.staff_id,
+        # How many open cases the staff member recuses from, from now on (a count: the cases
+        # may lie outside the registering user's jurisdiction).
+        "recused_open_cases": len(recused),
         "relative_name": row.relative_name,
         "relation": row.relation,
         "registered_at": row.registered_at.isoformat(),

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dibao.db import recusal_repo
 from dibao.db.models import ApplicationRow, CaseRow, StageEventRow
 from dibao.domain.case import CaseInput, RecordStage, StageRecorded
 from dibao.domain.enums import CaseStatus, Stage
@@ -149,8 +150,12 @@ async def list_cases(
     village: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    visible_to: str | None = None,
 ) -> tuple[list[CaseRow], int]:
-    conditions = []
+    """`visible_to`: leave out the cases that user is recused from (近亲属备案)."""
+    conditions: list[ColumnElement[bool]] = []
+    if visible_to is not None:
+        conditions.append(await recusal_repo.not_recused(session, visible_to))
     if stage is not None:
         conditions.append(CaseRow.stage == stage.value)
     if status is not None:
@@ -226,3 +231,17 @@ async def receiving_case_ids(session: AsyncSession, county_code: str) -> list[st
         .order_by(CaseRow.case_id)
     )
     return list(rows.scalars())
+
+
+async def record_procedure_deadline(session: AsyncSession, case_id: str, due_at: datetime) -> None:
+    """The whole procedure's due moment (mca-2021 Art. 22), as first set or as extended; the
+    overdue mark goes with the deadline it was raised against."""
+    await session.execute(
+        update(CaseRow)
+        .where(CaseRow.case_id == case_id)
+        .values(
+            procedure_due_at=due_at,
+            procedure_overdue_since=None,
+        )
+    )
+    await session.commit()

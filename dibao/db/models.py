@@ -54,6 +54,9 @@ class CaseRow(Base):
     # both read by the supervisors' stuck list.
     waiting_role: Mapped[str | None] = mapped_column(String(40))
     overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The whole procedure's limit (mca-2021 Art. 22) and since when it has passed undecided.
+    procedure_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    procedure_overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.models import CaseRow
 from dibao.db.ops_models import OpsDrillRow, StepFailureRow, SupervisorAlertRow
+from dibao.domain.case import RecordProcedureOverdue
 from dibao.domain.ops import CloseIncident, FailureStatus, OpenIncident, RecordOverdue
 
 OPEN_STATUSES = tuple(s.value for s in FailureStatus if s.is_open)
@@ -251,6 +252,46 @@ async def record_overdue(session: AsyncSession, request: RecordOverdue) -> int:
         update(CaseRow)
         .where(CaseRow.case_id == request.case_id, CaseRow.stage_seq == seq)
         .values(overdue_since=request.raised_at)
+    )
+    await session.commit()
+    alert_id = (
+        await session.execute(
+            select(SupervisorAlertRow.id).where(
+                SupervisorAlertRow.case_id == request.case_id,
+                SupervisorAlertRow.step_key == request.step_key,
+            )
+        )
+    ).scalar_one()
+    return alert_id
+
+
+async def record_procedure_overdue(session: AsyncSession, request: RecordProcedureOverdue) -> int:
+    case = await session.get(CaseRow, request.case_id)
+    if case is None:
+        raise LookupError(f"case {request.case_id} has no projection row")
+    await session.execute(
+        insert(SupervisorAlertRow)
+        .values(
+            case_id=request.case_id,
+            step_key=request.step_key,
+            kind="procedure_overdue",
+            county_code=case.county_code,
+            township_code=case.township_code,
+            stage=request.stage.value,
+            due_at=request.due_at,
+            message=(
+                f"审核确认总时限 {request.working_days} 个工作日已超过（{request.due_at.date()}），"
+                "尚未作出决定"
+            ),
+            raised_at=request.raised_at,
+        )
+        .on_conflict_do_nothing(constraint="uq_supervisor_alerts_case_step")
+    )
+    # Only against the deadline it was raised for: an extension since moved it.
+    await session.execute(
+        update(CaseRow)
+        .where(CaseRow.case_id == request.case_id, CaseRow.procedure_due_at == request.due_at)
+        .values(procedure_overdue_since=request.raised_at)
     )
     await session.commit()
     alert_id = (

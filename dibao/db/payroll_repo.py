@@ -127,7 +127,8 @@ movements AS (
 ),
 payees AS MATERIALIZED (
     -- The newest account recorded after filing; without one, the application's (below).
-    SELECT DISTINCT ON (p.case_id) p.case_id, p.account_holder, p.bank, p.account_no
+    SELECT DISTINCT ON (p.case_id)
+           p.case_id, p.account_holder, p.bank, p.account_no, p.agent, p.agent_reason
     FROM payee_accounts p
     JOIN households h ON h.case_id = p.case_id
     ORDER BY p.case_id, p.id DESC
@@ -148,7 +149,12 @@ SELECT o.case_id,
        coalesce(pay.account_holder, a.payload -> 'payee' ->> 'account_holder', holder.name, '')
            AS account_holder,
        coalesce(pay.bank, a.payload -> 'payee' ->> 'bank', '') AS bank,
-       coalesce(pay.account_no, a.payload -> 'payee' ->> 'account_no', '') AS account_no
+       coalesce(pay.account_no, a.payload -> 'payee' ->> 'account_no', '') AS account_no,
+       -- The agent marks belong to the account they came with, never mixed across sources.
+       CASE WHEN pay.case_id IS NOT NULL THEN pay.agent
+            ELSE coalesce((a.payload -> 'payee' ->> 'agent')::boolean, false) END AS agent,
+       CASE WHEN pay.case_id IS NOT NULL THEN pay.agent_reason
+            ELSE coalesce(a.payload -> 'payee' ->> 'agent_reason', '') END AS agent_reason
 FROM owed o
 LEFT JOIN payees pay ON pay.case_id = o.case_id
 LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.newest = 1
@@ -191,23 +197,30 @@ async def roster(session: AsyncSession, county_code: str, period: str) -> list[H
         },
     )
     households: list[HouseholdPay] = []
-    current: tuple[str, str, str, str, str] | None = None
+    current: tuple[str, str, str, str, str, bool, str] | None = None
     lines: list[Line] = []
-    for case_id, month, kind, amount, cert, name, bank, account_no in result:
+    for case_id, month, kind, amount, cert, name, bank, account_no, agent, reason in result:
         if current is None or case_id != current[0]:
             if current is not None:
                 households.append(_household(current, lines))
-            current, lines = (case_id, cert, name, bank, account_no), []
+            current, lines = (case_id, cert, name, bank, account_no, bool(agent), reason), []
         lines.append(Line(month, LineKind(kind), int(amount)))
     if current is not None:
         households.append(_household(current, lines))
     return households
 
 
-def _household(head: tuple[str, str, str, str, str], lines: list[Line]) -> HouseholdPay:
-    case_id, certificate_no, holder, bank, account_no = head
+def _household(head: tuple[str, str, str, str, str, bool, str], lines: list[Line]) -> HouseholdPay:
+    case_id, certificate_no, holder, bank, account_no, agent, agent_reason = head
     return HouseholdPay(
-        case_id, certificate_no, holder, tuple(lines), bank=bank, account_no=account_no
+        case_id,
+        certificate_no,
+        holder,
+        tuple(lines),
+        bank=bank,
+        account_no=account_no,
+        agent=agent,
+        agent_reason=agent_reason if agent else "",
     )
 
 

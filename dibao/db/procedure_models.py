@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -160,6 +161,9 @@ class PayeeAccountRow(Base):
     account_holder: Mapped[str] = mapped_column(String(50))
     bank: Mapped[str] = mapped_column(String(100))
     account_no: Mapped[str] = mapped_column(String(30))
+    # 代领人: the holder is no member of the household; the reason is shown on the roster.
+    agent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    agent_reason: Mapped[str] = mapped_column(Text, server_default=text("''"))
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

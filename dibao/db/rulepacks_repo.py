@@ -185,10 +185,16 @@ def _policy_problems(pack: RulePack) -> list[str]:
         "township_review_working_days": pack.township_review_working_days,
         "county_approval_working_days": pack.county_approval_working_days,
         "whole_procedure_working_days": pack.whole_procedure_working_days,
+        "whole_procedure_extended_working_days": pack.whole_procedure_extended_working_days,
     }
     problems += [
         f"{name}: must be at least 1" for name, v in positive.items() if v is not None and v < 1
     ]
+    extended, limit = pack.whole_procedure_extended_working_days, pack.whole_procedure_working_days
+    if extended is not None and (limit is None or extended <= limit):
+        problems.append(
+            "whole_procedure_extended_working_days: must exceed whole_procedure_working_days"
+        )
     not_negative = {
         "urban_standard_fen_month": pack.urban_standard_fen_month,
         "rural_standard_fen_year": pack.rural_standard_fen_year,

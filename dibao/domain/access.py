@@ -33,6 +33,7 @@ class Action(StrEnum):
     TOWNSHIP_REVIEW = "township_review"
     COUNTY_VISIT = "county_visit"
     COUNTY_DECISION = "county_decision"
+    EXTEND_DEADLINE = "extend_deadline"
     TERMINATE = "terminate"
     SUBMIT_REVIEW = "submit_review"
     CHANGE_PAYEE = "change_payee"
@@ -88,6 +89,7 @@ ROLE_TABLE: dict[Action, frozenset[Role]] = {
     Action.TERMINATE: frozenset({T, C}),
     Action.COUNTY_VISIT: frozenset({C}),
     Action.COUNTY_DECISION: frozenset({C}),
+    Action.EXTEND_DEADLINE: frozenset({C}),
     Action.SUBMIT_REVIEW: FIELDWORK,
     Action.REPORT_RECIPIENT: FIELDWORK,
     Action.CHANGE_PAYEE: FIELDWORK,
@@ -125,6 +127,7 @@ LABELS: dict[Action, str] = {
     Action.TOWNSHIP_REVIEW: "give the township review opinion",
     Action.COUNTY_VISIT: "record the county home visit",
     Action.COUNTY_DECISION: "decide on approval",
+    Action.EXTEND_DEADLINE: "extend the whole-procedure time limit",
     Action.TERMINATE: "terminate a case",
     Action.SUBMIT_REVIEW: "submit a re-review",
     Action.REPORT_RECIPIENT: "report on a recipient household",

@@ -59,6 +59,10 @@ class Payee:
     account_holder: str  # 开户人, usually the head of household
     bank: str  # 开户行
     account_no: str  # 账号: digits only
+    # 代领人: the holder is no member of the household and collects for it, for the reason
+    # recorded (e.g. a guardian of an elderly or disabled member); shown on the roster.
+    agent: bool = False
+    agent_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,43 @@ def validate_payee(payee: Payee, path: tuple[str | int, ...] = ("payee",)) -> li
     if not _ACCOUNT_NO.match(payee.account_no):
         errors.append(FieldError((*path, "account_no"), "must be 12 to 30 digits, no spaces"))
     return errors
+
+
+def payee_holder_problems(
+    payee: Payee, members: tuple[Member, ...], path: tuple[str | int, ...] = ("payee",)
+) -> list[FieldError]:
+    """Whose account may receive the household's benefit: a member's (matched by name), or a
+    recorded agent's (代领人) with the reason. Anyone else's is refused, not paid silently."""
+    holder = payee.account_holder.strip()
+    is_member = any(m.name.strip() == holder for m in members)
+    if payee.agent:
+        if is_member:
+            return [
+                FieldError(
+                    (*path, "agent"),
+                    "the account holder is a member of the household; an agent (代领人) is "
+                    "someone outside it, so leave agent false",
+                )
+            ]
+        if not payee.agent_reason.strip():
+            return [
+                FieldError(
+                    (*path, "agent_reason"),
+                    "an agent (代领人) collects for the household only for a recorded reason",
+                )
+            ]
+        return []
+    if payee.agent_reason.strip():
+        return [FieldError((*path, "agent"), "an agent_reason is given, but agent is false")]
+    if not is_member:
+        return [
+            FieldError(
+                (*path, "account_holder"),
+                "must be the name of a member of the household, or the payee must be recorded "
+                "as an agent (代领人): agent true, with agent_reason",
+            )
+        ]
+    return []
 
 
 _CODE_LENGTHS = {"province_code": 2, "county_code": 6, "township_code": 9, "village_code": 12}
@@ -160,7 +201,7 @@ def validate_application(app: Application, today: date | None = None) -> list[Fi
             errors.append(FieldError(("members", i, "disability_grade"), "must be 1 to 4"))
     errors.extend(_validate_hukou(app.hukou))
     if app.payee is not None:
-        errors.extend(validate_payee(app.payee))
+        errors.extend(validate_payee(app.payee) or payee_holder_problems(app.payee, app.members))
     for i, item in enumerate(app.incomes):
         if item.monthly_fen < 0:
             errors.append(FieldError(("incomes", i, "monthly_amount"), "must not be negative"))

@@ -93,6 +93,14 @@ class CaseView:
     incidents: tuple[IncidentRef, ...] = ()
     # The account the benefit is paid into: the application's, or the one recorded since.
     payee: Payee | None = None
+    # The whole procedure's limit from acceptance to decision (mca-2021 Art. 22), when the pack
+    # sets one: its working days (30, or 45 once the county extended it with the reason given),
+    # the due moment, and since when it has passed with no decision.
+    procedure_working_days: int | None = None
+    procedure_due_at: datetime | None = None
+    procedure_due_warning: str | None = None
+    procedure_extension_reason: str | None = None
+    procedure_overdue_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,52 @@ class PayeeRecorded:
     # The payee as written: ops may have corrected the requested one (dibao.domain.ops).
     # None in results recorded before corrections of records existed.
     payee: Payee | None = None
+
+
+@dataclass(frozen=True)
+class ExtendDeadline:
+    """The county extends the whole procedure's limit (mca-2021 Art. 22: to 45 working days in
+    special cases), once, for the reason recorded."""
+
+    request_id: str
+    actor: Actor
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordProcedureDeadline:
+    """Compute the whole procedure's due date on the working-day calendar and project it."""
+
+    case_id: str
+    step_key: str
+    accepted_at: datetime
+    working_days: int
+
+
+@dataclass(frozen=True)
+class ProcedureDeadline:
+    due_at: datetime
+    due_warning: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordProcedureOverdue:
+    """The whole procedure's limit passed with no decision: mark the case, alert supervisors."""
+
+    case_id: str
+    step_key: str
+    stage: Stage
+    working_days: int
+    due_at: datetime
+    raised_at: datetime
+
+
+@dataclass(frozen=True)
+class RecuseStaff:
+    """Signal: staff just registered as near relatives of a member of this household (近亲属备案)
+    recuse at once, not at the next stage change. Staff IDs only: no relative's name or ID."""
+
+    staff_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -187,6 +241,9 @@ class RecordStage:
     entered_at: datetime
     rule_pack_id: str
     working_days: int | None = None  # the stage's limit from the pinned pack
+    # When those working days start, where not on entering the stage (seed-default's township
+    # review counts from receipt of the application, 陕西 第十条(一)).
+    counted_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +282,10 @@ class IssueNotice:
     certificate_no: str = ""
     monthly_amount_fen: int = 0
     from_month: str = ""
+    # A refusal states when it was decided and the limit for telling the household in
+    # writing (mca-2021 Art. 21: 3 working days), which this notice, issued at once, meets.
+    decided_at: datetime | None = None
+    notice_working_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ class AuditAction(StrEnum):
     TOWNSHIP_REVIEW = "township_review"
     COUNTY_HOME_VISIT = "county_home_visit"
     COUNTY_DECISION = "county_decision"
+    EXTEND_DEADLINE = "extend_deadline"
     TERMINATE = "terminate"
     SUBMIT_REVIEW = "submit_review"
     REPORT_SIGN_IN = "report_sign_in"

@@ -293,6 +293,9 @@ class HouseholdPay:
     # was given, and then the household is held back (PayrollRun.held).
     bank: str = ""
     account_no: str = ""
+    # The holder collects as an agent (代领人) for this reason; the roster says so.
+    agent: bool = False
+    agent_reason: str = ""
 
     @property
     def net_fen(self) -> int:

@@ -99,6 +99,8 @@ class RecipientState:
     # The latest month the case's ledger (entitlement_changes) has an entry from; "" in states
     # saved before it was kept.
     ledger_month: str = ""
+    # Staff recused from the household (近亲属备案), carried so a new run refuses them at once.
+    recused_staff: tuple[str, ...] = ()
 
 
 def household_income_fen(state: RecipientState) -> int:

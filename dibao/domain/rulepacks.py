@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -76,6 +76,12 @@ class RulePack:
     # A standard per person per month outside these bounds is a typing error, not a policy.
     standard_min_fen_month: int = 10_000  # 100 元
     standard_max_fen_month: int = 1_000_000  # 10,000 元
+    # The whole-procedure limit the county may extend to, once, with a recorded reason
+    # (mca-2021 Art. 22: 特殊情况下可以延长至45个工作日); None: no extension.
+    whole_procedure_extended_working_days: int | None = None
+    # 陕西 第十条(一): the township's limit counts from its receipt of the application (filing),
+    # not from the case reaching the township review stage.
+    township_review_from_receipt: bool = False
 
     @property
     def posting_duration(self) -> timedelta:
@@ -91,6 +97,21 @@ class RulePack:
             Stage.TOWNSHIP_REVIEW: self.township_review_working_days,
             Stage.COUNTY_APPROVAL: self.county_approval_working_days,
         }.get(stage)
+
+    def whole_procedure_limit(self, extended: bool) -> int | None:
+        """Working days from acceptance to decision, or None where the pack sets no limit."""
+        if extended and self.whole_procedure_extended_working_days is not None:
+            return self.whole_procedure_extended_working_days
+        return self.whole_procedure_working_days
+
+    def stage_counted_from(
+        self, stage: Stage, filed_at: datetime, entered_at: datetime
+    ) -> datetime:
+        """When a stage's working days start: on entering it, except where the pack counts
+        from receipt of the application."""
+        if stage is Stage.TOWNSHIP_REVIEW and self.township_review_from_receipt:
+            return filed_at
+        return entered_at
 
     def to_params(self) -> dict[str, Any]:
         """JSON-able parameters, as stored in the rule_packs table."""
@@ -150,6 +171,7 @@ SEED_DEFAULT = RulePack(
     deposit_limit_fen=2_000_000,  # 20,000 元 (003)
     payment_start=PaymentStart.APPROVAL_MONTH,
     gradual_exit_months=3,
+    township_review_from_receipt=True,
 )
 
 MCA_2021 = RulePack(
@@ -171,6 +193,7 @@ MCA_2021 = RulePack(
     county_approval_working_days=10,  # Art. 20
     refusal_notice_working_days=3,  # Art. 21
     whole_procedure_working_days=30,  # Art. 22
+    whole_procedure_extended_working_days=45,  # Art. 22, special cases with a reason
     evaluation_quorum=20,
     evaluation_only_on_objection=True,  # Art. 19
     objection_stage=Stage.EVALUATION,

@@ -28,7 +28,12 @@ async def test_payee_given_at_filing_then_changed(
     filed = await api.post("/cases", json={**sample, "payee": ACCOUNT})
     assert filed.status_code == 201, filed.text
     case = filed.json()
-    assert case["payee"] == {**ACCOUNT, "account_no": "***************0017"}
+    assert case["payee"] == {
+        **ACCOUNT,
+        "account_no": "***************0017",
+        "agent": False,
+        "agent_reason": "",
+    }
     assert "6228480000000000017" not in filed.text  # screens show it masked
 
     new = {"account_holder": "王建军", "bank": "示例农商银行", "account_no": "6217000000000000002"}
@@ -46,3 +51,35 @@ async def test_payee_given_at_filing_then_changed(
     assert wrong.status_code == 422
     elsewhere = await api.post(path, json=new, headers=bearer("wu.fang"))  # another township
     assert elsewhere.status_code == 403
+
+
+STRANGER = {"account_holder": "刘志强", "bank": "示例农商银行", "account_no": "6217000000000000002"}
+AGENT = {**STRANGER, "agent": True, "agent_reason": "户主卧床，由监护人代领"}
+
+
+async def test_an_account_of_someone_outside_the_household_is_refused_unless_an_agent(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    refused = await api.post("/cases", json={**sample, "payee": STRANGER})
+    assert refused.status_code == 422, refused.text
+    assert ["body", "payee", "account_holder"] in [e["loc"] for e in refused.json()["detail"]]
+    no_reason = await api.post("/cases", json={**sample, "payee": {**AGENT, "agent_reason": ""}})
+    assert no_reason.status_code == 422, no_reason.text
+    assert ["body", "payee", "agent_reason"] in [e["loc"] for e in no_reason.json()["detail"]]
+    assert dev_stack.sql("SELECT count(*) FROM cases") == [(0,)]
+
+    filed = await api.post("/cases", json={**sample, "payee": AGENT})
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["payee"]["agent"] is True
+    assert filed.json()["payee"]["agent_reason"] == "户主卧床，由监护人代领"
+
+    path = f"/cases/{filed.json()['case_id']}/payee"
+    changed = await api.post(path, json=STRANGER)
+    assert changed.status_code == 422, changed.text
+    assert changed.json()["detail"][0]["loc"] == ["body", "payee.account_holder"]
+    assert dev_stack.sql("SELECT count(*) FROM payee_accounts") == [(0,)]
+    changed = await api.post(path, json={**AGENT, "agent_reason": "新的监护人代领"})
+    assert changed.status_code == 200, changed.text
+    assert dev_stack.sql("SELECT account_holder, agent, agent_reason FROM payee_accounts") == [
+        ("刘志强", True, "新的监护人代领")
+    ]

@@ -39,7 +39,7 @@ def seed_case(
     *,
     county: str = COUNTY,
     status: str = "receiving",
-    payee: dict[str, str] | bool | None = True,
+    payee: dict[str, Any] | bool | None = True,
 ) -> None:
     """A case row, its application (the head's name is the account holder) and entitlement
     changes (month, fen, kind), recorded in the order given."""
@@ -458,3 +458,51 @@ def test_render_callback_type(settings: Settings) -> None:
     # The activity's renderer accepts an empty run (a county with nobody to pay).
     page = renderer(settings)(PayrollRun("610423", "2026-Q4", ()), "0" * 64)
     assert "本期无应发放户" in page and "2026年第四季度" in page
+
+
+async def test_roster_names_an_agent_and_the_reason_they_collect(
+    conn: psycopg.Connection[Any], session: AsyncSession, settings: Settings
+) -> None:
+    # One household gave an agent at filing; the other recorded one since (payee_accounts).
+    agent_at_filing = {
+        "account_holder": "刘志强",
+        "bank": "示例农商银行",
+        "account_no": "6228480000000000017",
+        "agent": True,
+        "agent_reason": "户主年老卧床，由村委会指定的代领人代领",
+    }
+    seed_case(conn, "DB-A00000001", "王秀英", [("2026-11", 72_750, "start")], payee=agent_at_filing)
+    seed_case(conn, "DB-B00000002", "李四", [("2026-11", 30_000, "start")])
+    conn.execute(
+        "INSERT INTO payee_accounts (case_id, step_key, account_holder, bank, account_no, agent, "
+        "agent_reason, recorded_by, recorded_at) VALUES ('DB-B00000002', 'payee/1', '赵六', "
+        "'示例建设银行', '6217000000000000002', true, '监护人代领', 'zhang.wei', now())"
+    )
+    households = {h.case_id: h for h in await payroll_repo.roster(session, COUNTY, "2026-11")}
+    assert (households["DB-A00000001"].agent, households["DB-A00000001"].agent_reason) == (
+        True,
+        "户主年老卧床，由村委会指定的代领人代领",
+    )
+    assert (households["DB-B00000002"].agent, households["DB-B00000002"].agent_reason) == (
+        True,
+        "监护人代领",
+    )
+    row = await payroll_repo.build_run(
+        session, COUNTY, "2026-11", "li.na", BUILT, renderer(settings)
+    )
+    roster = await payroll_repo.roster_of(session, row.run_id)
+    assert roster is not None
+    assert "刘志强<br><small>代领人（户主年老卧床，由村委会指定的代领人代领）" in roster
+    assert "赵六<br><small>代领人（监护人代领）" in roster
+
+
+def test_an_agent_row_without_a_reason_is_refused_by_the_database(
+    conn: psycopg.Connection[Any],
+) -> None:
+    seed_case(conn, "DB-B00000002", "李四", [("2026-11", 30_000, "start")])
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute(
+            "INSERT INTO payee_accounts (case_id, step_key, account_holder, bank, account_no, "
+            "agent, recorded_by, recorded_at) VALUES ('DB-B00000002', 'payee/1', '赵六', "
+            "'示例建设银行', '6217000000000000002', true, 'zhang.wei', now())"
+        )

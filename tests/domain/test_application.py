@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -11,6 +12,8 @@ from dibao.domain.application import (
     Assets,
     FieldError,
     IncomeItem,
+    Payee,
+    payee_holder_problems,
     validate_application,
     validate_id_number,
 )
@@ -323,3 +326,38 @@ def test_every_problem_is_reported_at_once_in_field_order() -> None:
         ("assets", "deposits"),
         ("assets", "homes"),
     ]
+
+
+# --- whose account is paid (代发账户) --------------------------------------------------------
+
+ACCOUNT = Payee(account_holder="王建军", bank="示例农商银行", account_no="6217000000000000002")
+
+
+def test_an_account_held_by_a_member_of_the_household_is_accepted() -> None:
+    assert validate_application(application(payee=ACCOUNT)) == []
+
+
+def test_an_account_held_by_someone_outside_the_household_is_refused_naming_the_holder() -> None:
+    stranger = replace(ACCOUNT, account_holder="刘志强")
+    errors = validate_application(application(payee=stranger))
+    assert paths(errors) == [("payee", "account_holder")]
+    assert "agent" in errors[0].message
+    assert "刘志强" not in errors[0].message  # no personal data in error texts
+
+
+def test_an_agent_outside_the_household_is_accepted_with_a_reason_and_refused_without() -> None:
+    agent = replace(
+        ACCOUNT, account_holder="刘志强", agent=True, agent_reason="户主卧床，监护人代领"
+    )
+    assert validate_application(application(payee=agent)) == []
+    no_reason = replace(agent, agent_reason="  ")
+    assert paths(validate_application(application(payee=no_reason))) == [("payee", "agent_reason")]
+
+
+def test_a_member_is_not_recorded_as_an_agent_nor_a_reason_given_without_agent() -> None:
+    member_as_agent = replace(ACCOUNT, agent=True, agent_reason="代领")
+    assert paths(payee_holder_problems(member_as_agent, application().members)) == [
+        ("payee", "agent")
+    ]
+    reason_only = replace(ACCOUNT, agent_reason="代领")
+    assert paths(payee_holder_problems(reason_only, application().members)) == [("payee", "agent")]
