@@ -131,12 +131,14 @@ async def _start(client: Client, settings: Settings, case: CaseInput) -> None:
         )
     except WorkflowAlreadyStartedError:
         pass  # closed already: nothing to restart
-    except RPCError as err:
+    except (RPCError, RuntimeError) as err:
+        if isinstance(err, RuntimeError) and errors.dependency_down(err) is None:
+            raise
         raise errors.unavailable(
             "the case was saved but its workflow could not be started; repeat the request "
             "with the same Idempotency-Key, or file again, to resume it",
             case_id=case.case_id,
-            reason=err.message,
+            reason=err.message if isinstance(err, RPCError) else "Temporal unreachable",
         ) from err
 
 
@@ -214,6 +216,10 @@ async def read_case(
                 if await cases_repo.get_case(session, case_id) is None:
                     raise errors.not_found(f"case {case_id}") from err
         return await _projection_view(sessions, case_id)
+    except RuntimeError as err:
+        if errors.dependency_down(err) is None:
+            raise
+        return await _projection_view(sessions, case_id)  # Temporal unreachable
 
 
 async def _projection_view(sessions: async_sessionmaker[AsyncSession], case_id: str) -> CaseOut:

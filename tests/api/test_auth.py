@@ -208,6 +208,7 @@ async def test_expired_revoked_and_disabled_tokens_are_401(
 
 PUBLIC = {
     ("GET", "/health"),
+    ("GET", "/health/ready"),  # the load balancer's probe
     ("POST", "/auth/token"),
     ("GET", "/postings"),  # the village notice board
     # The ops engineer's Prometheus endpoint (issue 5): aggregate counts only, scraped without
