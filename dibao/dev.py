@@ -280,9 +280,7 @@ class Supervisor:
             self.wait_for_port(self.settings.api_port, "the API", timeout=60)
             write_private(
                 DEV_ENV_FILE,
-                f"DATABASE_URL={database_url}\nTEMPORAL_ADDRESS={temporal_address}\n"
-                f"TEMPORAL_NAMESPACE={self.settings.temporal_namespace}\n"
-                f"DIBAO_CODEC_KEYS={codec_keys}\n",
+                dev_env_text(self.settings, database_url, temporal_address, codec_keys),
             )
             self.print_ready(database_url, temporal_address)
             while not stopping:
@@ -320,6 +318,24 @@ class Supervisor:
             "Press Ctrl-C to stop everything. Data stays in .data/ for the next start.",
         ]
         print("\n".join(lines), flush=True)
+
+
+def dev_env_text(
+    settings: Settings, database_url: str, temporal_address: str, codec_keys: str
+) -> str:
+    """What .data/dev.env tells commands in other terminals: where this `make dev`'s
+    PostgreSQL, Temporal and API are (the API's URL too, so `dibao` follows DIBAO_API_PORT
+    rather than call the default port, which may be another installation)."""
+    return (
+        f"DATABASE_URL={database_url}\nTEMPORAL_ADDRESS={temporal_address}\n"
+        f"TEMPORAL_NAMESPACE={settings.temporal_namespace}\n"
+        f"DIBAO_CODEC_KEYS={codec_keys}\n"
+        f"DIBAO_API_URL={api_url(settings)}\n"
+    )
+
+
+def api_url(settings: Settings) -> str:
+    return f"http://{browser_host(settings.api_host)}:{settings.api_port}"
 
 
 def browser_host(api_host: str) -> str:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -22,6 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
+from api.case_service import QUEUED_REASON, Queued, QueuedOut, queued, send_update
 from api.deps import (
     AUTHENTICATED,
     ClientDep,
@@ -332,10 +333,21 @@ async def get_roster(
     return HTMLResponse(page)
 
 
+# Release and discard wait for the workflow's worker only so long (api/case_service.py).
+_QUEUED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_RESPONSES,
+    202: {
+        "model": QueuedOut,
+        "description": "no worker took it up within a few seconds: Temporal keeps it and "
+        "applies it once when a worker is back; repeat with the same Idempotency-Key",
+    },
+}
+
+
 @router.post(
     "/payroll/runs/{run_id}/release",
     response_model=RunOut,
-    responses=_RESPONSES,
+    responses=_QUEUED_RESPONSES,
     summary="Check and release a run (审核); the checker may not be its maker",
 )
 async def release_run(
@@ -345,7 +357,7 @@ async def release_run(
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Action.RELEASE_PAYROLL))],
     idempotency_key: IdempotencyKey = None,
-) -> RunOut:
+) -> RunOut | JSONResponse:
     row = await _run_or_404(sessions, run_id)
     check_county(actor, Action.RELEASE_PAYROLL, row.county_code)
     if row.status == RunStatus.RELEASED.value:
@@ -356,7 +368,7 @@ async def release_run(
     request = ReleaseRun(request_id=request_id, checker=actor)
     handle = client.get_workflow_handle(workflow_id_for(row.county_code, row.period))
     try:
-        await _release(handle, request)
+        queued = await _release(handle, request, settings)
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise errors.unavailable(
@@ -368,30 +380,48 @@ async def release_run(
         handle = await _start(client, settings, row.county_code, row.period, maker)
         await _wait_built(handle, BUILD_WAIT)
         try:
-            await _release(handle, request)
+            queued = await _release(handle, request, settings)
         except RPCError as again:
             raise errors.unavailable(
                 "the payroll workflow did not answer; the run was not released", run_id=run_id
             ) from again
+    if queued is not None:
+        return queued
     return RunOut.from_row(await _run_or_404(sessions, run_id))
 
 
-async def _release(handle: WorkflowHandle[Any, Any], request: ReleaseRun) -> None:
-    await _send(handle, PayrollWorkflow.release, request, f"release-{request.request_id}")
+async def _release(
+    handle: WorkflowHandle[Any, Any], request: ReleaseRun, settings: Settings
+) -> JSONResponse | None:
+    return await _send(
+        handle, PayrollWorkflow.release, request, f"release-{request.request_id}", settings
+    )
 
 
 async def _send(
-    handle: WorkflowHandle[Any, Any], update: Any, request: Any, update_id: str
-) -> None:
+    handle: WorkflowHandle[Any, Any],
+    update: Any,
+    request: Any,
+    update_id: str,
+    settings: Settings,
+) -> JSONResponse | None:
     """Send an update of the payroll workflow; map the validator's rejection to 409 / 422 /
-    403."""
+    403; 202 (queued) when no worker takes it up in time."""
     try:
-        await handle.execute_update(update, request, id=update_id, rpc_timeout=UPDATE_TIMEOUT)
+        result = await send_update(
+            handle, update, request, update_id, settings.update_accept_seconds, UPDATE_TIMEOUT
+        )
     except WorkflowUpdateFailedError as err:
         http = errors.from_rejection(err)
         if http is None:
             raise
         raise http from err
+    if isinstance(result, Queued):
+        reason = QUEUED_REASON.format(
+            seconds=settings.update_accept_seconds, request_id=request.request_id
+        )
+        return queued(request.request_id, reason)
+    return None
 
 
 class DiscardIn(BaseModel):
@@ -413,7 +443,7 @@ class DiscardOut(BaseModel):
 @router.post(
     "/payroll/runs/{run_id}/discard",
     response_model=DiscardOut,
-    responses=_RESPONSES,
+    responses=_QUEUED_RESPONSES,
     summary="Discard a draft before release (作废), with a reason; the period can be built again",
 )
 async def discard_run(
@@ -421,9 +451,10 @@ async def discard_run(
     body: DiscardIn,
     sessions: SessionsDep,
     client: ClientDep,
+    settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Action.RELEASE_PAYROLL))],
     idempotency_key: IdempotencyKey = None,
-) -> DiscardOut:
+) -> DiscardOut | JSONResponse:
     row = await _run_or_404(sessions, run_id)
     check_county(actor, Action.RELEASE_PAYROLL, row.county_code)
     if row.status == RunStatus.RELEASED.value:
@@ -436,11 +467,15 @@ async def discard_run(
     )
     handle = client.get_workflow_handle(workflow_id_for(row.county_code, row.period))
     try:
-        await _send(handle, PayrollWorkflow.discard, request, f"discard-{request.request_id}")
+        queued = await _send(
+            handle, PayrollWorkflow.discard, request, f"discard-{request.request_id}", settings
+        )
     except RPCError as err:
         raise errors.unavailable(
             "the payroll workflow did not answer; the run was not discarded", run_id=run_id
         ) from err
+    if queued is not None:
+        return queued
     async with sessions() as session:
         records = await payroll_repo.discards(session, run_id)
     return DiscardOut(
