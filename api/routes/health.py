@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api import errors
+from api.outage import OutageOut, last_outage
 
 router = APIRouter(tags=["ops"])
 
@@ -33,17 +34,25 @@ class HealthOut(BaseModel):
     )
     database: DependencyOut
     temporal: DependencyOut
+    last_database_outage: OutageOut | None = Field(
+        default=None,
+        description="the last time a worker could not reach PostgreSQL, written once it could "
+        "again, and how many step failures it could not record meanwhile",
+    )
 
 
-async def _database(sessions: async_sessionmaker[AsyncSession]) -> DependencyOut:
+async def _database(
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[DependencyOut, OutageOut | None]:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT), sessions() as session:
             await session.execute(text("SELECT 1"))
+            outage = await last_outage(session)
     except TimeoutError:
-        return DependencyOut(status="down", reason=f"no answer within {CHECK_TIMEOUT:.0f} s")
+        return DependencyOut(status="down", reason=f"no answer within {CHECK_TIMEOUT:.0f} s"), None
     except Exception as err:  # any failure to answer is the answer
-        return DependencyOut(status="down", reason=errors.error_kind(err))
-    return DependencyOut(status="up")
+        return DependencyOut(status="down", reason=errors.error_kind(err)), None
+    return DependencyOut(status="up"), outage
 
 
 async def _temporal(client: Client) -> DependencyOut:
@@ -62,11 +71,16 @@ async def _temporal(client: Client) -> DependencyOut:
 
 
 async def check(request: Request) -> HealthOut:
-    database, temporal = await asyncio.gather(
+    (database, outage), temporal = await asyncio.gather(
         _database(request.app.state.sessions), _temporal(request.app.state.temporal)
     )
     ok = database.status == temporal.status == "up"
-    return HealthOut(status="ok" if ok else "degraded", database=database, temporal=temporal)
+    return HealthOut(
+        status="ok" if ok else "degraded",
+        database=database,
+        temporal=temporal,
+        last_database_outage=outage,
+    )
 
 
 @router.get(

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from api.app import create_app
+from dibao.db import outage_repo
 from dibao.settings import Settings
 from tests.api.conftest import CLERK
-from tests.auth import COUNTY, Staff
+from tests.auth import COUNTY, SUPERVISOR, Staff
 from tests.conftest import Stack
 
 
@@ -103,3 +105,29 @@ async def test_temporal_down_is_named_by_health_and_actions_answer_503(
     assert ready.status_code == 503
     assert ready.json()["temporal"]["status"] == "down"
     assert ready.json()["database"]["status"] == "up"
+
+
+async def test_an_outage_a_worker_saw_is_shown_by_health_and_the_stuck_list(
+    api: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    assert (await api.get("/health")).json()["last_database_outage"] is None
+    seen = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    async with dev_stack.sessions() as session:
+        await outage_repo.record_outage(
+            session,
+            outage_repo.Outage(
+                worker="host:1",
+                first_seen_at=seen,
+                last_seen_at=seen + timedelta(minutes=4),
+                unrecorded_failures=3,
+                activity_types=("close_posting", "issue_notice"),
+            ),
+            seen + timedelta(minutes=5),
+        )
+    outage = (await api.get("/health")).json()["last_database_outage"]
+    assert outage["unrecorded_failures"] == 3
+    assert outage["activity_types"] == ["close_posting", "issue_notice"]
+    assert "between 2026-12-01 09:30:00 and 2026-12-01 09:34:00 UTC" in outage["message"]
+    assert "stuck list" in outage["message"]
+    stuck = await api.get("/supervision/stuck", headers=SUPERVISOR)
+    assert stuck.json()["database_outage"] == outage
