@@ -37,7 +37,7 @@ def set_reachable(admin_url: str, database_url: str, reachable: bool) -> None:
 
 
 def unrecorded(activity_type: str) -> float:
-    return UNRECORDED_FAILURES.labels(activity_type)._value.get()
+    return float(UNRECORDED_FAILURES.labels(activity_type)._value.get())
 
 
 async def test_failures_unrecorded_during_an_outage_are_written_down_when_it_ends(
