@@ -17,6 +17,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import PendingActivityState, TimeoutType
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -49,14 +51,17 @@ from dibao.domain.payroll import (
     PayrollView,
     ReleaseRun,
     RunStatus,
+    build_status,
     member_shares,
     month_accounts,
     month_of,
     run_id_for,
+    validate_county,
     validate_period,
     workflow_id_for,
 )
 from dibao.settings import Settings
+from workflows import payroll_policies
 from workflows.payroll import PayrollWorkflow
 
 router = APIRouter(tags=["payroll"], dependencies=AUTHENTICATED)
@@ -95,6 +100,11 @@ class RunOut(BaseModel):
     bank_file_sha256: str | None = None
     bank_file_url: str | None = None
     roster_url: str | None = None
+    status_detail: str | None = Field(
+        default=None,
+        description="while building: retried after an interruption (attempt, last error), "
+        "waiting for a worker, or plain building",
+    )
 
     @classmethod
     def from_row(cls, row: PayrollRunRow) -> "RunOut":
@@ -196,6 +206,52 @@ async def _start(
         ) from err
 
 
+async def _build_status(handle: WorkflowHandle[Any, Any]) -> str | None:
+    """How the build of a run not stored yet is going, from its workflow's pending activity;
+    None when the workflow does not exist."""
+    try:
+        described = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    now = datetime.now(UTC)
+    for pending in described.raw_description.pending_activities:
+        if pending.activity_type.name != "build_payroll":
+            continue
+        started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+        last_sign = (
+            pending.last_heartbeat_time
+            if pending.HasField("last_heartbeat_time")
+            else pending.last_started_time
+        )
+        silent = (
+            (now - last_sign.ToDatetime(tzinfo=UTC)).total_seconds()
+            if started and last_sign.seconds
+            else None
+        )
+        return build_status(
+            attempt=pending.attempt,
+            waiting_for_worker=not started,
+            last_error_kind=_failure_kind(pending.last_failure)
+            if pending.HasField("last_failure")
+            else "",
+            silent_seconds=silent,
+            heartbeat_timeout_seconds=payroll_policies.BUILD_HEARTBEAT_TIMEOUT.total_seconds(),
+        )
+    return "building"
+
+
+def _failure_kind(failure: Failure) -> str:
+    """The kind of a failure, never its message (which may quote row values)."""
+    if failure.HasField("timeout_failure_info"):
+        kind = TimeoutType.Name(failure.timeout_failure_info.timeout_type)
+        return kind.removeprefix("TIMEOUT_TYPE_").lower().replace("_", "-") + " timeout"
+    if failure.HasField("application_failure_info"):
+        return failure.application_failure_info.type or "error"
+    return "error"
+
+
 async def _wait_built(handle: WorkflowHandle[Any, Any], seconds: float) -> PayrollView | None:
     deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
@@ -254,7 +310,11 @@ async def create_run(
     if row is None:
         response.status_code = 202
         return RunOut(
-            run_id=run_id, county_code=body.county_code, period=body.period, status="building"
+            run_id=run_id,
+            county_code=body.county_code,
+            period=body.period,
+            status="building",
+            status_detail=await _build_status(handle),
         )
     if existing is not None:
         response.status_code = 200
@@ -279,9 +339,34 @@ async def list_runs(
     return RunListOut(items=[RunOut.from_row(r) for r in rows])
 
 
-@router.get("/payroll/runs/{run_id}", response_model=RunOut, summary="One payroll run")
-async def get_run(run_id: RunId, sessions: SessionsDep, actor: PayrollReader) -> RunOut:
-    return RunOut.from_row(await _readable_run(sessions, actor, run_id))
+@router.get(
+    "/payroll/runs/{run_id}",
+    response_model=RunOut,
+    summary="One payroll run; while it is being built, how the build is going",
+)
+async def get_run(
+    run_id: RunId, sessions: SessionsDep, client: ClientDep, actor: PayrollReader
+) -> RunOut:
+    async with sessions() as session:
+        row = await payroll_repo.get_run(session, run_id)
+    if row is not None:
+        check_county(actor, Action.READ_PAYROLL, row.county_code)
+        return RunOut.from_row(row)
+    # Not stored yet: being built, if its workflow runs.
+    county, _, period = run_id.removeprefix("PR-").partition("-")
+    if (
+        validate_county(county) is not None
+        or validate_period(period) is not None
+        or run_id_for(county, period) != run_id
+    ):
+        raise errors.not_found(f"payroll run {run_id}")
+    check_county(actor, Action.READ_PAYROLL, county)
+    detail = await _build_status(client.get_workflow_handle(workflow_id_for(county, period)))
+    if detail is None:
+        raise errors.not_found(f"payroll run {run_id}")
+    return RunOut(
+        run_id=run_id, county_code=county, period=period, status="building", status_detail=detail
+    )
 
 
 async def _readable_run(
