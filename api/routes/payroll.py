@@ -19,7 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import PendingActivityState, TimeoutType
 from temporalio.api.failure.v1 import Failure
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -208,13 +213,15 @@ async def _start(
 
 async def _build_status(handle: WorkflowHandle[Any, Any]) -> str | None:
     """How the build of a run not stored yet is going, from its workflow's pending activity;
-    None when the workflow does not exist."""
+    None when no workflow of it runs."""
     try:
         described = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        return None  # discarded, or stopped: nothing is being built
     now = datetime.now(UTC)
     for pending in described.raw_description.pending_activities:
         if pending.activity_type.name != "build_payroll":
