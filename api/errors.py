@@ -130,12 +130,20 @@ async def on_dependency_down(request: Request, err: Exception) -> Response:
     if dependency is None:  # registered for broader classes than it answers: not ours
         raise err
     kind = "connection refused" if isinstance(err, RuntimeError) else error_kind(err)
+    message = _UNAVAILABLE_MESSAGES[dependency]
+    if isinstance(err, RPCError) and err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        # Temporal answers, but a query or update waited for a worker that did not come.
+        kind = "deadline exceeded"
+        message = (
+            "the workflow service (Temporal) or its worker did not answer in time (is the "
+            "worker running?); try again shortly"
+        )
     log.warning("%s unavailable (%s) on %s %s", dependency, kind, request.method, request.url.path)
     return JSONResponse(
         status_code=503,
         content={
             "detail": {
-                "message": _UNAVAILABLE_MESSAGES[dependency],
+                "message": message,
                 "dependency": dependency,
                 "reason": kind,
             }
