@@ -5,22 +5,28 @@ error's kind, never anything stored."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from api import errors
 from api.outage import OutageOut, last_outage
+from dibao.settings import Settings
 
 router = APIRouter(tags=["ops"])
 
 # A probe must answer before the load balancer's own timeout, whatever hangs behind it.
 CHECK_TIMEOUT = 3.0
+# A worker long-polls continuously (a poll lasts up to a minute): one not seen for longer is gone.
+WORKER_SEEN_WITHIN = 90.0
 
 
 class DependencyOut(BaseModel):
@@ -34,6 +40,10 @@ class HealthOut(BaseModel):
     )
     database: DependencyOut
     temporal: DependencyOut
+    worker: DependencyOut = Field(
+        description="whether a worker polls the task queue; not part of readiness: the API "
+        "serves reads without one, and actions sent meanwhile are queued (202)"
+    )
     last_database_outage: OutageOut | None = Field(
         default=None,
         description="the last time a worker could not reach PostgreSQL, written once it could "
@@ -70,15 +80,48 @@ async def _temporal(client: Client) -> DependencyOut:
     )
 
 
+async def _worker(client: Client, settings: Settings) -> DependencyOut:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            described = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=client.namespace,
+                    task_queue=TaskQueue(name=settings.task_queue),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                ),
+                timeout=timedelta(seconds=CHECK_TIMEOUT),
+            )
+    except TimeoutError:
+        return DependencyOut(status="down", reason=f"no answer within {CHECK_TIMEOUT:.0f} s")
+    except Exception as err:
+        return DependencyOut(status="down", reason=errors.error_kind(err))
+    now = datetime.now(UTC)
+    recent = [
+        p
+        for p in described.pollers
+        if (now - p.last_access_time.ToDatetime(tzinfo=UTC)).total_seconds() < WORKER_SEEN_WITHIN
+    ]
+    if not recent:
+        return DependencyOut(
+            status="down",
+            reason=f"no worker polled task queue {settings.task_queue} in the last "
+            f"{WORKER_SEEN_WITHIN:.0f} s",
+        )
+    return DependencyOut(status="up")
+
+
 async def check(request: Request) -> HealthOut:
-    (database, outage), temporal = await asyncio.gather(
-        _database(request.app.state.sessions), _temporal(request.app.state.temporal)
+    (database, outage), temporal, worker = await asyncio.gather(
+        _database(request.app.state.sessions),
+        _temporal(request.app.state.temporal),
+        _worker(request.app.state.temporal, request.app.state.settings),
     )
     ok = database.status == temporal.status == "up"
     return HealthOut(
         status="ok" if ok else "degraded",
         database=database,
         temporal=temporal,
+        worker=worker,
         last_database_outage=outage,
     )
 

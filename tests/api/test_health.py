@@ -61,6 +61,7 @@ async def test_health_reports_each_dependency_up(api: httpx.AsyncClient) -> None
         assert body["status"] == "ok"
         assert body["database"] == {"status": "up", "reason": None}
         assert body["temporal"] == {"status": "up", "reason": None}
+        assert body["worker"] == {"status": "up", "reason": None}
 
 
 async def test_database_down_is_503_with_a_reason_and_named_by_health(
@@ -131,3 +132,14 @@ async def test_an_outage_a_worker_saw_is_shown_by_health_and_the_stuck_list(
     assert "stuck list" in outage["message"]
     stuck = await api.get("/supervision/stuck", headers=SUPERVISOR)
     assert stuck.json()["database_outage"] == outage
+
+
+async def test_health_says_when_no_worker_polls_but_stays_ready(
+    dev_stack: Stack, staff: Staff
+) -> None:
+    nobody = dev_stack.settings.model_copy(update={"task_queue": "dibao-no-worker-here"})
+    async for client in client_for(nobody):
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["worker"]["status"] == "down"
+        assert "dibao-no-worker-here" in ready.json()["worker"]["reason"]
