@@ -8,6 +8,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+import sqlalchemy.exc
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -54,10 +55,14 @@ class HealthOut(BaseModel):
 async def _database(
     sessions: async_sessionmaker[AsyncSession],
 ) -> tuple[DependencyOut, OutageOut | None]:
+    outage = None
     try:
         async with asyncio.timeout(CHECK_TIMEOUT), sessions() as session:
             await session.execute(text("SELECT 1"))
-            outage = await last_outage(session)
+            try:
+                outage = await last_outage(session)
+            except sqlalchemy.exc.ProgrammingError:  # migrations not applied yet: no table
+                await session.rollback()
     except TimeoutError:
         return DependencyOut(status="down", reason=f"no answer within {CHECK_TIMEOUT:.0f} s"), None
     except Exception as err:  # any failure to answer is the answer
