@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -10,6 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.auth_models import ApiTokenRow, SignInFailureRow, UserRow
+
+# Wrong passwords from a source count towards a lock-out until this long after its last one.
+FORGET_SOURCES_AFTER = timedelta(days=1)
 
 
 class UserExists(Exception):
@@ -91,6 +94,15 @@ async def record_failed_sign_in(
         last_failed_at=now,
     )
     reaches = row.c.failed_sign_ins + 1 >= limit
+    # Sources that stopped trying a day ago are forgotten, so guesses spread over many
+    # addresses do not leave a row each for ever.
+    await session.execute(
+        delete(SignInFailureRow).where(
+            SignInFailureRow.user_id == user_id,
+            SignInFailureRow.last_failed_at < now - FORGET_SOURCES_AFTER,
+            (SignInFailureRow.locked_until.is_(None)) | (SignInFailureRow.locked_until < now),
+        )
+    )
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[row.c.user_id, row.c.source],
