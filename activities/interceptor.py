@@ -3,13 +3,18 @@ the stuck list and `dibao ops incidents` show a step that keeps failing while Te
 retries it), attempt durations are measured, and failure drills are applied.
 
 Recording never changes the outcome: if the database is unreachable the attempt's own result
-or error stands and the miss is logged.
+or error stands and the miss is logged, counted (dibao_unrecorded_step_failures_total) and,
+once the database answers again, written to db_outages: /health and the stuck list then say
+when the worker could not reach it and how many failures went unrecorded.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,13 +27,23 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from dibao.db import ops_repo
+from dibao.db import ops_repo, outage_repo
 from dibao.db.ops_models import OpsDrillRow
-from dibao.metrics import ACTIVITY_FAILURES, ACTIVITY_SECONDS
+from dibao.metrics import ACTIVITY_FAILURES, ACTIVITY_SECONDS, UNRECORDED_FAILURES
 
 log = logging.getLogger(__name__)
 
 CASE_WORKFLOW = "CaseWorkflow"
+
+
+@dataclass
+class _Unreachable:
+    """The database as this worker has failed to reach it since it last could."""
+
+    first_seen_at: datetime
+    last_seen_at: datetime
+    unrecorded: int = 0
+    activity_types: set[str] = field(default_factory=set)
 
 
 class StepFailureInterceptor(Interceptor):
@@ -41,6 +56,43 @@ class StepFailureInterceptor(Interceptor):
         self._sessions = sessions
         self._drills: list[OpsDrillRow] = []
         self._drills_read_at = float("-inf")
+        self._unreachable: _Unreachable | None = None
+        self.worker_name = f"{socket.gethostname()}:{os.getpid()}"
+
+    def _missed(self, activity_type: str | None) -> None:
+        """The database did not answer; `activity_type`: a failure (or recovery) of it went
+        unrecorded."""
+        now = datetime.now(UTC)
+        if self._unreachable is None:
+            self._unreachable = _Unreachable(first_seen_at=now, last_seen_at=now)
+        self._unreachable.last_seen_at = now
+        if activity_type is not None:
+            UNRECORDED_FAILURES.labels(activity_type).inc()
+            self._unreachable.unrecorded += 1
+            self._unreachable.activity_types.add(activity_type)
+
+    async def _reached(self, session: AsyncSession) -> None:
+        """The database answered: write down the outage seen before, if any."""
+        seen = self._unreachable
+        if seen is None:
+            return
+        try:
+            await outage_repo.record_outage(
+                session,
+                outage_repo.Outage(
+                    worker=self.worker_name,
+                    first_seen_at=seen.first_seen_at,
+                    last_seen_at=seen.last_seen_at,
+                    unrecorded_failures=seen.unrecorded,
+                    activity_types=tuple(sorted(seen.activity_types)),
+                ),
+                datetime.now(UTC),
+            )
+        except Exception:  # gone again: kept for the next time it answers
+            log.exception("could not record the database outage")
+            return
+        if self._unreachable is seen:
+            self._unreachable = None
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         return _Inbound(next, self)
@@ -51,8 +103,10 @@ class StepFailureInterceptor(Interceptor):
             try:
                 async with self._sessions() as session:
                     self._drills = await ops_repo.list_drills(session)
+                    await self._reached(session)
             except Exception:  # the activity itself will meet the database problem
                 log.exception("could not read failure drills")
+                self._missed(None)
             self._drills_read_at = now
         for drill in self._drills:
             if drill.activity_type == info.activity_type and drill.case_id in (
@@ -78,8 +132,10 @@ class StepFailureInterceptor(Interceptor):
                         at=datetime.now(UTC),
                     ),
                 )
+                await self._reached(session)
         except Exception:
             log.exception("could not record the failure of %s", info.activity_type)
+            self._missed(info.activity_type)
 
     async def record_recovered(self, info: activity.Info) -> None:
         try:
@@ -87,8 +143,10 @@ class StepFailureInterceptor(Interceptor):
                 await ops_repo.record_recovered(
                     session, info.workflow_id or "", info.workflow_run_id or "", info.activity_id
                 )
+                await self._reached(session)
         except Exception:
             log.exception("could not record the recovery of %s", info.activity_type)
+            self._missed(info.activity_type)
 
 
 class _Inbound(ActivityInboundInterceptor):

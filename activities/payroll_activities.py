@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeating
 from dibao.db import payroll_repo
 from dibao.db.payroll_models import PayrollRunRow
 from dibao.domain.money import format_yuan
@@ -104,7 +105,7 @@ class PayrollActivities:
 
     @activity.defn(name="build_payroll")
     async def build_payroll(self, request: BuildPayroll) -> PayrollRunRef:
-        async with self._sessions() as session:
+        async with heartbeating(), self._sessions() as session:
             try:
                 row = await payroll_repo.build_run(
                     session,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from activities.heartbeat import heartbeating
 from dibao.db import cases_repo, standards_repo
 from dibao.domain.case import ApplyStandardToCase, ListReceiving, ReceivingCases, StandardApplied
 from dibao.domain.enums import AreaType
@@ -66,7 +67,7 @@ class StandardChangeActivities:
 
     @activity.defn(name="list_receiving_cases")
     async def list_receiving_cases(self, request: ListReceiving) -> ReceivingCases:
-        async with self._sessions() as session:
+        async with heartbeating(), self._sessions() as session:
             ids = await cases_repo.receiving_case_ids(session, request.county_code)
         return ReceivingCases(case_ids=tuple(ids))
 
@@ -75,9 +76,10 @@ class StandardChangeActivities:
         # The update ID is the batch's request ID: a retried activity, or the batch run again,
         # reaches the case's handler once (the case also de-duplicates the request ID).
         try:
-            await self._client.get_workflow_handle(request.case_id).execute_update(
-                "apply_standard", request.update, id=f"standard-{request.update.request_id}"
-            )
+            async with heartbeating():  # the case's worker may be slow to take the update
+                await self._client.get_workflow_handle(request.case_id).execute_update(
+                    "apply_standard", request.update, id=f"standard-{request.update.request_id}"
+                )
         except WorkflowUpdateFailedError as err:
             # The case refused it (closed meanwhile, or approved before the recipient phase
             # existed): retrying cannot change that, so it is reported, not retried.

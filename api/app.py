@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+from api import errors
 from api.body_limit import BodyLimit
 from api.routes import (
     actions,
     auth,
     cases,
     codec,
+    health,
     notices,
     ops,
     payroll,
@@ -37,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings)
         app.state.settings = settings
         app.state.sessions = make_sessionmaker(engine)
-        app.state.temporal = await connect(settings)
+        # Lazy: the API starts while Temporal is down, and answers 503 naming it until it is back.
+        app.state.temporal = await connect(settings, lazy=True)
         yield
         await engine.dispose()
 
@@ -61,10 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             logs.CASE_ID.reset(token)
 
-    @app.get("/health", tags=["ops"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    errors.install_unavailable_handlers(app)
+    app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(notices.router)

@@ -7,10 +7,18 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -131,12 +139,14 @@ async def _start(client: Client, settings: Settings, case: CaseInput) -> None:
         )
     except WorkflowAlreadyStartedError:
         pass  # closed already: nothing to restart
-    except RPCError as err:
+    except (RPCError, RuntimeError) as err:
+        if isinstance(err, RuntimeError) and errors.dependency_down(err) is None:
+            raise
         raise errors.unavailable(
             "the case was saved but its workflow could not be started; repeat the request "
             "with the same Idempotency-Key, or file again, to resume it",
             case_id=case.case_id,
-            reason=err.message,
+            reason=err.message if isinstance(err, RPCError) else "Temporal unreachable",
         ) from err
 
 
@@ -214,6 +224,10 @@ async def read_case(
                 if await cases_repo.get_case(session, case_id) is None:
                     raise errors.not_found(f"case {case_id}") from err
         return await _projection_view(sessions, case_id)
+    except RuntimeError as err:
+        if errors.dependency_down(err) is None:
+            raise
+        return await _projection_view(sessions, case_id)  # Temporal unreachable
 
 
 async def _projection_view(sessions: async_sessionmaker[AsyncSession], case_id: str) -> CaseOut:
@@ -255,19 +269,81 @@ async def _projection_view(sessions: async_sessionmaker[AsyncSession], case_id: 
     )
 
 
+class QueuedOut(BaseModel):
+    """An action no worker has taken up within the wait: Temporal keeps it and the case
+    applies it once, when a worker is back. The request ID is its Idempotency-Key."""
+
+    request_id: str
+    case_id: str | None = None
+    status: Literal["queued"] = "queued"
+    reason: str
+
+
+def queued(request_id: str, reason: str, **extra: Any) -> JSONResponse:
+    body = QueuedOut(request_id=request_id, reason=reason, **extra)
+    return JSONResponse(status_code=202, content=body.model_dump(mode="json"))
+
+
+QUEUED_REASON = (
+    "no worker took the action up within {seconds:g} s (is the worker running?); Temporal "
+    "keeps it and applies it once when a worker is back. Sending it again with "
+    "Idempotency-Key {request_id} is safe: it has no second effect and answers its outcome"
+)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """send_update's answer when no worker accepted the update in time."""
+
+
+async def send_update(
+    handle: WorkflowHandle[Any, Any],
+    update: Any,
+    request: Any,
+    update_id: str,
+    accept_within: float,
+    rpc_timeout: timedelta = UPDATE_TIMEOUT,
+) -> Any:
+    """Send an update and wait for its result, unless no worker accepts it within
+    `accept_within` seconds: then `Queued`, the update left with Temporal.
+
+    The update's ID is derived from the request ID, so a repeat attaches to the same update
+    (before it applied) or answers its outcome (after): exactly once either way.
+    """
+    try:
+        started = await asyncio.wait_for(
+            handle.start_update(
+                update,
+                request,
+                id=update_id,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                rpc_timeout=rpc_timeout,
+            ),
+            timeout=accept_within,
+        )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # Cancelling the wait does not withdraw the update: the server has admitted it.
+        return Queued()
+    # Accepted: a worker runs the handler now, so the result follows shortly.
+    return await started.result(rpc_timeout=rpc_timeout)
+
+
 async def run_update(
     sessions: async_sessionmaker[AsyncSession],
     client: Client,
+    settings: Settings,
     case_id: str,
     update: Any,
     request: Any,
     update_id: str,
-) -> CaseOut:
-    """Send a caseworker action; map the validator's rejection to 409 (stage) or 422 (input)."""
+    request_id: str,
+) -> CaseOut | JSONResponse:
+    """Send a caseworker action; map the validator's rejection to 409 (stage) or 422 (input);
+    202 (queued) when no worker takes it up in time."""
     handle = client.get_workflow_handle(case_id)
     try:
-        view: CaseView = await handle.execute_update(
-            update, request, id=update_id, rpc_timeout=UPDATE_TIMEOUT
+        result = await send_update(
+            handle, update, request, update_id, settings.update_accept_seconds
         )
     except WorkflowUpdateFailedError as err:
         http = errors.from_rejection(err, case_id=case_id)
@@ -284,4 +360,8 @@ async def run_update(
         raise errors.unavailable(
             "the case workflow did not answer; the action was not applied", case_id=case_id
         ) from err
+    if isinstance(result, Queued):
+        reason = QUEUED_REASON.format(seconds=settings.update_accept_seconds, request_id=request_id)
+        return queued(request_id, reason, case_id=case_id)
+    view: CaseView = result
     return CaseOut.from_view(view)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.outage import OutageOut
 from dibao.domain.case import Actor, CloseCase, RetryStep, SkipStep
 from dibao.domain.enums import Role, Stage
 from dibao.domain.ops import StuckReason
@@ -105,6 +106,11 @@ class StuckListOut(BaseModel):
     by_township: list[TownshipCountOut]
     as_of: datetime
     idle_days: int
+    database_outage: OutageOut | None = Field(
+        default=None,
+        description="the last database outage a worker saw: steps that failed during it may "
+        "be missing from this list",
+    )
 
 
 class AlertOut(BaseModel):

@@ -51,6 +51,10 @@ def _decoy_hash() -> str:
     return _DECOY_HASH
 
 
+# The source of an attempt whose client address is not known (a command run on the server).
+UNKNOWN_SOURCE = "local"
+
+
 def new_token() -> str:
     """256 random bits; the token means nothing but the row its digest finds."""
     return secrets.token_urlsafe(32)
@@ -91,7 +95,7 @@ class Issued:
 
 @dataclass(frozen=True)
 class Lockout:
-    """Wrong passwords in a row that lock a user, and for how long."""
+    """Wrong passwords in a row that lock a user out from one source, and for how long."""
 
     attempts: int = 5
     duration: timedelta = timedelta(minutes=15)
@@ -104,9 +108,15 @@ async def sign_in(
     lifetime: timedelta,
     now: datetime,
     lockout: Lockout = Lockout(),
+    source: str = UNKNOWN_SOURCE,
 ) -> Issued | None:
     """A new token for the user, or None for an unknown user, a wrong password, a disabled or
-    a locked user alike: the caller answers all of them the same way."""
+    a locked user alike: the caller answers all of them the same way.
+
+    `source` is where the attempt comes from (the client's address). Wrong passwords lock the
+    user out from that source only: whoever knows a user ID and guesses from elsewhere slows
+    their own guessing down to `attempts` per `duration`, but cannot keep the user out of their
+    own office."""
     user = await auth_repo.get_user(session, user_id)
     stored = user.password_hash if user is not None else _decoy_hash()
     # argon2 takes a tenth of a second of CPU on purpose; off the event loop. Checked even for
@@ -114,17 +124,18 @@ async def sign_in(
     matches = await asyncio.to_thread(verify_password, stored, password)
     if user is None:
         return None
-    if user.locked_until is not None and user.locked_until > now:
+    locked_until = await auth_repo.locked_until(session, user.user_id, source)
+    if locked_until is not None and locked_until > now:
         return None
     if not matches:
-        # Guessing is slowed to `attempts` tries per `duration` per user.
+        # Guessing is slowed to `attempts` tries per `duration` per user and source.
         await auth_repo.record_failed_sign_in(
-            session, user.user_id, lockout.attempts, now + lockout.duration
+            session, user.user_id, source, lockout.attempts, now, now + lockout.duration
         )
         return None
     if user.disabled:
         return None
-    await auth_repo.record_sign_in(session, user.user_id)
+    await auth_repo.record_sign_in(session, user.user_id, source)
     if _HASHER.check_needs_rehash(user.password_hash):
         # Parameters have been raised since this password was set: upgrade while we know it.
         new_hash = await asyncio.to_thread(hash_password, password)

@@ -117,7 +117,8 @@ def login(
     except httpx.ConnectError:
         _fail(f"cannot reach the API at {settings.api_url}; is `make dev` running?")
     if response.status_code == 401:
-        _fail(response.json()["detail"]["message"], code=2)
+        # Which API refused it: with ports moved, it may be another installation's.
+        _fail(f"{response.json()['detail']['message']} (API {settings.api_url})", code=2)
     if response.status_code != 200:
         _fail(f"HTTP {response.status_code}: {response.text[:500]}", code=2)
     issued = response.json()

@@ -1,5 +1,6 @@
 """Talking to the API from the command line: the signed-in user's token, and one way to report
-what went wrong (exit code 2 for a refused request, 1 for the service failing)."""
+what went wrong (exit code 2 for a refused request, 1 for the service failing, 3 for an action
+queued until a worker is back)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import typer
 
 from dibao.cli_auth import NOT_SIGNED_IN, read_token
 from dibao.settings import get_settings
+
+# An action the API accepted but no worker has applied yet (202, status "queued").
+QUEUED_EXIT_CODE = 3
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -44,12 +48,30 @@ def call(method: str, path: str, *, body: Any = None, key: str | None = None, **
             "--request-id a repeat has no second effect)"
         )
     if response.status_code == 401:
-        fail(NOT_SIGNED_IN, code=2)
+        fail(f"{NOT_SIGNED_IN} (API {settings.api_url})", code=2)
     if response.status_code >= 400:
         fail(describe_error(response), code=2 if response.status_code < 500 else 1)
     if response.headers.get("content-type", "").startswith("application/json"):
-        return response.json()
+        body = response.json()
+        if (
+            response.status_code == 202
+            and isinstance(body, dict)
+            and body.get("status") == "queued"
+        ):
+            queued(body)
+        return body
     return response.text
+
+
+def queued(body: dict[str, Any]) -> NoReturn:
+    request_id = body.get("request_id")
+    typer.echo(
+        f"queued, not applied yet: the service's worker did not take the action up (is it "
+        f"running?). It is kept and applies once when the worker is back. To see its outcome, "
+        f"send the same command again with --request-id {request_id}: it will not apply twice.",
+        err=True,
+    )
+    raise typer.Exit(QUEUED_EXIT_CODE)
 
 
 def describe_error(response: httpx.Response) -> str:

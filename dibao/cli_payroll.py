@@ -29,7 +29,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON answ
 def show_run(run: dict[str, Any]) -> None:
     typer.echo(f"run        {run['run_id']}")
     typer.echo(f"county     {run['county_code']}   period {run['period']}")
-    typer.echo(f"status     {run['status']}")
+    detail = run.get("status_detail")
+    typer.echo(
+        f"status     {detail if run.get('status') == 'building' and detail else run['status']}"
+    )
     if run.get("status") == "building":
         typer.echo("note       the roster is still being built; `dibao payroll show` it later")
         return

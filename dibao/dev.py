@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,40 @@ def check_ports(ports: dict[int, str], host: str = "127.0.0.1") -> None:
         )
 
 
+# Children that `make dev` restarts when they crash; PostgreSQL and Temporal hold the data, and
+# a crash of theirs stops everything rather than restart over what they may have left behind.
+RESTARTABLE = frozenset({"worker", "api"})
+
+
+@dataclass
+class RestartPolicy:
+    """When a crashed child is started again: after 1, 2, 4 ... seconds (at most `max_delay`),
+    unless it crashed `max_crashes` times within `window` seconds, which a restart will not
+    mend (a bad setting, a broken migration): then everything stops."""
+
+    max_crashes: int = 5
+    window: float = 300.0
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    crashes: dict[str, list[float]] = field(default_factory=dict)
+
+    def on_crash(self, name: str, now: float) -> float | None:
+        """Seconds to wait before restarting `name`, or None to stop everything."""
+        recent = [t for t in self.crashes.get(name, []) if now - t < self.window] + [now]
+        self.crashes[name] = recent
+        if len(recent) >= self.max_crashes:
+            return None
+        return float(min(self.first_delay * 2 ** (len(recent) - 1), self.max_delay))
+
+
 @dataclass
 class Supervisor:
     settings: Settings
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     postgres: Any = None
     log_dir: Path = PROJECT_ROOT / ".data" / "logs"
+    # How each child was started, to start it again the same way after a crash.
+    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def say(self, message: str) -> None:
         print(f"[dibao dev] {message}", flush=True)
@@ -183,6 +212,10 @@ class Supervisor:
     # --- processes -------------------------------------------------------------------------
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        self.commands[name] = (command, env)
+        self.children.append((name, self._start(name, command, env)))
+
+    def _start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
         # Own session: Ctrl-C reaches only the supervisor, which stops children in order.
@@ -194,7 +227,53 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.children.append((name, process))
+        return process
+
+    def restart(self, name: str) -> None:
+        """Start a crashed child again in its place (the order children stop in)."""
+        command, env = self.commands[name]
+        self.children = [
+            (n, self._start(name, command, env) if n == name else p) for n, p in self.children
+        ]
+
+    def watch(
+        self,
+        stopping: Callable[[], bool],
+        policy: RestartPolicy | None = None,
+        poll: float = 0.5,
+    ) -> None:
+        """Until `stopping()`: restart a crashed worker or API with backoff, saying so; raise
+        DevError when another child dies or one crashes too often."""
+        policy = policy or RestartPolicy()
+        due: dict[str, float] = {}  # child -> when to start it again
+        while not stopping():
+            now = time.monotonic()
+            for name, process in self.children:
+                if name in due or process.poll() is None:
+                    continue
+                log = self.log_dir / (name + ".log")
+                if name not in RESTARTABLE:
+                    raise DevError(
+                        f"{name} stopped unexpectedly (code {process.returncode}); see {log}"
+                    )
+                delay = policy.on_crash(name, now)
+                if delay is None:
+                    raise DevError(
+                        f"{name} stopped unexpectedly (code {process.returncode}) "
+                        f"{policy.max_crashes} times within {policy.window / 60:g} minutes; "
+                        f"not restarting it again; see {log}"
+                    )
+                self.say(
+                    f"{name} stopped unexpectedly (code {process.returncode}); restarting it "
+                    f"in {delay:g} s (see {log})"
+                )
+                due[name] = now + delay
+            for name, at in list(due.items()):
+                if now >= at:
+                    del due[name]
+                    self.restart(name)
+                    self.say(f"{name} restarted")
+            time.sleep(poll)
 
     def wait_for_port(self, port: int, what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -280,19 +359,10 @@ class Supervisor:
             self.wait_for_port(self.settings.api_port, "the API", timeout=60)
             write_private(
                 DEV_ENV_FILE,
-                f"DATABASE_URL={database_url}\nTEMPORAL_ADDRESS={temporal_address}\n"
-                f"TEMPORAL_NAMESPACE={self.settings.temporal_namespace}\n"
-                f"DIBAO_CODEC_KEYS={codec_keys}\n",
+                dev_env_text(self.settings, database_url, temporal_address, codec_keys),
             )
             self.print_ready(database_url, temporal_address)
-            while not stopping:
-                for name, process in self.children:
-                    if process.poll() is not None:
-                        raise DevError(
-                            f"{name} stopped unexpectedly (code {process.returncode}); "
-                            f"see {self.log_dir / (name + '.log')}"
-                        )
-                time.sleep(0.5)
+            self.watch(lambda: stopping)
             self.say("Ctrl-C: shutting down")
             return 0
         except DevError as err:
@@ -320,6 +390,24 @@ class Supervisor:
             "Press Ctrl-C to stop everything. Data stays in .data/ for the next start.",
         ]
         print("\n".join(lines), flush=True)
+
+
+def dev_env_text(
+    settings: Settings, database_url: str, temporal_address: str, codec_keys: str
+) -> str:
+    """What .data/dev.env tells commands in other terminals: where this `make dev`'s
+    PostgreSQL, Temporal and API are (the API's URL too, so `dibao` follows DIBAO_API_PORT
+    rather than call the default port, which may be another installation)."""
+    return (
+        f"DATABASE_URL={database_url}\nTEMPORAL_ADDRESS={temporal_address}\n"
+        f"TEMPORAL_NAMESPACE={settings.temporal_namespace}\n"
+        f"DIBAO_CODEC_KEYS={codec_keys}\n"
+        f"DIBAO_API_URL={api_url(settings)}\n"
+    )
+
+
+def api_url(settings: Settings) -> str:
+    return f"http://{browser_host(settings.api_host)}:{settings.api_port}"
 
 
 def browser_host(api_host: str) -> str:

@@ -26,6 +26,15 @@ ACTIVITY_FAILURES = Counter(
     registry=WORKER_REGISTRY,
 )
 
+# A failed attempt the interceptor could not write to step_failures (PostgreSQL unreachable):
+# the stuck list and incidents miss it. Also written to db_outages once the database is back.
+UNRECORDED_FAILURES = Counter(
+    "dibao_unrecorded_step_failures_total",
+    "Failed activity attempts that could not be recorded (database unreachable)",
+    ["activity_type"],
+    registry=WORKER_REGISTRY,
+)
+
 
 def case_gauges(registry: CollectorRegistry) -> tuple[Gauge, Gauge, Gauge, Gauge]:
     """The gauges /metrics fills from the database on each scrape."""

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     spot_check_seed: str = Field(
         default="dibao-spot-check", validation_alias="DIBAO_SPOT_CHECK_SEED"
     )
+    # How long an action waits for a worker to take it up before the API answers 202 (queued):
+    # Temporal keeps the action and applies it once a worker is back.
+    update_accept_seconds: float = Field(
+        default=5.0, gt=0, le=60, validation_alias="DIBAO_UPDATE_ACCEPT_SECONDS"
+    )
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="DIBAO_MAX_BODY_BYTES")
     # How often a worker re-reads the failure drills (`dibao ops drill`); tests use 0.
     drill_poll_seconds: float = Field(

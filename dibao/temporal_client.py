@@ -10,7 +10,9 @@ from dibao.codec import data_converter
 from dibao.settings import Settings
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+async def connect(
+    settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False
+) -> Client:
     # Every payload and failure is encrypted (dibao.codec); without keys this raises before
     # connecting rather than write households' data to Temporal in clear text.
     return await Client.connect(
@@ -18,6 +20,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
         runtime=runtime,
+        lazy=lazy,
     )
 
 

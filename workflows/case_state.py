@@ -431,6 +431,7 @@ class CaseState:
             VerificationOutcome,
             timeout=policies.VERIFICATION_TIMEOUT,
             retry=policies.CONNECTOR_RETRY,
+            heartbeat=policies.HEARTBEAT_TIMEOUT,
         )
         facts = household_facts(self._case.application, survey, self._verification.records)
         if not workflow.patched("dated-standards"):
@@ -639,9 +640,12 @@ class CaseState:
         *,
         timeout: timedelta,
         retry: RetryPolicy,
+        heartbeat: timedelta | None = None,
     ) -> T:
         """Run a step the case cannot do without; if it gives up, wait for ops to retry it."""
-        result = await self._attempt(activity, arg, result_type, timeout=timeout, retry=retry)
+        result = await self._attempt(
+            activity, arg, result_type, timeout=timeout, retry=retry, heartbeat=heartbeat
+        )
         assert result is not None, f"{activity} is not skippable"
         return result
 
@@ -653,6 +657,7 @@ class CaseState:
         *,
         timeout: timedelta,
         retry: RetryPolicy,
+        heartbeat: timedelta | None = None,
     ) -> T | None:
         """Run a step; if it exhausts its retries or fails for good, the case does not fail:
         it opens an incident and waits for ops to retry it (maybe with corrected input) or,
@@ -665,6 +670,7 @@ class CaseState:
                     result_type=result_type,
                     start_to_close_timeout=timeout,
                     retry_policy=retry,
+                    heartbeat_timeout=heartbeat,
                 )
                 return result
             except ActivityError as err:

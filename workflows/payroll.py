@@ -86,6 +86,7 @@ class PayrollWorkflow:
             result_type=PayrollRunRef,
             start_to_close_timeout=policies.BUILD_TIMEOUT,
             retry_policy=policies.BUILD_RETRY,
+            heartbeat_timeout=policies.BUILD_HEARTBEAT_TIMEOUT,
         )
         self._run = run
         if run.status is RunStatus.DRAFT:

@@ -6,10 +6,14 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
+from workflows.policies import HEARTBEAT_TIMEOUT
+
 # Building a county's roster reads every receiving household and writes its lines, bank file
 # and roster page; 100,000 households take seconds (bench/payroll_100k.py), ten minutes is a
 # hang, not a large county.
 BUILD_TIMEOUT = timedelta(minutes=10)
+# A worker killed mid-build: the build is retried this long after its last heartbeat.
+BUILD_HEARTBEAT_TIMEOUT = HEARTBEAT_TIMEOUT
 # Retried without a cap: a database outage, or the county's previous run still waiting for
 # release (PendingDraft), delays the payroll visibly at this activity and loses nothing.
 BUILD_RETRY = RetryPolicy(

@@ -29,6 +29,11 @@ INCIDENT_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
 )
 
+# Long activities (payroll build, verification, standard changes) heartbeat a few times per
+# this (activities/heartbeat.py): a worker killed mid-activity is noticed, and the activity
+# retried on another worker, this long after, not after the whole start-to-close timeout.
+HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+
 # Verification asks every department's registry; a slow registry gets two minutes per try.
 VERIFICATION_TIMEOUT = timedelta(minutes=2)
 # A registry that is down is retried without limit: outages of a department's system are

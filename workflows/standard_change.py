@@ -63,6 +63,7 @@ class StandardChangeWorkflow:
             result_type=ReceivingCases,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.DB_RETRY,
+            heartbeat_timeout=policies.HEARTBEAT_TIMEOUT,
         )
         self._total = len(cases.case_ids)
         for start in range(0, self._total, CONCURRENCY):
@@ -88,6 +89,7 @@ class StandardChangeWorkflow:
             result_type=StandardApplied,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.DB_RETRY,
+            heartbeat_timeout=policies.HEARTBEAT_TIMEOUT,
         )
         if result.skipped:
             self._skipped.append(f"{case_id}: {result.skipped}")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeating
 from activities.verification.connectors import Connector, ConnectorUnavailable
 from dibao.db import registry_repo
 from dibao.domain.verification import (
@@ -67,10 +68,11 @@ class VerificationActivities:
 
         id_numbers = household_id_numbers(request)
         wanted = set(id_numbers)
-        answers = await asyncio.gather(
-            *(connector.fetch(id_numbers) for connector in self._connectors),
-            return_exceptions=True,
-        )
+        async with heartbeating():  # a slow registry: minutes; a killed worker: seconds
+            answers = await asyncio.gather(
+                *(connector.fetch(id_numbers) for connector in self._connectors),
+                return_exceptions=True,
+            )
         failures: list[tuple[Department, BaseException]] = []
         records: list[RegistryRecord] = []
         for connector, answer in zip(self._connectors, answers, strict=True):

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.case_service import ensure_workflow, run_update
+from api.case_service import QueuedOut, ensure_workflow, run_update
 from api.deps import AUTHENTICATED, ClientDep, IdempotencyKey, SessionsDep, SettingsDep, case_actor
 from api.ops_schemas import CloseCaseIn, RetryStepIn, SkipStepIn
 from api.procedure_schemas import (
@@ -43,6 +44,12 @@ from workflows.case import CaseWorkflow
 router = APIRouter(tags=["actions"], dependencies=AUTHENTICATED)
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": QueuedOut,
+        "description": "no worker took the action up within a few seconds: Temporal keeps it "
+        "and applies it once when a worker is back; repeating it with the same "
+        "Idempotency-Key is safe and answers its outcome",
+    },
     403: {
         "description": "the role may not do this, the case is outside the user's jurisdiction, "
         "or the user is recused (registered near relative of the household)"
@@ -65,11 +72,13 @@ async def act(
     key: str | None,
     make: Callable[[str], Any],
     prefix: str,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     await ensure_workflow(sessions, client, settings, case_id)
     request_id = key or str(uuid.uuid4())
     update_id = f"{prefix}-{request_id}"
-    return await run_update(sessions, client, case_id, update, make(request_id), update_id)
+    return await run_update(
+        sessions, client, settings, case_id, update, make(request_id), update_id, request_id
+    )
 
 
 def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, summary: str) -> None:
@@ -84,7 +93,7 @@ def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, sum
         settings: SettingsDep,
         actor: Annotated[Actor, Depends(case_actor(kind))],
         idempotency_key: IdempotencyKey = None,
-    ) -> CaseOut:
+    ) -> CaseOut | JSONResponse:
         message: ActionBody = body
         return await act(
             sessions,
@@ -254,7 +263,7 @@ async def raise_objection(
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(case_actor(Action.RAISE_OBJECTION))],
     idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     # The objector's identity and contact go to PostgreSQL only, never into the workflow
     # history, whose payloads are stored wherever Temporal stores them.
     async with sessions() as session:
@@ -284,7 +293,8 @@ async def raise_objection(
             "objection",
         )
     except Exception:
-        # The workflow refused it (not in a posting): it never took effect.
+        # The workflow refused it (not in a posting): it never took effect. (A queued objection,
+        # 202, keeps its row: the case records it when a worker is back.)
         async with sessions() as session:
             await procedure_repo.remove_objection(session, objection_id)
         raise

@@ -115,6 +115,14 @@ async def _credentials(request: Request) -> TokenIn:
         ) from None
 
 
+def sign_in_source(request: Request) -> str:
+    """The client's address, which wrong passwords lock the user out from. Behind a reverse
+    proxy run uvicorn with --proxy-headers (and --forwarded-allow-ips) so this is the
+    client's, not the proxy's."""
+    host = request.client.host if request.client else ""
+    return host[:64] or auth.UNKNOWN_SOURCE
+
+
 @router.post(
     "/token",
     response_model=TokenOut,
@@ -136,6 +144,7 @@ async def issue_token(
         settings.token_lifetime,
         datetime.now(UTC),
         auth.Lockout(settings.sign_in_attempts, settings.sign_in_lockout),
+        source=sign_in_source(request),
     )
     if issued is None:
         raise unauthorized(SIGN_IN_REFUSED)

@@ -14,14 +14,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.api.enums.v1 import PendingActivityState, TimeoutType
+from temporalio.api.failure.v1 import Failure
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
+from api.case_service import QUEUED_REASON, Queued, QueuedOut, queued, send_update
 from api.deps import (
     AUTHENTICATED,
     ClientDep,
@@ -48,16 +56,19 @@ from dibao.domain.payroll import (
     PayrollView,
     ReleaseRun,
     RunStatus,
+    build_status,
     member_shares,
     month_accounts,
     month_of,
     period_months,
     run_id_for,
+    validate_county,
     validate_period,
     workflow_id_for,
 )
 from dibao.domain.standards import month_problem
 from dibao.settings import Settings
+from workflows import payroll_policies
 from workflows.payroll import PayrollWorkflow
 
 router = APIRouter(tags=["payroll"], dependencies=AUTHENTICATED)
@@ -96,6 +107,11 @@ class RunOut(BaseModel):
     bank_file_sha256: str | None = None
     bank_file_url: str | None = None
     roster_url: str | None = None
+    status_detail: str | None = Field(
+        default=None,
+        description="while building: retried after an interruption (attempt, last error), "
+        "waiting for a worker, or plain building",
+    )
 
     @classmethod
     def from_row(cls, row: PayrollRunRow) -> "RunOut":
@@ -197,6 +213,54 @@ async def _start(
         ) from err
 
 
+async def _build_status(handle: WorkflowHandle[Any, Any]) -> str | None:
+    """How the build of a run not stored yet is going, from its workflow's pending activity;
+    None when no workflow of it runs."""
+    try:
+        described = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        return None  # discarded, or stopped: nothing is being built
+    now = datetime.now(UTC)
+    for pending in described.raw_description.pending_activities:
+        if pending.activity_type.name != "build_payroll":
+            continue
+        started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+        last_sign = (
+            pending.last_heartbeat_time
+            if pending.HasField("last_heartbeat_time")
+            else pending.last_started_time
+        )
+        silent = (
+            (now - last_sign.ToDatetime(tzinfo=UTC)).total_seconds()
+            if started and last_sign.seconds
+            else None
+        )
+        return build_status(
+            attempt=pending.attempt,
+            waiting_for_worker=not started,
+            last_error_kind=_failure_kind(pending.last_failure)
+            if pending.HasField("last_failure")
+            else "",
+            silent_seconds=silent,
+            heartbeat_timeout_seconds=payroll_policies.BUILD_HEARTBEAT_TIMEOUT.total_seconds(),
+        )
+    return "building"
+
+
+def _failure_kind(failure: Failure) -> str:
+    """The kind of a failure, never its message (which may quote row values)."""
+    if failure.HasField("timeout_failure_info"):
+        kind = TimeoutType.Name(failure.timeout_failure_info.timeout_type)
+        return kind.removeprefix("TIMEOUT_TYPE_").lower().replace("_", "-") + " timeout"
+    if failure.HasField("application_failure_info"):
+        return failure.application_failure_info.type or "error"
+    return "error"
+
+
 async def _wait_built(handle: WorkflowHandle[Any, Any], seconds: float) -> PayrollView | None:
     deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
@@ -264,7 +328,11 @@ async def create_run(
     if row is None:
         response.status_code = 202
         return RunOut(
-            run_id=run_id, county_code=body.county_code, period=body.period, status="building"
+            run_id=run_id,
+            county_code=body.county_code,
+            period=body.period,
+            status="building",
+            status_detail=await _build_status(handle),
         )
     if existing is not None:
         response.status_code = 200
@@ -289,9 +357,34 @@ async def list_runs(
     return RunListOut(items=[RunOut.from_row(r) for r in rows])
 
 
-@router.get("/payroll/runs/{run_id}", response_model=RunOut, summary="One payroll run")
-async def get_run(run_id: RunId, sessions: SessionsDep, actor: PayrollReader) -> RunOut:
-    return RunOut.from_row(await _readable_run(sessions, actor, run_id))
+@router.get(
+    "/payroll/runs/{run_id}",
+    response_model=RunOut,
+    summary="One payroll run; while it is being built, how the build is going",
+)
+async def get_run(
+    run_id: RunId, sessions: SessionsDep, client: ClientDep, actor: PayrollReader
+) -> RunOut:
+    async with sessions() as session:
+        row = await payroll_repo.get_run(session, run_id)
+    if row is not None:
+        check_county(actor, Action.READ_PAYROLL, row.county_code)
+        return RunOut.from_row(row)
+    # Not stored yet: being built, if its workflow runs.
+    county, _, period = run_id.removeprefix("PR-").partition("-")
+    if (
+        validate_county(county) is not None
+        or validate_period(period) is not None
+        or run_id_for(county, period) != run_id
+    ):
+        raise errors.not_found(f"payroll run {run_id}")
+    check_county(actor, Action.READ_PAYROLL, county)
+    detail = await _build_status(client.get_workflow_handle(workflow_id_for(county, period)))
+    if detail is None:
+        raise errors.not_found(f"payroll run {run_id}")
+    return RunOut(
+        run_id=run_id, county_code=county, period=period, status="building", status_detail=detail
+    )
 
 
 async def _readable_run(
@@ -343,10 +436,21 @@ async def get_roster(
     return HTMLResponse(page)
 
 
+# Release and discard wait for the workflow's worker only so long (api/case_service.py).
+_QUEUED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_RESPONSES,
+    202: {
+        "model": QueuedOut,
+        "description": "no worker took it up within a few seconds: Temporal keeps it and "
+        "applies it once when a worker is back; repeat with the same Idempotency-Key",
+    },
+}
+
+
 @router.post(
     "/payroll/runs/{run_id}/release",
     response_model=RunOut,
-    responses=_RESPONSES,
+    responses=_QUEUED_RESPONSES,
     summary="Check and release a run (审核); the checker may not be its maker",
 )
 async def release_run(
@@ -356,7 +460,7 @@ async def release_run(
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Action.RELEASE_PAYROLL))],
     idempotency_key: IdempotencyKey = None,
-) -> RunOut:
+) -> RunOut | JSONResponse:
     row = await _run_or_404(sessions, run_id)
     check_county(actor, Action.RELEASE_PAYROLL, row.county_code)
     if row.status == RunStatus.RELEASED.value:
@@ -367,7 +471,7 @@ async def release_run(
     request = ReleaseRun(request_id=request_id, checker=actor)
     handle = client.get_workflow_handle(workflow_id_for(row.county_code, row.period))
     try:
-        await _release(handle, request)
+        queued = await _release(handle, request, settings)
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise errors.unavailable(
@@ -379,30 +483,48 @@ async def release_run(
         handle = await _start(client, settings, row.county_code, row.period, maker)
         await _wait_built(handle, BUILD_WAIT)
         try:
-            await _release(handle, request)
+            queued = await _release(handle, request, settings)
         except RPCError as again:
             raise errors.unavailable(
                 "the payroll workflow did not answer; the run was not released", run_id=run_id
             ) from again
+    if queued is not None:
+        return queued
     return RunOut.from_row(await _run_or_404(sessions, run_id))
 
 
-async def _release(handle: WorkflowHandle[Any, Any], request: ReleaseRun) -> None:
-    await _send(handle, PayrollWorkflow.release, request, f"release-{request.request_id}")
+async def _release(
+    handle: WorkflowHandle[Any, Any], request: ReleaseRun, settings: Settings
+) -> JSONResponse | None:
+    return await _send(
+        handle, PayrollWorkflow.release, request, f"release-{request.request_id}", settings
+    )
 
 
 async def _send(
-    handle: WorkflowHandle[Any, Any], update: Any, request: Any, update_id: str
-) -> None:
+    handle: WorkflowHandle[Any, Any],
+    update: Any,
+    request: Any,
+    update_id: str,
+    settings: Settings,
+) -> JSONResponse | None:
     """Send an update of the payroll workflow; map the validator's rejection to 409 / 422 /
-    403."""
+    403; 202 (queued) when no worker takes it up in time."""
     try:
-        await handle.execute_update(update, request, id=update_id, rpc_timeout=UPDATE_TIMEOUT)
+        result = await send_update(
+            handle, update, request, update_id, settings.update_accept_seconds, UPDATE_TIMEOUT
+        )
     except WorkflowUpdateFailedError as err:
         http = errors.from_rejection(err)
         if http is None:
             raise
         raise http from err
+    if isinstance(result, Queued):
+        reason = QUEUED_REASON.format(
+            seconds=settings.update_accept_seconds, request_id=request.request_id
+        )
+        return queued(request.request_id, reason)
+    return None
 
 
 class DiscardIn(BaseModel):
@@ -424,7 +546,7 @@ class DiscardOut(BaseModel):
 @router.post(
     "/payroll/runs/{run_id}/discard",
     response_model=DiscardOut,
-    responses=_RESPONSES,
+    responses=_QUEUED_RESPONSES,
     summary="Discard a draft before release (作废), with a reason; the period can be built again",
 )
 async def discard_run(
@@ -432,9 +554,10 @@ async def discard_run(
     body: DiscardIn,
     sessions: SessionsDep,
     client: ClientDep,
+    settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Action.RELEASE_PAYROLL))],
     idempotency_key: IdempotencyKey = None,
-) -> DiscardOut:
+) -> DiscardOut | JSONResponse:
     row = await _run_or_404(sessions, run_id)
     check_county(actor, Action.RELEASE_PAYROLL, row.county_code)
     if row.status == RunStatus.RELEASED.value:
@@ -447,11 +570,15 @@ async def discard_run(
     )
     handle = client.get_workflow_handle(workflow_id_for(row.county_code, row.period))
     try:
-        await _send(handle, PayrollWorkflow.discard, request, f"discard-{request.request_id}")
+        queued = await _send(
+            handle, PayrollWorkflow.discard, request, f"discard-{request.request_id}", settings
+        )
     except RPCError as err:
         raise errors.unavailable(
             "the payroll workflow did not answer; the run was not discarded", run_id=run_id
         ) from err
+    if queued is not None:
+        return queued
     async with sessions() as session:
         records = await payroll_repo.discards(session, run_id)
     return DiscardOut(

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from api import errors
 from api.deps import SessionDep, require
 from api.ops_schemas import AlertOut, StuckCaseOut, StuckListOut, TownshipCountOut
+from api.outage import last_outage
 from dibao.db import ops_repo, supervision_repo
 from dibao.domain import access
 from dibao.domain.access import Action
@@ -71,6 +72,7 @@ async def stuck(
         by_township=[TownshipCountOut(township_code=t, cases=n) for t, n in counts],
         as_of=now,
         idle_days=idle_days,
+        database_outage=await last_outage(session),
     )
 
 

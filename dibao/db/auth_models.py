@@ -47,9 +47,6 @@ class UserRow(Base):
     # argon2id, with its parameters and salt in the string (PHC format).
     password_hash: Mapped[str] = mapped_column(Text)
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
-    # Wrong passwords in a row; at the limit the user is locked until `locked_until`.
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
@@ -59,6 +56,27 @@ class UserRow(Base):
         CheckConstraint(ROLE_LEVEL_CHECK, name="ck_users_role_level"),
         CheckConstraint("length(display_name) > 0", name="ck_users_display_name"),
         CheckConstraint("password_hash LIKE '$argon2id$%'", name="ck_users_password_hash"),
+    )
+
+
+class SignInFailureRow(Base):
+    """Wrong passwords in a row for one user from one source (the client's address); at the
+    limit the user is locked until `locked_until` from that source only, so that whoever knows
+    a user ID cannot lock its owner out from the owner's own office."""
+
+    __tablename__ = "sign_in_failures"
+
+    user_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("failed_sign_ins >= 0", name="ck_sign_in_failures_count"),
+        CheckConstraint("length(source) > 0", name="ck_sign_in_failures_source"),
     )
 
 

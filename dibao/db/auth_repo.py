@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dibao.db.auth_models import ApiTokenRow, UserRow
+from dibao.db.auth_models import ApiTokenRow, SignInFailureRow, UserRow
+
+# Wrong passwords from a source count towards a lock-out until this long after its last one.
+FORGET_SOURCES_AFTER = timedelta(days=1)
 
 
 class UserExists(Exception):
@@ -41,16 +45,16 @@ async def list_users(session: AsyncSession) -> list[UserRow]:
 async def set_disabled(session: AsyncSession, user_id: str, disabled: bool, now: datetime) -> bool:
     """False when there is no such user. Disabling also revokes the user's live tokens, so a
     later re-enable does not bring old sessions back."""
-    # Enabling also lifts a lock-out after repeated wrong passwords: the administrator's unlock.
-    values: dict[str, object] = {"disabled": disabled}
-    if not disabled:
-        values |= {"failed_sign_ins": 0, "locked_until": None}
     result = await session.execute(
-        update(UserRow).where(UserRow.user_id == user_id).values(**values)
+        update(UserRow).where(UserRow.user_id == user_id).values(disabled=disabled)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         await session.rollback()
         return False
+    if not disabled:
+        # Enabling also lifts lock-outs after wrong passwords, from every source: the
+        # administrator's unlock.
+        await session.execute(delete(SignInFailureRow).where(SignInFailureRow.user_id == user_id))
     if disabled:
         await session.execute(
             update(ApiTokenRow)
@@ -61,28 +65,63 @@ async def set_disabled(session: AsyncSession, user_id: str, disabled: bool, now:
     return True
 
 
+async def locked_until(session: AsyncSession, user_id: str, source: str) -> datetime | None:
+    """Until when the user is locked out from this source (None: not locked, or never was)."""
+    return await session.scalar(
+        select(SignInFailureRow.locked_until).where(
+            SignInFailureRow.user_id == user_id, SignInFailureRow.source == source
+        )
+    )
+
+
 async def record_failed_sign_in(
-    session: AsyncSession, user_id: str, limit: int, locked_until: datetime
+    session: AsyncSession,
+    user_id: str,
+    source: str,
+    limit: int,
+    now: datetime,
+    locked_until: datetime,
 ) -> None:
-    """Count a wrong password; the `limit`-th in a row locks the user until `locked_until`
-    and starts the count again. One statement, so concurrent attempts cannot under-count."""
-    reaches = UserRow.failed_sign_ins + 1 >= limit
+    """Count a wrong password from the source; the `limit`-th in a row locks the user out from
+    that source until `locked_until` and starts the count again. One statement, so concurrent
+    attempts cannot under-count."""
+    row = SignInFailureRow.__table__
+    stmt = insert(SignInFailureRow).values(
+        user_id=user_id,
+        source=source,
+        failed_sign_ins=1 if limit > 1 else 0,
+        locked_until=None if limit > 1 else locked_until,
+        last_failed_at=now,
+    )
+    reaches = row.c.failed_sign_ins + 1 >= limit
+    # Sources that stopped trying a day ago are forgotten, so guesses spread over many
+    # addresses do not leave a row each for ever.
     await session.execute(
-        update(UserRow)
-        .where(UserRow.user_id == user_id)
-        .values(
-            failed_sign_ins=case((reaches, 0), else_=UserRow.failed_sign_ins + 1),
-            locked_until=case((reaches, locked_until), else_=UserRow.locked_until),
+        delete(SignInFailureRow).where(
+            SignInFailureRow.user_id == user_id,
+            SignInFailureRow.last_failed_at < now - FORGET_SOURCES_AFTER,
+            (SignInFailureRow.locked_until.is_(None)) | (SignInFailureRow.locked_until < now),
+        )
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[row.c.user_id, row.c.source],
+            set_={
+                "failed_sign_ins": case((reaches, 0), else_=row.c.failed_sign_ins + 1),
+                "locked_until": case((reaches, locked_until), else_=row.c.locked_until),
+                "last_failed_at": now,
+            },
         )
     )
     await session.commit()
 
 
-async def record_sign_in(session: AsyncSession, user_id: str) -> None:
+async def record_sign_in(session: AsyncSession, user_id: str, source: str) -> None:
+    """The right password from the source: its count starts again."""
     await session.execute(
-        update(UserRow)
-        .where(UserRow.user_id == user_id, UserRow.failed_sign_ins > 0)
-        .values(failed_sign_ins=0)
+        delete(SignInFailureRow).where(
+            SignInFailureRow.user_id == user_id, SignInFailureRow.source == source
+        )
     )
     await session.commit()
 

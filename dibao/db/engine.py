@@ -11,9 +11,18 @@ from sqlalchemy.ext.asyncio import (
 
 from dibao.settings import Settings
 
+CONNECT_TIMEOUT_SECONDS = 5
+
 
 def make_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(settings.sqlalchemy_url, pool_pre_ping=True, pool_size=10)
+    return create_async_engine(
+        settings.sqlalchemy_url,
+        pool_pre_ping=True,
+        pool_size=10,
+        # A database host that drops packets fails a request in seconds (503, api/errors.py)
+        # instead of holding it until the client gives up.
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -508,3 +508,29 @@ class PayrollResult:
     run_id: str
     period: str
     status: str
+
+
+def build_status(
+    attempt: int,
+    waiting_for_worker: bool,
+    last_error_kind: str,
+    silent_seconds: float | None,
+    heartbeat_timeout_seconds: float,
+) -> str:
+    """What a payroll still `building` says about its build, from Temporal's pending activity:
+    retried after an interruption (a killed worker, a database outage), waiting for a worker,
+    or its worker silent for longer than the heartbeat timeout. Plain `building` otherwise."""
+    if attempt > 1:
+        text = f"building — retrying after an interruption (attempt {attempt}"
+        text += f", last error: {last_error_kind})" if last_error_kind else ")"
+        if waiting_for_worker:
+            text += "; waiting for a worker to take it up"
+        return text
+    if silent_seconds is not None and silent_seconds > heartbeat_timeout_seconds:
+        return (
+            f"building — its worker has not reported for {silent_seconds:.0f} s; it is retried "
+            f"on a worker once {heartbeat_timeout_seconds:.0f} s have passed"
+        )
+    if waiting_for_worker:
+        return "building — waiting for a worker to take it up (is the worker running?)"
+    return "building"

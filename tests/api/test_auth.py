@@ -147,6 +147,32 @@ async def test_five_wrong_passwords_lock_the_user_and_the_answer_does_not_say_so
     assert other.status_code == 200
 
 
+async def test_wrong_passwords_from_one_address_do_not_lock_the_user_out_elsewhere(
+    dev_stack: Stack, staff: Staff
+) -> None:
+    app = create_app(dev_stack.settings)
+
+    def from_address(host: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(host, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://dibao.test")
+
+    async with (
+        app.router.lifespan_context(app),
+        from_address("203.0.113.7") as attacker,
+        from_address("10.1.2.3") as office,
+    ):
+        for i in range(5):
+            guess = {"user_id": "li.na", "password": f"guess {i}"}
+            assert (await attacker.post("/auth/token", json=guess)).status_code == 401
+        right = {"user_id": "li.na", "password": PASSWORD}
+        # Locked out from where the guesses came from, even with the right password ...
+        assert (await attacker.post("/auth/token", json=right)).status_code == 401
+        # ... but not from the user's own office.
+        signed_in = await office.post("/auth/token", json=right)
+        assert signed_in.status_code == 200, signed_in.text
+        assert (await attacker.post("/auth/token", json=right)).status_code == 401
+
+
 async def test_sign_in_without_a_password_is_422_naming_the_field(api: httpx.AsyncClient) -> None:
     response = await api.post("/auth/token", json={"user_id": "li.na"}, headers=NO_TOKEN)
     assert response.status_code == 422
@@ -208,6 +234,7 @@ async def test_expired_revoked_and_disabled_tokens_are_401(
 
 PUBLIC = {
     ("GET", "/health"),
+    ("GET", "/health/ready"),  # the load balancer's probe
     ("POST", "/auth/token"),
     ("GET", "/postings"),  # the village notice board
     # The ops engineer's Prometheus endpoint (issue 5): aggregate counts only, scraped without

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,8 +29,10 @@ async def session(database_url: str, staff: Staff) -> AsyncIterator[AsyncSession
     await engine.dispose()
 
 
-async def attempt(session: AsyncSession, password: str, at: datetime) -> bool:
-    issued = await auth.sign_in(session, "li.na", password, DAY, at, LOCKOUT)
+async def attempt(
+    session: AsyncSession, password: str, at: datetime, source: str = "10.0.0.1"
+) -> bool:
+    issued = await auth.sign_in(session, "li.na", password, DAY, at, LOCKOUT, source)
     session.expire_all()
     return issued is not None
 
@@ -46,6 +49,29 @@ async def test_three_wrong_passwords_lock_the_user_for_fifteen_minutes(
     assert not await attempt(session, PASSWORD, T0 + timedelta(minutes=2))
     assert not await attempt(session, PASSWORD, T0 + timedelta(minutes=15))
     assert await attempt(session, PASSWORD, T0 + timedelta(minutes=17))
+
+
+async def test_a_lock_holds_for_its_source_only(session: AsyncSession) -> None:
+    for i in range(3):
+        assert not await attempt(session, f"wrong-{i}", T0, source="198.51.100.9")
+    assert not await attempt(session, PASSWORD, T0, source="198.51.100.9")
+    assert await attempt(session, PASSWORD, T0, source="10.0.0.1")
+    # Wrong passwords from two sources count apart: two here and two there lock neither.
+    for source in ("10.0.0.1", "10.0.0.2"):
+        for i in range(2):
+            assert not await attempt(session, f"wrong-{i}", T0, source=source)
+    assert await attempt(session, PASSWORD, T0, source="10.0.0.2")
+
+
+async def test_sources_silent_for_a_day_are_forgotten(
+    session: AsyncSession, database_url: str
+) -> None:
+    for n in range(3):
+        assert not await attempt(session, "wrong", T0, source=f"198.51.100.{n}")
+    assert not await attempt(session, "wrong", T0 + timedelta(days=2), source="198.51.100.9")
+    with psycopg.connect(database_url) as conn:
+        sources = conn.execute("SELECT source FROM sign_in_failures").fetchall()
+    assert sources == [("198.51.100.9",)]
 
 
 async def test_enabling_the_user_lifts_the_lock(session: AsyncSession) -> None:
