@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(
         default=9465, ge=0, validation_alias="DIBAO_WORKER_METRICS_PORT"
     )
+    # The address both metrics ports listen on: loopback, so a scraper on the same machine
+    # (or a proxy) reads them; 0.0.0.0 opens them to the network for a remote Prometheus.
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="DIBAO_METRICS_HOST")
     # Logs of the worker and the API: one JSON object per line (carrying the case ID), or text.
     log_format: str = Field(
         default="json", pattern="^(json|text)$", validation_alias="DIBAO_LOG_FORMAT"
