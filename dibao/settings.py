@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     # Keys of the Temporal payload codec (dibao.codec): "id:base64key[,id:base64key...]", the
     # first encrypts, all decrypt. Secret so that printing the settings never shows them.
     codec_keys: SecretStr | None = Field(default=None, validation_alias="DIBAO_CODEC_KEYS")
+    # Whether payloads that reach Temporal unencrypted are read (dibao.codec). Off: an update
+    # or signal sent to Temporal without the codec is refused. On only while workflows started
+    # before encryption still run (their histories hold clear payloads).
+    codec_accept_plaintext: bool = Field(
+        default=False, validation_alias="DIBAO_CODEC_ACCEPT_PLAINTEXT"
+    )
     # Browser origins (comma-separated) allowed to call /codec: the Temporal Web UI decoding
     # payloads. Unset means the local dev UI at http://127.0.0.1:{temporal_ui_port}.
     codec_cors_origins: str | None = Field(

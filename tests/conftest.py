@@ -43,6 +43,11 @@ HISTORIES_DIR = Path(__file__).parent / "workflows" / "histories"
 # API app and history they write) uses this key. Fixed, so recorded histories replay.
 TEST_CODEC_KEYS = "test-2026:ZGliYW8tdGVzdC1rZXktZGliYW8tdGVzdC1rZXktMzI="
 TEST_CONVERTER = data_converter(Settings(_env_file=None, codec_keys=TEST_CODEC_KEYS))
+# For the saved histories of tests/workflows/histories/, most recorded before encryption: the
+# worker's converter refuses clear payloads, as it must for anything sent without the codec.
+REPLAY_CONVERTER = data_converter(
+    Settings(_env_file=None, codec_keys=TEST_CODEC_KEYS, codec_accept_plaintext=True)
+)
 
 
 def without_codec(client: Client) -> Client:
