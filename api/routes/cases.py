@@ -101,8 +101,6 @@ async def list_cases(
         county=scope.county,
         township=scope.township,
         village=scope.village,
-        # A near relative of the household neither reads the case nor sees it listed.
-        hidden_from=actor.id,
         limit=limit,
         offset=offset,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, func, literal, not_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -161,12 +161,9 @@ async def list_cases(
     county: str | None = None,
     township: str | None = None,
     village: str | None = None,
-    hidden_from: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[CaseRow], int]:
-    """`hidden_from`: a user ID; cases that user is recused from (近亲属备案) are left out, as
-    the projection's `recused_staff` lists them."""
     conditions = []
     if stage is not None:
         conditions.append(CaseRow.stage == stage.value)
@@ -178,10 +175,6 @@ async def list_cases(
         conditions.append(CaseRow.township_code == township)
     if village is not None:
         conditions.append(CaseRow.village_code == village)
-    if hidden_from is not None:
-        # An exact element of the comma-separated list: LIKE would read '_' in IDs as a wildcard.
-        recused = func.string_to_array(func.coalesce(CaseRow.recused_staff, ""), ",")
-        conditions.append(not_(literal(hidden_from) == any_(recused)))
     total = (
         await session.execute(select(func.count()).select_from(CaseRow).where(*conditions))
     ).scalar_one()
