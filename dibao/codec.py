@@ -21,10 +21,12 @@ Where the county comes from, since the codec sees payloads and not cases:
   household's county), and so does every other caller that knows it;
 - the workflow ID, where it carries the county by construction (`payroll-610423-2026-11`,
   `SC-610423-…`, schedules `payroll-610423`);
-- otherwise what this process learnt from the workflow's own payloads: a worker decoding a
-  case's input (labelled by the API) labels everything it writes for that case the same way.
-Payloads whose county is known nowhere (cases started before the label existed) stay
-unlabelled; only ops may read those through the endpoint.
+- otherwise what this process learnt from the first payload it decoded for the workflow: a
+  worker decoding a case's input (labelled by the API, or naming the household's county, for
+  cases started before the label) labels everything it writes for that case the same way.
+Payloads whose county is known nowhere (the inputs and early events of cases started before the
+label, what an activity of such a case wrote before its workflow was replayed in the process)
+stay unlabelled; only ops may read those through the endpoint.
 
 Payloads that arrive unencrypted are refused (replaced by a payload of encoding
 `dibao/refused-unencrypted`, which no converter reads): an update or signal sent to Temporal
@@ -38,6 +40,7 @@ import base64
 import binascii
 import copy
 import dataclasses
+import json
 import os
 import re
 import secrets
@@ -110,6 +113,19 @@ def is_encrypted(payload: Payload) -> bool:
 
 def _associated_data(county: str | None) -> bytes | None:
     return f"{COUNTY_METADATA}:{county}".encode() if county else None
+
+
+def _county_in_content(payload: Payload) -> str | None:
+    """The county a case's input names (application.hukou.county_code): how a worker learns
+    the county of a case started before payloads were labelled."""
+    if payload.metadata.get("encoding") != b"json/plain":
+        return None
+    try:
+        value = json.loads(payload.data)
+        county = value["application"]["hukou"]["county_code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return county if isinstance(county, str) and _COUNTY.match(county) else None
 
 
 def _refused(reason: str) -> Payload:
@@ -234,30 +250,27 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
                 decoded.append(payload if self.accept_plain else _refused("not encrypted"))
                 continue
             county = county_of(payload)
-            expected = self._expected_county(county)
+            expected = self._expected_county()
             if county and expected and county != expected:
                 # Encrypted with the keys, but for another county's case: someone holding the
                 # keys (or the codec endpoint) made it for a workflow it does not belong to.
                 decoded.append(_refused(f"labelled county {county}, workflow of {expected}"))
                 continue
-            decoded.append(self._decrypt(payload, county))
+            plain = self._decrypt(payload, county)
+            if self.workflow_id and expected is None and self._memory.get(self.workflow_id) is None:
+                # The first payload this process decodes for a workflow decides (a worker
+                # decodes the workflow's input first, which its starter labelled, or which
+                # names the household's county itself), and nothing later changes it: a
+                # payload labelled for another county cannot relabel a case.
+                self._memory.learn(self.workflow_id, county or _county_in_content(plain) or "")
+            decoded.append(plain)
         return decoded
 
-    def _expected_county(self, county: str | None) -> str | None:
-        """The county this workflow's payloads must carry, if known. The first payload this
-        process decodes for a workflow decides (a worker decodes the workflow's input first,
-        which its starter labelled), and nothing later changes it: a payload labelled for
-        another county cannot relabel a case."""
+    def _expected_county(self) -> str | None:
+        """The county this workflow's payloads must carry, if known."""
         if self.workflow_id is None:
             return None
-        in_id = county_in_workflow_id(self.workflow_id)
-        if in_id:
-            return in_id
-        known = self._memory.get(self.workflow_id)
-        if known is None:
-            self._memory.learn(self.workflow_id, county or "")
-            return None
-        return known or None
+        return county_in_workflow_id(self.workflow_id) or self._memory.get(self.workflow_id) or None
 
     async def reveal(self, payloads: Sequence[Payload]) -> list[Payload]:
         """Decrypt for a person (the codec endpoint): clear payloads, which anyone with access

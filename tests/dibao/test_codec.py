@@ -241,3 +241,15 @@ def test_make_dev_uses_given_keys_and_never_invents_one_for_an_external_cluster(
     with pytest.raises(DevError, match="DIBAO_CODEC_KEYS is not"):
         dev_codec_keys(external)
     assert not (tmp_path / "codec-keys").exists()
+
+
+async def test_a_case_started_before_the_label_is_labelled_from_its_input() -> None:
+    converter = data_converter(settings(codec_keys=NEW))
+    (legacy_input,) = await converter.encode(
+        [{"case_id": "DB-OLD", "application": {"hukou": {"county_code": "610423"}}}]
+    )
+    assert county_of(legacy_input) is None
+    worker = in_workflow(converter, "DB-OLD000000001")
+    await worker.decode([legacy_input], [dict])
+    (written,) = await worker.encode([{"stage": "survey"}])
+    assert county_of(written) == "610423"

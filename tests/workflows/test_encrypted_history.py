@@ -205,3 +205,22 @@ async def test_the_case_history_is_labelled_with_the_households_county(
     ]
     assert len(encrypted) > 3  # input, activity inputs and results, the notice, the audit
     assert {county_of(p) for p in encrypted} == {"610423"}
+
+
+async def test_a_case_started_without_the_label_is_labelled_from_its_input_on(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    # Started as before the label existed: the input is unlabelled, but names the county.
+    handle = await file_case(ts_stack, sample, "DB-TESTCOUNTY02")
+    await wait_for(handle, lambda v: v.notices)
+    history = await without_codec(ts_stack.client).get_workflow_handle(handle.id).fetch_history()
+    started, *later = history.events
+    (case_input,) = started.workflow_execution_started_event_attributes.input.payloads
+    assert county_of(case_input) is None
+    written = [
+        payload
+        for event in later
+        for _, payload in payloads_in(event)
+        if payload.metadata.get("encoding") == ENCODING
+    ]
+    assert written and {county_of(p) for p in written} == {"610423"}
