@@ -87,19 +87,27 @@ def metrics_runtime(settings: Settings) -> Runtime | None:
         return None
     return Runtime(
         telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"0.0.0.0:{settings.sdk_metrics_port}")
+            metrics=PrometheusConfig(
+                bind_address=f"{settings.metrics_host}:{settings.sdk_metrics_port}"
+            )
         )
     )
 
 
+def start_metrics_server(settings: Settings) -> Any:
+    """Activity latency and failures, counted by the interceptor (dibao.metrics), on
+    DIBAO_WORKER_METRICS_PORT; None when that port is 0."""
+    if not settings.worker_metrics_port:
+        return None
+    server, _ = start_http_server(
+        settings.worker_metrics_port, addr=settings.metrics_host, registry=WORKER_REGISTRY
+    )
+    return server
+
+
 async def run(settings: Settings) -> None:
     client = await connect(settings, metrics_runtime(settings))
-    metrics_server = None
-    if settings.worker_metrics_port:
-        # Activity latency and failures, counted by the interceptor (dibao.metrics).
-        metrics_server, _ = start_http_server(
-            settings.worker_metrics_port, registry=WORKER_REGISTRY
-        )
+    metrics_server = start_metrics_server(settings)
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
     activities = build_activities(sessions, settings, client)
@@ -109,9 +117,10 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     worker = build_worker(client, settings, activities, sessions)
     logging.info(
-        "worker polling task queue %s on %s; metrics on :%s (SDK) and :%s (activities)",
+        "worker polling task queue %s on %s; metrics on %s:%s (SDK) and :%s (activities)",
         settings.task_queue,
         settings.temporal_target,
+        settings.metrics_host,
         settings.sdk_metrics_port,
         settings.worker_metrics_port,
     )

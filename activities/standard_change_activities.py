@@ -3,6 +3,7 @@ tell each case; and the standard in force for a month, which every assessment as
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -10,6 +11,7 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.heartbeat import heartbeating
+from dibao.codec import county_in_workflow_id, payloads_of_county
 from dibao.db import cases_repo, standards_repo
 from dibao.domain.case import ApplyStandardToCase, ListReceiving, ReceivingCases, StandardApplied
 from dibao.domain.enums import AreaType
@@ -75,11 +77,17 @@ class StandardChangeActivities:
     async def apply_standard_to_case(self, request: ApplyStandardToCase) -> StandardApplied:
         # The update ID is the batch's request ID: a retried activity, or the batch run again,
         # reaches the case's handler once (the case also de-duplicates the request ID).
+        # The batch is one county's (its workflow ID says which): so is every case it updates.
+        county = county_in_workflow_id(activity.info().workflow_id)
         try:
-            async with heartbeating():  # the case's worker may be slow to take the update
-                await self._client.get_workflow_handle(request.case_id).execute_update(
-                    "apply_standard", request.update, id=f"standard-{request.update.request_id}"
-                )
+            # The case's worker may be slow to take the update: beat meanwhile.
+            async with heartbeating():
+                with payloads_of_county(county) if county else nullcontext():
+                    await self._client.get_workflow_handle(request.case_id).execute_update(
+                        "apply_standard",
+                        request.update,
+                        id=f"standard-{request.update.request_id}",
+                    )
         except WorkflowUpdateFailedError as err:
             # The case refused it (closed meanwhile, or approved before the recipient phase
             # existed): retrying cannot change that, so it is reported, not retried.

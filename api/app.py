@@ -25,6 +25,7 @@ from api.routes import (
     standard_changes,
     supervision,
 )
+from api.security_headers import SecurityHeaders
 from dibao import logs
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings, get_settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(supervision.router)
     app.include_router(ops.router)
     codec.install(app, settings)
+    app.add_middleware(SecurityHeaders)
     # Outermost, so no route or other middleware reads an oversized body.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -29,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
 from api.schemas import ApplicationIn, CaseOut
+from dibao.codec import payloads_of_county
 from dibao.db import cases_repo, notices_repo, rulepacks_repo
 from dibao.domain import access
 from dibao.domain.application import validate_application
@@ -122,21 +124,24 @@ async def file_application(
 async def _start(client: Client, settings: Settings, case: CaseInput) -> None:
     hukou = case.application.hukou
     try:
-        await client.start_workflow(
-            CaseWorkflow.run,
-            case,
-            id=case.case_id,
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.STAGE, Stage.APPLICATION.value),
-                    SearchAttributePair(sa.STATUS, CaseStatus.FILED.value),
-                    SearchAttributePair(sa.COUNTY, hukou.county_code),
-                    SearchAttributePair(sa.TOWNSHIP, hukou.township_code),
-                ]
-            ),
-        )
+        # Labelled with the household's county: the codec endpoint decrypts the case's
+        # history only for users of that county, and the worker labels what it writes the same.
+        with payloads_of_county(hukou.county_code):
+            await client.start_workflow(
+                CaseWorkflow.run,
+                case,
+                id=case.case_id,
+                task_queue=settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.STAGE, Stage.APPLICATION.value),
+                        SearchAttributePair(sa.STATUS, CaseStatus.FILED.value),
+                        SearchAttributePair(sa.COUNTY, hukou.county_code),
+                        SearchAttributePair(sa.TOWNSHIP, hukou.township_code),
+                    ]
+                ),
+            )
     except WorkflowAlreadyStartedError:
         pass  # closed already: nothing to restart
     except (RPCError, RuntimeError) as err:
@@ -341,10 +346,14 @@ async def run_update(
     """Send a caseworker action; map the validator's rejection to 409 (stage) or 422 (input);
     202 (queued) when no worker takes it up in time."""
     handle = client.get_workflow_handle(case_id)
+    async with sessions() as session:
+        row = await cases_repo.get_case(session, case_id)
     try:
-        result = await send_update(
-            handle, update, request, update_id, settings.update_accept_seconds
-        )
+        # The request is labelled with the case's county, like everything in its history.
+        with payloads_of_county(row.county_code) if row is not None else nullcontext():
+            result = await send_update(
+                handle, update, request, update_id, settings.update_accept_seconds
+            )
     except WorkflowUpdateFailedError as err:
         http = errors.from_rejection(err, case_id=case_id)
         if http is None:

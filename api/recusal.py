@@ -13,7 +13,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
-from dibao.db import recusal_repo
+from dibao.codec import payloads_of_county
+from dibao.db import cases_repo, recusal_repo
 from dibao.domain.case import RecuseStaff
 from workflows.case import CaseWorkflow
 
@@ -29,10 +30,13 @@ async def recuse_at_once(
     await recusal_repo.record_recusal(session, case_ids, staff_id)
     untold: list[str] = []
     for case_id in case_ids:
+        row = await cases_repo.get_case(session, case_id)
         try:
-            await client.get_workflow_handle(case_id).signal(
-                CaseWorkflow.recuse, RecuseStaff(staff_ids=(staff_id,))
-            )
+            # Labelled with the case's county, like everything else in its history.
+            with payloads_of_county(row.county_code if row else ""):
+                await client.get_workflow_handle(case_id).signal(
+                    CaseWorkflow.recuse, RecuseStaff(staff_ids=(staff_id,))
+                )
         except RPCError as err:
             # A workflow that has just closed needs telling no more.
             if err.status != RPCStatusCode.NOT_FOUND:

@@ -119,6 +119,20 @@ class RestartPolicy:
         return float(min(self.first_delay * 2 ** (len(recent) - 1), self.max_delay))
 
 
+# PostgreSQL's own log quotes the row a statement failed on: a unique violation's DETAIL
+# ("Key (head_id_number)=(6125…) already exists") and, with the default settings, the
+# statement. Terse errors drop DETAIL, HINT, QUERY and CONTEXT; failing statements are not
+# logged. ALTER SYSTEM keeps them in the data directory for every later start.
+POSTGRES_LOG_SETTINGS = {"log_error_verbosity": "terse", "log_min_error_statement": "panic"}
+
+
+def quiet_postgres_logs(conn: psycopg.Connection[Any]) -> None:
+    """Apply POSTGRES_LOG_SETTINGS to a running server (autocommit connection, superuser)."""
+    for name, value in POSTGRES_LOG_SETTINGS.items():
+        conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    conn.execute("SELECT pg_reload_conf()")
+
+
 @dataclass
 class Supervisor:
     settings: Settings
@@ -150,6 +164,7 @@ class Supervisor:
             ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{DEV_DATABASE}"')
+            quiet_postgres_logs(conn)
         url: str = self.postgres.get_uri(DEV_DATABASE)
         return url
 

@@ -22,6 +22,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from dibao.codec import payloads_of_county
 from dibao.domain.payroll import SCHEDULE_ACTOR, Cadence, PayrollInput, schedule_id_for
 from dibao.settings import Settings
 from workflows.payroll import PayrollWorkflow
@@ -63,12 +64,14 @@ async def ensure_schedule(
     """
     schedule_id = schedule_id_for(county_code)
     schedule = payroll_schedule(settings, county_code, Cadence(cadence))
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
+    # The action's input is encoded once, here, for every run the schedule starts.
+    with payloads_of_county(county_code):
+        try:
+            await client.create_schedule(schedule_id, schedule)
+        except ScheduleAlreadyRunningError:
 
-        def rewrite(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
+            def rewrite(_: ScheduleUpdateInput) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(schedule_id).update(rewrite)
+            await client.get_schedule_handle(schedule_id).update(rewrite)
     return schedule_id

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(
         default=9465, ge=0, validation_alias="DIBAO_WORKER_METRICS_PORT"
     )
+    # The address both metrics ports listen on: loopback, so a scraper on the same machine
+    # (or a proxy) reads them; 0.0.0.0 opens them to the network for a remote Prometheus.
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="DIBAO_METRICS_HOST")
     # Logs of the worker and the API: one JSON object per line (carrying the case ID), or text.
     log_format: str = Field(
         default="json", pattern="^(json|text)$", validation_alias="DIBAO_LOG_FORMAT"
@@ -90,6 +93,12 @@ class Settings(BaseSettings):
     # Keys of the Temporal payload codec (dibao.codec): "id:base64key[,id:base64key...]", the
     # first encrypts, all decrypt. Secret so that printing the settings never shows them.
     codec_keys: SecretStr | None = Field(default=None, validation_alias="DIBAO_CODEC_KEYS")
+    # Whether payloads that reach Temporal unencrypted are read (dibao.codec). Off: an update
+    # or signal sent to Temporal without the codec is refused. On only while workflows started
+    # before encryption still run (their histories hold clear payloads).
+    codec_accept_plaintext: bool = Field(
+        default=False, validation_alias="DIBAO_CODEC_ACCEPT_PLAINTEXT"
+    )
     # Browser origins (comma-separated) allowed to call /codec: the Temporal Web UI decoding
     # payloads. Unset means the local dev UI at http://127.0.0.1:{temporal_ui_port}.
     codec_cors_origins: str | None = Field(

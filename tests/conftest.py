@@ -30,6 +30,7 @@ from dibao.binaries import find_binary
 from dibao.codec import data_converter
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.db.migrate import upgrade
+from dibao.dev import quiet_postgres_logs
 from dibao.settings import PROJECT_ROOT, Settings
 from dibao.temporal_client import register_search_attributes
 from tests.auth import Staff, seed_staff
@@ -42,6 +43,11 @@ HISTORIES_DIR = Path(__file__).parent / "workflows" / "histories"
 # API app and history they write) uses this key. Fixed, so recorded histories replay.
 TEST_CODEC_KEYS = "test-2026:ZGliYW8tdGVzdC1rZXktZGliYW8tdGVzdC1rZXktMzI="
 TEST_CONVERTER = data_converter(Settings(_env_file=None, codec_keys=TEST_CODEC_KEYS))
+# For the saved histories of tests/workflows/histories/, most recorded before encryption: the
+# worker's converter refuses clear payloads, as it must for anything sent without the codec.
+REPLAY_CONVERTER = data_converter(
+    Settings(_env_file=None, codec_keys=TEST_CODEC_KEYS, codec_accept_plaintext=True)
+)
 
 
 def without_codec(client: Client) -> Client:
@@ -93,6 +99,9 @@ def pg_admin_url() -> Iterator[str]:
     # Short path: PostgreSQL's Unix socket path must stay under ~100 bytes.
     data_dir = Path(tempfile.mkdtemp(prefix="dibao-pg-")) / "data"
     server = get_server(data_dir, cleanup_mode="delete")
+    # As `make dev` starts it: its log must not quote the rows a statement failed on.
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        quiet_postgres_logs(conn)
     yield server.get_uri()
     server.cleanup()
 

@@ -34,6 +34,7 @@ from dibao.domain import access
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Stage
+from dibao.domain.spreadsheet import text_cell
 
 router = APIRouter(prefix="/cases", tags=["cases"], dependencies=AUTHENTICATED)
 
@@ -141,8 +142,8 @@ def _cell(value: Any) -> Any:
         return value.isoformat()
     # Rows from before authentication name actors as clients typed them; a spreadsheet opening
     # the export must not run one that starts like a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+    if isinstance(value, str):
+        return text_cell(value)
     return value
 
 

@@ -7,7 +7,8 @@ setting), sends the payloads it displays to `POST /codec/decode` and the ones a 
 each payload in protobuf JSON form (base64 `metadata` values and `data`).
 
 Decrypting shows a household's names and ID numbers, so only roles that supervise or operate
-the service may call it, and only from the browser origins in settings (CORS).
+the service may call it, only for payloads labelled with a county inside their jurisdiction
+(unlabelled ones: ops only), and only from the browser origins in settings (CORS).
 """
 
 from __future__ import annotations
@@ -23,11 +24,17 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
-from temporalio.converter import PayloadCodec
 
 from api import errors
 from api.deps import ClientDep, SettingsDep, codec_user
-from dibao.codec import CodecKeyError
+from dibao.codec import (
+    CodecKeyError,
+    EncryptionCodec,
+    county_of,
+    is_encrypted,
+    payloads_of_county,
+)
+from dibao.domain import access
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.settings import Settings
@@ -89,13 +96,32 @@ def _answer(payloads: list[Payload]) -> JSONResponse:
 
 def _codec_for(
     actor: Actor, namespace: str | None, settings: Settings, client: Client
-) -> PayloadCodec:
+) -> EncryptionCodec:
     """The codec, once the caller may use it for this namespace."""
     _check_access(actor, namespace, settings)
     codec = client.data_converter.payload_codec
-    if codec is None:  # connect() always sets one; guard against a hand-built client
+    if not isinstance(codec, EncryptionCodec):  # connect() always sets one
         raise errors.unavailable("no payload codec configured")
     return codec
+
+
+def _check_counties(actor: Actor, payloads: list[Payload]) -> None:
+    """Each payload is labelled with its case's county; a user decrypts only their own
+    county's. Unlabelled ones (cases from before the label) could be any county's: ops only."""
+    for index, payload in enumerate(payloads):
+        if not is_encrypted(payload):
+            continue  # stored in clear: nothing the codec would reveal
+        county = county_of(payload)
+        if county is None:
+            if actor.role is not Role.OPS:
+                raise errors.forbidden(
+                    f"payload {index} names no county (written before payloads were labelled); "
+                    "only ops may decrypt it"
+                )
+            continue
+        refused = access.county_denial(actor.jurisdiction, county)
+        if refused:
+            raise errors.forbidden(f"payload {index}: {refused}")
 
 
 @router.post("/decode", summary="Decrypt payloads for the Temporal Web UI")
@@ -108,10 +134,11 @@ async def decode(
 ) -> Any:
     codec = _codec_for(actor, namespace, settings, client)
     payloads = _parse(body)
+    _check_counties(actor, payloads)
     # Who decrypted how much goes to the log: reading a history here shows households' data.
     log.info("codec decode: %s (%s) decoded %d payloads", actor.id, actor.role, len(payloads))
     try:
-        return _answer(await codec.decode(payloads))
+        return _answer(await codec.reveal(payloads))
     except CodecKeyError as err:
         raise errors.unprocessable_header_or_body("payloads", str(err)) from None
 
@@ -125,7 +152,10 @@ async def encode(
     namespace: NamespaceHeader = None,
 ) -> Any:
     codec = _codec_for(actor, namespace, settings, client)
-    return _answer(await codec.encode(_parse(body)))
+    # What a user enters belongs to their county: labelled so, it is theirs to read back, and
+    # a worker refuses it for another county's case.
+    with payloads_of_county(actor.jurisdiction[:6]):
+        return _answer(await codec.encode(_parse(body)))
 
 
 class CodecCORS:

@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import errors
 from api.deps import AUTHENTICATED, ActorDep, ClientDep, SessionDep
 from api.procedure_schemas import StaffRelativeIn
 from api.recusal import recuse_at_once
-from dibao.db import procedure_repo
+from dibao.db import auth_repo, procedure_repo
 from dibao.db.procedure_models import StaffRelativeRow
 from dibao.domain import access
 from dibao.domain.access import Action
@@ -19,6 +20,12 @@ from dibao.domain.application import validate_id_number
 from dibao.domain.calendar import china_date
 
 router = APIRouter(dependencies=AUTHENTICATED)
+
+
+async def _jurisdiction_of(session: AsyncSession, staff_id: str) -> str | None:
+    """Where a staff member works, when they have an account; None for a cadre without one."""
+    user = await auth_repo.get_user(session, staff_id)
+    return user.jurisdiction_code if user is not None else None
 
 
 @router.post(
@@ -34,7 +41,8 @@ async def register_relative(
     client: ClientDep,
     actor: ActorDep,
 ) -> dict[str, Any]:
-    refused = access.relative_denial(actor, Action.REGISTER_RELATIVE, staff_id)
+    staff_jurisdiction = await _jurisdiction_of(session, staff_id)
+    refused = access.relative_denial(actor, Action.REGISTER_RELATIVE, staff_id, staff_jurisdiction)
     if refused:
         raise errors.forbidden(refused)
     reason = validate_id_number(body.relative_id_number.upper(), china_date(datetime.now(UTC)))
@@ -49,6 +57,7 @@ async def register_relative(
             relative_id_number=body.relative_id_number.upper(),
             relation=body.relation,
             registered_by=actor.id,
+            jurisdiction_code=access.registry_jurisdiction(actor, staff_id, staff_jurisdiction),
         ),
     )
     recused = await recuse_at_once(session, client, staff_id, row.relative_id_number)
@@ -72,10 +81,14 @@ async def register_relative(
 async def list_relatives(
     staff_id: str, session: SessionDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
-    refused = access.relative_denial(actor, Action.READ_RELATIVES, staff_id)
+    staff_jurisdiction = await _jurisdiction_of(session, staff_id)
+    refused = access.relative_denial(actor, Action.READ_RELATIVES, staff_id, staff_jurisdiction)
     if refused:
         raise errors.forbidden(refused)
     rows = await procedure_repo.relatives_of(session, staff_id)
+    if staff_jurisdiction is None:
+        # No account: each county sees the registrations it made, not another county's.
+        rows = [r for r in rows if access.sees_registration(actor, staff_id, r.jurisdiction_code)]
     # The relative's ID number is masked: the registry is for matching, not for reading.
     return [
         {

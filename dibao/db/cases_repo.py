@@ -100,26 +100,40 @@ async def reserve_case(
             filed_at=case.filed_at,
         )
     )
-    await session.flush()
-    session.add(
-        ApplicationRow(
-            case_id=case.case_id,
-            payload=payload,
-            request_sha256=request_sha256,
-            idempotency_key=idempotency_key,
-            filed_by=case.filed_by.id,
-            filed_role=case.filed_by.role.value,
-        )
-    )
     try:
+        # The case row first: the application row refers to it.
+        await session.flush()
+        session.add(
+            ApplicationRow(
+                case_id=case.case_id,
+                payload=payload,
+                request_sha256=request_sha256,
+                idempotency_key=idempotency_key,
+                filed_by=case.filed_by.id,
+                filed_role=case.filed_by.role.value,
+            )
+        )
         await session.commit()
-    except IntegrityError:
+    except IntegrityError as err:
         await session.rollback()
         prior = await _prior_outcome(session, case, idempotency_key, request_sha256)
         if prior is None:
-            raise
+            # Not the text of the violation: its DETAIL quotes the row, ID number and all.
+            raise FilingConflict(_constraint_of(err)) from None
         return prior
     return Reserved(case.case_id)
+
+
+class FilingConflict(Exception):
+    """A filing broke a constraint for a reason the pre-checks do not know."""
+
+    def __init__(self, constraint: str) -> None:
+        super().__init__(f"the filing conflicts with a stored row (constraint {constraint})")
+
+
+def _constraint_of(err: IntegrityError) -> str:
+    diag = getattr(err.orig, "__cause__", None) or err.orig
+    return str(getattr(diag, "constraint_name", None) or "unknown")
 
 
 async def open_case_for_household(session: AsyncSession, head_id_number: str) -> str | None:

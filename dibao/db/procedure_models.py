@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -129,8 +130,19 @@ class StaffRelativeRow(Base):
     registered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Whose registry this is (dibao.domain.access.registry_jurisdiction): the staff member's
+    # jurisdiction, or for one without an account the registrant's county.
+    jurisdiction_code: Mapped[str] = mapped_column(String(12), server_default="")
 
-    __table_args__ = (UniqueConstraint("staff_id", "relative_id_number", name="uq_staff_relative"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "staff_id", "relative_id_number", "jurisdiction_code", name="uq_staff_relative"
+        ),
+        CheckConstraint(
+            "jurisdiction_code ~ '^([0-9]{6}|[0-9]{9}|[0-9]{12})?$'",
+            name="ck_staff_relatives_jurisdiction",
+        ),
+    )
 
 
 class RecipientSpotCheckRow(Base):

@@ -203,6 +203,7 @@ async def register_relative(session: AsyncSession, row: StaffRelativeRow) -> Sta
             select(StaffRelativeRow).where(
                 StaffRelativeRow.staff_id == row.staff_id,
                 StaffRelativeRow.relative_id_number == row.relative_id_number,
+                StaffRelativeRow.jurisdiction_code == row.jurisdiction_code,
             )
         )
     ).scalar_one()

@@ -267,16 +267,47 @@ def county_action_denial(subject: Actor, action: Action, county: str) -> str | N
     return role_denial(action, subject.role) or county_denial(subject.jurisdiction, county)
 
 
-def relative_denial(subject: Actor, action: Action, staff_id: str) -> str | None:
+def relative_denial(
+    subject: Actor, action: Action, staff_id: str, staff_jurisdiction: str | None = None
+) -> str | None:
     """Anyone registers and reads their own relatives; the township and the county register
-    those of others, and supervision and audit read them."""
+    those of others, and supervision and audit read them, for staff working inside their own
+    jurisdiction. `staff_jurisdiction` is the staff member's as a user, None for one without
+    an account (a village cadre), whose registrations are scoped row by row instead
+    (registry_jurisdiction, sees_registration)."""
     refused = role_denial(action, subject.role)
     if refused or staff_id == subject.id:
         return refused
     others = RELATIVE_KEEPERS if action is Action.REGISTER_RELATIVE else RELATIVE_READERS
-    if subject.role in others:
-        return None
-    return f"{_a(subject.role)} may only {LABELS[action]} of their own, not of {staff_id}"
+    if subject.role not in others:
+        return f"{_a(subject.role)} may only {LABELS[action]} of their own, not of {staff_id}"
+    if staff_jurisdiction is not None and not inside(staff_jurisdiction, subject.jurisdiction):
+        return (
+            f"{staff_id} works outside your jurisdiction ({subject.jurisdiction or 'none'}); "
+            "their registry is kept where they work"
+        )
+    return None
+
+
+def inside(code: str, jurisdiction: str) -> bool:
+    """Whether a place lies within a jurisdiction (or is it)."""
+    return level_of(jurisdiction) is not None and code.startswith(jurisdiction)
+
+
+def registry_jurisdiction(subject: Actor, staff_id: str, staff_jurisdiction: str | None) -> str:
+    """Whose registry a new registration joins: the staff member's jurisdiction when they are a
+    user (or register their own), otherwise the county of the registrant, which alone keeps
+    the relatives of the cadres without an account it registers."""
+    if staff_id == subject.id:
+        return subject.jurisdiction
+    if staff_jurisdiction is not None:
+        return staff_jurisdiction
+    return subject.jurisdiction[:6]
+
+
+def sees_registration(subject: Actor, staff_id: str, registry: str) -> bool:
+    """Whether one registration of an account-less staff member is the subject's to read."""
+    return staff_id == subject.id or overlaps(subject.jurisdiction, registry)
 
 
 @dataclass(frozen=True)

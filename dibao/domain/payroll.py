@@ -24,6 +24,7 @@ from enum import StrEnum
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.money import format_yuan
+from dibao.domain.spreadsheet import text_cell
 
 
 class LineKind(StrEnum):
@@ -377,11 +378,11 @@ def bank_file(run: PayrollRun) -> str:
         writer.writerow(
             (
                 seq,
-                household.case_id,
-                household.certificate_no,
-                household.account_holder,
-                household.bank,
-                household.account_no,
+                text_cell(household.case_id),
+                text_cell(household.certificate_no),
+                text_cell(household.account_holder),
+                text_cell(household.bank),
+                text_cell(household.account_no),
                 format_yuan(household.net_fen),
                 describe_lines(household.lines),
             )

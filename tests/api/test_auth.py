@@ -365,6 +365,59 @@ async def test_supervisors_and_auditors_cannot_write(
 # --- jurisdictions --------------------------------------------------------------------------
 
 
+RELATIVE = {
+    "staff_role": "village_caseworker",
+    "relative_name": "王秀英",
+    "relative_id_number": "612522195803120027",
+    "relation": "母亲",
+}
+
+
+async def test_another_countys_staff_registry_is_neither_read_nor_written(
+    api: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    registered = await api.post("/staff/zhang.wei/relatives", json=RELATIVE, headers=TOWNSHIP)
+    assert registered.status_code == 201, registered.text
+    county_b = bearer("he.jun")  # the county approver of 610424
+    other_township = bearer("wu.fang")  # a township caseworker of 610423101
+    for who in (county_b, other_township):
+        response = await api.get("/staff/zhang.wei/relatives", headers=who)
+        assert response.status_code == 403, response.text
+        assert "outside your jurisdiction" in response.json()["detail"]["message"]
+        assert "王秀英" not in response.text
+    # Nor may they register relatives for staff elsewhere, which would recuse them.
+    response = await api.post("/staff/chen.gang/relatives", json=RELATIVE, headers=county_b)
+    assert response.status_code == 403, response.text
+    assert dev_stack.sql("SELECT count(*) FROM staff_relatives WHERE staff_id = 'chen.gang'") == [
+        (0,)
+    ]
+    # A township keeps its villages' registry, not the county approver's above it.
+    response = await api.post("/staff/chen.gang/relatives", json=RELATIVE, headers=TOWNSHIP)
+    assert response.status_code == 403, response.text
+    # Those who may go on as before.
+    assert len((await api.get("/staff/zhang.wei/relatives", headers=COUNTY)).json()) == 1
+
+
+async def test_a_cadre_without_an_account_is_in_the_registry_of_the_county_that_registered_them(
+    api: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    response = await api.post("/staff/cadre.wang/relatives", json=RELATIVE, headers=TOWNSHIP)
+    assert response.status_code == 201, response.text
+    county_b = bearer("he.jun")
+    assert (await api.get("/staff/cadre.wang/relatives", headers=county_b)).json() == []
+    # County B registering a cadre of the same ID keeps its own row, and sees only that.
+    response = await api.post("/staff/cadre.wang/relatives", json=RELATIVE, headers=county_b)
+    assert response.status_code == 201, response.text
+    assert (
+        response.json()["id"]
+        != ((await api.get("/staff/cadre.wang/relatives", headers=COUNTY)).json()[0]["id"])
+    )
+    seen_by_b = (await api.get("/staff/cadre.wang/relatives", headers=county_b)).json()
+    assert [r["registered_by"] for r in seen_by_b] == ["he.jun"]
+    seen_by_a = (await api.get("/staff/cadre.wang/relatives", headers=COUNTY)).json()
+    assert [r["registered_by"] for r in seen_by_a] == ["li.na"]
+
+
 async def test_another_jurisdictions_case_is_403_and_lists_leave_it_out(
     api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from contextlib import nullcontext
 from typing import Any
 
 import httpx
@@ -14,9 +15,11 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import EventType
 
-from tests.auth import AUDITOR, COUNTY, OPS, SUPERVISOR, TOWNSHIP, VILLAGE
+from dibao.codec import county_of, payloads_of_county
+from tests.auth import AUDITOR, COUNTY, OPS, SUPERVISOR, TOWNSHIP, VILLAGE, bearer
 from tests.conftest import Stack, without_codec
 from tests.workflows.helpers import file_case
+from tests.workflows.test_encrypted_history import payloads_in
 
 UI_ORIGIN = "http://127.0.0.1:8233"  # the dev server's Web UI (default DIBAO_TEMPORAL_UI_PORT)
 ROLES = {"ops": OPS, "auditor": AUDITOR, "supervisor": SUPERVISOR, "county_approver": COUNTY}
@@ -27,9 +30,14 @@ def as_ui(user: dict[str, str]) -> dict[str, str]:
     return {**user, "X-Namespace": "default"}
 
 
-async def filed_case_input(stack: Stack, sample: dict[str, Any]) -> Any:
-    """A case's start input as the UI gets it from Temporal: raw, in protobuf JSON."""
-    handle = await file_case(stack, sample, f"DB-TESTCODEC{secrets.token_hex(2).upper()}")
+async def filed_case_input(
+    stack: Stack, sample: dict[str, Any], county: str | None = "610423"
+) -> Any:
+    """A case's start input as the UI gets it from Temporal: raw, in protobuf JSON. Labelled
+    with its county as POST /cases labels it, or (county None) as cases from before were."""
+    case_id = f"DB-TESTCODEC{secrets.token_hex(2).upper()}"
+    with payloads_of_county(county) if county else nullcontext():
+        handle = await file_case(stack, sample, case_id)
     history = await without_codec(stack.client).get_workflow_handle(handle.id).fetch_history()
     started = history.events[0]
     assert started.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
@@ -52,6 +60,32 @@ async def test_trusted_roles_see_the_decrypted_application(
     case_input = json.loads(base64.b64decode(decoded["data"]))
     head = case_input["application"]["members"][0]
     assert (head["name"], head["id_number"]) == ("王秀英", "612522195803120027")
+
+
+async def test_another_countys_approver_and_auditor_get_403(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    body = await filed_case_input(dev_stack, sample)
+    for user in ("he.jun", "zheng.yu"):  # county approver and auditor of 610424
+        response = await api.post("/codec/decode", json=body, headers=as_ui(bearer(user)))
+        assert response.status_code == 403, response.text
+        assert "county 610423 is outside your jurisdiction" in response.text
+        assert "612522195803120027" not in response.text
+    # Relabelled as the other county's, it does not decrypt at all.
+    forged = json.loads(json.dumps(body))
+    forged["payloads"][0]["metadata"]["dibao-county"] = base64.b64encode(b"610424").decode()
+    response = await api.post("/codec/decode", json=forged, headers=as_ui(bearer("he.jun")))
+    assert response.status_code == 422 and "does not decrypt" in response.text
+
+
+async def test_payloads_without_a_county_are_for_ops_only(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    body = await filed_case_input(dev_stack, sample, county=None)
+    response = await api.post("/codec/decode", json=body, headers=as_ui(COUNTY))
+    assert response.status_code == 403 and "only ops" in response.text
+    response = await api.post("/codec/decode", json=body, headers=as_ui(OPS))
+    assert response.status_code == 200, response.text
 
 
 async def test_a_village_caseworker_gets_403(
@@ -170,3 +204,28 @@ async def test_the_web_ui_decodes_with_the_session_cookie_of_a_sign_in(
     )
     del request.headers["Authorization"]
     assert (await api.send(request)).status_code == 401
+
+
+async def test_what_the_api_and_the_worker_write_for_a_case_is_labelled_with_its_county(
+    api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    filed = await api.post("/cases", json=sample, headers=TOWNSHIP)
+    assert filed.status_code == 201, filed.text
+    case_id = filed.json()["case_id"]
+    withdrawn = await api.post(f"/cases/{case_id}/withdraw", json={"reason": "外出务工"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    history = await without_codec(dev_stack.client).get_workflow_handle(case_id).fetch_history()
+    encrypted = [
+        payload
+        for event in history.events
+        for _, payload in payloads_in(event)
+        if payload.metadata.get("encoding") == b"binary/encrypted"
+    ]
+    updates = [
+        e
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert updates, "the withdrawal went through an update"
+    assert len(encrypted) > 5
+    assert {county_of(p) for p in encrypted} == {"610423"}

@@ -11,17 +11,22 @@ import pytest
 from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
+from temporalio.converter import DataConverter, WorkflowSerializationContext
 from temporalio.exceptions import ApplicationError
 from typer.testing import CliRunner
 
 from dibao.cli import app as cli_app
 from dibao.codec import (
+    COUNTY_METADATA,
     ENCODING,
     KEY_ID_METADATA,
+    REFUSED_ENCODING,
     CodecKeyError,
     EncryptionCodec,
+    county_of,
     data_converter,
     parse_keys,
+    payloads_of_county,
 )
 from dibao.dev import DevError, dev_codec_keys
 from dibao.settings import Settings
@@ -93,11 +98,69 @@ async def test_a_different_key_under_the_same_id_is_refused() -> None:
         await decrypt(impostor, payload)
 
 
-async def test_unencrypted_payloads_pass_through() -> None:
-    # Histories written before encryption (and the saved replay histories) stay readable.
+async def test_unencrypted_payloads_are_refused_unless_plaintext_is_accepted() -> None:
+    # Sent to Temporal without the codec (by anyone with access to the cluster): not read.
     plain = Payload(metadata={"encoding": b"json/plain"}, data=b'{"a":1}')
+    (refused,) = await EncryptionCodec(parse_keys(NEW)).decode([plain])
+    assert refused.metadata["encoding"] == REFUSED_ENCODING and b'"a"' not in refused.data
+    with pytest.raises(KeyError, match="Unknown payload encoding dibao/refused-unencrypted"):
+        await data_converter(settings(codec_keys=NEW)).decode([plain], [dict])
+    # Histories written before encryption (and the saved replay histories) stay readable where
+    # that is asked for.
+    lenient = EncryptionCodec(parse_keys(NEW), accept_plain=True)
+    assert await lenient.decode([plain]) == [plain]
+    assert await data_converter(settings(codec_keys=NEW, codec_accept_plaintext=True)).decode(
+        [plain], [dict]
+    ) == [{"a": 1}]
+
+
+def in_workflow(converter: DataConverter, workflow_id: str) -> DataConverter:
+    return converter.with_context(WorkflowSerializationContext("default", workflow_id))
+
+
+async def test_payloads_carry_their_county_in_clear_and_bound_to_the_ciphertext() -> None:
+    converter = data_converter(settings(codec_keys=NEW))
+    with payloads_of_county("610423"):
+        (payload,) = await converter.encode([HEAD])
+    assert county_of(payload) == "610423"
+    assert b"612522195803120027" not in payload.SerializeToString()
+    assert await converter.decode([payload], [dict]) == [HEAD]
+    # Relabelled with another county, or stripped of the label, it no longer decrypts.
     codec = EncryptionCodec(parse_keys(NEW))
-    assert await codec.decode([plain]) == [plain]
+    for label in (b"610424", None):
+        forged = Payload()
+        forged.CopyFrom(payload)
+        if label is None:
+            del forged.metadata[COUNTY_METADATA]
+        else:
+            forged.metadata[COUNTY_METADATA] = label
+        with pytest.raises(CodecKeyError, match="does not decrypt"):
+            await codec.reveal([forged])
+
+
+async def test_the_county_follows_the_workflow_where_the_encoder_is_not_told() -> None:
+    converter = data_converter(settings(codec_keys=NEW))
+    # In the workflow ID by construction: payrolls and standard changes.
+    (payroll,) = await in_workflow(converter, "payroll-610423-2026-11").encode([HEAD])
+    assert county_of(payroll) == "610423"
+    # An opaque case ID: what the worker decoded first for the case (its input) decides.
+    worker = in_workflow(converter, "DB-0123456789AB")
+    with payloads_of_county("610424"):
+        (case_input,) = await in_workflow(converter, "DB-0123456789AB").encode([HEAD])
+    assert await worker.decode([case_input], [dict]) == [HEAD]
+    (written,) = await worker.encode([{"stage": "survey"}])
+    assert county_of(written) == "610424"
+    # A payload made for another county is refused in this case, not learnt.
+    with payloads_of_county("610423"):
+        (foreign,) = await converter.encode([{"actor": "mallory"}])
+    with pytest.raises(KeyError, match="Unknown payload encoding dibao/refused"):
+        await worker.decode([foreign], [dict])
+    (still,) = await worker.encode([{"stage": "survey"}])
+    assert county_of(still) == "610424"
+    # Nothing known: unlabelled, and still decrypted (histories from before the label).
+    (unknown,) = await converter.encode([HEAD])
+    assert county_of(unknown) is None and COUNTY_METADATA not in unknown.metadata
+    assert await converter.decode([unknown], [dict]) == [HEAD]
 
 
 async def test_failure_messages_are_encrypted_too() -> None:
@@ -178,3 +241,15 @@ def test_make_dev_uses_given_keys_and_never_invents_one_for_an_external_cluster(
     with pytest.raises(DevError, match="DIBAO_CODEC_KEYS is not"):
         dev_codec_keys(external)
     assert not (tmp_path / "codec-keys").exists()
+
+
+async def test_a_case_started_before_the_label_is_labelled_from_its_input() -> None:
+    converter = data_converter(settings(codec_keys=NEW))
+    (legacy_input,) = await converter.encode(
+        [{"case_id": "DB-OLD", "application": {"hukou": {"county_code": "610423"}}}]
+    )
+    assert county_of(legacy_input) is None
+    worker = in_workflow(converter, "DB-OLD000000001")
+    await worker.decode([legacy_input], [dict])
+    (written,) = await worker.encode([{"stage": "survey"}])
+    assert county_of(written) == "610423"

@@ -168,6 +168,24 @@ def test_relatives_own_or_by_the_keepers() -> None:
     assert access.relative_denial(auditor, Action.REGISTER_RELATIVE, "zhang.wei") is not None
 
 
+def test_relatives_of_staff_working_elsewhere_are_not_kept_nor_read() -> None:
+    township = actor(T, "610423100", "li.na")
+    county_b = actor(C, "610424", "he.jun")
+    # The staff member's own place decides, as the users table has it.
+    assert access.relative_denial(township, Action.READ_RELATIVES, "x", "610423100201") is None
+    refused = access.relative_denial(township, Action.READ_RELATIVES, "x", "610424100201")
+    assert refused and "outside your jurisdiction (610423100)" in refused
+    assert access.relative_denial(county_b, Action.REGISTER_RELATIVE, "chen.gang", "610423")
+    # A township does not keep the registry of the county above it.
+    assert access.relative_denial(township, Action.REGISTER_RELATIVE, "chen.gang", "610423")
+    # Staff without an account: the registrant's county keeps their rows, and only it sees them.
+    registry = access.registry_jurisdiction(township, "cadre.wang", None)
+    assert registry == "610423"
+    assert access.sees_registration(actor(C, "610423", "chen.gang"), "cadre.wang", registry)
+    assert not access.sees_registration(county_b, "cadre.wang", registry)
+    assert access.registry_jurisdiction(county_b, "chen.gang", "610423") == "610423"
+
+
 @pytest.mark.parametrize(
     ("user_id", "role", "jurisdiction", "fields"),
     [

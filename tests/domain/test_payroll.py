@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from datetime import date
 
 import pytest
@@ -264,3 +266,24 @@ def test_the_change_in_force_gives_the_members_paid_each_month() -> None:
     assert in_force["2026-08"] is None
     assert in_force["2026-10"] is not None and in_force["2026-10"].paid_members == 3
     assert in_force["2026-12"] is not None and in_force["2026-12"].paid_members == 2
+
+
+def test_a_holder_or_bank_typed_as_a_formula_is_not_run_by_a_spreadsheet() -> None:
+    run = assemble_run(
+        "610423",
+        "2026-11",
+        [
+            HouseholdPay(
+                "DB-A",
+                "C1",
+                '=HYPERLINK("http://evil.example/","点击")',
+                (Line("2026-11", R, 100),),
+                "@SUM(1+1)",
+                "622848000000001",
+            )
+        ],
+    )
+    row = next(csv.reader(io.StringIO(bank_file(run).splitlines()[1])))
+    assert row[3] == '\'=HYPERLINK("http://evil.example/","点击")'
+    assert row[4] == "'@SUM(1+1)"
+    assert row[5] == "622848000000001"  # plain values are written as they are

@@ -15,18 +15,29 @@ import pytest
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowFailureError, WorkflowHistory
+from temporalio.client import WorkflowFailureError, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from api.schemas import ApplicationIn
-from dibao.codec import ENCODING
-from dibao.domain.enums import Stage
+from dibao.codec import ENCODING, county_of, payloads_of_county
+from dibao.domain.case import Withdraw
+from dibao.domain.enums import CaseStatus, Stage
 from tests.conftest import TEST_CONVERTER, Stack, without_codec
 from tests.workflows.failing_workflow import DuplicateCheckWorkflow, refuse_duplicate
-from tests.workflows.helpers import at_stage, complete, file_case, survey, survey_of
+from tests.workflows.helpers import (
+    VILLAGE,
+    at_stage,
+    complete,
+    file_case,
+    state,
+    survey,
+    survey_of,
+    wait_for,
+)
 from worker import WORKFLOWS, workflow_runner
+from workflows.case import CaseWorkflow
 
 
 def history_bytes(history: WorkflowHistory) -> bytes:
@@ -146,3 +157,70 @@ async def test_failure_messages_are_not_in_clear_in_history(
     assert [f.message for f in failures] == ["Encoded failure"]
     # Failures in history without a codec show only that: no message, no stack trace.
     assert b"refuse_duplicate" not in b"".join(f.stack_trace.encode() for f in failures)
+
+
+async def test_an_update_sent_to_temporal_without_the_codec_is_rejected_and_changes_nothing(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    # What `temporal workflow update execute --name withdraw --input '{…}'` sends: clear JSON,
+    # from anyone with access to the cluster but without the office's keys.
+    handle = await file_case(ts_stack, sample, "DB-TESTPLAINUPD")
+    before = await wait_for(handle, lambda v: v.notices)
+    plain = without_codec(ts_stack.client).get_workflow_handle(handle.id)
+    request = {
+        "request_id": "w-plain",
+        "actor": {"id": "zhang.wei", "role": "village_caseworker", "jurisdiction": ""},
+        "reason": "外出务工，自愿撤回",
+    }
+    with pytest.raises(WorkflowUpdateFailedError):
+        await plain.execute_update("withdraw", request, id="withdraw-plain")
+    after = await state(handle)
+    assert (after.stage, after.status) == (before.stage, before.status)
+    assert after.stage is not Stage.CLOSED
+    audit = ts_stack.sql("SELECT action FROM audit_log WHERE case_id = %s", handle.id)
+    assert [a for (a,) in audit] == ["file_application"]
+    # The same request through the codec is a withdrawal like any other.
+    withdrawn = await handle.execute_update(
+        CaseWorkflow.withdraw,
+        Withdraw(request_id="w-coded", actor=VILLAGE, reason="外出务工，自愿撤回"),
+        id="withdraw-coded",
+    )
+    assert withdrawn.status is CaseStatus.WITHDRAWN
+
+
+async def test_the_case_history_is_labelled_with_the_households_county(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    # As POST /cases starts it: the API knows the county and labels the input; the worker
+    # then labels everything it writes for the case the same way.
+    with payloads_of_county(sample["hukou"]["county_code"]):
+        handle = await file_case(ts_stack, sample, "DB-TESTCOUNTY01")
+    await wait_for(handle, lambda v: v.notices)
+    history = await without_codec(ts_stack.client).get_workflow_handle(handle.id).fetch_history()
+    encrypted = [
+        payload
+        for event in history.events
+        for _, payload in payloads_in(event)
+        if payload.metadata.get("encoding") == ENCODING
+    ]
+    assert len(encrypted) > 3  # input, activity inputs and results, the notice, the audit
+    assert {county_of(p) for p in encrypted} == {"610423"}
+
+
+async def test_a_case_started_without_the_label_is_labelled_from_its_input_on(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    # Started as before the label existed: the input is unlabelled, but names the county.
+    handle = await file_case(ts_stack, sample, "DB-TESTCOUNTY02")
+    await wait_for(handle, lambda v: v.notices)
+    history = await without_codec(ts_stack.client).get_workflow_handle(handle.id).fetch_history()
+    started, *later = history.events
+    (case_input,) = started.workflow_execution_started_event_attributes.input.payloads
+    assert county_of(case_input) is None
+    written = [
+        payload
+        for event in later
+        for _, payload in payloads_in(event)
+        if payload.metadata.get("encoding") == ENCODING
+    ]
+    assert written and {county_of(p) for p in written} == {"610423"}

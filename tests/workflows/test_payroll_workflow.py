@@ -410,6 +410,9 @@ async def test_payroll_through_the_api(api: httpx.AsyncClient, payroll: Payroll)
     assert bank.headers["x-content-sha256"] == run["bank_file_sha256"]
     roster = await api.get(f"/payroll/runs/{run['run_id']}/roster")
     assert "花名册" in roster.text and "王秀英" in roster.text
+    # A page built from typed names runs no script (api/security_headers.py).
+    assert roster.headers["content-security-policy"].startswith("default-src 'none'")
+    assert roster.headers["x-content-type-options"] == "nosniff"
     assert (await api.get("/payroll/runs/PR-610423-2030-01")).status_code == 404
     elsewhere = bearer("he.jun")  # county approver of 610424
     assert (await api.get(f"/payroll/runs/{run['run_id']}", headers=elsewhere)).status_code == 403

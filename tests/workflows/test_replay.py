@@ -13,7 +13,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from tests.conftest import TEST_CONVERTER
+from tests.conftest import REPLAY_CONVERTER
 from worker import WORKFLOWS, workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -27,9 +27,9 @@ def test_there_are_saved_histories_to_replay() -> None:
 async def test_saved_history_replays_on_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
     # With the tests' codec: histories recorded since encryption need its key, older ones are
-    # clear JSON, which the codec passes through.
+    # clear JSON, which only a converter accepting plaintext reads.
     await Replayer(
-        workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=TEST_CONVERTER
+        workflows=WORKFLOWS, workflow_runner=workflow_runner(), data_converter=REPLAY_CONVERTER
     ).replay_workflow(history)
 
 
