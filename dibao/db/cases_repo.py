@@ -74,12 +74,38 @@ async def reserve_case(
 ) -> ReserveOutcome:
     """Write the case row and the application in one transaction, or say why not.
 
-    The unique indexes decide races between two simultaneous filings; the pre-check only gives
-    the common case a precise answer.
+    Checked before the insert, so the common case gets its precise answer without a violation;
+    between simultaneous filings the unique indexes decide, and the losers answer from the row
+    that won.
     """
-    prior = await _prior_outcome(session, case, idempotency_key, request_sha256)
-    if prior is not None:
-        return prior
+    # A loser of a race finds the winner once the winner commits; a winner that is rolled back
+    # or closed in between leaves room for another attempt.
+    for _ in range(3):
+        prior = await _prior_outcome(session, case, idempotency_key, request_sha256)
+        if prior is not None:
+            return prior
+        try:
+            await _insert(session, case, payload, idempotency_key, request_sha256)
+        except IntegrityError:
+            # The violation's text names the row values (an ID number): it is neither logged
+            # nor shown; the rows themselves say what won.
+            await session.rollback()
+            continue
+        return Reserved(case.case_id)
+    raise RaceLost()
+
+
+class RaceLost(Exception):
+    """Simultaneous filings kept displacing each other: the caller may simply try again."""
+
+
+async def _insert(
+    session: AsyncSession,
+    case: CaseInput,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    request_sha256: str,
+) -> None:
     hukou = case.application.hukou
     session.add(
         CaseRow(
@@ -99,6 +125,8 @@ async def reserve_case(
             filed_at=case.filed_at,
         )
     )
+    # Flushed apart so the application's foreign key finds its case; either insert may be the
+    # one a simultaneous filing violates.
     await session.flush()
     session.add(
         ApplicationRow(
@@ -110,15 +138,7 @@ async def reserve_case(
             filed_role=case.filed_by.role.value,
         )
     )
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        prior = await _prior_outcome(session, case, idempotency_key, request_sha256)
-        if prior is None:
-            raise
-        return prior
-    return Reserved(case.case_id)
+    await session.commit()
 
 
 async def open_case_for_household(session: AsyncSession, head_id_number: str) -> str | None:
