@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from api.case_service import ensure_workflow, run_update
 from api.deps import AUTHENTICATED, ClientDep, IdempotencyKey, SessionsDep, SettingsDep, case_actor
+from api.fields import CaseId
 from api.ops_schemas import RetryStepIn, SkipStepIn
 from api.procedure_schemas import (
     CircumstanceIn,
@@ -76,7 +77,7 @@ def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, sum
     roles the role table gives `kind`."""
 
     async def endpoint(
-        case_id: str,
+        case_id: CaseId,
         body: body_type,  # type: ignore[valid-type]
         sessions: SessionsDep,
         client: ClientDep,
@@ -230,7 +231,7 @@ action(
     summary="Record an objection raised during a public posting (公示异议)",
 )
 async def raise_objection(
-    case_id: str,
+    case_id: CaseId,
     body: ObjectionIn,
     sessions: SessionsDep,
     client: ClientDep,

@@ -19,6 +19,7 @@ from api.deps import (
     UserDep,
     unauthorized,
 )
+from api.fields import Line
 from dibao import auth
 from dibao.domain.application import FieldError
 
@@ -36,7 +37,7 @@ class TokenIn(BaseModel):
     # Not api.schemas.Strict: a password is compared exactly as typed, never stripped.
     model_config = ConfigDict(extra="forbid")
 
-    user_id: str = Field(min_length=1, max_length=64, examples=["zhang.wei"])
+    user_id: Line = Field(min_length=1, max_length=64, examples=["zhang.wei"])
     password: str = Field(min_length=1, max_length=1024)
 
 

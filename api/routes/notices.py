@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from api import errors
 from api.deps import AUTHENTICATED, SessionDep, SessionsDep, check_case, require
+from api.fields import NoticeId
 from dibao.db import notices_repo
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/notices", tags=["notices"], dependencies=AUTHENTICAT
     },
 )
 async def get_notice(
-    notice_id: str,
+    notice_id: NoticeId,
     session: SessionDep,
     sessions: SessionsDep,
     actor: Annotated[Actor, Depends(require(Action.READ_CASE))],

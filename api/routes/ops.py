@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
 from api.deps import ClientDep, SessionDep, case_actor, require
+from api.fields import CaseId, CaseIdQuery, Offset
 from api.ops_schemas import DescribeOut, IncidentListOut, IncidentOut, PendingActivityOut
 from dibao.db import ops_repo
 from dibao.domain import access
@@ -59,10 +60,10 @@ async def incidents(
         list[FailureStatus] | None,
         Query(description="default: the open ones, incident and retrying"),
     ] = None,
-    case_id: Annotated[str | None, Query(max_length=32)] = None,
+    case_id: CaseIdQuery = None,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> IncidentListOut:
     scope = access.list_scope(actor.jurisdiction, county, None, None)
     if isinstance(scope, str):
@@ -90,7 +91,7 @@ def _time(ts: Any) -> datetime | None:
     "and next retry time; and its incidents",
 )
 async def describe(
-    case_id: str,
+    case_id: CaseId,
     session: SessionDep,
     client: ClientDep,
     actor: Annotated[Actor, Depends(case_actor(Action.OPERATE))],

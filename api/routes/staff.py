@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from api import errors
 from api.deps import AUTHENTICATED, ActorDep, SessionDep
+from api.fields import StaffIdPath
 from api.procedure_schemas import StaffRelativeIn
 from dibao.db import procedure_repo
 from dibao.db.procedure_models import StaffRelativeRow
@@ -27,7 +28,7 @@ router = APIRouter(dependencies=AUTHENTICATED)
     summary="Register a close relative of a staff member or village cadre (近亲属备案)",
 )
 async def register_relative(
-    staff_id: str,
+    staff_id: StaffIdPath,
     body: StaffRelativeIn,
     session: SessionDep,
     actor: ActorDep,
@@ -64,7 +65,7 @@ async def register_relative(
     summary="A staff member's registered relatives",
 )
 async def list_relatives(
-    staff_id: str, session: SessionDep, actor: ActorDep
+    staff_id: StaffIdPath, session: SessionDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
     refused = access.relative_denial(actor, Action.READ_RELATIVES, staff_id)
     if refused:

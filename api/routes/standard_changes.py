@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -20,6 +21,7 @@ from api.deps import (
     check_county,
     require,
 )
+from api.fields import BatchId
 from api.schemas import Yuan, to_fen
 from dibao.domain.access import Action
 from dibao.domain.case import Actor, StandardChangeInput, StandardChangeProgress
@@ -99,15 +101,22 @@ async def start_standard_change(
 @router.get(
     "/standard-changes/{batch_id}",
     response_model=ProgressOut,
+    responses={404: {"description": "no standard change of that batch ID"}},
     summary="Progress of a standard change: how many recipients have had it applied",
 )
 async def standard_change_progress(
-    batch_id: str,
+    batch_id: BatchId,
     client: ClientDep,
     actor: Annotated[Actor, Depends(require(Action.READ_STANDARD_CHANGE))],
 ) -> ProgressOut:
+    # Only standard-change batches are asked: any other workflow ID (a case, a payroll) is no
+    # standard change, whatever Temporal would answer for it.
+    if not batch_id.startswith("SC-"):
+        raise errors.not_found(f"standard change {batch_id}")
     try:
         progress = await client.get_workflow_handle(batch_id).query(StandardChangeWorkflow.progress)
+    except WorkflowQueryFailedError as err:
+        raise errors.not_found(f"standard change {batch_id}") from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise errors.not_found(f"standard change {batch_id}") from err
