@@ -33,6 +33,7 @@ from api.procedure_schemas import (
     TownshipReviewIn,
     WorkRefusalIn,
 )
+from api.responses import documented
 from api.schemas import CaseOut, PayeeChangeIn, SupplementIn, WithdrawIn
 from dibao.db import procedure_repo
 from dibao.db.procedure_models import ObjectionRow
@@ -40,7 +41,9 @@ from dibao.domain.access import Action
 from dibao.domain.case import Actor, RaiseObjection
 from workflows.case import CaseWorkflow
 
-router = APIRouter(tags=["actions"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    tags=["actions"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 409, 413, 422)
+)
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {

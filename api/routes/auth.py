@@ -20,10 +20,11 @@ from api.deps import (
     unauthorized,
 )
 from api.fields import Line
+from api.responses import documented
 from dibao import auth
 from dibao.domain.application import FieldError
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=documented(401, 413, 422))
 
 # One answer for an unknown user, a wrong password and a disabled user, so the endpoint does
 # not tell an outsider which user IDs exist.

@@ -22,6 +22,7 @@ from api.deps import (
 )
 from api.examples import SAMPLE_APPLICATION
 from api.fields import CaseId, Offset
+from api.responses import documented
 from api.schemas import (
     ApplicationIn,
     AuditOut,
@@ -36,7 +37,12 @@ from dibao.domain.access import Action
 from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Stage
 
-router = APIRouter(prefix="/cases", tags=["cases"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    prefix="/cases",
+    tags=["cases"],
+    dependencies=AUTHENTICATED,
+    responses=documented(401, 403, 413, 422),
+)
 
 _DENIED = {
     "description": "the role may not do this, the case is outside the user's jurisdiction, or "
@@ -116,7 +122,7 @@ async def list_cases(
 @router.get(
     "/{case_id}",
     response_model=CaseOut,
-    responses={403: _DENIED},
+    responses={403: _DENIED, **documented(404, r404="no case of that ID")},
     dependencies=[Depends(case_actor(Action.READ_CASE))],
     summary="The whole state of one case",
 )
@@ -153,6 +159,7 @@ def _cell(value: Any) -> Any:
     responses={
         200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"},
         403: _DENIED,
+        **documented(404, r404="no case of that ID"),
     },
     dependencies=[Depends(case_actor(Action.READ_AUDIT))],
     summary="The case's audit log: every action, who did it (authenticated) and when",
@@ -183,7 +190,7 @@ async def get_audit(
 @router.get(
     "/{case_id}/stages",
     response_model=list[StageEventOut],
-    responses={403: _DENIED},
+    responses={403: _DENIED, **documented(404, r404="no case of that ID")},
     dependencies=[Depends(case_actor(Action.READ_CASE))],
     summary="Stage history of the case",
 )

@@ -27,6 +27,7 @@ from temporalio.converter import PayloadCodec
 
 from api import errors
 from api.deps import ClientDep, SettingsDep, codec_user
+from api.responses import documented
 from dibao.codec import CodecKeyError
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
@@ -41,7 +42,7 @@ CodecActor = Annotated[Actor, Depends(codec_user)]
 ALLOWED_ROLES = frozenset({Role.OPS, Role.AUDITOR, Role.SUPERVISOR, Role.COUNTY_APPROVER})
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix=PREFIX, tags=["ops"])
+router = APIRouter(prefix=PREFIX, tags=["ops"], responses=documented(401, 403, 413, 422))
 
 
 class PayloadJson(BaseModel):

@@ -19,13 +19,14 @@ from api import errors
 from api.deps import ClientDep, SessionDep, case_actor, require
 from api.fields import CaseId, CaseIdQuery, Offset
 from api.ops_schemas import DescribeOut, IncidentListOut, IncidentOut, PendingActivityOut
+from api.responses import documented
 from dibao.db import ops_repo
 from dibao.domain import access
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
 from dibao.domain.ops import FailureStatus
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], responses=documented(401, 403, 422))
 
 
 def _incident_out(listing: ops_repo.FailureListing) -> IncidentOut:
@@ -87,6 +88,7 @@ def _time(ts: Any) -> datetime | None:
 @router.get(
     "/ops/cases/{case_id}/describe",
     response_model=DescribeOut,
+    responses=documented(404, r404="no case of that ID"),
     summary="What Temporal says of a case: pending activities with attempts, last failure "
     "and next retry time; and its incidents",
 )

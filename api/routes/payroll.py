@@ -34,6 +34,7 @@ from api.deps import (
     require,
 )
 from api.fields import CaseId, Line, Text
+from api.responses import documented
 from api.schemas import Strict
 from dibao.db import payroll_repo, procedure_repo
 from dibao.db.payroll_models import PayrollRunRow
@@ -59,7 +60,9 @@ from dibao.domain.payroll import (
 from dibao.settings import Settings
 from workflows.payroll import PayrollWorkflow
 
-router = APIRouter(tags=["payroll"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    tags=["payroll"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
+)
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 UPDATE_TIMEOUT = timedelta(seconds=60)

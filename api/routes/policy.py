@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import errors
 from api.deps import AUTHENTICATED, SessionDep, SettingsDep, check_county, require
 from api.fields import Day, Line
+from api.responses import documented
 from api.schemas import Strict
 from dibao.db import calendar_repo, rulepacks_repo
 from dibao.db.calendar_repo import DaySource, YearStatus
@@ -22,7 +23,9 @@ from dibao.domain.application import FieldError
 from dibao.domain.case import Actor
 
 router = APIRouter(
-    tags=["policy"], dependencies=[*AUTHENTICATED, Depends(require(Action.READ_POLICY))]
+    tags=["policy"],
+    dependencies=[*AUTHENTICATED, Depends(require(Action.READ_POLICY))],
+    responses=documented(401, 403, 404, 413, 422),
 )
 
 _INVALID = {"description": "invalid input: `detail` lists each field path and reason"}

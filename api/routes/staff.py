@@ -11,6 +11,7 @@ from api import errors
 from api.deps import AUTHENTICATED, ActorDep, SessionDep
 from api.fields import StaffIdPath
 from api.procedure_schemas import StaffRelativeIn
+from api.responses import documented
 from dibao.db import procedure_repo
 from dibao.db.procedure_models import StaffRelativeRow
 from dibao.domain import access
@@ -18,7 +19,7 @@ from dibao.domain.access import Action
 from dibao.domain.application import validate_id_number
 from dibao.domain.calendar import china_date
 
-router = APIRouter(dependencies=AUTHENTICATED)
+router = APIRouter(dependencies=AUTHENTICATED, responses=documented(401, 403, 413, 422))
 
 
 @router.post(

@@ -22,12 +22,17 @@ from api.deps import (
     require,
 )
 from api.fields import BatchId
+from api.responses import documented
 from api.schemas import Yuan, to_fen
 from dibao.domain.access import Action
 from dibao.domain.case import Actor, StandardChangeInput, StandardChangeProgress
 from workflows.standard_change import StandardChangeWorkflow
 
-router = APIRouter(tags=["standard changes"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    tags=["standard changes"],
+    dependencies=AUTHENTICATED,
+    responses=documented(401, 403, 413, 422),
+)
 
 
 class StandardChangeIn(BaseModel):

@@ -12,6 +12,7 @@ from api import errors
 from api.deps import SessionDep, require
 from api.fields import Offset
 from api.ops_schemas import AlertOut, StuckCaseOut, StuckListOut, TownshipCountOut
+from api.responses import documented
 from dibao.db import ops_repo, supervision_repo
 from dibao.domain import access
 from dibao.domain.access import Action
@@ -20,7 +21,7 @@ from dibao.domain.enums import Role, Stage
 from dibao.domain.ops import StuckReason
 from dibao.metrics import case_gauges
 
-router = APIRouter(tags=["supervision"])
+router = APIRouter(tags=["supervision"], responses=documented(401, 403, 422))
 
 SupervisorDep = Annotated[Actor, Depends(require(Action.SUPERVISE))]
 

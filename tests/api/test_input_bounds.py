@@ -186,3 +186,11 @@ async def test_a_date_given_as_a_number_is_refused(
     response = await api.post(f"/cases/{case_id}/survey", json=survey)
     assert response.status_code == 422
     assert locs(response) == [["body", "surveyed_on"]]
+
+
+async def test_a_body_that_is_not_utf8_is_422(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/cases", content=b'{"members": "\xff\xfe"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert locs(response) == [["body"]]
