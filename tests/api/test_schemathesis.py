@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
 from api.app import create_app
-from tests.auth import Staff, token_of
+from tests.auth import Staff, bearer, token_of
 from tests.conftest import Stack
 
 # Wall time of the run itself: the phases share it, fuzzing and stateful repeat until it is
@@ -36,6 +37,7 @@ SEED = 20261201  # the same requests on every run: a failure can be repeated
 EXCLUDED = ["--exclude-path", "/auth/logout"]
 CHECKS = "not_a_server_error,status_code_conformance"
 USERS = ("zhang.wei", "chen.gang")
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
 
 @pytest.fixture
@@ -61,13 +63,41 @@ def served(dev_stack: Stack, staff: Staff) -> Iterator[str]:
         sock.close()
 
 
-async def run_schemathesis(base_url: str, user: str, out: Path) -> tuple[int, str, dict[str, Any]]:
+async def seed_case(base_url: str, sample: dict[str, Any]) -> str:
+    """A real case, so generated actions reach the workflow and not only the 404 of an unknown
+    case ID."""
+    async with httpx.AsyncClient(base_url=base_url, headers=bearer("zhang.wei")) as client:
+        response = await client.post("/cases", json=sample, timeout=30)
+    assert response.status_code == 201, response.text
+    case_id: str = response.json()["case_id"]
+    return case_id
+
+
+def config_file(out: Path, case_id: str) -> Path:
+    # Half of the generated case IDs are the real case's.
+    path = out / "schemathesis.toml"
+    path.write_text(
+        f'''[dictionaries.cases]
+values = ["{case_id}"]
+
+[parameters]
+"path.case_id" = {{ dictionary = "cases", probability = 0.5 }}
+''',
+        encoding="utf-8",
+    )
+    return path
+
+
+async def run_schemathesis(
+    base_url: str, user: str, out: Path, config: Path
+) -> tuple[int, str, dict[str, Any]]:
     report = out / f"report-{user}.json"
     command = [
         str(Path(sys.executable).parent / "st"),
+        f"--config-file={config}",
         "run",
         f"{base_url}/openapi.json",
-        "--phases=examples,coverage,fuzzing,stateful",
+        f"--phases={','.join(PHASES)}",
         f"--checks={CHECKS}",
         f"--max-time={MAX_SECONDS}",
         f"--max-examples={MAX_EXAMPLES}",
@@ -97,10 +127,14 @@ async def run_schemathesis(base_url: str, user: str, out: Path) -> tuple[int, st
 
 
 async def test_no_generated_request_gets_a_server_error_or_an_undocumented_status(
-    served: str, tmp_path: Path
+    served: str, tmp_path: Path, sample: dict[str, Any]
 ) -> None:
+    config = config_file(tmp_path, await seed_case(served, sample))
     # Two signed-in runs at once: a village caseworker files and acts on cases, a county
     # approver decides, builds payrolls, changes standards and the calendar.
-    runs = await asyncio.gather(*(run_schemathesis(served, u, tmp_path) for u in USERS))
-    for user, (code, text, _) in zip(USERS, runs, strict=True):
+    runs = await asyncio.gather(*(run_schemathesis(served, u, tmp_path, config) for u in USERS))
+    for user, (code, text, summary) in zip(USERS, runs, strict=True):
         assert code == 0, f"as {user} (whole output in {tmp_path}):\n{text[-12000:]}"
+        phases = {name: p["status"] for name, p in summary["phases"].items()}
+        assert phases == dict.fromkeys(PHASES, "success"), phases
+        assert summary["test_cases"]["generated"] >= 300, summary["test_cases"]
