@@ -60,6 +60,7 @@ NamespaceHeader = Annotated[
     str | None,
     Header(
         alias="X-Namespace",
+        max_length=255,
         description="the Temporal namespace the UI is showing; the UI always sends it",
     ),
 ]

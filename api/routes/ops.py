@@ -59,7 +59,7 @@ async def incidents(
     actor: Annotated[Actor, Depends(require(Action.OPERATE))],
     status: Annotated[
         list[FailureStatus] | None,
-        Query(description="default: the open ones, incident and retrying"),
+        Query(max_length=10, description="default: the open ones, incident and retrying"),
     ] = None,
     case_id: CaseIdQuery = None,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,

@@ -78,7 +78,7 @@ PayrollReader = Annotated[Actor, Depends(require(Action.READ_PAYROLL))]
 
 
 class RunIn(Strict):
-    county_code: str = Field(pattern=r"^\d{6}$", examples=["610423"])
+    county_code: Line = Field(max_length=6, pattern=r"^\d{6}$", examples=["610423"])
     period: Line = Field(
         max_length=7,
         description="a month (YYYY-MM: urban, and rural paid monthly) or a quarter (YYYY-Qn)",

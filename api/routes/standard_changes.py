@@ -21,7 +21,7 @@ from api.deps import (
     check_county,
     require,
 )
-from api.fields import BatchId
+from api.fields import BatchId, Line
 from api.responses import documented
 from api.schemas import Yuan, to_fen
 from dibao.domain.access import Action
@@ -39,7 +39,9 @@ class StandardChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     urban_standard: Yuan = Field(gt=0, description="yuan per person per month", examples=["560.00"])
     rural_standard: Yuan = Field(gt=0, description="yuan per person per year", examples=["4000.00"])
-    effective_month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-01"])
+    effective_month: Line = Field(
+        max_length=7, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-01"]
+    )
 
 
 class ProgressOut(BaseModel):
