@@ -47,6 +47,10 @@ ReserveOutcome = Reserved | SameRequest | KeyReused | HouseholdHasOpenCase
 async def _prior_outcome(
     session: AsyncSession, case: CaseInput, idempotency_key: str | None, request_sha256: str
 ) -> ReserveOutcome | None:
+    # The household first, the key second: a case and its application commit together, so a
+    # filing committed between the two reads is seen by the key read at least, and a repeat
+    # of it is answered as the same request rather than as a second filing of the household.
+    open_case = await open_case_for_household(session, case.application.head.id_number)
     if idempotency_key is not None:
         row = (
             await session.execute(
@@ -59,7 +63,6 @@ async def _prior_outcome(
             if row.request_sha256 == request_sha256:
                 return SameRequest(row.case_id)
             return KeyReused(row.case_id)
-    open_case = await open_case_for_household(session, case.application.head.id_number)
     if open_case is not None:
         return HouseholdHasOpenCase(open_case)
     return None
