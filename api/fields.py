@@ -58,12 +58,14 @@ def _iso_day(value: Any) -> Any:
     return value
 
 
-# Days of bodies and paths: YYYY-MM-DD only, within years the calendar and notices can hold.
+# Days of bodies and paths: YYYY-MM-DD only.
 IsoDate = Annotated[date, BeforeValidator(_iso_day)]
 Day = Annotated[IsoDate, Path(description="YYYY-MM-DD", examples=["2027-10-01"])]
 
-# Staff IDs as stored in actor and investigator columns (String(100)).
-StaffId = Annotated[Line, Field(min_length=1, max_length=100)]
+# Staff IDs are user IDs (users.user_id: String(64), lower-case letters, digits, . _ -); case
+# is left to the registry's own check, which names the unknown ID.
+_STAFF_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+StaffId = Annotated[Line, Field(min_length=1, max_length=64, pattern=_STAFF_ID)]
 
 # Items of lists: a reference to an attached document (file name or archive number), one reason
 # of an opinion.
@@ -94,7 +96,7 @@ CaseId = Annotated[
     str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$", examples=["DB-0123456789AB"])
 ]
 NoticeId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
-StaffIdPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._@-]+$")]
+StaffIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=_STAFF_ID)]
 BatchId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 # Offsets past any real listing are refused rather than handed to PostgreSQL as a bigint.
 MAX_OFFSET = 1_000_000
