@@ -117,6 +117,7 @@ async def run_schemathesis(
         *command,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        cwd=out,  # its cache (.schemathesis/) goes with the test's files, not into the tree
         env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"},
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=MAX_SECONDS * 4)
