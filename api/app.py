@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from api import errors
+from api import errors, input_guard
 from api.body_limit import BodyLimit
 from api.routes import (
     actions,
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     codec.install(app, settings)
     app.add_middleware(SecurityHeaders)
+    input_guard.install(app)
     # Outermost, so no route or other middleware reads an oversized body.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -97,9 +97,15 @@ async def file_application(
         rule_pack=pack,
     )
     async with sessions() as session:
-        outcome = await cases_repo.reserve_case(
-            session, case, payload, idempotency_key, payload_sha256(payload)
-        )
+        try:
+            outcome = await cases_repo.reserve_case(
+                session, case, payload, idempotency_key, payload_sha256(payload)
+            )
+        except cases_repo.RaceLost:
+            raise errors.conflict(
+                "other filings of this household or key were being saved at the same moment; "
+                "repeat the request"
+            ) from None
     match outcome:
         case cases_repo.Reserved():
             await _start(client, settings, case)
@@ -107,10 +113,13 @@ async def file_application(
         case cases_repo.SameRequest(case_id):
             await ensure_workflow(sessions, client, settings, case_id)
             return Filed(await read_case(sessions, client, case_id), created=False)
-        case cases_repo.KeyReused(case_id):
+        case cases_repo.KeyReused():
+            # Keys are unique across counties: the other filing may be one this user may not
+            # see, so neither its case ID nor anything of it is named.
             raise errors.unprocessable_header(
                 "Idempotency-Key",
-                f"this key already filed case {case_id} with a different application",
+                "this key was already used for a different application; "
+                "use a new key for a new application",
             )
         case cases_repo.HouseholdHasOpenCase(case_id):
             await ensure_workflow(sessions, client, settings, case_id)

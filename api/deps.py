@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import errors
+from api import errors, fields
 from dibao import auth
 from dibao.auth import AuthenticatedUser
 from dibao.db import cases_repo, recusal_repo
@@ -118,7 +118,7 @@ def case_actor(action: Action) -> Callable[..., Awaitable[Actor]]:
     lies in the user's jurisdiction and the user is not recused from it (403 otherwise)."""
 
     async def check(
-        case_id: Annotated[str, Path(max_length=32)],
+        case_id: fields.CaseId,
         actor: Annotated[Actor, Depends(actor_dep)],
         sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
     ) -> Actor:
@@ -171,12 +171,5 @@ UserDep = Annotated[AuthenticatedUser, Depends(current_user)]
 # Put on every router but the public ones: a request without a valid token is 401 before any
 # of its own parameters are looked at.
 AUTHENTICATED = [Depends(current_user)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="repeat the request with the same key and it has no second effect",
-    ),
-]
+# Bounded to what the (case, step) key columns hold: see api/fields.py.
+IdempotencyKey = fields.IdempotencyKey

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.fields import Line, Text
 from api.outage import OutageOut
 from dibao.domain.case import Actor, CloseCase, RetryStep, SkipStep
 from dibao.domain.enums import Role, Stage
@@ -17,11 +19,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A corrected value goes into the step's input as it is: bounded and printable like the field it
+# corrects.
+CorrectionField = Annotated[Line, Field(min_length=1, max_length=64)]
+CorrectionValue = (
+    Annotated[Text, Field(max_length=4000)]
+    | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+    | bool
+)
+
+
 class RetryStepIn(Strict):
-    incident_id: str = Field(min_length=1, max_length=100)
-    reason: str = Field(min_length=1, max_length=1000, examples=["数据库已恢复，重试"])
-    corrections: dict[str, str | int | bool] | None = Field(
+    incident_id: Line = Field(min_length=1, max_length=100)
+    reason: Text = Field(min_length=1, max_length=1000, examples=["数据库已恢复，重试"])
+    corrections: dict[CorrectionField, CorrectionValue] | None = Field(
         default=None,
+        max_length=20,
         description="corrected input fields of the failed step (see the incident's "
         "correctable_fields; `payee.bank` for a field of a record the step writes). The case "
         "and who acted cannot be changed; a step key carrying an Idempotency-Key may be "
@@ -42,8 +55,8 @@ class RetryStepIn(Strict):
 
 
 class SkipStepIn(Strict):
-    incident_id: str = Field(min_length=1, max_length=100)
-    reason: str = Field(min_length=1, max_length=1000, examples=["通知书已纸质送达"])
+    incident_id: Line = Field(min_length=1, max_length=100)
+    reason: Text = Field(min_length=1, max_length=1000, examples=["通知书已纸质送达"])
 
     def to_message(self, request_id: str, actor: Actor) -> SkipStep:
         return SkipStep(
@@ -52,8 +65,8 @@ class SkipStepIn(Strict):
 
 
 class CloseCaseIn(Strict):
-    incident_id: str = Field(min_length=1, max_length=100)
-    reason: str = Field(
+    incident_id: Line = Field(min_length=1, max_length=100)
+    reason: Text = Field(
         min_length=1,
         max_length=1000,
         description="told to the household in the termination notice, and audited",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from api.schemas import AssetsIn, IncomeIn, MemberIn, Yuan, to_fen
+from api.fields import IdNumber, IsoDate, Line, ReasonItem, Reference, StaffId, Text
+from api.schemas import AssetsIn, IncomeIn, MemberIn, Strict, Yuan, to_fen
 from dibao.domain.case import (
     Actor,
     EvaluationComposition,
@@ -30,31 +30,27 @@ from dibao.domain.recipient import CircumstanceKind
 from dibao.domain.survey import ExclusionFlag, NeighbourVisit, SurveyReport
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 class NeighbourVisitIn(Strict):
-    neighbour: str = Field(min_length=1, max_length=100, examples=["东邻 刘某"])
-    summary: str = Field(min_length=1, max_length=1000, examples=["反映该户情况属实"])
+    neighbour: Line = Field(min_length=1, max_length=100, examples=["东邻 刘某"])
+    summary: Text = Field(min_length=1, max_length=1000, examples=["反映该户情况属实"])
 
 
 class SurveyIn(Strict):
-    investigators: list[str] = Field(
+    investigators: list[StaffId] = Field(
         min_length=1,
         max_length=10,
         examples=[["zhang.wei", "zhao.min"]],
         description="staff IDs of everyone who took part; at least two different people",
     )
-    surveyed_on: date
+    surveyed_on: IsoDate
     members: list[MemberIn] = Field(min_length=1, max_length=30)
     incomes: list[IncomeIn] = Field(default_factory=list, max_length=100)
     assets: AssetsIn = Field(default_factory=AssetsIn)
-    living_conditions: str = Field(min_length=1, max_length=4000)
+    living_conditions: Text = Field(min_length=1, max_length=4000)
     neighbour_visits: list[NeighbourVisitIn] = Field(default_factory=list, max_length=20)
-    attachments: list[str] = Field(default_factory=list, max_length=50)
+    attachments: list[Reference] = Field(default_factory=list, max_length=50)
     family_member_signed: bool = False
-    exclusion_flags: list[ExclusionFlag] = Field(default_factory=list)
+    exclusion_flags: list[ExclusionFlag] = Field(default_factory=list, max_length=20)
 
     def to_message(self, request_id: str, actor: Actor) -> SurveyMsg:
         return SurveyMsg(
@@ -86,13 +82,13 @@ class CompositionIn(Strict):
 
 
 class EvaluationIn(Strict):
-    held_on: date
+    held_on: IsoDate
     attendees: int = Field(ge=0, le=5000)
     composition: CompositionIn
-    votes_for: int = Field(ge=0)
-    votes_against: int = Field(ge=0)
-    votes_abstain: int = Field(ge=0)
-    notes: str = Field(default="", max_length=4000)
+    votes_for: int = Field(ge=0, le=5000)
+    votes_against: int = Field(ge=0, le=5000)
+    votes_abstain: int = Field(ge=0, le=5000)
+    notes: Text = Field(default="", max_length=4000)
 
     def to_message(self, request_id: str, actor: Actor) -> EvaluationMsg:
         return EvaluationMsg(
@@ -109,14 +105,14 @@ class EvaluationIn(Strict):
 
 
 class ObjectionIn(Strict):
-    summary: str = Field(min_length=1, max_length=4000, examples=["该户家中有小轿车一辆"])
-    objector_name: str = Field(default="", max_length=50, description="kept private")
-    objector_contact: str = Field(default="", max_length=100, description="kept private")
+    summary: Text = Field(min_length=1, max_length=4000, examples=["该户家中有小轿车一辆"])
+    objector_name: Line = Field(default="", max_length=50, description="kept private")
+    objector_contact: Line = Field(default="", max_length=100, description="kept private")
 
 
 class TownshipReviewIn(Strict):
     opinion: Opinion
-    reasons: list[str] = Field(default_factory=list, max_length=20)
+    reasons: list[ReasonItem] = Field(default_factory=list, max_length=20)
     proposed_amount: Yuan | None = None
 
     def to_message(self, request_id: str, actor: Actor) -> TownshipMsg:
@@ -132,9 +128,9 @@ class TownshipReviewIn(Strict):
 
 
 class CountyVisitIn(Strict):
-    visited_on: date
-    visitors: list[str] = Field(min_length=1, max_length=10)
-    findings: str = Field(min_length=1, max_length=4000)
+    visited_on: IsoDate
+    visitors: list[StaffId] = Field(min_length=1, max_length=10)
+    findings: Text = Field(min_length=1, max_length=4000)
 
     def to_message(self, request_id: str, actor: Actor) -> CountyVisitMsg:
         return CountyVisitMsg(
@@ -152,8 +148,8 @@ class CountyDecisionIn(Strict):
     monthly_amount: Yuan | None = Field(
         default=None, description="yuan per month for the household; default: the computed amount"
     )
-    override_reason: str = Field(default="", max_length=2000)
-    reasons: list[str] = Field(default_factory=list, max_length=20)
+    override_reason: Text = Field(default="", max_length=2000)
+    reasons: list[ReasonItem] = Field(default_factory=list, max_length=20)
 
     def to_message(self, request_id: str, actor: Actor) -> CountyDecisionMsg:
         return CountyDecisionMsg(
@@ -170,14 +166,14 @@ class CountyDecisionIn(Strict):
 
 
 class TerminateIn(Strict):
-    reason: str = Field(min_length=1, max_length=1000, examples=["申请人拒不配合入户调查"])
+    reason: Text = Field(min_length=1, max_length=1000, examples=["申请人拒不配合入户调查"])
 
     def to_message(self, request_id: str, actor: Actor) -> Terminate:
         return Terminate(request_id=request_id, actor=actor, reason=self.reason)
 
 
 class ExtendDeadlineIn(Strict):
-    reason: str = Field(
+    reason: Text = Field(
         min_length=1, max_length=1000, examples=["申请人外出务工，异地家庭经济状况核对需时较长"]
     )
 
@@ -186,10 +182,10 @@ class ExtendDeadlineIn(Strict):
 
 
 class StaffRelativeIn(Strict):
-    staff_role: str = Field(min_length=1, max_length=40, examples=["village_caseworker"])
-    relative_name: str = Field(min_length=1, max_length=50)
-    relative_id_number: str = Field(min_length=18, max_length=18)
-    relation: str = Field(min_length=1, max_length=40, examples=["父母", "配偶", "子女"])
+    staff_role: Line = Field(min_length=1, max_length=40, examples=["village_caseworker"])
+    relative_name: Line = Field(min_length=1, max_length=50)
+    relative_id_number: IdNumber
+    relation: Line = Field(min_length=1, max_length=40, examples=["父母", "配偶", "子女"])
 
 
 class ReviewIn(SurveyIn):
@@ -197,7 +193,7 @@ class ReviewIn(SurveyIn):
 
 
 class SignInIn(Strict):
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    month: Line = Field(max_length=7, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
     done: bool
 
     def to_message(self, request_id: str, actor: Actor) -> ReportSignIn:
@@ -205,9 +201,9 @@ class SignInIn(Strict):
 
 
 class LabourAbsenceIn(Strict):
-    on: date
+    on: IsoDate
     justified: bool
-    note: str = Field(default="", max_length=1000)
+    note: Text = Field(default="", max_length=1000)
 
     def to_message(self, request_id: str, actor: Actor) -> ReportLabourAbsence:
         return ReportLabourAbsence(
@@ -221,7 +217,7 @@ class LabourAbsenceIn(Strict):
 
 class CircumstanceIn(Strict):
     kind: CircumstanceKind
-    details: str = Field(min_length=1, max_length=2000, examples=["户主于2026年11月去世"])
+    details: Text = Field(min_length=1, max_length=2000, examples=["户主于2026年11月去世"])
 
     def to_message(self, request_id: str, actor: Actor) -> ReportCircumstance:
         return ReportCircumstance(
@@ -230,9 +226,9 @@ class CircumstanceIn(Strict):
 
 
 class ReemploymentIn(Strict):
-    member_id_number: str = Field(min_length=18, max_length=18)
+    member_id_number: IdNumber
     monthly_wage: Yuan = Field(gt=0, description="yuan per month")
-    started_on: date
+    started_on: IsoDate
 
     def to_message(self, request_id: str, actor: Actor) -> ReportReemployment:
         return ReportReemployment(
@@ -245,10 +241,10 @@ class ReemploymentIn(Strict):
 
 
 class WorkRefusalIn(Strict):
-    member_id_number: str = Field(min_length=18, max_length=18)
-    on: date
+    member_id_number: IdNumber
+    on: IsoDate
     justified: bool
-    note: str = Field(default="", max_length=1000)
+    note: Text = Field(default="", max_length=1000)
 
     def to_message(self, request_id: str, actor: Actor) -> ReportWorkRefusal:
         return ReportWorkRefusal(

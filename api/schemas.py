@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi.encoders import jsonable_encoder
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from api.fields import Line, Text
 from dibao.domain.application import Application, Assets, Hukou, IncomeItem, Member, Payee
 from dibao.domain.case import Actor, CaseView, ChangePayee, SupplementMaterials, Withdraw
 from dibao.domain.enums import (
@@ -50,8 +51,8 @@ DocumentList = Annotated[list[Material], Field(max_length=20), AfterValidator(_n
 
 
 class MemberIn(Strict):
-    name: str = Field(min_length=1, max_length=50, examples=["王秀英"])
-    id_number: str = Field(
+    name: Line = Field(min_length=1, max_length=50, examples=["王秀英"])
+    id_number: Line = Field(
         min_length=18,
         max_length=18,
         description="18-digit resident ID number (check digit verified)",
@@ -75,11 +76,11 @@ class MemberIn(Strict):
 
 
 class HukouIn(Strict):
-    province_code: str = Field(examples=["61"])
-    county_code: str = Field(examples=["610102"])
-    township_code: str = Field(examples=["610102001"])
-    village_code: str = Field(examples=["610102001001"])
-    address: str = Field(default="", max_length=200)
+    province_code: Line = Field(max_length=2, examples=["61"])
+    county_code: Line = Field(max_length=6, examples=["610102"])
+    township_code: Line = Field(max_length=9, examples=["610102001"])
+    village_code: Line = Field(max_length=12, examples=["610102001001"])
+    address: Line = Field(default="", max_length=200)
 
 
 class IncomeIn(Strict):
@@ -112,14 +113,16 @@ class AssetsIn(Strict):
 
 
 class PayeeIn(Strict):
-    account_holder: str = Field(min_length=1, max_length=50, examples=["王秀英"])
-    bank: str = Field(min_length=1, max_length=100, examples=["陕西信合示例县支行"])
-    account_no: str = Field(pattern=r"^[0-9]{12,30}$", examples=["6228480000000000017"])
+    account_holder: Line = Field(min_length=1, max_length=50, examples=["王秀英"])
+    bank: Line = Field(min_length=1, max_length=100, examples=["陕西信合示例县支行"])
+    account_no: Line = Field(
+        max_length=30, pattern=r"^[0-9]{12,30}$", examples=["6228480000000000017"]
+    )
     agent: bool = Field(
         default=False,
         description="the holder is no member of the household but collects for it (代领人)",
     )
-    agent_reason: str = Field(
+    agent_reason: Line = Field(
         default="", max_length=200, description="why an agent collects; required with agent"
     )
 
@@ -147,7 +150,7 @@ class ApplicationIn(Strict):
     materials: DocumentList = Field(default_factory=list)
     declaration_signed: bool = False
     verification_authorised: bool = False
-    phone: str = Field(default="", max_length=20, pattern=r"^[0-9+\- ]*$")
+    phone: Line = Field(default="", max_length=20, pattern=r"^[0-9+\- ]*$")
     payee: PayeeIn | None = Field(
         default=None, description="the account the benefit is paid into; may be given later"
     )
@@ -183,7 +186,7 @@ class SupplementIn(Strict):
 
 
 class WithdrawIn(Strict):
-    reason: str = Field(min_length=1, max_length=500, examples=["家庭收入已提高，申请人自愿撤回"])
+    reason: Text = Field(min_length=1, max_length=500, examples=["家庭收入已提高，申请人自愿撤回"])
 
     def to_message(self, request_id: str, actor: Actor) -> Withdraw:
         return Withdraw(request_id=request_id, actor=actor, reason=self.reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
-import psutil  # type: ignore[import-untyped]
+import psutil
 
 from dibao.settings import Settings
 from worker import metrics_runtime, start_metrics_server

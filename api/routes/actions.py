@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from api.case_service import QueuedOut, ensure_workflow, run_update
 from api.deps import AUTHENTICATED, ClientDep, IdempotencyKey, SessionsDep, SettingsDep, case_actor
+from api.fields import CaseId
 from api.ops_schemas import CloseCaseIn, RetryStepIn, SkipStepIn
 from api.procedure_schemas import (
     CircumstanceIn,
@@ -34,6 +35,7 @@ from api.procedure_schemas import (
     TownshipReviewIn,
     WorkRefusalIn,
 )
+from api.responses import documented
 from api.schemas import CaseOut, PayeeChangeIn, SupplementIn, WithdrawIn
 from dibao.db import procedure_repo
 from dibao.db.procedure_models import ObjectionRow
@@ -41,7 +43,9 @@ from dibao.domain.access import Action
 from dibao.domain.case import Actor, RaiseObjection
 from workflows.case import CaseWorkflow
 
-router = APIRouter(tags=["actions"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    tags=["actions"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 409, 413, 422)
+)
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {
@@ -86,7 +90,7 @@ def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, sum
     roles the role table gives `kind`."""
 
     async def endpoint(
-        case_id: str,
+        case_id: CaseId,
         body: body_type,  # type: ignore[valid-type]
         sessions: SessionsDep,
         client: ClientDep,
@@ -256,7 +260,7 @@ action(
     summary="Record an objection raised during a public posting (公示异议)",
 )
 async def raise_objection(
-    case_id: str,
+    case_id: CaseId,
     body: ObjectionIn,
     sessions: SessionsDep,
     client: ClientDep,

@@ -19,10 +19,12 @@ from api.deps import (
     UserDep,
     unauthorized,
 )
+from api.fields import Line
+from api.responses import documented
 from dibao import auth
 from dibao.domain.application import FieldError
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=documented(401, 413, 422))
 
 # One answer for an unknown user, a wrong password and a disabled user, so the endpoint does
 # not tell an outsider which user IDs exist.
@@ -36,7 +38,7 @@ class TokenIn(BaseModel):
     # Not api.schemas.Strict: a password is compared exactly as typed, never stripped.
     model_config = ConfigDict(extra="forbid")
 
-    user_id: str = Field(min_length=1, max_length=64, examples=["zhang.wei"])
+    user_id: Line = Field(min_length=1, max_length=64, examples=["zhang.wei"])
     password: str = Field(min_length=1, max_length=1024)
 
 

@@ -21,6 +21,8 @@ from api.deps import (
     require,
 )
 from api.examples import SAMPLE_APPLICATION
+from api.fields import CaseId, Offset
+from api.responses import documented
 from api.schemas import (
     ApplicationIn,
     AuditOut,
@@ -36,7 +38,12 @@ from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Stage
 from dibao.domain.spreadsheet import text_cell
 
-router = APIRouter(prefix="/cases", tags=["cases"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    prefix="/cases",
+    tags=["cases"],
+    dependencies=AUTHENTICATED,
+    responses=documented(401, 403, 413, 422),
+)
 
 _DENIED = {
     "description": "the role may not do this, the case is outside the user's jurisdiction, or "
@@ -64,8 +71,9 @@ async def create_case(
     client: ClientDep,
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Action.FILE_APPLICATION))],
+    # Without a default: `= ...` would be taken as the body of a request sent without one.
+    body: Annotated[ApplicationIn, Body(openapi_examples=SAMPLE_APPLICATION)],
     idempotency_key: IdempotencyKey = None,
-    body: Annotated[ApplicationIn, Body(openapi_examples=SAMPLE_APPLICATION)] = ...,  # type: ignore[assignment]
 ) -> CaseOut:
     filed = await file_application(sessions, client, settings, body, actor, idempotency_key)
     if not filed.created:
@@ -89,7 +97,7 @@ async def list_cases(
     township: Annotated[str | None, Query(pattern=r"^\d{9}$")] = None,
     village: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> CaseListOut:
     scope = access.list_scope(actor.jurisdiction, county, township, village)
     if isinstance(scope, str):
@@ -116,11 +124,11 @@ async def list_cases(
 @router.get(
     "/{case_id}",
     response_model=CaseOut,
-    responses={403: _DENIED},
+    responses={403: _DENIED, **documented(404, r404="no case of that ID")},
     dependencies=[Depends(case_actor(Action.READ_CASE))],
     summary="The whole state of one case",
 )
-async def get_case(case_id: str, sessions: SessionsDep, client: ClientDep) -> CaseOut:
+async def get_case(case_id: CaseId, sessions: SessionsDep, client: ClientDep) -> CaseOut:
     return await read_case(sessions, client, case_id)
 
 
@@ -153,12 +161,13 @@ def _cell(value: Any) -> Any:
     responses={
         200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with ?format=csv"},
         403: _DENIED,
+        **documented(404, r404="no case of that ID"),
     },
     dependencies=[Depends(case_actor(Action.READ_AUDIT))],
     summary="The case's audit log: every action, who did it (authenticated) and when",
 )
 async def get_audit(
-    case_id: str,
+    case_id: CaseId,
     session: SessionDep,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:
@@ -183,10 +192,10 @@ async def get_audit(
 @router.get(
     "/{case_id}/stages",
     response_model=list[StageEventOut],
-    responses={403: _DENIED},
+    responses={403: _DENIED, **documented(404, r404="no case of that ID")},
     dependencies=[Depends(case_actor(Action.READ_CASE))],
     summary="Stage history of the case",
 )
-async def get_stages(case_id: str, session: SessionDep) -> list[StageEventOut]:
+async def get_stages(case_id: CaseId, session: SessionDep) -> list[StageEventOut]:
     rows = await cases_repo.stage_events(session, case_id)
     return [StageEventOut.model_validate(r, from_attributes=True) for r in rows]

@@ -27,6 +27,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.deps import ClientDep, SettingsDep, codec_user
+from api.responses import documented
 from dibao.codec import (
     CodecKeyError,
     EncryptionCodec,
@@ -48,7 +49,7 @@ CodecActor = Annotated[Actor, Depends(codec_user)]
 ALLOWED_ROLES = frozenset({Role.OPS, Role.AUDITOR, Role.SUPERVISOR, Role.COUNTY_APPROVER})
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix=PREFIX, tags=["ops"])
+router = APIRouter(prefix=PREFIX, tags=["ops"], responses=documented(401, 403, 413, 422))
 
 
 class PayloadJson(BaseModel):
@@ -66,6 +67,7 @@ NamespaceHeader = Annotated[
     str | None,
     Header(
         alias="X-Namespace",
+        max_length=255,
         description="the Temporal namespace the UI is showing; the UI always sends it",
     ),
 ]

@@ -9,11 +9,18 @@ from fastapi.responses import HTMLResponse
 
 from api import errors
 from api.deps import AUTHENTICATED, SessionDep, SessionsDep, check_case, require
+from api.fields import NoticeId
+from api.responses import documented
 from dibao.db import notices_repo
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
 
-router = APIRouter(prefix="/notices", tags=["notices"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    prefix="/notices",
+    tags=["notices"],
+    dependencies=AUTHENTICATED,
+    responses=documented(401, 403, 404, 422),
+)
 
 
 @router.get(
@@ -26,7 +33,7 @@ router = APIRouter(prefix="/notices", tags=["notices"], dependencies=AUTHENTICAT
     },
 )
 async def get_notice(
-    notice_id: str,
+    notice_id: NoticeId,
     session: SessionDep,
     sessions: SessionsDep,
     actor: Annotated[Actor, Depends(require(Action.READ_CASE))],

@@ -17,14 +17,16 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
 from api.deps import ClientDep, SessionDep, case_actor, require
+from api.fields import CaseId, CaseIdQuery, Offset
 from api.ops_schemas import DescribeOut, IncidentListOut, IncidentOut, PendingActivityOut
+from api.responses import documented
 from dibao.db import ops_repo
 from dibao.domain import access
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
 from dibao.domain.ops import FailureStatus, incident_options
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], responses=documented(401, 403, 422))
 
 
 def _incident_out(listing: ops_repo.FailureListing) -> IncidentOut:
@@ -62,12 +64,12 @@ async def incidents(
     actor: Annotated[Actor, Depends(require(Action.OPERATE))],
     status: Annotated[
         list[FailureStatus] | None,
-        Query(description="default: the open ones, incident and retrying"),
+        Query(max_length=10, description="default: the open ones, incident and retrying"),
     ] = None,
-    case_id: Annotated[str | None, Query(max_length=32)] = None,
+    case_id: CaseIdQuery = None,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> IncidentListOut:
     scope = access.list_scope(actor.jurisdiction, county, None, None)
     if isinstance(scope, str):
@@ -91,11 +93,12 @@ def _time(ts: Any) -> datetime | None:
 @router.get(
     "/ops/cases/{case_id}/describe",
     response_model=DescribeOut,
+    responses=documented(404, r404="no case of that ID"),
     summary="What Temporal says of a case: pending activities with attempts, last failure "
     "and next retry time; and its incidents",
 )
 async def describe(
-    case_id: str,
+    case_id: CaseId,
     session: SessionDep,
     client: ClientDep,
     actor: Annotated[Actor, Depends(case_actor(Action.OPERATE))],

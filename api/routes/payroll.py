@@ -41,6 +41,8 @@ from api.deps import (
     check_county,
     require,
 )
+from api.fields import CaseId, Line, Text
+from api.responses import documented
 from api.schemas import Strict
 from dibao.db import payroll_repo, procedure_repo, rulepacks_repo
 from dibao.db.payroll_models import PayrollRunRow
@@ -71,7 +73,9 @@ from dibao.settings import Settings
 from workflows import payroll_policies
 from workflows.payroll import PayrollWorkflow
 
-router = APIRouter(tags=["payroll"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    tags=["payroll"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
+)
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 UPDATE_TIMEOUT = timedelta(seconds=60)
@@ -79,14 +83,16 @@ UPDATE_TIMEOUT = timedelta(seconds=60)
 # of 100,000 households builds in seconds.
 BUILD_WAIT = 30.0
 
-RunId = Annotated[str, Path(max_length=40, examples=["PR-610423-2026-11"])]
+RunId = Annotated[
+    str, Path(max_length=40, pattern=r"^[A-Za-z0-9-]+$", examples=["PR-610423-2026-11"])
+]
 # The role is checked before anything else (403); the county once the run or body names it.
 PayrollReader = Annotated[Actor, Depends(require(Action.READ_PAYROLL))]
 
 
 class RunIn(Strict):
-    county_code: str = Field(pattern=r"^\d{6}$", examples=["610423"])
-    period: str = Field(
+    county_code: Line = Field(max_length=6, pattern=r"^\d{6}$", examples=["610423"])
+    period: Line = Field(
         max_length=7,
         description="a month (YYYY-MM: urban, and rural paid monthly) or a quarter (YYYY-Qn)",
         examples=["2026-11", "2026-Q4"],
@@ -530,7 +536,7 @@ async def _send(
 class DiscardIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(
+    reason: Text = Field(
         min_length=1, max_length=1000, examples=["11月有两户停发未录入，花名册作废重做"]
     )
 
@@ -606,7 +612,7 @@ async def discard_run(
     dependencies=[Depends(case_actor(Action.READ_CASE))],
     summary="A household's entitlement changes, payroll lines and balance by month",
 )
-async def case_payments(case_id: str, session: SessionDep) -> PaymentsOut:
+async def case_payments(case_id: CaseId, session: SessionDep) -> PaymentsOut:
     changes = await procedure_repo.entitlements_for_case(session, case_id)
     lines = await payroll_repo.lines_for_case(session, case_id)
     paid: dict[str, int] = {}

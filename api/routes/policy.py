@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import errors
 from api.deps import AUTHENTICATED, SessionDep, SettingsDep, check_county, require
+from api.fields import Day, Line
+from api.responses import documented
 from api.schemas import Strict
 from dibao.db import calendar_repo, rulepacks_repo
 from dibao.db.calendar_repo import DaySource, YearStatus
@@ -21,7 +23,9 @@ from dibao.domain.application import FieldError
 from dibao.domain.case import Actor
 
 router = APIRouter(
-    tags=["policy"], dependencies=[*AUTHENTICATED, Depends(require(Action.READ_POLICY))]
+    tags=["policy"],
+    dependencies=[*AUTHENTICATED, Depends(require(Action.READ_POLICY))],
+    responses=documented(401, 403, 404, 413, 422),
 )
 
 _INVALID = {"description": "invalid input: `detail` lists each field path and reason"}
@@ -30,7 +34,9 @@ Year = Annotated[int, Path(ge=1, le=9999, description="calendar year", examples=
 CountyCode = Annotated[
     str, Path(pattern=r"^[0-9]{6}$", description="6-digit county code", examples=["610423"])
 ]
-PackId = Annotated[str, Path(max_length=40, examples=["seed-default"])]
+PackId = Annotated[
+    str, Path(max_length=40, pattern=r"^[A-Za-z0-9._-]+$", examples=["seed-default"])
+]
 
 
 # --- bodies ---------------------------------------------------------------------------------
@@ -39,7 +45,7 @@ PackId = Annotated[str, Path(max_length=40, examples=["seed-default"])]
 class CalendarDayIn(Strict):
     # strict: "yes" or 1 for a holiday flag is more likely a mistake than a wish.
     is_working_day: bool = Field(strict=True, description="false for a holiday")
-    note: str = Field(default="", max_length=100, examples=["国庆节", "调休上班"])
+    note: Line = Field(default="", max_length=100, examples=["国庆节", "调休上班"])
 
 
 class CalendarDayOut(BaseModel):
@@ -88,7 +94,7 @@ class RulePackOut(BaseModel):
 
 
 class CountyRulePackIn(Strict):
-    pack_id: str = Field(min_length=1, max_length=40, examples=["mca-2021"])
+    pack_id: Line = Field(min_length=1, max_length=40, examples=["mca-2021"])
 
 
 class CountyRulePackOut(BaseModel):
@@ -131,7 +137,7 @@ async def get_calendar_year(year: Year, session: SessionDep) -> CalendarYearOut:
     summary="Enter or correct one day (a holiday or a make-up working day)",
 )
 async def put_calendar_day(
-    day: date,
+    day: Day,
     body: CalendarDayIn,
     session: SessionDep,
     actor: Annotated[Actor, Depends(require(Action.EDIT_CALENDAR))],

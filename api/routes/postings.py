@@ -10,11 +10,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import SessionDep, SettingsDep
+from api.responses import documented
 from dibao.db import procedure_repo
 from dibao.domain.money import format_yuan
 from dibao.notices.render import POSTING_TITLES, render_page
 
-router = APIRouter()
+router = APIRouter(responses=documented(422))
 
 
 @router.get(

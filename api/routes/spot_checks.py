@@ -9,12 +9,17 @@ from pydantic import BaseModel
 
 from api import errors
 from api.deps import AUTHENTICATED, SessionDep, SettingsDep, check_county, require
+from api.responses import documented
 from dibao.db import procedure_repo, rulepacks_repo
 from dibao.db.procedure_models import RecipientSpotCheckRow
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
 
-router = APIRouter(tags=["spot checks"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    tags=["spot checks"],
+    dependencies=AUTHENTICATED,
+    responses=documented(401, 403, 404, 422, r404="no draw recorded for that county and year"),
+)
 
 County = Annotated[str, Path(pattern=r"^\d{6}$")]
 Year = Annotated[int, Path(ge=2000, le=2100)]

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import errors
 from api.deps import AUTHENTICATED, ActorDep, ClientDep, SessionDep
+from api.fields import StaffIdPath
 from api.procedure_schemas import StaffRelativeIn
 from api.recusal import recuse_at_once
+from api.responses import documented
 from dibao.db import auth_repo, procedure_repo
 from dibao.db.procedure_models import StaffRelativeRow
 from dibao.domain import access
@@ -19,7 +21,7 @@ from dibao.domain.access import Action
 from dibao.domain.application import validate_id_number
 from dibao.domain.calendar import china_date
 
-router = APIRouter(dependencies=AUTHENTICATED)
+router = APIRouter(dependencies=AUTHENTICATED, responses=documented(401, 403, 413, 422))
 
 
 async def _jurisdiction_of(session: AsyncSession, staff_id: str) -> str | None:
@@ -35,7 +37,7 @@ async def _jurisdiction_of(session: AsyncSession, staff_id: str) -> str | None:
     summary="Register a close relative of a staff member or village cadre (近亲属备案)",
 )
 async def register_relative(
-    staff_id: str,
+    staff_id: StaffIdPath,
     body: StaffRelativeIn,
     session: SessionDep,
     client: ClientDep,
@@ -79,7 +81,7 @@ async def register_relative(
     summary="A staff member's registered relatives",
 )
 async def list_relatives(
-    staff_id: str, session: SessionDep, actor: ActorDep
+    staff_id: StaffIdPath, session: SessionDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
     staff_jurisdiction = await _jurisdiction_of(session, staff_id)
     refused = access.relative_denial(actor, Action.READ_RELATIVES, staff_id, staff_jurisdiction)

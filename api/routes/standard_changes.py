@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -22,6 +23,8 @@ from api.deps import (
     check_county,
     require,
 )
+from api.fields import BatchId, Line
+from api.responses import documented
 from api.schemas import Yuan, to_fen
 from dibao.db import rulepacks_repo
 from dibao.domain.access import Action
@@ -30,14 +33,20 @@ from dibao.domain.case import Actor, StandardChangeInput, StandardChangeProgress
 from dibao.domain.standards import standard_change_problems
 from workflows.standard_change import StandardChangeWorkflow
 
-router = APIRouter(tags=["standard changes"], dependencies=AUTHENTICATED)
+router = APIRouter(
+    tags=["standard changes"],
+    dependencies=AUTHENTICATED,
+    responses=documented(401, 403, 413, 422),
+)
 
 
 class StandardChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     urban_standard: Yuan = Field(gt=0, description="yuan per person per month", examples=["560.00"])
     rural_standard: Yuan = Field(gt=0, description="yuan per person per year", examples=["4000.00"])
-    effective_month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-01"])
+    effective_month: Line = Field(
+        max_length=7, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2027-01"]
+    )
 
 
 class ProgressOut(BaseModel):
@@ -114,15 +123,22 @@ async def start_standard_change(
 @router.get(
     "/standard-changes/{batch_id}",
     response_model=ProgressOut,
+    responses={404: {"description": "no standard change of that batch ID"}},
     summary="Progress of a standard change: how many recipients have had it applied",
 )
 async def standard_change_progress(
-    batch_id: str,
+    batch_id: BatchId,
     client: ClientDep,
     actor: Annotated[Actor, Depends(require(Action.READ_STANDARD_CHANGE))],
 ) -> ProgressOut:
+    # Only standard-change batches are asked: any other workflow ID (a case, a payroll) is no
+    # standard change, whatever Temporal would answer for it.
+    if not batch_id.startswith("SC-"):
+        raise errors.not_found(f"standard change {batch_id}")
     try:
         progress = await client.get_workflow_handle(batch_id).query(StandardChangeWorkflow.progress)
+    except WorkflowQueryFailedError as err:
+        raise errors.not_found(f"standard change {batch_id}") from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise errors.not_found(f"standard change {batch_id}") from err

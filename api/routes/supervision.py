@@ -10,8 +10,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from api import errors
 from api.deps import SessionDep, require
+from api.fields import Offset
 from api.ops_schemas import AlertOut, StuckCaseOut, StuckListOut, TownshipCountOut
 from api.outage import last_outage
+from api.responses import documented
 from dibao.db import ops_repo, supervision_repo
 from dibao.domain import access
 from dibao.domain.access import Action
@@ -20,7 +22,7 @@ from dibao.domain.enums import Role, Stage
 from dibao.domain.ops import StuckReason
 from dibao.metrics import case_gauges
 
-router = APIRouter(tags=["supervision"])
+router = APIRouter(tags=["supervision"], responses=documented(401, 403, 422))
 
 SupervisorDep = Annotated[Actor, Depends(require(Action.SUPERVISE))]
 
@@ -49,7 +51,7 @@ async def stuck(
         int, Query(ge=0, le=3650, description="idle: no step for more than this many days")
     ] = 10,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> StuckListOut:
     scope = access.list_scope(actor.jurisdiction, county, township, village)
     if isinstance(scope, str):

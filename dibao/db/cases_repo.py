@@ -48,6 +48,10 @@ ReserveOutcome = Reserved | SameRequest | KeyReused | HouseholdHasOpenCase
 async def _prior_outcome(
     session: AsyncSession, case: CaseInput, idempotency_key: str | None, request_sha256: str
 ) -> ReserveOutcome | None:
+    # The household first, the key second: a case and its application commit together, so a
+    # filing committed between the two reads is seen by the key read at least, and a repeat
+    # of it is answered as the same request rather than as a second filing of the household.
+    open_case = await open_case_for_household(session, case.application.head.id_number)
     if idempotency_key is not None:
         row = (
             await session.execute(
@@ -60,7 +64,6 @@ async def _prior_outcome(
             if row.request_sha256 == request_sha256:
                 return SameRequest(row.case_id)
             return KeyReused(row.case_id)
-    open_case = await open_case_for_household(session, case.application.head.id_number)
     if open_case is not None:
         return HouseholdHasOpenCase(open_case)
     return None
@@ -75,12 +78,38 @@ async def reserve_case(
 ) -> ReserveOutcome:
     """Write the case row and the application in one transaction, or say why not.
 
-    The unique indexes decide races between two simultaneous filings; the pre-check only gives
-    the common case a precise answer.
+    Checked before the insert, so the common case gets its precise answer without a violation;
+    between simultaneous filings the unique indexes decide, and the losers answer from the row
+    that won.
     """
-    prior = await _prior_outcome(session, case, idempotency_key, request_sha256)
-    if prior is not None:
-        return prior
+    # A loser of a race finds the winner once the winner commits; a winner that is rolled back
+    # or closed in between leaves room for another attempt.
+    for _ in range(3):
+        prior = await _prior_outcome(session, case, idempotency_key, request_sha256)
+        if prior is not None:
+            return prior
+        try:
+            await _insert(session, case, payload, idempotency_key, request_sha256)
+        except IntegrityError:
+            # The violation's text names the row values (an ID number): it is neither logged
+            # nor shown; the rows themselves say what won.
+            await session.rollback()
+            continue
+        return Reserved(case.case_id)
+    raise RaceLost()
+
+
+class RaceLost(Exception):
+    """Simultaneous filings kept displacing each other: the caller may simply try again."""
+
+
+async def _insert(
+    session: AsyncSession,
+    case: CaseInput,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    request_sha256: str,
+) -> None:
     hukou = case.application.hukou
     session.add(
         CaseRow(
@@ -100,40 +129,20 @@ async def reserve_case(
             filed_at=case.filed_at,
         )
     )
-    try:
-        # The case row first: the application row refers to it.
-        await session.flush()
-        session.add(
-            ApplicationRow(
-                case_id=case.case_id,
-                payload=payload,
-                request_sha256=request_sha256,
-                idempotency_key=idempotency_key,
-                filed_by=case.filed_by.id,
-                filed_role=case.filed_by.role.value,
-            )
+    # Flushed apart so the application's foreign key finds its case; either insert may be the
+    # one a simultaneous filing violates.
+    await session.flush()
+    session.add(
+        ApplicationRow(
+            case_id=case.case_id,
+            payload=payload,
+            request_sha256=request_sha256,
+            idempotency_key=idempotency_key,
+            filed_by=case.filed_by.id,
+            filed_role=case.filed_by.role.value,
         )
-        await session.commit()
-    except IntegrityError as err:
-        await session.rollback()
-        prior = await _prior_outcome(session, case, idempotency_key, request_sha256)
-        if prior is None:
-            # Not the text of the violation: its DETAIL quotes the row, ID number and all.
-            raise FilingConflict(_constraint_of(err)) from None
-        return prior
-    return Reserved(case.case_id)
-
-
-class FilingConflict(Exception):
-    """A filing broke a constraint for a reason the pre-checks do not know."""
-
-    def __init__(self, constraint: str) -> None:
-        super().__init__(f"the filing conflicts with a stored row (constraint {constraint})")
-
-
-def _constraint_of(err: IntegrityError) -> str:
-    diag = getattr(err.orig, "__cause__", None) or err.orig
-    return str(getattr(diag, "constraint_name", None) or "unknown")
+    )
+    await session.commit()
 
 
 async def open_case_for_household(session: AsyncSession, head_id_number: str) -> str | None:
