@@ -20,8 +20,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
-from api.schemas import ApplicationIn, CaseOut
+from api.schemas import ApplicationIn, CaseOut, NoticeOut
 from dibao.db import cases_repo, notices_repo, rulepacks_repo
+from dibao.db.models import NoticeRow
 from dibao.domain import access
 from dibao.domain.application import validate_application
 from dibao.domain.calendar import china_date
@@ -207,13 +208,33 @@ async def read_case(
         view = await client.get_workflow_handle(case_id).query(
             CaseWorkflow.state, rpc_timeout=QUERY_TIMEOUT
         )
-        return CaseOut.from_view(view)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             async with sessions() as session:
                 if await cases_repo.get_case(session, case_id) is None:
                     raise errors.not_found(f"case {case_id}") from err
         return await _projection_view(sessions, case_id)
+    return await with_stored_notices(sessions, CaseOut.from_view(view))
+
+
+async def with_stored_notices(sessions: async_sessionmaker[AsyncSession], case: CaseOut) -> CaseOut:
+    """一户一档: the case shows every notice issued to the household, once each and in order,
+    from PostgreSQL, the record of truth, whatever its workflow run holds in memory."""
+    async with sessions() as session:
+        rows = await notices_repo.list_for_case(session, case.case_id)
+    return case.model_copy(update={"notices": _notices_out(rows)})
+
+
+def _notices_out(rows: list[NoticeRow]) -> list[NoticeOut]:
+    return [
+        NoticeOut(
+            notice_id=n.notice_id,
+            kind=NoticeKind(n.kind),
+            content_sha256=n.content_sha256,
+            url=f"/notices/{n.notice_id}",
+        )
+        for n in rows
+    ]
 
 
 async def _projection_view(sessions: async_sessionmaker[AsyncSession], case_id: str) -> CaseOut:
@@ -235,15 +256,7 @@ async def _projection_view(sessions: async_sessionmaker[AsyncSession], case_id: 
             "due_warning": row.due_warning,
             "missing_materials": [],
             "provided_materials": [],
-            "notices": [
-                {
-                    "notice_id": n.notice_id,
-                    "kind": NoticeKind(n.kind),
-                    "content_sha256": n.content_sha256,
-                    "url": f"/notices/{n.notice_id}",
-                }
-                for n in notices
-            ],
+            "notices": _notices_out(notices),
             "source": "projection",
         }
     )
@@ -278,4 +291,4 @@ async def run_update(
         raise errors.unavailable(
             "the case workflow did not answer; the action was not applied", case_id=case_id
         ) from err
-    return CaseOut.from_view(view)
+    return await with_stored_notices(sessions, CaseOut.from_view(view))
