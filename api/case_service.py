@@ -29,9 +29,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
-from api.schemas import ApplicationIn, CaseOut
+from api.schemas import ApplicationIn, CaseOut, NoticeOut
 from dibao.codec import payloads_of_county
 from dibao.db import cases_repo, notices_repo, rulepacks_repo
+from dibao.db.models import NoticeRow
 from dibao.domain import access
 from dibao.domain.application import validate_application
 from dibao.domain.calendar import china_date
@@ -231,7 +232,6 @@ async def read_case(
         view = await client.get_workflow_handle(case_id).query(
             CaseWorkflow.state, rpc_timeout=QUERY_TIMEOUT
         )
-        return CaseOut.from_view(view)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             async with sessions() as session:
@@ -242,6 +242,27 @@ async def read_case(
         if errors.dependency_down(err) is None:
             raise
         return await _projection_view(sessions, case_id)  # Temporal unreachable
+    return await with_stored_notices(sessions, CaseOut.from_view(view))
+
+
+async def with_stored_notices(sessions: async_sessionmaker[AsyncSession], case: CaseOut) -> CaseOut:
+    """一户一档: the case shows every notice issued to the household, once each and in order,
+    from PostgreSQL, the record of truth, whatever its workflow run holds in memory."""
+    async with sessions() as session:
+        rows = await notices_repo.list_for_case(session, case.case_id)
+    return case.model_copy(update={"notices": _notices_out(rows)})
+
+
+def _notices_out(rows: list[NoticeRow]) -> list[NoticeOut]:
+    return [
+        NoticeOut(
+            notice_id=n.notice_id,
+            kind=NoticeKind(n.kind),
+            content_sha256=n.content_sha256,
+            url=f"/notices/{n.notice_id}",
+        )
+        for n in rows
+    ]
 
 
 async def _projection_view(sessions: async_sessionmaker[AsyncSession], case_id: str) -> CaseOut:
@@ -269,15 +290,7 @@ async def _projection_view(sessions: async_sessionmaker[AsyncSession], case_id: 
             else None,
             "missing_materials": [],
             "provided_materials": [],
-            "notices": [
-                {
-                    "notice_id": n.notice_id,
-                    "kind": NoticeKind(n.kind),
-                    "content_sha256": n.content_sha256,
-                    "url": f"/notices/{n.notice_id}",
-                }
-                for n in notices
-            ],
+            "notices": _notices_out(notices),
             "source": "projection",
         }
     )
@@ -382,4 +395,4 @@ async def run_update(
         reason = QUEUED_REASON.format(seconds=settings.update_accept_seconds, request_id=request_id)
         return queued(request_id, reason, case_id=case_id)
     view: CaseView = result
-    return CaseOut.from_view(view)
+    return await with_stored_notices(sessions, CaseOut.from_view(view))

@@ -69,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (
         COUNTY_ROLES,
+        FILING_ROLES,
         RECUSAL_VISIT_REASON,
         SURVEY_ROLES,
         TOWNSHIP_ROLES,
@@ -88,6 +89,12 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseResult:
+        if case.carried is not None:
+            # A new review cycle: the state was restored from the input when the run began.
+            assert self._recipient is not None
+            await self._recipient_phase(self._recipient)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return CaseResult(case_id=case.case_id, status=self._status)
         if case.recipient is not None:
             try:
                 await self._resume_recipient(case.recipient)
@@ -336,6 +343,7 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def change_payee(self, request: ChangePayee) -> CaseView:
+        self._recheck(self._validate_change_payee, request)
         key = f"payee/{request.request_id}"
         if await self._first_time(
             request.request_id, request.actor, AuditAction.CHANGE_PAYEE, request, "payee"
@@ -359,10 +367,10 @@ class CaseWorkflow(RecipientPhase):
 
     @change_payee.validator
     def _validate_change_payee(self, request: ChangePayee) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "record the payee account")
         if self._seen(f"payee/{request.request_id}", request.actor):
             return
         self._require_open()
-        self._require_role(request.actor, SURVEY_ROLES, "record the payee account")
         errors = validate_payee(request.payee) or payee_holder_problems(
             request.payee, self._members()
         )
@@ -371,6 +379,7 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def supplement_materials(self, request: SupplementMaterials) -> CaseView:
+        self._recheck(self._validate_supplement, request)
         if await self._first_time(
             request.request_id,
             request.actor,
@@ -387,6 +396,7 @@ class CaseWorkflow(RecipientPhase):
 
     @supplement_materials.validator
     def _validate_supplement(self, request: SupplementMaterials) -> None:
+        self._require_actor(request.actor, FILING_ROLES, "record supplemented materials")
         if self._seen(f"supplement/{request.request_id}", request.actor):
             return
         self._require_open()
@@ -400,8 +410,14 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def withdraw(self, request: Withdraw) -> CaseView:
+        self._recheck(self._validate_withdraw, request)
         if await self._first_time(
-            request.request_id, request.actor, AuditAction.WITHDRAW, request, "withdraw"
+            request.request_id,
+            request.actor,
+            AuditAction.WITHDRAW,
+            request,
+            "withdraw",
+            claim="closing",
         ):
             self._withdrawal = request
         await self._answer_when(lambda: self._closed)
@@ -409,6 +425,7 @@ class CaseWorkflow(RecipientPhase):
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdraw) -> None:
+        self._require_actor(request.actor, FILING_ROLES, "withdraw an application")
         if self._seen(f"withdraw/{request.request_id}", request.actor):
             return
         self._require_withdrawable()
@@ -417,8 +434,14 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def terminate(self, request: Terminate) -> CaseView:
+        self._recheck(self._validate_terminate, request)
         if await self._first_time(
-            request.request_id, request.actor, AuditAction.TERMINATE, request, "terminate"
+            request.request_id,
+            request.actor,
+            AuditAction.TERMINATE,
+            request,
+            "terminate",
+            claim="closing",
         ):
             self._termination = request
         await self._answer_when(lambda: self._closed)
@@ -426,9 +449,9 @@ class CaseWorkflow(RecipientPhase):
 
     @terminate.validator
     def _validate_terminate(self, request: Terminate) -> None:
+        self._require_actor(request.actor, TOWNSHIP_ROLES, "terminate a case")
         if self._seen(f"terminate/{request.request_id}", request.actor):
             return
-        self._require_role(request.actor, TOWNSHIP_ROLES, "terminate a case")
         self._require_withdrawable()
         if not request.reason.strip():
             raise reject(Rejection.INVALID, "reason: termination needs a reason for the notice")
@@ -437,8 +460,14 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_survey(self, request: SubmitSurvey) -> CaseView:
+        self._recheck(self._validate_survey, request)
         if await self._first_time(
-            request.request_id, request.actor, AuditAction.SUBMIT_SURVEY, request, "survey"
+            request.request_id,
+            request.actor,
+            AuditAction.SUBMIT_SURVEY,
+            request,
+            "survey",
+            claim=self._stage_slot("survey"),
         ):
             self._survey = request
         await self._answer_when(lambda: self._stage is not Stage.SURVEY)
@@ -446,12 +475,15 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_survey.validator
     def _validate_survey(self, request: SubmitSurvey) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "submit a survey")
         if self._seen(f"survey/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.SURVEY)
-        self._require_role(request.actor, SURVEY_ROLES, "submit a survey")
         if self._survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a survey report was already submitted")
+        self._require_unclaimed(
+            self._stage_slot("survey"), "a survey report was already submitted for this stage"
+        )
         self._require_no_recused_investigator(request.report.investigators)
         errors = validate_survey(request.report, china_date(workflow.now()))
         if errors:
@@ -459,8 +491,14 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_evaluation(self, request: SubmitEvaluation) -> CaseView:
+        self._recheck(self._validate_evaluation, request)
         if await self._first_time(
-            request.request_id, request.actor, AuditAction.SUBMIT_EVALUATION, request, "evaluation"
+            request.request_id,
+            request.actor,
+            AuditAction.SUBMIT_EVALUATION,
+            request,
+            "evaluation",
+            claim=self._stage_slot("evaluation"),
         ):
             self._evaluation = request
         await self._answer_when(lambda: self._stage is not Stage.EVALUATION)
@@ -468,10 +506,14 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_evaluation.validator
     def _validate_evaluation(self, request: SubmitEvaluation) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "record a democratic evaluation")
         if self._seen(f"evaluation/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.EVALUATION)
-        self._require_role(request.actor, SURVEY_ROLES, "record a democratic evaluation")
+        self._require_unclaimed(
+            self._stage_slot("evaluation"),
+            "the democratic evaluation of this stage was already recorded",
+        )
         quorum = self._pack.evaluation_quorum
         if request.attendees < quorum:
             raise reject(
@@ -496,6 +538,7 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def raise_objection(self, request: RaiseObjection) -> CaseView:
+        self._recheck(self._validate_objection, request)
         if await self._first_time(
             request.request_id, request.actor, AuditAction.RAISE_OBJECTION, request, "objection"
         ):
@@ -511,6 +554,7 @@ class CaseWorkflow(RecipientPhase):
 
     @raise_objection.validator
     def _validate_objection(self, request: RaiseObjection) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "record an objection")
         if self._seen(f"objection/{request.request_id}", request.actor):
             return
         self._require_open()
@@ -526,8 +570,14 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_township_review(self, request: SubmitTownshipReview) -> CaseView:
+        self._recheck(self._validate_township, request)
         if await self._first_time(
-            request.request_id, request.actor, AuditAction.TOWNSHIP_REVIEW, request, "township"
+            request.request_id,
+            request.actor,
+            AuditAction.TOWNSHIP_REVIEW,
+            request,
+            "township",
+            claim=self._stage_slot("township"),
         ):
             self._township = request
         await self._answer_when(lambda: self._stage is not Stage.TOWNSHIP_REVIEW)
@@ -535,10 +585,13 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_township_review.validator
     def _validate_township(self, request: SubmitTownshipReview) -> None:
+        self._require_actor(request.actor, TOWNSHIP_ROLES, "give the township review opinion")
         if self._seen(f"township/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.TOWNSHIP_REVIEW)
-        self._require_role(request.actor, TOWNSHIP_ROLES, "give the township review opinion")
+        self._require_unclaimed(
+            self._stage_slot("township"), "the township has already given its review opinion"
+        )
         if request.opinion is Opinion.REJECT and not any(r.strip() for r in request.reasons):
             raise reject(Rejection.INVALID, "reasons: a negative opinion needs its reasons")
         if request.proposed_amount_fen is not None and request.proposed_amount_fen < 0:
@@ -546,6 +599,7 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_county_visit(self, request: SubmitCountyVisit) -> CaseView:
+        self._recheck(self._validate_county_visit, request)
         if await self._first_time(
             request.request_id, request.actor, AuditAction.COUNTY_HOME_VISIT, request, "visit"
         ):
@@ -554,10 +608,10 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_county_visit.validator
     def _validate_county_visit(self, request: SubmitCountyVisit) -> None:
+        self._require_actor(request.actor, COUNTY_ROLES, "record the county home visit")
         if self._seen(f"visit/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.COUNTY_APPROVAL)
-        self._require_role(request.actor, COUNTY_ROLES, "record the county home visit")
         if not [v for v in request.visitors if v.strip()]:
             raise reject(Rejection.INVALID, "visitors: name who visited")
         if not request.findings.strip():
@@ -566,8 +620,14 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_county_decision(self, request: SubmitCountyDecision) -> CaseView:
+        self._recheck(self._validate_county_decision, request)
         if await self._first_time(
-            request.request_id, request.actor, AuditAction.COUNTY_DECISION, request, "decision"
+            request.request_id,
+            request.actor,
+            AuditAction.COUNTY_DECISION,
+            request,
+            "decision",
+            claim=self._stage_slot("decision"),
         ):
             if request.opinion is Opinion.REJECT and not request.reasons and self._assessment:
                 request = SubmitCountyDecision(
@@ -582,12 +642,13 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_county_decision.validator
     def _validate_county_decision(self, request: SubmitCountyDecision) -> None:
+        self._require_actor(request.actor, COUNTY_ROLES, "decide on approval")
         if self._seen(f"decision/{request.request_id}", request.actor):
             return
         self._require_stage(Stage.COUNTY_APPROVAL)
-        self._require_role(request.actor, COUNTY_ROLES, "decide on approval")
         if self._decision is not None:
             raise reject(Rejection.WRONG_STAGE, "the county has already decided")
+        self._require_unclaimed(self._stage_slot("decision"), "the county has already decided")
         if self._visit_reasons and self._county_visit is None:
             raise reject(
                 Rejection.WRONG_STAGE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -32,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         CaseStatus,
         NoticeKind,
         PostingOutcome,
+        Role,
         Stage,
     )
     from dibao.domain.money import format_yuan
@@ -48,8 +50,10 @@ with workflow.unsafe.imports_passed_through():
         in_ledger_order,
         next_month,
         next_review_on,
+        record_sign_in,
         review_change,
         sign_in_change,
+        sign_in_problem,
         standard_change,
         work_refusal_change,
     )
@@ -57,11 +61,17 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.survey import validate_survey
     from workflows import policies
     from workflows.case_state import (
+        COUNTY_ROLES,
         SURVEY_ROLES,
         CaseState,
         invalid_input,
         reject,
     )
+
+
+def unique(ids: Iterable[str]) -> tuple[str, ...]:
+    """Each ID once, where it first came."""
+    return tuple(dict.fromkeys(ids))
 
 
 class RecipientPhase(CaseState):
@@ -80,7 +90,7 @@ class RecipientPhase(CaseState):
                 self._pack, entitlement.category, china_date(workflow.now())
             ).isoformat(),
             seq=self._seq,
-            notice_ids=tuple(n.notice_id for n in self._notices),
+            notice_ids=unique(n.notice_id for n in self._notices),
             per_capita_income_fen_month=(
                 self._assessment.per_capita_income_fen_month if self._assessment else 0
             ),
@@ -88,6 +98,7 @@ class RecipientPhase(CaseState):
                 self._assessment.counted_income_fen_month if self._assessment else None
             ),
             ledger_month=entitlement.from_month,
+            paid_from=entitlement.from_month,
         )
 
     async def _resume_recipient(self, state: RecipientState) -> None:
@@ -140,6 +151,7 @@ class RecipientPhase(CaseState):
                 if workflow.patched("dated-standards"):
                     standard = (await self._standard_in_force(state.gradual_exit_until)).standard
                 change = gradual_exit_end(state, self._pack, standard)
+                self._claims.pop("reemployment", None)  # a new job may start a new gradual exit
                 self._recipient = dataclasses.replace(
                     state,
                     gradual_exit_until="",
@@ -278,23 +290,33 @@ class RecipientPhase(CaseState):
                 return
         state = self._recipient
         assert state is not None
-        recent = tuple(sorted(self._handled_requests))[-200:]
+        recent = tuple(sorted(self._handled_requests))[-self.CARRIED_REQUESTS :]
+        # The legacy fields kept current too: they are what the case shows of its recipient.
+        self._recipient = dataclasses.replace(
+            state,
+            seq=self._seq,
+            handled_requests=recent,
+            notice_ids=unique((*state.notice_ids, *(n.notice_id for n in self._notices))),
+            payee=self._payee,
+            recused_staff=self._recused,
+        )
+        # The whole state goes to the next run (a report accepted during the last posting,
+        # every notice, the procedure's record), not only the recipient's part.
         workflow.continue_as_new(
-            dataclasses.replace(
-                self._case,
-                recipient=dataclasses.replace(
-                    state,
-                    seq=self._seq,
-                    handled_requests=recent,
-                    notice_ids=state.notice_ids + tuple(n.notice_id for n in self._notices),
-                    payee=self._payee,
-                    recused_staff=self._recused,
-                ),
-            )
+            dataclasses.replace(self._case, recipient=None, carried=self._carry())
         )
 
-    def _require_receiving(self, actor: Actor) -> None:
-        self._require_role(actor, SURVEY_ROLES, "report on a recipient household")
+    def _review_slot(self) -> str:
+        cycle = self._recipient.cycle if self._recipient is not None else 0
+        return f"review@cycle-{cycle}"
+
+    def _require_receiving(
+        self,
+        actor: Actor,
+        roles: frozenset[Role] = SURVEY_ROLES,
+        what: str = "report on a recipient household",
+    ) -> None:
+        self._require_actor(actor, roles, what)
         if self._stage is Stage.RECIPIENT and self._recipient is None and not self._closed:
             raise reject(
                 Rejection.WRONG_STAGE,
@@ -312,26 +334,42 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_sign_in(self, request: ReportSignIn) -> CaseView:
+        self._recheck(self._validate_sign_in, request)
         if await self._first_time(
             request.request_id, request.actor, AuditAction.REPORT_SIGN_IN, request, "sign-in"
         ):
             assert self._recipient is not None
-            missed, change = sign_in_change(self._recipient, request.done, request.month)
-            self._recipient = dataclasses.replace(self._recipient, missed_sign_ins=missed)
+            if workflow.patched("sign-in-per-month"):
+                # Per month: a month reported again is not counted again (it may correct the
+                # first answer; both reports are in the audit log).
+                outcome = record_sign_in(self._recipient, request.month, request.done)
+                self._recipient = dataclasses.replace(
+                    self._recipient,
+                    sign_ins=outcome.sign_ins,
+                    missed_sign_ins=outcome.missed_sign_ins,
+                )
+                change = outcome.change
+            else:
+                missed, change = sign_in_change(self._recipient, request.done, request.month)
+                self._recipient = dataclasses.replace(self._recipient, missed_sign_ins=missed)
             if change is not None:
                 self._changes.append(change)
         return self.state()
 
     @report_sign_in.validator
     def _validate_sign_in(self, request: ReportSignIn) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
         if self._seen(f"sign-in/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
-        if len(request.month) != 7 or request.month[4] != "-":
-            raise reject(Rejection.INVALID, "month: must be YYYY-MM")
+        assert self._recipient is not None
+        problem = sign_in_problem(self._recipient, request.month, china_date(workflow.now()))
+        if problem:
+            raise reject(Rejection.INVALID, problem)
 
     @workflow.update
     async def report_labour_absence(self, request: ReportLabourAbsence) -> CaseView:
+        self._recheck(self._validate_absence, request)
         if await self._first_time(
             request.request_id,
             request.actor,
@@ -350,6 +388,7 @@ class RecipientPhase(CaseState):
 
     @report_labour_absence.validator
     def _validate_absence(self, request: ReportLabourAbsence) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
         if self._seen(f"absence/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -357,6 +396,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_circumstance(self, request: ReportCircumstance) -> CaseView:
+        self._recheck(self._validate_circumstance, request)
         if await self._first_time(
             request.request_id,
             request.actor,
@@ -380,6 +420,7 @@ class RecipientPhase(CaseState):
 
     @report_circumstance.validator
     def _validate_circumstance(self, request: ReportCircumstance) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
         if self._seen(f"circumstance/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -388,6 +429,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def apply_standard(self, request: ApplyStandard) -> CaseView:
+        self._recheck(self._validate_standard, request)
         if await self._first_time(
             request.request_id, request.actor, AuditAction.APPLY_STANDARD, request, "standard"
         ):
@@ -424,9 +466,10 @@ class RecipientPhase(CaseState):
 
     @apply_standard.validator
     def _validate_standard(self, request: ApplyStandard) -> None:
+        self._require_actor(request.actor, COUNTY_ROLES, "apply the county's standard")
         if self._seen(f"standard/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor)
+        self._require_receiving(request.actor, COUNTY_ROLES, "apply the county's standard")
         problems = standard_change_problems(
             request.urban_standard_fen_month,
             request.rural_standard_fen_year,
@@ -439,12 +482,14 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_reemployment(self, request: ReportReemployment) -> CaseView:
+        self._recheck(self._validate_reemployment, request)
         if await self._first_time(
             request.request_id,
             request.actor,
             AuditAction.REPORT_REEMPLOYMENT,
             request,
             "reemployment",
+            claim="reemployment",
         ):
             state = self._recipient
             assert state is not None
@@ -470,6 +515,7 @@ class RecipientPhase(CaseState):
 
     @report_reemployment.validator
     def _validate_reemployment(self, request: ReportReemployment) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
         if self._seen(f"reemployment/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -483,10 +529,12 @@ class RecipientPhase(CaseState):
                 Rejection.WRONG_STAGE,
                 f"a gradual exit is already running until {self._recipient.gradual_exit_until}",
             )
+        self._require_unclaimed("reemployment", "a gradual exit was already reported")
         self._require_past_date(request.started_on, "started_on")
 
     @workflow.update
     async def report_work_refusal(self, request: ReportWorkRefusal) -> CaseView:
+        self._recheck(self._validate_work_refusal, request)
         if await self._first_time(
             request.request_id,
             request.actor,
@@ -511,6 +559,7 @@ class RecipientPhase(CaseState):
 
     @report_work_refusal.validator
     def _validate_work_refusal(self, request: ReportWorkRefusal) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
         if self._seen(f"work-refusal/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -521,8 +570,14 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def submit_review(self, request: SubmitSurvey) -> CaseView:
+        self._recheck(self._validate_review, request)
         if await self._first_time(
-            request.request_id, request.actor, AuditAction.SUBMIT_REVIEW, request, "review"
+            request.request_id,
+            request.actor,
+            AuditAction.SUBMIT_REVIEW,
+            request,
+            "review",
+            claim=self._review_slot(),
         ):
             self._review_survey = request
         await self._answer_when(lambda: self._review_survey is None)
@@ -530,9 +585,10 @@ class RecipientPhase(CaseState):
 
     @submit_review.validator
     def _validate_review(self, request: SubmitSurvey) -> None:
+        self._require_actor(request.actor, SURVEY_ROLES, "submit a re-review")
         if self._seen(f"review/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor)
+        self._require_receiving(request.actor, SURVEY_ROLES, "submit a re-review")
         if not self._review_due:
             assert self._recipient is not None
             raise reject(
@@ -543,6 +599,9 @@ class RecipientPhase(CaseState):
             )
         if self._review_survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a re-review survey is already being processed")
+        self._require_unclaimed(
+            self._review_slot(), "a re-review survey of this cycle was already submitted"
+        )
         self._require_no_recused_investigator(request.report.investigators)
         errors = validate_survey(request.report, china_date(workflow.now()))
         if errors:

@@ -21,12 +21,14 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
+    from dibao.domain.access import place_denial
     from dibao.domain.application import FieldError, Member, Payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         Actor,
         AuditEntry,
         AuditRecorded,
+        CarriedState,
         CaseInput,
         CaseView,
         CloseCase,
@@ -100,10 +102,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
 
 # Who may answer which step. The API refuses a wrong role first (dibao/domain/access.py); the
-# workflow checks again, so no client of Temporal can record, say, a village caseworker
-# approving.
+# workflow checks again, every update in its validator and its handler, so no client of
+# Temporal can record, say, a village caseworker approving or an auditor withdrawing. Each set
+# equals the API role table's for the same action (tests/workflows/test_actor_checks.py);
+# supervisors and auditors are in none of them: they never act on a case.
 TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
 SURVEY_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
+FILING_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER})
 COUNTY_ROLES = frozenset({Role.COUNTY_APPROVER})
 OPS_ROLES = frozenset({Role.OPS})
 # Arts. 11, 20 (mca-2021): the county visits the household of a registered relative itself.
@@ -153,6 +158,9 @@ class CaseState:
         self._accepted = False
         self._closed = False
         self._handled_requests: set[str] = set()
+        # The one request that answers each step (stage slot -> request key), claimed by its
+        # handler before the first await: the first accepted action of a stage wins.
+        self._claims: dict[str, str] = {}
         # procedure
         self._survey: SubmitSurvey | None = None
         self._verification: VerificationOutcome | None = None
@@ -192,6 +200,113 @@ class CaseState:
         self._incident_inputs: dict[str, Any] = {}
         self._resolutions: dict[str, RetryStep | SkipStep | CloseCase] = {}
         self._payee: Payee | None = case.application.payee
+        if case.carried is not None:
+            self._restore(case.carried)
+
+    # --- continue-as-new: the whole state, carried --------------------------------------------
+
+    # Attributes not carried to the next run, and why: the case input itself (`_case`, and the
+    # pack it pins, `_pack`); a wake-up flag and a timer task of this run's loop; claims of
+    # stages already answered; incidents, which are open only while a step waits, never when a
+    # review cycle ends (all handlers have finished and no step is running then).
+    TRANSIENT = frozenset(
+        {
+            "_case",
+            "_pack",
+            "_rewake",
+            "_deadline_timer",
+            "_procedure_timer",
+            "_claims",
+            "_incidents",
+            "_incident_inputs",
+            "_resolutions",
+        }
+    )
+    # Idempotency keys kept for the next run: enough for any retry a client still sends.
+    CARRIED_REQUESTS = 200
+
+    def _carry(self) -> CarriedState:
+        assert self._recipient is not None
+        return CarriedState(
+            recipient=self._recipient,
+            stage=self._stage,
+            status=self._status,
+            seq=self._seq,
+            stage_entered_at=self._stage_entered_at,
+            due_at=self._due_at,
+            due_warning=self._due_warning,
+            provided=tuple(sorted(self._provided)),
+            notices=tuple(self._notices),
+            withdrawal=self._withdrawal,
+            termination=self._termination,
+            accepted=self._accepted,
+            closed=self._closed,
+            handled_requests=tuple(sorted(self._handled_requests))[-self.CARRIED_REQUESTS :],
+            survey=self._survey,
+            verification=self._verification,
+            assessment=self._assessment,
+            evaluation=self._evaluation,
+            township=self._township,
+            county_visit=self._county_visit,
+            visit_reasons=tuple(self._visit_reasons),
+            decision=self._decision,
+            entitlement=self._entitlement,
+            postings=tuple(self._postings),
+            objections=tuple(self._objections),
+            pending_objection=self._pending_objection,
+            recused=self._recused,
+            approved=tuple(self._approved.items()),
+            after_objection=self._after_objection,
+            changes=tuple(self._changes),
+            change_no=self._change_no,
+            review_due=self._review_due,
+            review_survey=self._review_survey,
+            overdue_since=self._overdue_since,
+            incident_no=self._incident_no,
+            payee=self._payee,
+            accepted_at=self._accepted_at,
+            procedure_days=self._procedure_days,
+            procedure_due=self._procedure_due,
+            procedure_overdue_since=self._procedure_overdue_since,
+            extension=self._extension,
+        )
+
+    def _restore(self, carried: CarriedState) -> None:
+        self._recipient = carried.recipient
+        self._stage, self._status, self._seq = carried.stage, carried.status, carried.seq
+        self._stage_entered_at = carried.stage_entered_at
+        self._due_at, self._due_warning = carried.due_at, carried.due_warning
+        self._provided = frozenset(carried.provided)
+        self._notices = list(carried.notices)
+        self._withdrawal, self._termination = carried.withdrawal, carried.termination
+        self._accepted, self._closed = carried.accepted, carried.closed
+        self._handled_requests = set(carried.handled_requests)
+        self._survey = carried.survey
+        self._verification = carried.verification
+        self._assessment = carried.assessment
+        self._evaluation = carried.evaluation
+        self._township = carried.township
+        self._county_visit = carried.county_visit
+        self._visit_reasons = list(carried.visit_reasons)
+        self._decision = carried.decision
+        self._entitlement = carried.entitlement
+        self._postings = list(carried.postings)
+        self._objections = list(carried.objections)
+        self._pending_objection = carried.pending_objection
+        self._recused = carried.recused
+        self._approved = dict(carried.approved)
+        self._after_objection = carried.after_objection
+        self._changes = list(carried.changes)
+        self._change_no = carried.change_no
+        self._review_due = carried.review_due
+        self._review_survey = carried.review_survey
+        self._overdue_since = carried.overdue_since
+        self._incident_no = carried.incident_no
+        self._payee = carried.payee
+        self._accepted_at = carried.accepted_at
+        self._procedure_days, self._procedure_due = carried.procedure_days, carried.procedure_due
+        self._procedure_overdue_since = carried.procedure_overdue_since
+        self._extension = carried.extension
 
     async def _open_posting(
         self, step_key: str, stage: Stage, opens: datetime, size: int, amount: int, category: str
@@ -333,14 +448,39 @@ class CaseState:
         return key in self._handled_requests
 
     async def _first_time(
-        self, request_id: str, actor: Actor, action: AuditAction, payload: Any, prefix: str
+        self,
+        request_id: str,
+        actor: Actor,
+        action: AuditAction,
+        payload: Any,
+        prefix: str,
+        claim: str = "",
     ) -> bool:
         key = f"{prefix}/{request_id}"
         if key in self._handled_requests:
             return False
+        # Both before the audit's await, so an update handled alongside sees them.
         self._handled_requests.add(key)
+        if claim:
+            self._claims[claim] = key
         await self._audit(key, actor, action, payload)
         return True
+
+    def _recheck(self, validator: Callable[[T], None], request: T) -> None:
+        """Validate again in the handler, before its first await. Validators of updates that
+        arrive in one workflow task all run before any handler, so each may pass (two
+        opposite opinions, ten evaluations); the handler sees what the ones before it claimed.
+        Cases that ran before it replay without (their handlers acted unchecked)."""
+        if workflow.patched("recheck-in-handler"):
+            validator(request)
+
+    def _stage_slot(self, step: str) -> str:
+        """A step answered once per entry into its stage (an objection's re-run is another)."""
+        return f"{step}@{self._seq}"
+
+    def _require_unclaimed(self, slot: str, message: str) -> None:
+        if slot in self._claims:
+            raise reject(Rejection.WRONG_STAGE, message)
 
     def _closing(self) -> bool:
         return self._withdrawal is not None or self._termination is not None
@@ -359,6 +499,9 @@ class CaseState:
 
     def _require_withdrawable(self) -> None:
         self._require_open()
+        self._require_unclaimed(
+            "closing", "a withdrawal or termination of this case was already accepted"
+        )
         if self._stage is Stage.RECIPIENT or self._entitlement is not None:
             raise reject(
                 Rejection.WRONG_STAGE,
@@ -373,6 +516,17 @@ class CaseState:
                 f"this action belongs to stage '{stage.value}'; "
                 f"the case is at stage '{self._stage.value}'",
             )
+
+    def _require_actor(self, actor: Actor, roles: frozenset[Role], what: str) -> None:
+        """The actor's role may take this step and the household lies in its jurisdiction:
+        checked here as the API does, for updates sent to Temporal without it."""
+        self._require_role(actor, roles, what)
+        hukou = self._case.application.hukou
+        refused = place_denial(
+            actor.jurisdiction, hukou.county_code, hukou.township_code, hukou.village_code
+        )
+        if refused:
+            raise reject(Rejection.RECUSED, f"{actor.id} may not {what}: {refused}")
 
     def _require_role(self, actor: Actor, roles: frozenset[Role], what: str) -> None:
         if actor.role not in roles:
@@ -610,7 +764,7 @@ class CaseState:
         if self._seen(f"extend-deadline/{request.request_id}", request.actor):
             return
         self._require_open()
-        self._require_role(request.actor, COUNTY_ROLES, "extend the whole-procedure time limit")
+        self._require_actor(request.actor, COUNTY_ROLES, "extend the whole-procedure time limit")
         extended = self._pack.whole_procedure_extended_working_days
         if extended is None or self._procedure_due is None:
             raise reject(
@@ -765,6 +919,7 @@ class CaseState:
         )
         # Open until recorded as closed, so the retry/skip update answers after that.
         del self._resolutions[incident_id]
+        self._claims.pop(f"incident/{incident_id}", None)
         del self._incidents[incident_id]
         del self._incident_inputs[incident_id]
         self._mark_incidents()
@@ -783,9 +938,9 @@ class CaseState:
         )
 
     def _require_incident(self, incident_id: str, actor: Actor) -> IncidentRef:
-        self._require_role(actor, OPS_ROLES, "retry or skip a failed step, or close its case")
+        self._require_actor(actor, OPS_ROLES, "retry or skip a failed step, or close its case")
         incident = self._incidents.get(incident_id)
-        if incident_id in self._resolutions:
+        if incident_id in self._resolutions or f"incident/{incident_id}" in self._claims:
             raise reject(Rejection.WRONG_STAGE, f"incident {incident_id} is being resolved")
         if incident is None:
             open_ids = ", ".join(i for i in self._incidents if i not in self._resolutions)
@@ -800,7 +955,14 @@ class CaseState:
         self, request: RetryStep | SkipStep | CloseCase, action: AuditAction, prefix: str
     ) -> CaseView:
         """Hand the incident its resolution (once per request) and answer when it is closed."""
-        if await self._first_time(request.request_id, request.actor, action, request, prefix):
+        if await self._first_time(
+            request.request_id,
+            request.actor,
+            action,
+            request,
+            prefix,
+            claim=f"incident/{request.incident_id}",
+        ):
             self._resolutions[request.incident_id] = request
         await workflow.wait_condition(lambda: request.incident_id not in self._incidents)
         if isinstance(request, CloseCase):
@@ -809,10 +971,12 @@ class CaseState:
 
     @workflow.update
     async def retry_step(self, request: RetryStep) -> CaseView:
+        self._recheck(self._validate_retry_step, request)
         return await self._resolve(request, AuditAction.RETRY_STEP, "retry-step")
 
     @retry_step.validator
     def _validate_retry_step(self, request: RetryStep) -> None:
+        self._require_actor(request.actor, OPS_ROLES, "retry or skip a failed step")
         if self._seen(f"retry-step/{request.request_id}", request.actor):
             return
         self._require_incident(request.incident_id, request.actor)
@@ -825,10 +989,12 @@ class CaseState:
 
     @workflow.update
     async def skip_step(self, request: SkipStep) -> CaseView:
+        self._recheck(self._validate_skip_step, request)
         return await self._resolve(request, AuditAction.SKIP_STEP, "skip-step")
 
     @skip_step.validator
     def _validate_skip_step(self, request: SkipStep) -> None:
+        self._require_actor(request.actor, OPS_ROLES, "retry or skip a failed step")
         if self._seen(f"skip-step/{request.request_id}", request.actor):
             return
         incident = self._require_incident(request.incident_id, request.actor)

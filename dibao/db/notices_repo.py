@@ -39,7 +39,10 @@ async def get_notice(session: AsyncSession, notice_id: str) -> NoticeRow | None:
 
 
 async def list_for_case(session: AsyncSession, case_id: str) -> list[NoticeRow]:
+    """Every notice of the case, across all its workflow runs, in the order issued."""
     rows = await session.execute(
-        select(NoticeRow).where(NoticeRow.case_id == case_id).order_by(NoticeRow.issued_at)
+        select(NoticeRow)
+        .where(NoticeRow.case_id == case_id)
+        .order_by(NoticeRow.issued_at, NoticeRow.notice_id)
     )
     return list(rows.scalars())

@@ -20,7 +20,7 @@ from dibao.domain.enums import (
     Stage,
 )
 from dibao.domain.ops import IncidentRef
-from dibao.domain.recipient import CircumstanceKind, RecipientState
+from dibao.domain.recipient import CircumstanceKind, PaymentChange, RecipientState
 from dibao.domain.rulepacks import RulePack
 from dibao.domain.survey import SurveyReport
 from dibao.domain.verification import VerificationOutcome
@@ -55,8 +55,11 @@ class CaseInput:
     # The pack's parameters as they were when the case was filed; None in cases filed before
     # packs were pinned by value (the built-in pack of that id applies).
     rule_pack: RulePack | None = None
-    # Set when the recipient phase continues as new: the case resumes there.
+    # Set when the recipient phase continued as new before the whole state was carried
+    # (`carried`): the case resumes there with what RecipientState holds.
     recipient: RecipientState | None = None
+    # Set when the recipient phase continues as new: everything the last run held.
+    carried: "CarriedState | None" = None
 
 
 @dataclass(frozen=True)
@@ -608,3 +611,59 @@ class ReportWorkRefusal:
     on: str  # ISO date
     justified: bool
     note: str = ""
+
+
+# --- continue-as-new -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CarriedState:
+    """Everything a case workflow accepted and holds, passed whole to its next run when a
+    review cycle continues as new, so no report, notice or answer is dropped there.
+
+    The workflow keeps these in its own attributes (CaseState); `CaseState._carry` and
+    `_restore` map them, and tests/workflows/test_carried_state.py fails when an attribute is
+    neither carried nor declared transient."""
+
+    recipient: RecipientState
+    stage: Stage
+    status: CaseStatus
+    seq: int
+    stage_entered_at: datetime
+    due_at: datetime | None
+    due_warning: str | None
+    provided: tuple[Material, ...]
+    notices: tuple[NoticeRef, ...]
+    withdrawal: Withdraw | None
+    termination: Terminate | None
+    accepted: bool
+    closed: bool
+    handled_requests: tuple[str, ...]
+    survey: SubmitSurvey | None
+    verification: VerificationOutcome | None
+    assessment: Assessment | None
+    evaluation: SubmitEvaluation | None
+    township: SubmitTownshipReview | None
+    county_visit: SubmitCountyVisit | None
+    visit_reasons: tuple[str, ...]
+    decision: SubmitCountyDecision | None
+    entitlement: Entitlement | None
+    postings: tuple[PostingRef, ...]
+    objections: tuple[ObjectionRef, ...]
+    pending_objection: ObjectionRef | None
+    recused: tuple[str, ...]
+    approved: tuple[tuple[Stage, bool], ...]
+    after_objection: bool
+    changes: tuple[PaymentChange, ...]
+    change_no: int
+    review_due: bool
+    review_survey: SubmitSurvey | None
+    overdue_since: datetime | None
+    incident_no: int
+    payee: Payee | None
+    # The whole-procedure limit (mca-2021 Art. 22), over once decided but part of the record.
+    accepted_at: datetime | None = None
+    procedure_days: int | None = None
+    procedure_due: ProcedureDeadline | None = None
+    procedure_overdue_since: datetime | None = None
+    extension: ExtendDeadline | None = None

@@ -3,6 +3,7 @@
 Pure rules; the case workflow applies them and its activities write the ledger and notices.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -101,6 +102,11 @@ class RecipientState:
     ledger_month: str = ""
     # Staff recused from the household (近亲属备案), carried so a new run refuses them at once.
     recused_staff: tuple[str, ...] = ()
+    # The first month paid ("YYYY-MM"; "" in states recorded before it was kept): no sign-in
+    # is owed for a month before it.
+    paid_from: str = ""
+    # One answer per month ("YYYY-MM", signed in): a month reported again is not counted again.
+    sign_ins: tuple[tuple[str, bool], ...] = ()
 
 
 def household_income_fen(state: RecipientState) -> int:
@@ -175,7 +181,8 @@ def review_change(current_fen: int, assessment: Assessment, effective_month: str
 def sign_in_change(
     state: RecipientState, done: bool, month: str
 ) -> tuple[int, PaymentChange | None]:
-    """New count of consecutive missed sign-ins, and the stop it causes, if any."""
+    """Consecutive missed sign-ins counted per report, as cases recorded before sign-ins were
+    kept per month still replay; new reports go through `record_sign_in`."""
     if done:
         return 0, None
     missed = state.missed_sign_ins + 1
@@ -183,6 +190,70 @@ def sign_in_change(
         reason = f"连续 {missed} 次未按规定签到（最近一次 {month}），依规停发"
         return missed, PaymentChange(ChangeKind.STOP, 0, add_months(month, 1), (reason,))
     return missed, None
+
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def sign_in_problem(state: RecipientState, month: str, today: date) -> str | None:
+    """Why a sign-in for `month` cannot be taken, or None: a sign-in is owed for each month
+    paid, from the first paid month up to the month that has begun."""
+    if not _MONTH.match(month):
+        return f"month: {month!r} is not a month, YYYY-MM"
+    if state.paid_from and month < state.paid_from:
+        return (
+            f"month: {month} is before {state.paid_from}, the first month paid; "
+            "no sign-in is owed for it"
+        )
+    current = month_of(today)
+    if month > current:
+        return f"month: {month} has not begun (this is {current}); sign in once it has"
+    return None
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    sign_ins: tuple[tuple[str, bool], ...]  # every month answered, in month order
+    missed_sign_ins: int  # consecutive missed months up to the latest month answered
+    change: PaymentChange | None  # the stop, when this report makes two missed months in a row
+    repeated: bool  # the month was already answered the same way: nothing changed
+    corrected: bool  # the month was answered the other way before; this answer replaces it
+
+
+def record_sign_in(state: RecipientState, month: str, done: bool) -> SignInOutcome:
+    """A sign-in is per month: the same month reported again changes nothing (or corrects the
+    earlier answer), so one missed month never counts twice. Payment stops when the missed
+    months run to MISSED_SIGN_INS_TO_STOP consecutive calendar months."""
+    months = dict(state.sign_ins)
+    before = months.get(month)
+    if before is done:
+        return SignInOutcome(state.sign_ins, state.missed_sign_ins, None, True, False)
+    # A count kept before months were (a state of an older case): misses of unknown months,
+    # taken as the run the first per-month report continues.
+    legacy = state.missed_sign_ins if not state.sign_ins else 0
+    months[month] = done
+    ordered = tuple(sorted(months.items()))
+    trailing = _missed_run(months, ordered[-1][0], -1)
+    change = None
+    if not done:
+        back, ahead = _missed_run(months, month, -1), _missed_run(months, month, +1)
+        first, last = add_months(month, 1 - back), add_months(month, ahead - 1)
+        run = back + ahead - 1 + legacy
+        if last == ordered[-1][0]:
+            trailing += legacy
+        if run >= MISSED_SIGN_INS_TO_STOP:
+            reason = f"连续 {run} 个月未按规定签到（{first} 至 {last}），依规停发"
+            change = PaymentChange(ChangeKind.STOP, 0, add_months(last, 1), (reason,))
+    return SignInOutcome(ordered, trailing, change, False, before is not None)
+
+
+def _missed_run(months: dict[str, bool], month: str, step: int) -> int:
+    """How many months in a row from `month` (included), going by `step`, were missed."""
+    count = 0
+    while months.get(month) is False:
+        count += 1
+        month = add_months(month, step)
+    return count
 
 
 def absence_change(

@@ -28,9 +28,10 @@ from dibao.domain.survey import ExclusionFlag, NeighbourVisit, SurveyReport
 from tests.conftest import Stack
 from workflows.case import CaseWorkflow
 
-VILLAGE = Actor(id="zhang.wei", role=Role.VILLAGE_CASEWORKER)
-TOWNSHIP = Actor(id="li.na", role=Role.TOWNSHIP_CASEWORKER)
-COUNTY = Actor(id="chen.gang", role=Role.COUNTY_APPROVER)
+# Where the sample household lives: the workflow checks each actor's jurisdiction too.
+VILLAGE = Actor(id="zhang.wei", role=Role.VILLAGE_CASEWORKER, jurisdiction="610423100201")
+TOWNSHIP = Actor(id="li.na", role=Role.TOWNSHIP_CASEWORKER, jurisdiction="610423100")
+COUNTY = Actor(id="chen.gang", role=Role.COUNTY_APPROVER, jurisdiction="610423")
 
 
 def complete(body: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from dibao.domain.enums import CaseStatus, Material, NoticeKind, Role, Stage
 from tests.conftest import Stack
 from workflows.case import CaseWorkflow
 
-CLERK = Actor(id="clerk-01", role=Role.VILLAGE_CASEWORKER)
+CLERK = Actor(id="clerk-01", role=Role.VILLAGE_CASEWORKER, jurisdiction="610423100201")
 
 
 async def start_case(stack: Stack, body: dict[str, Any], case_id: str) -> WorkflowHandle[Any, Any]:

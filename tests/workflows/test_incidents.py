@@ -26,7 +26,7 @@ from tests.conftest import Stack
 from tests.workflows.helpers import TOWNSHIP, VILLAGE, complete, file_case, wait_for
 from workflows.case import CaseWorkflow
 
-OPS = Actor(id="wang.ops", role=Role.OPS)
+OPS = Actor(id="wang.ops", role=Role.OPS, jurisdiction="610423")
 
 
 def drill(stack: Stack, activity_type: str, case_id: str, retryable: bool = False) -> None:

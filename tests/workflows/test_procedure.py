@@ -274,7 +274,7 @@ async def test_near_relative_of_household_is_recused_and_county_must_visit(
         CaseWorkflow.submit_township_review,
         SubmitTownshipReview(
             request_id="t-other",
-            actor=Actor(id="wu.qiang", role=Role.TOWNSHIP_CASEWORKER),
+            actor=Actor(id="wu.qiang", role=Role.TOWNSHIP_CASEWORKER, jurisdiction="610423100"),
             opinion=Opinion.APPROVE,
         ),
     )

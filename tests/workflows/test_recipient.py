@@ -8,11 +8,20 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from dibao.domain.application import IncomeItem
-from dibao.domain.case import CaseView, ReportLabourAbsence, ReportSignIn, SubmitSurvey
+from dibao.domain.case import (
+    CaseView,
+    ReportCircumstance,
+    ReportLabourAbsence,
+    ReportSignIn,
+    SubmitSurvey,
+)
 from dibao.domain.enums import CaseStatus, IncomeCategory, NoticeKind, Stage
+from dibao.domain.recipient import CircumstanceKind, add_months, first_moment
 from dibao.domain.rulepacks import MCA_2021
 from tests.conftest import Stack
 from tests.workflows.helpers import (
@@ -139,21 +148,101 @@ async def test_two_review_cycles_continue_as_new_and_a_reduction_is_noticed_and_
     assert postings == [("recipient", "completed")]
 
 
-async def test_two_missed_sign_ins_stop_payment(
+async def sign_in(
+    handle: WorkflowHandle[Any, Any], rid: str, month: str, done: bool = False
+) -> CaseView:
+    return await handle.execute_update(
+        CaseWorkflow.report_sign_in,
+        ReportSignIn(request_id=rid, actor=VILLAGE, month=month, done=done),
+    )
+
+
+async def refused(handle: WorkflowHandle[Any, Any], update: Any, request: Any) -> ApplicationError:
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(update, request)
+    assert isinstance(err.value.cause, ApplicationError)
+    return err.value.cause
+
+
+async def test_two_missed_sign_ins_stop_payment_and_a_month_reported_twice_counts_once(
     ts_stack: Stack, sample: dict[str, Any], record_history: Any
 ) -> None:
     handle = await approved_case(ts_stack, sample, "DB-SIGNIN000001")
-    for rid, month in (("s1", "2026-11"), ("s2", "2026-12")):
-        await handle.execute_update(
+    recipient = (await state(handle)).recipient
+    assert recipient is not None
+    first = recipient.paid_from
+    second = add_months(first, 1)
+
+    # No sign-in is owed before the first paid month, nor for a month not yet begun.
+    for month, why in ((add_months(first, -1), "first month paid"), (first, "not begun")):
+        cause = await refused(
+            handle,
             CaseWorkflow.report_sign_in,
-            ReportSignIn(request_id=rid, actor=VILLAGE, month=month, done=False),
+            ReportSignIn(request_id=f"early-{month}", actor=VILLAGE, month=month, done=False),
         )
+        assert cause.type == "InvalidAction" and month in cause.message and why in cause.message
+
+    now = await ts_stack.env.get_current_time()
+    await ts_stack.env.sleep(first_moment(second) + timedelta(days=1) - now)
+    # The same month reported twice, without a request ID each time (the API makes one up).
+    await sign_in(handle, "s1", first)
+    view = await sign_in(handle, "s1-again", first)
+    assert view.status is CaseStatus.RECEIVING
+    assert view.recipient is not None and view.recipient.missed_sign_ins == 1
+    assert [r[0] for r in entitlement_rows(ts_stack)] == ["start"]
+
+    await sign_in(handle, "s2", second)
     await pass_change_posting(ts_stack)
     view = await wait_for(handle, lambda v: v.status is CaseStatus.EXITED, "stopped")
     assert view.stage is Stage.CLOSED
     assert view.notices[-1].kind is NoticeKind.PAYMENT_CHANGE
-    assert entitlement_rows(ts_stack)[-1] == ("stop", "2027-01", 0)
+    assert entitlement_rows(ts_stack)[-1] == ("stop", add_months(second, 1), 0)
     await record_history(handle, "recipient_stopped_by_missed_sign_ins")
+
+
+async def test_income_change_reported_during_a_reduction_posting_survives_the_next_cycle(
+    ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    handle = await approved_case(ts_stack, sample, "DB-CARRIED00001")
+    first_run = await run_id(ts_stack, handle.id)
+    await ts_stack.env.sleep(timedelta(days=370))
+    view = await wait_for(handle, lambda v: v.review_due, "first review due")
+    wages = IncomeItem(category=IncomeCategory.WAGES, monthly_fen=30000)
+    await review(handle, view, "r1", incomes=(*view.application.incomes, wages))
+    for _ in range(200):  # the 减发 posting is open
+        if ts_stack.sql("SELECT 1 FROM postings WHERE stage = 'recipient' AND outcome = 'open'"):
+            break
+        await asyncio.sleep(0.02)
+    view = await handle.execute_update(
+        CaseWorkflow.report_circumstance,
+        ReportCircumstance(
+            request_id="c1",
+            actor=VILLAGE,
+            kind=CircumstanceKind.INCOME_CHANGE,
+            details="户主另有打零工收入",
+        ),
+    )
+    assert view.review_due
+
+    await pass_change_posting(ts_stack)
+    await wait_for(handle, lambda v: v.recipient is not None and v.recipient.cycle == 2)
+    for _ in range(200):
+        if await run_id(ts_stack, handle.id) != first_run:
+            break
+        await asyncio.sleep(0.02)
+    assert await run_id(ts_stack, handle.id) != first_run
+    handle = ts_stack.client.get_workflow_handle(handle.id)
+    view = await state(handle)
+    assert view.review_due, "the report accepted during the posting was lost"
+    assert view.procedure.waiting_for.startswith("复核")
+    # The rest of what the case held came along too: the procedure's record and every notice.
+    assert view.procedure.entitlement is not None and view.procedure.assessment is not None
+    stored = [r[0] for r in ts_stack.sql("SELECT notice_id FROM notices ORDER BY issued_at")]
+    assert [n.notice_id for n in view.notices] == stored
+    assert view.recipient is not None and view.recipient.notice_ids == tuple(stored)
+    # And the re-review it called for is taken.
+    await review(handle, view, "r2", incomes=(*view.application.incomes, wages))
+    await wait_for(handle, lambda v: v.recipient is not None and v.recipient.cycle == 3)
 
 
 async def test_suspension_for_labour_absences_resumes_by_itself(
@@ -206,7 +295,7 @@ async def test_standard_change_is_applied_to_every_recipient_of_the_county(
             urban_standard_fen_month=56_000,
             rural_standard_fen_year=400_000,  # 4000 元/年, up from 3710
             effective_month="2027-01",
-            requested_by=Actor(id="chen.gang", role=Role.COUNTY_APPROVER),
+            requested_by=Actor(id="chen.gang", role=Role.COUNTY_APPROVER, jurisdiction="610423"),
         ),
         id="SC-610423-2027-01-test",
         task_queue=ts_stack.settings.task_queue,

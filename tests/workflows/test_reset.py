@@ -145,7 +145,7 @@ async def test_incidents_follow_a_reset_and_none_is_left_open(
         CaseWorkflow.retry_step,
         RetryStep(
             request_id="r1",
-            actor=Actor(id="wang.ops", role=Role.OPS),
+            actor=Actor(id="wang.ops", role=Role.OPS, jurisdiction="610423"),
             incident_id=second.incident_id,
             reason="drill over",
         ),
