@@ -355,9 +355,14 @@ async def test_a_recipient_case_closed_at_a_failed_step_of_a_report(
     from tests.workflows.test_recipient import approved_case
 
     handle = await approved_case(ts_stack, sample, "DB-INCIDENT0008")
+    recipient = (await handle.query(CaseWorkflow.state)).recipient
+    assert recipient is not None
+    # Into the first paid month: a sign-in is owed only for a month that has begun.
+    await ts_stack.env.sleep(timedelta(days=32))
     report = await handle.start_update(
         CaseWorkflow.report_sign_in,
-        ReportSignIn(request_id="k" * 150, actor=VILLAGE, month="2026-11", done=True),
+        # A month a sign-in is owed for: the first paid one.
+        ReportSignIn(request_id="k" * 150, actor=VILLAGE, month=recipient.paid_from, done=True),
         wait_for_stage=WorkflowUpdateStage.ACCEPTED,
     )
     await ts_stack.env.sleep(timedelta(hours=2))

@@ -357,7 +357,7 @@ async def change_standard(
             urban_standard_fen_month=urban_fen,
             rural_standard_fen_year=rural_fen,
             effective_month=month,
-            requested_by=Actor(id="chen.gang", role=Role.COUNTY_APPROVER),
+            requested_by=Actor(id="chen.gang", role=Role.COUNTY_APPROVER, jurisdiction="610423"),
         ),
         id=batch_id,
         task_queue=stack.settings.task_queue,

@@ -17,7 +17,7 @@ from tests.workflows.helpers import VILLAGE, state, survey_of, wait_for
 from tests.workflows.test_recipient import approved_case
 from workflows.case import CaseWorkflow
 
-ZHAO = Actor(id="zhao.min", role=Role.VILLAGE_CASEWORKER)
+ZHAO = Actor(id="zhao.min", role=Role.VILLAGE_CASEWORKER, jurisdiction="610423100201")
 
 
 async def test_recusal_of_a_recipient_household_holds_at_once_and_after_continue_as_new(
