@@ -99,7 +99,9 @@ async def test_temporal_down_is_named_by_health_and_actions_answer_503(
     assert "repeat the request" in filed.json()["detail"]["message"]
     me = await no_temporal.get("/auth/me")
     assert me.status_code == 200  # what needs only the database still works
-    standard_change = await no_temporal.get("/standard-changes/SC-610423-2099-01-unknown", headers=COUNTY)
+    standard_change = await no_temporal.get(
+        "/standard-changes/SC-610423-2099-01-unknown", headers=COUNTY
+    )
     assert standard_change.status_code == 503, standard_change.text
     assert standard_change.json()["detail"]["dependency"] == "temporal"
     ready = await no_temporal.get("/health/ready")
