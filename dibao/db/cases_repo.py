@@ -256,6 +256,33 @@ async def receiving_case_ids(session: AsyncSession, county_code: str) -> list[st
     return list(rows.scalars())
 
 
+async def receiving_case_page(
+    session: AsyncSession, county_code: str, after: str, limit: int
+) -> list[str]:
+    """The next `limit` receiving cases of the county after `after`, by key: each page is one
+    range read of ix_cases_county_status_case, however far into the county it is."""
+    rows = await session.execute(
+        select(CaseRow.case_id)
+        .where(
+            CaseRow.county_code == county_code,
+            CaseRow.status == CaseStatus.RECEIVING.value,
+            CaseRow.case_id > after,
+        )
+        .order_by(CaseRow.case_id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def count_receiving(session: AsyncSession, county_code: str) -> int:
+    rows = await session.execute(
+        select(func.count())
+        .select_from(CaseRow)
+        .where(CaseRow.county_code == county_code, CaseRow.status == CaseStatus.RECEIVING.value)
+    )
+    return int(rows.scalar_one())
+
+
 async def record_procedure_deadline(session: AsyncSession, case_id: str, due_at: datetime) -> None:
     """The whole procedure's due moment (mca-2021 Art. 22), as first set or as extended; the
     overdue mark goes with the deadline it was raised against."""

@@ -1,0 +1,25 @@
+"""Indexes that match the order of keyed pages: a county's receiving cases by case ID
+
+Revision ID: 0026
+Revises: 0022
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0026"
+down_revision = "0022"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # A batch over a county's recipients reads them a page at a time (case_id > last): each
+    # page is one range of this index, however far into the county.
+    op.create_index("ix_cases_county_status_case", "cases", ["county_code", "status", "case_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_cases_county_status_case", table_name="cases")
