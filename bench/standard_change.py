@@ -89,7 +89,7 @@ def clone_rows(url: str, template: str, recipients: int) -> list[str]:
     """Case and application rows of `recipients` households like the template's, each its own
     case (the application is the template's: a notice reads it)."""
     replaced = {
-        "cases": {"head_id_number": "lpad(n::text, 18, '9')"},
+        "cases": {"head_id_number": "'X' || lpad(n::text, 17, '0')"},
         "applications": {"idempotency_key": "NULL"},
     }
     with psycopg.connect(url, autocommit=True) as conn:
