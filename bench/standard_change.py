@@ -31,6 +31,7 @@ from typing import Any
 import psycopg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from bench.bare_batch import BareBatch, BareBatchWorkflow, BareRecipientWorkflow, bare_reach
@@ -188,7 +189,7 @@ async def main(args: argparse.Namespace) -> None:
             )
             batch_id = f"SC-610423-2027-01-{secrets.token_hex(4)}"
             started = time.perf_counter()
-            handle = await client.start_workflow(
+            await client.start_workflow(
                 StandardChangeWorkflow.run,
                 StandardChangeInput(
                     batch_id=batch_id,
@@ -204,12 +205,16 @@ async def main(args: argparse.Namespace) -> None:
                 id=batch_id,
                 task_queue=settings.task_queue,
             )
-            progress: StandardChangeProgress = await handle.query(StandardChangeWorkflow.progress)
-            while not progress.finished:
+            progress: StandardChangeProgress | None = None
+            while progress is None or not progress.finished:
                 await asyncio.sleep(5)
-                progress = await client.get_workflow_handle(batch_id).query(
-                    StandardChangeWorkflow.progress
-                )
+                try:
+                    progress = await client.get_workflow_handle(batch_id).query(
+                        StandardChangeWorkflow.progress
+                    )
+                except RPCError as err:  # a worker busy with the batch may answer late
+                    print(f"  (progress not answered: {err.message})")
+                    continue
                 print(
                     f"  {progress.done}/{progress.total} done, {progress.in_flight} in flight, "
                     f"run {progress.runs}"
