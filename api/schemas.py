@@ -388,7 +388,7 @@ class CaseSummaryOut(BaseModel):
 
 
 class CaseListOut(BaseModel):
-    total: int = Field(description="matching cases, counted up to 10,000 (see total_capped)")
+    total: int = Field(description="matching cases, counted up to 1,000 (see total_capped)")
     total_capped: bool = Field(default=False, description="more cases match than `total`")
     limit: int
     offset: int

@@ -165,7 +165,7 @@ async def get_application_payload(session: AsyncSession, case_id: str) -> Applic
 
 # Beyond this many matching cases a listing says "at least" instead of counting them all: a
 # count over a county's 500,000 cases costs more than the page.
-TOTAL_CAP = 10_000
+TOTAL_CAP = 1000
 
 
 @dataclass(frozen=True)
