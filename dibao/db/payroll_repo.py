@@ -369,9 +369,12 @@ async def _copy_lines(session: AsyncSession, run_id: str, run: PayrollRun) -> No
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert isinstance(driver, psycopg.AsyncConnection)
-    async with driver.cursor() as cursor, cursor.copy(
-        "COPY payroll_lines (run_id, case_id, month, kind, amount_fen) FROM STDIN"
-    ) as copy:
+    async with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            "COPY payroll_lines (run_id, case_id, month, kind, amount_fen) FROM STDIN"
+        ) as copy,
+    ):
         for household in run.households:
             for line in household.lines:
                 await copy.write_row(
