@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 from typing import Any
 
 from prometheus_client import start_http_server
@@ -77,6 +78,10 @@ def build_worker(
         activities=activities,
         workflow_runner=workflow_runner(),
         interceptors=[StepFailureInterceptor(sessions, settings.drill_poll_seconds)],
+        max_cached_workflows=settings.max_cached_workflows,
+        sticky_queue_schedule_to_start_timeout=timedelta(
+            seconds=settings.sticky_queue_timeout_seconds
+        ),
     )
 
 

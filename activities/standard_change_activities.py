@@ -9,11 +9,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.heartbeat import heartbeating
 from dibao.codec import county_in_workflow_id, payloads_of_county
 from dibao.db import cases_repo, standards_repo
-from dibao.domain.case import ApplyStandardToCase, ListReceiving, ReceivingCases, StandardApplied
+from dibao.domain.case import (
+    ApplyStandardToCase,
+    ListReceiving,
+    ReceivingCases,
+    ReceivingCount,
+    ReceivingPage,
+    SkipReason,
+    StandardApplied,
+)
 from dibao.domain.enums import AreaType
 from dibao.domain.standards import (
     CountyStandardsRecorded,
@@ -73,6 +83,20 @@ class StandardChangeActivities:
             ids = await cases_repo.receiving_case_ids(session, request.county_code)
         return ReceivingCases(case_ids=tuple(ids))
 
+    @activity.defn(name="receiving_case_page")
+    async def receiving_case_page(self, request: ReceivingPage) -> ReceivingCases:
+        async with self._sessions() as session:
+            ids = await cases_repo.receiving_case_page(
+                session, request.county_code, request.after, request.limit
+            )
+        return ReceivingCases(case_ids=tuple(ids))
+
+    @activity.defn(name="count_receiving_cases")
+    async def count_receiving_cases(self, request: ListReceiving) -> ReceivingCount:
+        async with self._sessions() as session:
+            total = await cases_repo.count_receiving(session, request.county_code)
+        return ReceivingCount(county_code=request.county_code, total=total)
+
     @activity.defn(name="apply_standard_to_case")
     async def apply_standard_to_case(self, request: ApplyStandardToCase) -> StandardApplied:
         # The update ID is the batch's request ID: a retried activity, or the batch run again,
@@ -91,7 +115,19 @@ class StandardChangeActivities:
         except WorkflowUpdateFailedError as err:
             # The case refused it (closed meanwhile, or approved before the recipient phase
             # existed): retrying cannot change that, so it is reported, not retried.
-            return StandardApplied(case_id=request.case_id, skipped=str(err.cause))
+            return StandardApplied(
+                case_id=request.case_id, skipped=str(err.cause), reason=_reason(err.cause)
+            )
+        except RPCError as err:
+            # A receiving row whose workflow is gone (or never started): no retry brings it
+            # back, and one such row must not hold up a county's batch.
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return StandardApplied(
+                case_id=request.case_id,
+                skipped="no running workflow for this case",
+                reason=SkipReason.NO_WORKFLOW,
+            )
         return StandardApplied(case_id=request.case_id)
 
     def all(self) -> list[Any]:
@@ -99,5 +135,15 @@ class StandardChangeActivities:
             self.record_county_standards,
             self.standard_in_force,
             self.list_receiving_cases,
+            self.receiving_case_page,
+            self.count_receiving_cases,
             self.apply_standard_to_case,
         ]
+
+
+def _reason(cause: BaseException | None) -> SkipReason:
+    kind = cause.type if isinstance(cause, ApplicationError) else None
+    try:
+        return SkipReason(kind) if kind else SkipReason.OTHER
+    except ValueError:
+        return SkipReason.OTHER

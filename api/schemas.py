@@ -388,9 +388,13 @@ class CaseSummaryOut(BaseModel):
 
 
 class CaseListOut(BaseModel):
-    total: int
+    total: int = Field(description="matching cases, counted up to 1,000 (see total_capped)")
+    total_capped: bool = Field(default=False, description="more cases match than `total`")
     limit: int
     offset: int
+    next: str | None = Field(
+        default=None, description="pass as `after=` for the next page; null on the last"
+    )
     items: list[CaseSummaryOut]
 
 

@@ -8,16 +8,25 @@ with their applications and entitlement changes (10% with a backdated increase, 
 backdated stop) and a released run that paid January to October, then times the roster SQL
 of November, the bank file, and the whole build as the activity does it (roster page and
 lines stored).
+
+Beside the build: its peak memory (resident set, sampled every 5 ms, above the process before
+the build), and the floor, a plain COPY of the same rows (the run's lines out of PostgreSQL and
+into a scratch table), with the ratio (goals: peak within 50 MB between BENCH_HOUSEHOLDS=10000
+and 100000; build at most 10× the COPY).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import psutil
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -121,6 +130,18 @@ async def measure(url: str) -> None:
             f"  bank file: {len(run.paid)} rows, total {run.total_fen / 100:.2f} 元, "
             f"{len(run.outstanding)} households held back for recovery"
         )
+        del households, run, content
+        process = psutil.Process()
+        baseline = process.memory_info().rss
+        peak = baseline
+
+        async def sample() -> None:
+            nonlocal peak
+            while True:
+                peak = max(peak, process.memory_info().rss)
+                await asyncio.sleep(0.005)
+
+        sampler = asyncio.create_task(sample())
         async with sessions() as session:
             started = time.perf_counter()
             row = await payroll_repo.build_run(
@@ -134,9 +155,46 @@ async def measure(url: str) -> None:
                 ),
             )
             build_s = time.perf_counter() - started
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
+        copy_s, copied = plain_copy(url, row.run_id)
         print(f"whole build (activity) {build_s:6.2f} s  (roster page, lines stored; {row.run_id})")
+        print(
+            f"  peak memory of the build +{(peak - baseline) / 1e6:.0f} MB over "
+            f"{baseline / 1e6:.0f} MB for {HOUSEHOLDS} households (goal: within 50 MB of the "
+            "10,000-household run)"
+        )
+        print(
+            f"plain COPY of the {copied} lines out and in {copy_s:6.2f} s; build / COPY "
+            f"{build_s / copy_s:.1f}× (goal ≤ 10×)"
+        )
     finally:
         await engine.dispose()
+
+
+def plain_copy(url: str, run_id: str) -> tuple[float, int]:
+    """The floor: the run's rows copied out of PostgreSQL and into a scratch table (two
+    connections: one COPY at a time on each)."""
+    with psycopg.connect(url, autocommit=True) as reader, psycopg.connect(url) as writer:
+        writer.execute("CREATE UNLOGGED TABLE scratch (LIKE payroll_lines INCLUDING DEFAULTS)")
+        started = time.perf_counter()
+        with (
+            reader.cursor().copy(
+                "COPY (SELECT run_id, case_id, month, kind, amount_fen FROM payroll_lines "
+                "WHERE run_id = %s ORDER BY case_id, month) TO STDOUT",
+                (run_id,),
+            ) as source,
+            writer.cursor().copy(
+                "COPY scratch (run_id, case_id, month, kind, amount_fen) FROM STDIN"
+            ) as sink,
+        ):
+            for chunk in source:
+                sink.write(chunk)
+        writer.commit()
+        seconds = time.perf_counter() - started
+        rows = writer.execute("SELECT count(*) FROM scratch").fetchone()
+        return seconds, int(rows[0]) if rows else 0
 
 
 def main() -> None:

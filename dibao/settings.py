@@ -104,6 +104,29 @@ class Settings(BaseSettings):
     codec_cors_origins: str | None = Field(
         default=None, validation_alias="DIBAO_CODEC_CORS_ORIGINS"
     )
+    # Batches over a county's recipients (standard changes): cases in flight at once, cases
+    # read per page, and cases per workflow run before it continues as new (its history stays
+    # near 3.5 events per case of a run: 2,000 cases keep it under 8,000 events).
+    batch_concurrency: int = Field(
+        default=20, ge=1, le=500, validation_alias="DIBAO_BATCH_CONCURRENCY"
+    )
+    batch_page_size: int = Field(
+        default=500, ge=1, le=5000, validation_alias="DIBAO_BATCH_PAGE_SIZE"
+    )
+    batch_cases_per_run: int = Field(
+        default=2000, ge=1, le=10_000, validation_alias="DIBAO_BATCH_CASES_PER_RUN"
+    )
+    # Workflows a worker keeps in memory between tasks (an uncached case replays its history
+    # first: ~0.1 s CPU for a recipient's). Size it to the open cases the worker serves, at
+    # roughly 100-200 KB each; see docs/deploy.md.
+    max_cached_workflows: int = Field(
+        default=1000, ge=0, validation_alias="DIBAO_MAX_CACHED_WORKFLOWS"
+    )
+    # How long a case's next task waits on the worker that holds it cached before any worker
+    # may take it (and replay it): short enough that a worker that is gone costs little.
+    sticky_queue_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, validation_alias="DIBAO_STICKY_QUEUE_TIMEOUT_SECONDS"
+    )
 
     @field_validator("codec_keys")
     @classmethod

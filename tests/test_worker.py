@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import timedelta
+from typing import Any
 
 import psutil
+from temporalio.testing import WorkflowEnvironment
 
 from dibao.settings import Settings
-from worker import metrics_runtime, start_metrics_server
+from worker import build_worker, metrics_runtime, start_metrics_server
 
 
 def free_port() -> int:
@@ -54,3 +57,13 @@ def test_sdk_metrics_listen_on_loopback_by_default() -> None:
             break
         time.sleep(0.1)
     assert listening == ["127.0.0.1"]
+
+
+async def test_the_workflow_cache_and_sticky_timeout_come_from_the_settings(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    configured = settings(max_cached_workflows=25_000, sticky_queue_timeout_seconds=3)
+    worker = build_worker(dev_env.client, configured, [], None)  # type: ignore[arg-type]
+    config: dict[str, Any] = dict(worker.config())
+    assert config["max_cached_workflows"] == 25_000
+    assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=3)

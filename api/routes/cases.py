@@ -22,6 +22,7 @@ from api.deps import (
 )
 from api.examples import SAMPLE_APPLICATION
 from api.fields import CaseId, Offset
+from api.paging import After, decode_after, encode_after
 from api.responses import documented
 from api.schemas import (
     ApplicationIn,
@@ -98,11 +99,13 @@ async def list_cases(
     village: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
+    after: After = None,
 ) -> CaseListOut:
     scope = access.list_scope(actor.jurisdiction, county, township, village)
     if isinstance(scope, str):
         raise errors.forbidden(scope)
-    rows, total = await cases_repo.list_cases(
+    key = decode_after(after) if after else None
+    page = await cases_repo.list_cases(
         session,
         stage=stage,
         status=status,
@@ -111,13 +114,16 @@ async def list_cases(
         village=scope.village,
         limit=limit,
         offset=offset,
+        after=key,
         visible_to=actor.id,
     )
     return CaseListOut(
-        total=total,
+        total=page.total,
+        total_capped=page.total_capped,
         limit=limit,
         offset=offset,
-        items=[CaseSummaryOut.model_validate(r, from_attributes=True) for r in rows],
+        next=encode_after(*page.after) if page.after else None,
+        items=[CaseSummaryOut.model_validate(r, from_attributes=True) for r in page.rows],
     )
 
 

@@ -29,7 +29,7 @@ from api.schemas import Yuan, to_fen
 from dibao.db import rulepacks_repo
 from dibao.domain.access import Action
 from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor, StandardChangeInput, StandardChangeProgress
+from dibao.domain.case import Actor, SkipReason, StandardChangeInput, StandardChangeProgress
 from dibao.domain.standards import standard_change_problems
 from workflows.standard_change import StandardChangeWorkflow
 
@@ -49,13 +49,23 @@ class StandardChangeIn(BaseModel):
     )
 
 
+class SkippedOut(BaseModel):
+    reason: SkipReason
+    count: int
+
+
 class ProgressOut(BaseModel):
     batch_id: str
     county_code: str
     effective_month: str
-    total: int
+    total: int = Field(description="receiving cases of the county when the change began")
+    done: int = Field(description="cases reached so far: applied + skipped_count")
     applied: int
-    skipped: list[str]
+    skipped_count: int
+    skipped_by_reason: list[SkippedOut]
+    skipped: list[str] = Field(description="the first skipped cases as 'case_id: reason'")
+    in_flight: int
+    runs: int = Field(description="workflow runs so far (it continues as new every few thousand)")
     finished: bool
 
 
@@ -65,8 +75,15 @@ def _out(progress: StandardChangeProgress) -> ProgressOut:
         county_code=progress.county_code,
         effective_month=progress.effective_month,
         total=progress.total,
+        done=progress.done,
         applied=progress.applied,
+        skipped_count=progress.skipped_count,
+        skipped_by_reason=[
+            SkippedOut(reason=s.reason, count=s.count) for s in progress.skipped_by_reason
+        ],
         skipped=list(progress.skipped),
+        in_flight=progress.in_flight,
+        runs=progress.runs,
         finished=progress.finished,
     )
 
@@ -109,6 +126,9 @@ async def start_standard_change(
         rural_standard_fen_year=rural,
         effective_month=body.effective_month,
         requested_by=actor,
+        page_size=settings.batch_page_size,
+        concurrency=settings.batch_concurrency,
+        cases_per_run=settings.batch_cases_per_run,
     )
     handle = await client.start_workflow(
         StandardChangeWorkflow.run,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -163,6 +163,19 @@ async def get_application_payload(session: AsyncSession, case_id: str) -> Applic
     return await session.get(ApplicationRow, case_id)
 
 
+# Beyond this many matching cases a listing says "at least" instead of counting them all: a
+# count over a county's 500,000 cases costs more than the page.
+TOTAL_CAP = 1000
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    total: int  # matching cases, at most TOTAL_CAP
+    total_capped: bool  # there are more than `total`
+    after: tuple[datetime, str] | None  # the key of the last row, when more rows follow
+
+
 async def list_cases(
     session: AsyncSession,
     *,
@@ -173,9 +186,12 @@ async def list_cases(
     village: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    after: tuple[datetime, str] | None = None,
     visible_to: str | None = None,
-) -> tuple[list[CaseRow], int]:
-    """`visible_to`: leave out the cases that user is recused from (近亲属备案)."""
+) -> CasePage:
+    """Newest filing first, by key (filed_at desc, case_id) after `after`: each page is one
+    range of ix_cases_filed (or ix_cases_county_filed); `offset` still skips rows for old
+    clients. `visible_to`: leave out the cases that user is recused from (近亲属备案)."""
     conditions: list[ColumnElement[bool]] = []
     if visible_to is not None:
         conditions.append(await recusal_repo.not_recused(session, visible_to))
@@ -189,19 +205,38 @@ async def list_cases(
         conditions.append(CaseRow.township_code == township)
     if village is not None:
         conditions.append(CaseRow.village_code == village)
-    total = (
-        await session.execute(select(func.count()).select_from(CaseRow).where(*conditions))
+    capped = select(literal(1)).select_from(CaseRow).where(*conditions).limit(TOTAL_CAP + 1)
+    counted = (
+        await session.execute(select(func.count()).select_from(capped.subquery()))
     ).scalar_one()
-    rows = (
-        await session.execute(
-            select(CaseRow)
-            .where(*conditions)
-            .order_by(CaseRow.filed_at.desc(), CaseRow.case_id)
-            .limit(limit)
-            .offset(offset)
+    keyed = list(conditions)
+    if after is not None:
+        filed_at, case_id = after
+        keyed.append(
+            or_(
+                CaseRow.filed_at < filed_at,
+                and_(CaseRow.filed_at == filed_at, CaseRow.case_id > case_id),
+            )
         )
-    ).scalars()
-    return list(rows), total
+    rows = list(
+        (
+            await session.execute(
+                select(CaseRow)
+                .where(*keyed)
+                .order_by(CaseRow.filed_at.desc(), CaseRow.case_id)
+                .limit(limit + 1)
+                .offset(offset)
+            )
+        ).scalars()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return CasePage(
+        rows=rows,
+        total=min(counted, TOTAL_CAP),
+        total_capped=counted > TOTAL_CAP,
+        after=(rows[-1].filed_at, rows[-1].case_id) if more and rows else None,
+    )
 
 
 async def record_stage(
@@ -254,6 +289,33 @@ async def receiving_case_ids(session: AsyncSession, county_code: str) -> list[st
         .order_by(CaseRow.case_id)
     )
     return list(rows.scalars())
+
+
+async def receiving_case_page(
+    session: AsyncSession, county_code: str, after: str, limit: int
+) -> list[str]:
+    """The next `limit` receiving cases of the county after `after`, by key: each page is one
+    range read of ix_cases_county_status_case, however far into the county it is."""
+    rows = await session.execute(
+        select(CaseRow.case_id)
+        .where(
+            CaseRow.county_code == county_code,
+            CaseRow.status == CaseStatus.RECEIVING.value,
+            CaseRow.case_id > after,
+        )
+        .order_by(CaseRow.case_id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def count_receiving(session: AsyncSession, county_code: str) -> int:
+    rows = await session.execute(
+        select(func.count())
+        .select_from(CaseRow)
+        .where(CaseRow.county_code == county_code, CaseRow.status == CaseStatus.RECEIVING.value)
+    )
+    return int(rows.scalar_one())
 
 
 async def record_procedure_deadline(session: AsyncSession, case_id: str, due_at: datetime) -> None:

@@ -71,6 +71,9 @@ class CaseRow(Base):
         Index("ix_cases_township_stage", "township_code", "stage"),
         Index("ix_cases_stage_due", "stage", "due_at"),
         Index("ix_cases_county", "county_code"),
+        Index("ix_cases_county_status_case", "county_code", "status", "case_id"),
+        Index("ix_cases_filed", text("filed_at DESC"), "case_id"),
+        Index("ix_cases_county_filed", "county_code", text("filed_at DESC"), "case_id"),
         Index(
             "ix_cases_open_due",
             "due_at",

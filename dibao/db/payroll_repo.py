@@ -7,11 +7,12 @@ aggregation over released lines), so a county of 100,000 households is one round
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,11 +179,19 @@ def _month_index(month: str) -> int:
 async def roster(session: AsyncSession, county_code: str, period: str) -> list[HouseholdPay]:
     """Every receiving household of the county with something to pay or recover for the
     period, with its lines, in case_id order."""
+    return [h async for h in roster_stream(session, county_code, period)]
+
+
+async def roster_stream(
+    session: AsyncSession, county_code: str, period: str
+) -> AsyncIterator[HouseholdPay]:
+    """The roster one household at a time, read through a server-side cursor: the rows of a
+    county's 100,000 households are never all in this process at once."""
     months = period_months(period)
     # The planner cannot see how many months a change spans and overestimates the query by
     # orders of magnitude; JIT-compiling it for that estimate costs more than it saves.
     await session.execute(text("SET LOCAL jit = off"))
-    result = await session.execute(
+    result = await session.stream(
         _ROSTER_SQL,
         {
             "county": county_code,
@@ -195,19 +204,22 @@ async def roster(session: AsyncSession, county_code: str, period: str) -> list[H
             "last_month": months[-1],
             "after_last": _month_index(months[-1]) + 1,
         },
+        execution_options={"yield_per": _CURSOR_ROWS},
     )
-    households: list[HouseholdPay] = []
     current: tuple[str, str, str, str, str, bool, str] | None = None
     lines: list[Line] = []
-    for case_id, month, kind, amount, cert, name, bank, account_no, agent, reason in result:
+    async for case_id, month, kind, amount, cert, name, bank, account_no, agent, reason in result:
         if current is None or case_id != current[0]:
             if current is not None:
-                households.append(_household(current, lines))
+                yield _household(current, lines)
             current, lines = (case_id, cert, name, bank, account_no, bool(agent), reason), []
         lines.append(Line(month, LineKind(kind), int(amount)))
     if current is not None:
-        households.append(_household(current, lines))
-    return households
+        yield _household(current, lines)
+
+
+# Rows fetched from the roster's cursor at a time.
+_CURSOR_ROWS = 5000
 
 
 def _household(head: tuple[str, str, str, str, str, bool, str], lines: list[Line]) -> HouseholdPay:
@@ -342,29 +354,32 @@ async def build_run(
     )
     # Under the county lock nobody else can have stored the run; if someone did regardless,
     # theirs stands and gets no lines of ours.
-    booked = [(h.case_id, line) for h in run.households for line in h.lines]
-    if inserted.first() is not None and booked:
-        # One statement for all lines (unnest of arrays): a county's 100,000 households would
-        # take seconds as single-row inserts.
-        await session.execute(
-            text(
-                "INSERT INTO payroll_lines (run_id, case_id, month, kind, amount_fen) "
-                "SELECT :run_id, * FROM unnest(CAST(:case_ids AS text[]), "
-                "CAST(:months AS text[]), CAST(:kinds AS text[]), CAST(:amounts AS bigint[])) "
-                "ON CONFLICT ON CONSTRAINT uq_payroll_lines_run_case DO NOTHING"
-            ),
-            {
-                "run_id": run_id,
-                "case_ids": [case_id for case_id, _ in booked],
-                "months": [line.month for _, line in booked],
-                "kinds": [line.kind.value for _, line in booked],
-                "amounts": [line.amount_fen for _, line in booked],
-            },
-        )
+    if inserted.first() is not None:
+        await _copy_lines(session, run_id, run)
     await session.commit()
     stored = await get_run(session, run_id)
     assert stored is not None
     return stored
+
+
+async def _copy_lines(session: AsyncSession, run_id: str, run: PayrollRun) -> None:
+    """The run's lines by COPY, in the build's transaction: the run was inserted just now under
+    the county lock, so it has no lines a COPY could collide with (COPY has no ON CONFLICT)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
+    async with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            "COPY payroll_lines (run_id, case_id, month, kind, amount_fen) FROM STDIN"
+        ) as copy,
+    ):
+        for household in run.households:
+            for line in household.lines:
+                await copy.write_row(
+                    (run_id, household.case_id, line.month, line.kind.value, line.amount_fen)
+                )
 
 
 async def _locked_run(session: AsyncSession, run_id: str) -> PayrollRunRow | None:

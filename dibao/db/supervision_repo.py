@@ -121,29 +121,39 @@ def _query(flt: StuckFilter) -> tuple[str, str, dict[str, Any]]:
 async def stuck_cases(
     session: AsyncSession, flt: StuckFilter, limit: int = 100, offset: int = 0
 ) -> tuple[list[StuckCase], list[tuple[str, int]]]:
-    """The page of stuck cases (longest waiting first) and the count per township."""
+    """The page of stuck cases (longest waiting first) and the count per township, from one
+    statement: the candidate set is computed once for both."""
     cte, where, params = _query(flt)
+    order = "COALESCE(first_failed_at, LEAST(due_at, stage_entered_at)), case_id"
     rows = (
         await session.execute(
             text(
-                f"{cte} SELECT * FROM stuck {where} "
-                "ORDER BY COALESCE(first_failed_at, LEAST(due_at, stage_entered_at)), case_id "
-                "LIMIT :limit OFFSET :offset"
+                f"""{cte}, found AS MATERIALIZED (SELECT * FROM stuck {where})
+                SELECT * FROM (
+                    (SELECT 0 AS part, row_number() OVER (ORDER BY {order}) AS ord, found.*,
+                            NULL::text AS count_township, NULL::bigint AS n
+                       FROM found ORDER BY {order} LIMIT :limit OFFSET :offset)
+                    UNION ALL
+                    -- The count rows carry found's columns as NULLs (a join on no row) so
+                    -- both parts share one shape.
+                    SELECT 1, row_number() OVER (ORDER BY t.n DESC, t.township_code), none.*,
+                           t.township_code, t.n
+                      FROM (SELECT township_code, count(*) AS n FROM found
+                             GROUP BY township_code) t
+                      LEFT JOIN (SELECT * FROM found WHERE false) none ON true
+                ) answer ORDER BY part, ord"""
             ),
             {**params, "limit": limit, "offset": offset},
         )
     ).mappings()
-    items = [_stuck(row) for row in rows]
-    counts = (
-        await session.execute(
-            text(
-                f"{cte} SELECT township_code, count(*) FROM stuck {where} "
-                "GROUP BY township_code ORDER BY count(*) DESC, township_code"
-            ),
-            params,
-        )
-    ).all()
-    return items, [(str(t), int(n)) for t, n in counts]
+    items: list[StuckCase] = []
+    counts: list[tuple[str, int]] = []
+    for row in rows:
+        if row["part"] == 0:
+            items.append(_stuck(row))
+        else:
+            counts.append((str(row["count_township"]), int(row["n"])))
+    return items, counts
 
 
 def _stuck(row: Any) -> StuckCase:

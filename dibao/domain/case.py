@@ -547,6 +547,35 @@ class ApplyStandard:
     effective_month: str  # "YYYY-MM"
 
 
+class SkipReason(StrEnum):
+    """Why a case of a batch was passed over; the first three are the case's own refusals."""
+
+    WRONG_STAGE = "WrongStage"  # closed or not receiving any more
+    INVALID = "InvalidAction"  # the case's pack refuses the standard or month
+    RECUSED = "Recused"
+    NO_WORKFLOW = "NoWorkflow"  # a receiving row whose workflow Temporal does not know
+    OTHER = "Other"
+
+
+@dataclass(frozen=True)
+class SkippedCount:
+    reason: SkipReason
+    count: int
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """What a paged batch has done so far, carried whole into its next run."""
+
+    after_case_id: str  # every case up to this one (by key) has been reached
+    total: int  # receiving cases of the county when the batch began
+    applied: int
+    skipped_count: int
+    skipped_by_reason: tuple[SkippedCount, ...]
+    skipped: tuple[str, ...]  # the first SKIPPED_SHOWN "case_id: reason", not all of them
+    runs: int  # runs before this one (continued as new)
+
+
 @dataclass(frozen=True)
 class StandardChangeInput:
     batch_id: str
@@ -555,6 +584,11 @@ class StandardChangeInput:
     rural_standard_fen_year: int
     effective_month: str
     requested_by: Actor
+    # Paging of the batch: defaulted so that inputs of runs started before paging still decode.
+    page_size: int = 500
+    concurrency: int = 20
+    cases_per_run: int = 2000  # continue as new after this many cases: history stays bounded
+    carried: BatchProgress | None = None  # set when the batch continues as new
 
 
 @dataclass(frozen=True)
@@ -564,8 +598,16 @@ class StandardChangeProgress:
     effective_month: str
     total: int
     applied: int
-    skipped: tuple[str, ...]  # "case_id: reason" for cases that refused the change
+    skipped: tuple[str, ...]  # "case_id: reason" for cases that refused the change (first ones)
     finished: bool
+    skipped_count: int = 0
+    skipped_by_reason: tuple[SkippedCount, ...] = ()
+    runs: int = 1  # runs of the batch so far (it continues as new every cases_per_run)
+    in_flight: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.applied + self.skipped_count
 
 
 @dataclass(frozen=True)
@@ -579,6 +621,21 @@ class ReceivingCases:
 
 
 @dataclass(frozen=True)
+class ReceivingPage:
+    """One page of a county's receiving cases by key: case_id > after, at most limit."""
+
+    county_code: str
+    after: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class ReceivingCount:
+    county_code: str
+    total: int
+
+
+@dataclass(frozen=True)
 class ApplyStandardToCase:
     case_id: str
     update: ApplyStandard
@@ -588,6 +645,7 @@ class ApplyStandardToCase:
 class StandardApplied:
     case_id: str
     skipped: str = ""  # why the case refused it (e.g. approved before the recipient phase)
+    reason: SkipReason | None = None  # set with `skipped` (None in results of older runs)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,10 @@ async def test_an_accepted_standard_change_records_the_countys_dated_standard(
         if progress.json()["finished"]:
             break
         await asyncio.sleep(0.02)
+    # The progress says how far it is: no recipient in this county, so done at once.
+    shown = progress.json()
+    assert (shown["finished"], shown["total"], shown["done"], shown["runs"]) == (True, 0, 0, 1)
+    assert (shown["skipped_count"], shown["skipped_by_reason"], shown["in_flight"]) == (0, [], 0)
     rows = dev_stack.sql(
         "SELECT county_code, area_type, from_month, amount_fen, source FROM county_standards "
         "WHERE source <> 'seed' ORDER BY area_type"

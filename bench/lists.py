@@ -1,0 +1,129 @@
+"""Lists through the API at county scale, beside the bare query under them.
+
+    .venv/bin/python -m bench.lists            # embedded PostgreSQL; BENCH_CASES=100000 open
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.lists
+
+Seeds bench/stuck_100k.py's cases (BENCH_CASES open, four times as many closed: 500,000 in
+all by default), then asks the API in this process (ASGI, no network) for a cases page (the
+first, and one 10,000 cases deep by its `after=` cursor) and a stuck-list page, `--requests`
+times each, and runs the bare indexed query of a cases page and the stuck statement itself
+the same number of times. Printed: p50/p95 of each and the ratio of API to bare, beside the
+goals (stuck page p95 ≤ 10 ms, cases page p95 ≤ 30 ms). Timings live here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import psycopg
+
+from api.app import create_app
+from bench.bench_db import seeded_database
+from bench.stuck_100k import CLOSED, OPEN, SEED
+from dibao.codec import new_key
+from dibao.db import supervision_repo
+from dibao.db.engine import make_engine, make_sessionmaker
+from dibao.settings import Settings
+from tests.auth import COUNTY, SUPERVISOR, seed_staff
+
+
+async def timed(n: int, call: Callable[[], Awaitable[Any]]) -> list[float]:
+    await call()  # warm
+    took: list[float] = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await call()
+        took.append((time.perf_counter() - started) * 1000)
+    return took
+
+
+def p(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def row(label: str, api: list[float], bare: list[float], goal_ms: float) -> str:
+    return (
+        f"{label:<28} API p50/p95 {p(api, 50):6.1f}/{p(api, 95):6.1f} ms  "
+        f"bare {p(bare, 50):5.2f}/{p(bare, 95):5.2f} ms  "
+        f"API/bare p95 {p(api, 95) / p(bare, 95):5.1f}×  "
+        f"(goal p95 ≤ {goal_ms:.0f} ms: {'met' if p(api, 95) <= goal_ms else 'NOT met'})"
+    )
+
+
+async def measure(url: str, requests: int) -> None:
+    await seed_staff(url)
+    settings = Settings(_env_file=None, database_url=url, codec_keys=new_key())
+    app = create_app(settings)
+    engine = make_engine(settings)
+    sessions = make_sessionmaker(engine)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://dibao.bench"
+        ) as client,
+    ):
+
+        async def cases_page(after: str | None = None) -> dict[str, Any]:
+            params: dict[str, Any] = {"limit": 50, **({"after": after} if after else {})}
+            response = await client.get("/cases", params=params, headers=COUNTY)
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+            return body
+
+        # A cursor 10,000 cases deep, reached by key as a client walks there.
+        deep = None
+        for _ in range(200):
+            deep = (await cases_page(deep))["next"]
+
+        async def stuck_page() -> None:
+            response = await client.get(
+                "/supervision/stuck", params={"limit": 50}, headers=SUPERVISOR
+            )
+            response.raise_for_status()
+
+        api_first = await timed(requests, cases_page)
+        api_deep = await timed(requests, lambda: cases_page(deep))
+        api_stuck = await timed(requests, stuck_page)
+
+    with psycopg.connect(url, autocommit=True) as conn:
+
+        async def bare_cases() -> None:
+            conn.execute(
+                "SELECT * FROM cases WHERE county_code = '610423' "
+                "ORDER BY filed_at DESC, case_id LIMIT 51"
+            ).fetchall()
+
+        bare_first = await timed(requests, bare_cases)
+
+    async def bare_stuck() -> None:
+        async with sessions() as session:
+            await supervision_repo.stuck_cases(
+                session, supervision_repo.StuckFilter(now=datetime.now(UTC)), limit=50
+            )
+
+    bare_stuck_ms = await timed(requests, bare_stuck)
+    await engine.dispose()
+    print(row("cases, first page", api_first, bare_first, 30))
+    print(row("cases, 10,000 deep (after=)", api_deep, bare_first, 30))
+    print(row("stuck list, first page", api_stuck, bare_stuck_ms, 10))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    with seeded_database(
+        SEED, {"open": OPEN, "closed": CLOSED}, f"{OPEN} open + {CLOSED} closed cases"
+    ) as url:
+        asyncio.run(measure(url, args.requests))
+
+
+if __name__ == "__main__":
+    main()
