@@ -19,9 +19,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dibao.cli_auth import operator
-from dibao.cli_db import with_session
-from dibao.cli_http import fail
+from cli.auth import operator
+from cli.db import with_session
+from cli.http import fail
 from dibao.db import calendar_repo, rulepacks_repo
 from dibao.db.calendar_repo import DayEntry, YearStatus
 from dibao.domain.access import Action

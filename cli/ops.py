@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from dibao.cli_db import with_session
-from dibao.cli_http import call, fail
+from cli.db import with_session
+from cli.http import call, fail
 
 ops_app = typer.Typer(
     no_args_is_help=True,

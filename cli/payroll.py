@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dibao.cli_http import call, fail
+from cli.http import call, fail
 from dibao.domain.payroll import Cadence, validate_county, validate_period, verify_bank_file
 
 payroll_app = typer.Typer(
@@ -164,7 +164,7 @@ def payroll_schedule(
     problem = validate_county(county)
     if problem:
         fail(problem)
-    from dibao.payroll_schedule import CRON, TIME_ZONE, ensure_schedule
+    from cli.payroll_schedule import CRON, TIME_ZONE, ensure_schedule
     from dibao.settings import get_settings
     from dibao.temporal_client import connect
 
