@@ -109,12 +109,15 @@ def db_upgrade() -> None:
 def temporal_setup() -> None:
     """Register dibao's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE."""
     from dibao.temporal_client import connect, register_search_attributes
+    from workflows import search_attributes
 
     settings = get_settings()
 
     async def run() -> list[str]:
         client = await connect(settings)
-        return await register_search_attributes(client, settings.temporal_namespace)
+        return await register_search_attributes(
+            client, settings.temporal_namespace, search_attributes.ALL_KEYS
+        )
 
     added = asyncio.run(run())
     typer.echo("registered: " + ", ".join(added) if added else "search attributes already present")

@@ -135,7 +135,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=TEST_CONVERTER,
         test_server_existing_path=find_binary("temporal-test-server"),
     )
-    await register_search_attributes(env.client, env.client.namespace)
+    await register_search_attributes(env.client, env.client.namespace, sa.ALL_KEYS)
     yield env
     await env.shutdown()
 
