@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make dev        start PostgreSQL, Temporal, worker and API (Ctrl-C stops all)"
 	@echo "make test       run the test suite against real Temporal and PostgreSQL"
-	@echo "make lint       ruff (lint + format check) and mypy"
+	@echo "make lint       ruff (lint + format check), mypy and the import layers (lint-imports)"
 	@echo "make format     apply ruff's formatting and fixes"
 	@echo "make clean-data delete .data/ (every local case, notice and audit row)"
 
@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

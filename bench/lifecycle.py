@@ -330,7 +330,7 @@ async def main(cases: int, concurrency: int) -> None:
             update={"database_url": url, "temporal_address": target, "task_queue": "lifecycle"}
         )
         client = await connect(target, settings)
-        await register_search_attributes(client, client.namespace)
+        await register_search_attributes(client, client.namespace, sa.ALL_KEYS)
         engine = make_engine(settings)
         sessions = make_sessionmaker(engine)
         driver = Driver(client, settings, sessions)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -24,8 +28,11 @@ async def connect(
     )
 
 
-async def register_search_attributes(client: Client, namespace: str) -> list[str]:
-    """Register the custom search attributes that are missing; returns the ones added.
+async def register_search_attributes(
+    client: Client, namespace: str, keys: Iterable[SearchAttributeKey[Any]]
+) -> list[str]:
+    """Register those of `keys` (workflows.search_attributes.ALL_KEYS) that are missing;
+    returns the ones added. The caller passes them: this module sits below the workflows.
 
     `make dev` passes them to the dev server on its command line; an external cluster (or the
     time-skipping test server) needs them registered once through the operator service.
@@ -35,8 +42,6 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
         AddSearchAttributesRequest,
         ListSearchAttributesRequest,
     )
-
-    from workflows.search_attributes import ALL_KEYS
 
     try:
         existing = await client.operator_service.list_search_attributes(
@@ -50,7 +55,7 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
         known = set()
     missing = {
         key.name: IndexedValueType.ValueType(key.indexed_value_type)
-        for key in ALL_KEYS
+        for key in keys
         if key.name not in known
     }
     if missing:

@@ -26,11 +26,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.verification.connectors import Connector, default_connectors
+from cli.dev import quiet_postgres_logs
 from dibao.binaries import find_binary
 from dibao.codec import data_converter
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.db.migrate import upgrade
-from dibao.dev import quiet_postgres_logs
 from dibao.settings import PROJECT_ROOT, Settings
 from dibao.temporal_client import register_search_attributes
 from tests.auth import Staff, seed_staff
@@ -135,7 +135,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=TEST_CONVERTER,
         test_server_existing_path=find_binary("temporal-test-server"),
     )
-    await register_search_attributes(env.client, env.client.namespace)
+    await register_search_attributes(env.client, env.client.namespace, sa.ALL_KEYS)
     yield env
     await env.shutdown()
 

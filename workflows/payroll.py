@@ -4,7 +4,7 @@ Workflow ID `payroll-{county}-{period}`. It builds the run (activity `build_payr
 returns the stored run if there is one), then waits for a `release` update from a checker
 (审核人) who is not the maker (制表人), and releases it (activity `release_payroll`).
 
-Started by the county's Temporal Schedule (dibao.payroll_schedule) the input has no period:
+Started by the county's Temporal Schedule (cli.payroll_schedule) the input has no period:
 a schedule's action is fixed when the schedule is written, so the workflow works the period
 out from the time the schedule fired, in China time, and starts `payroll-{county}-{period}`
 as an abandoned child to do the work. A run started by hand (API) for the same period and

@@ -16,10 +16,10 @@ from api.fields import Day, Line
 from api.responses import documented
 from api.schemas import Strict
 from dibao.db import calendar_repo, rulepacks_repo
-from dibao.db.calendar_repo import DaySource, YearStatus
 from dibao.db.policy_models import CountyRulePackRow
 from dibao.domain.access import Action
 from dibao.domain.application import FieldError
+from dibao.domain.calendar import DaySource, YearStatus
 from dibao.domain.case import Actor
 
 router = APIRouter(

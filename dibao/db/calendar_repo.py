@@ -1,48 +1,29 @@
-"""The office-maintained holiday table, and the working-day rule that combines it with the
-official calendar.
-
-Which source decides a day:
-- a year `chinese_calendar` covers: the official calendar, unless the office entered a row for
-  that very day (a correction);
-- a later year listed in `calendar_years` (the office entered its State Council arrangement): a
-  day with a row uses the row, any other day is a working day iff Monday–Friday;
-- a later year not listed: unknown (None), so `add_working_days` falls back to weekends only and
-  the deadline carries a warning. Rows of such a year are not used: a half-entered year would
-  otherwise give deadlines that look official but miss holidays.
-"""
+"""The office-maintained holiday table: rows in, rows out. The rule that combines it with the
+official calendar is dibao.domain.calendar (`office_working_day`, `year_status`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import date, datetime
 
-import chinese_calendar
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.policy_models import CalendarDayRow, CalendarYearRow
-from dibao.domain.calendar import official_is_working_day
+from dibao.domain.calendar import (
+    DayEntry,
+    DaySource,
+    YearStatus,
+    office_working_day,
+    official_exceptions,
+    year_status,
+    year_warning,
+)
 
-
-class YearStatus(StrEnum):
-    OFFICIAL = "official"  # chinese_calendar covers it
-    OFFICE_ENTERED = "office_entered"  # listed in calendar_years
-    NOT_COVERED = "not_covered"  # weekends only, with a warning
-
-
-class DaySource(StrEnum):
-    OFFICIAL = "official"
-    OFFICE = "office"
-
-
-@dataclass(frozen=True)
-class DayEntry:
-    day: date
-    is_working_day: bool
-    note: str
+# Re-exported: the callers of `working_day_function` choose its window with it.
+from dibao.domain.calendar import horizon as horizon
 
 
 @dataclass(frozen=True)
@@ -64,36 +45,7 @@ class YearCalendar:
 
     @property
     def warning(self) -> str | None:
-        if self.status is not YearStatus.NOT_COVERED:
-            return None
-        warning = (
-            f"no holiday calendar for {self.year}: deadlines in {self.year} skip weekends only, "
-            "so public holidays and make-up working days are not accounted for"
-        )
-        if self.days:
-            # Rows entered one by one do not count until the year is published as a whole.
-            warning += (
-                f"; the {len(self.days)} day(s) entered are not used until the year's "
-                "arrangement is loaded or published"
-            )
-        return warning
-
-
-def official_covers(year: int) -> bool:
-    return (
-        official_is_working_day(date(year, 1, 1)) is not None
-        and official_is_working_day(date(year, 12, 31)) is not None
-    )
-
-
-def horizon(start: date, working_days: int) -> date:
-    """A day far enough after `start` to hold `working_days` working days.
-
-    Five working days a week need 7/5 calendar days each; the longest holidays (Spring Festival,
-    National Day) add at most about nine days each. Twice the count plus a month covers both
-    with room to spare, for a handful of days or for a year.
-    """
-    return start + timedelta(days=2 * working_days + 30)
+        return year_warning(self.year, self.status, len(self.days))
 
 
 async def working_day_function(
@@ -101,8 +53,7 @@ async def working_day_function(
 ) -> Callable[[date], bool | None]:
     """Load the table for `start`..`end` once; the returned function answers without the DB.
 
-    Pass it to `dibao.domain.calendar.add_working_days`; choose `end` with `horizon()`. A day
-    outside the window raises instead of guessing, since a guess would drop the office's rows.
+    Pass it to `dibao.domain.calendar.add_working_days`; choose `end` with `horizon()`.
     """
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
@@ -121,24 +72,7 @@ async def working_day_function(
             )
         ).scalars()
     )
-
-    def is_working_day(day: date) -> bool | None:
-        if not start <= day <= end:
-            raise ValueError(
-                f"{day} is outside the loaded calendar window {start}..{end}; "
-                "load a wider window (see calendar_repo.horizon)"
-            )
-        row = listed.get(day)
-        official = official_is_working_day(day)
-        if official is not None:
-            return official if row is None else row
-        if day.year not in published:
-            return None
-        if row is not None:
-            return row
-        return day.weekday() < 5
-
-    return is_working_day
+    return office_working_day(start, end, listed, published)
 
 
 async def set_day(
@@ -233,13 +167,12 @@ async def list_year(session: AsyncSession, year: int) -> YearCalendar:
         )
     ).scalars()
     days: dict[date, ListedDay] = {}
-    if official_covers(year):
-        status = YearStatus.OFFICIAL
-        days.update((d.day, d) for d in _official_exceptions(year))
-    elif published is not None:
-        status = YearStatus.OFFICE_ENTERED
-    else:
-        status = YearStatus.NOT_COVERED
+    status = year_status(year, published is not None)
+    if status is YearStatus.OFFICIAL:
+        days.update(
+            (d.day, ListedDay(d.day, d.is_working_day, d.note, DaySource.OFFICIAL))
+            for d in official_exceptions(year)
+        )
     for row in rows:
         days[row.day] = ListedDay(
             day=row.day,
@@ -255,40 +188,6 @@ async def list_year(session: AsyncSession, year: int) -> YearCalendar:
         published=published,
         days=[days[d] for d in sorted(days)],
     )
-
-
-def _official_exceptions(year: int) -> list[ListedDay]:
-    """The official holidays on weekdays and make-up working days on weekends of `year`."""
-    listed: list[ListedDay] = []
-    day = date(year, 1, 1)
-    while day.year == year:
-        working = official_is_working_day(day)
-        if working is not None and working != (day.weekday() < 5):
-            listed.append(
-                ListedDay(
-                    day=day,
-                    is_working_day=working,
-                    note=_official_note(day, working),
-                    source=DaySource.OFFICIAL,
-                )
-            )
-        day += timedelta(days=1)
-    return listed
-
-
-def _official_note(day: date, working: bool) -> str:
-    # chinese_calendar names the holiday in English; its Holiday enum carries the Chinese name.
-    names: dict[date, str] = chinese_calendar.workdays if working else chinese_calendar.holidays
-    english = names.get(day)
-    chinese = ""
-    if english is not None:
-        try:
-            chinese = str(chinese_calendar.Holiday(english).chinese)
-        except ValueError:
-            chinese = str(english)
-    if working:
-        return f"调休上班（{chinese}）" if chinese else "调休上班"
-    return chinese
 
 
 async def _upsert_year(session: AsyncSession, year: int, published_by: str, note: str) -> None:

@@ -29,6 +29,7 @@ from dibao.domain.payroll import (
     RunStatus,
     assemble_run,
     bank_file,
+    month_index,
     period_months,
     run_id_for,
     stated_checksum,
@@ -172,10 +173,6 @@ ORDER BY o.case_id, o.mi
 )
 
 
-def _month_index(month: str) -> int:
-    return int(month[:4]) * 12 + int(month[5:7]) - 1
-
-
 async def roster(session: AsyncSession, county_code: str, period: str) -> list[HouseholdPay]:
     """Every receiving household of the county with something to pay or recover for the
     period, with its lines, in case_id order."""
@@ -200,9 +197,9 @@ async def roster_stream(
             # for the months before the stop.
             "exited": CaseStatus.EXITED.value,
             "released": RunStatus.RELEASED.value,
-            "first": _month_index(months[0]),
+            "first": month_index(months[0]),
             "last_month": months[-1],
-            "after_last": _month_index(months[-1]) + 1,
+            "after_last": month_index(months[-1]) + 1,
         },
         execution_options={"yield_per": _CURSOR_ROWS},
     )

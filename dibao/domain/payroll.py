@@ -75,6 +75,13 @@ def _ym(month: str) -> tuple[int, int]:
     return int(found[1]), int(found[2])
 
 
+def month_index(month: str) -> int:
+    """Months numbered year * 12 + month - 1, so that a range of months is an integer series
+    (the roster query in dibao.db.payroll_repo numbers them the same way in SQL)."""
+    year, mon = _ym(month)
+    return year * 12 + mon - 1
+
+
 def month_of(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 

@@ -249,6 +249,100 @@ BUILTIN_RULE_PACKS: dict[str, RulePack] = {
 RULE_PACKS = BUILTIN_RULE_PACKS
 
 
+# --- what a published version may be ------------------------------------------------------
+
+# Fields a new version may change. id and version are the key the cases pin.
+FIXED_FIELDS = frozenset({"id", "version"})
+CHANGEABLE_FIELDS = frozenset(f.name for f in dataclasses.fields(RulePack)) - FIXED_FIELDS
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+def change_problems(params_changes: dict[str, Any]) -> list[str]:
+    """What is wrong with the fields a new version proposes to change (empty: nothing)."""
+    errors = [
+        f"{name}: unknown field"
+        for name in sorted(set(params_changes) - CHANGEABLE_FIELDS - FIXED_FIELDS)
+    ]
+    errors += [
+        f"{name}: cannot be changed; a new version gets the next number"
+        if name == "version"
+        else f"{name}: cannot be changed; a different pack is a different id"
+        for name in sorted(set(params_changes) & FIXED_FIELDS)
+    ]
+    if errors:
+        known = ", ".join(sorted(CHANGEABLE_FIELDS))
+        errors.append(f"changeable fields: {known}")
+    return errors
+
+
+def unchanged_problem(current: RulePack, proposed: RulePack) -> str | None:
+    """A new version must change something besides its number."""
+    if dataclasses.replace(proposed, version=current.version) == current:
+        return f"the changes leave {current.id} version {current.version} as it is"
+    return None
+
+
+def policy_problems(pack: RulePack) -> list[str]:
+    """What the types allow but no policy could mean (a zero-day posting, a share above 1)."""
+    problems: list[str] = []
+    if not pack.title.strip():
+        problems.append("title: must not be empty")
+    if not pack.procedure:
+        problems.append("procedure: must list at least one stage")
+    if len(set(pack.procedure)) != len(pack.procedure):
+        problems.append("procedure: a stage is listed twice")
+    positive = {
+        "posting_days": pack.posting_days,
+        "refusal_notice_working_days": pack.refusal_notice_working_days,
+        "evaluation_quorum": pack.evaluation_quorum,
+        "survey_working_days": pack.survey_working_days,
+        "verification_working_days": pack.verification_working_days,
+        "township_review_working_days": pack.township_review_working_days,
+        "county_approval_working_days": pack.county_approval_working_days,
+        "whole_procedure_working_days": pack.whole_procedure_working_days,
+        "whole_procedure_extended_working_days": pack.whole_procedure_extended_working_days,
+    }
+    problems += [
+        f"{name}: must be at least 1" for name, v in positive.items() if v is not None and v < 1
+    ]
+    extended, limit = pack.whole_procedure_extended_working_days, pack.whole_procedure_working_days
+    if extended is not None and (limit is None or extended <= limit):
+        problems.append(
+            "whole_procedure_extended_working_days: must exceed whole_procedure_working_days"
+        )
+    not_negative = {
+        "urban_standard_fen_month": pack.urban_standard_fen_month,
+        "rural_standard_fen_year": pack.rural_standard_fen_year,
+        "deposit_limit_fen": pack.deposit_limit_fen,
+        "gradual_exit_months": pack.gradual_exit_months,
+    }
+    problems += [f"{name}: must not be negative" for name, v in not_negative.items() if v < 0]
+    if pack.posting_seconds is not None:
+        if not pack.id.startswith(TRAINING_PREFIX):
+            problems.append(
+                f"posting_seconds: only a training pack (id starting '{TRAINING_PREFIX}') may "
+                "shorten postings; a real posting lasts posting_days"
+            )
+        elif pack.posting_seconds < 1:
+            problems.append("posting_seconds: must be at least 1")
+    if not 0 <= pack.spot_check_share <= 1:
+        problems.append("spot_check_share: must be between 0 and 1")
+    categories = [category for category, _ in pack.tier_shares]
+    if len(set(categories)) != len(categories):
+        problems.append("tier_shares: a category is listed twice")
+    if any(not 0 <= share <= 1 for _, share in pack.tier_shares):
+        problems.append("tier_shares: each share must be between 0 and 1")
+    if not _MONTH.match(pack.earliest_month) or pack.earliest_month < "2000-01":
+        problems.append("earliest_month: must be a month, YYYY-MM, from 2000-01")
+    if not 0 <= pack.months_ahead <= 120:
+        problems.append("months_ahead: must be between 0 and 120")
+    if not 1 <= pack.standard_min_fen_month <= pack.standard_max_fen_month:
+        problems.append(
+            "standard_min_fen_month: must be at least 1 and at most standard_max_fen_month"
+        )
+    return problems
+
+
 def get_rule_pack(pack_id: str) -> RulePack:
     """A built-in pack by id. Offices' own versions live in the rule_packs table."""
     try:

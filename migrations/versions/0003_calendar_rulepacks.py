@@ -7,13 +7,9 @@ Create Date: 2026-11-22
 
 from __future__ import annotations
 
-import dataclasses
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from dibao.domain.rulepacks import MCA_2021, SEED_DEFAULT
 
 revision = "0003"
 down_revision = "0002"
@@ -21,6 +17,96 @@ branch_labels = None
 depends_on = None
 
 TS = sa.DateTime(timezone=True)
+
+# Version 1 of the built-in packs, as literal rows: a later edit of dibao.domain.rulepacks must
+# come with a migration publishing a new version, never change what a fresh database starts
+# from. (These are the parameters a fresh database got on 2026-12-01, when the seeds were
+# frozen; databases created before then started from the fewer fields of the time.)
+SEED_DEFAULT_V1 = {
+    "id": "seed-default",
+    "version": 1,
+    "title": "三级会审、三榜公示（种子文件默认程序）",
+    "procedure": [
+        "survey",
+        "verification",
+        "evaluation",
+        "posting_before_review",
+        "township_review",
+        "posting_before_approval",
+        "county_approval",
+        "posting_after_approval",
+    ],
+    "posting_days": 7,
+    "survey_working_days": 20,
+    "verification_working_days": None,
+    "township_review_working_days": 20,
+    "county_approval_working_days": 20,
+    "refusal_notice_working_days": 3,
+    "whole_procedure_working_days": None,
+    "evaluation_quorum": 20,
+    "evaluation_only_on_objection": False,
+    "objection_stage": "survey",
+    "spot_check_share": 0.2,
+    "urban_standard_fen_month": 53000,
+    "rural_standard_fen_year": 371000,
+    "amount_method": "difference",
+    "tier_shares": [["A", 1.0], ["B", 0.7], ["C", 0.4]],
+    "deposit_limit_fen": 2000000,
+    "payment_start": "approval_month",
+    "gradual_exit_months": 3,
+    "posting_seconds": None,
+    "work_refusals_to_stop_portion": None,
+    "review_months": [["A", 12], ["B", 6], ["C", 3]],
+    "amount_rounding": "half_up",
+    "earliest_month": "2020-01",
+    "months_ahead": 24,
+    "standard_min_fen_month": 10000,
+    "standard_max_fen_month": 1000000,
+    "whole_procedure_extended_working_days": None,
+    "township_review_from_receipt": True,
+}
+
+MCA_2021_V1 = {
+    "id": "mca-2021",
+    "version": 1,
+    "title": "民政部《最低生活保障审核确认办法》（2021）",
+    "procedure": [
+        "survey",
+        "verification",
+        "township_review",
+        "posting_before_approval",
+        "county_approval",
+        "posting_after_approval",
+    ],
+    "posting_days": 7,
+    "survey_working_days": 3,
+    "verification_working_days": 3,
+    "township_review_working_days": 20,
+    "county_approval_working_days": 10,
+    "refusal_notice_working_days": 3,
+    "whole_procedure_working_days": 30,
+    "evaluation_quorum": 20,
+    "evaluation_only_on_objection": True,
+    "objection_stage": "evaluation",
+    "spot_check_share": 0.2,
+    "urban_standard_fen_month": 53000,
+    "rural_standard_fen_year": 371000,
+    "amount_method": "difference",
+    "tier_shares": [["A", 1.0], ["B", 0.7], ["C", 0.4]],
+    "deposit_limit_fen": 2000000,
+    "payment_start": "next_month",
+    "gradual_exit_months": 3,
+    "posting_seconds": None,
+    "work_refusals_to_stop_portion": 3,
+    "review_months": [["A", 12], ["B", 12], ["C", 6]],
+    "amount_rounding": "half_up",
+    "earliest_month": "2020-01",
+    "months_ahead": 24,
+    "standard_min_fen_month": 10000,
+    "standard_max_fen_month": 1000000,
+    "whole_procedure_extended_working_days": 45,
+    "township_review_from_receipt": False,
+}
 
 
 def upgrade() -> None:
@@ -83,13 +169,13 @@ def upgrade() -> None:
         rule_packs,
         [
             {
-                "id": pack.id,
+                "id": params["id"],
                 "version": 1,
-                "title": pack.title,
-                "params": dataclasses.replace(pack, version=1).to_params(),
+                "title": params["title"],
+                "params": params,
                 "created_by": "system",
             }
-            for pack in (SEED_DEFAULT, MCA_2021)
+            for params in (SEED_DEFAULT_V1, MCA_2021_V1)
         ],
     )
 

@@ -12,7 +12,7 @@ import uvicorn
 from typer.testing import CliRunner, Result
 
 from api.app import create_app
-from dibao.cli import app as cli_app
+from cli.main import app as cli_app
 from dibao.settings import get_settings
 from tests.auth import Staff, token_of
 from tests.conftest import Stack

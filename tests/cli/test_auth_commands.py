@@ -7,7 +7,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from temporalio.service import RPCError
 
+from dibao.domain.payroll import schedule_id_for
 from dibao.settings import get_settings
 from tests.auth import PASSWORD
 from tests.cli.conftest import dibao, sign_in_as
@@ -163,3 +165,38 @@ async def test_direct_database_commands_act_as_the_signed_in_user(
     assigned = await dibao("rulepack", "assign", "610423", "mca-2021")
     assert assigned.exit_code == 0, assigned.output
     assert dev_stack.sql("SELECT assigned_by FROM county_rule_packs") == [("chen.gang",)]
+
+
+async def test_payroll_schedule_needs_a_signed_in_payroll_maker_of_the_county(
+    signed_out: Path, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = ("payroll", "schedule", "--county", "610423", "--cadence", "monthly")
+    refused = await dibao(*command)
+    assert refused.exit_code == 2 and "dibao login" in refused.output
+    sign_in_as(monkeypatch, "zhang.wei")  # a village caseworker does not make the roster
+    refused = await dibao(*command)
+    assert refused.exit_code == 2 and "may not build a payroll" in refused.output
+    sign_in_as(monkeypatch, "he.jun")  # another county's approver
+    refused = await dibao(*command)
+    assert refused.exit_code == 2 and "outside your jurisdiction" in refused.output
+    with pytest.raises(RPCError):  # nothing was written to Temporal
+        await dev_stack.client.get_schedule_handle(schedule_id_for("610423")).describe()
+
+
+async def test_failure_drills_need_a_signed_in_operator(
+    signed_out: Path, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for command in (("start", "issue_notice"), ("stop",), ("list",)):
+        sign_in_as(monkeypatch, None)
+        refused = await dibao("ops", "drill", *command)
+        assert refused.exit_code == 2 and "dibao login" in refused.output
+        sign_in_as(monkeypatch, "chen.gang")  # an approver does not make cases fail
+        refused = await dibao("ops", "drill", *command)
+        assert refused.exit_code == 2 and "may not operate the service" in refused.output
+    assert dev_stack.sql("SELECT count(*) FROM ops_drills") == [(0,)]
+
+    sign_in_as(monkeypatch, "ma.chao")
+    started = await dibao("ops", "drill", "start", "issue_notice")
+    assert started.exit_code == 0, started.output
+    assert dev_stack.sql("SELECT started_by FROM ops_drills") == [("ma.chao",)]
+    assert (await dibao("ops", "drill", "stop")).output.startswith("stopped 1")

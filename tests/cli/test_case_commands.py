@@ -156,12 +156,15 @@ async def test_a_draft_payroll_discarded_from_the_command_line(
 async def test_supervision_and_ops_from_the_command_line(
     api_url: str, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    sign_in_as(monkeypatch, "ma.chao")  # ops run the drills
     drill = await dibao("ops", "drill", "start", "issue_notice", "--message", "printer offline")
     assert drill.exit_code == 0 and "issue_notice fails for every case" in drill.output
     assert "issue_notice  all cases  give-up" in (await dibao("ops", "drill", "list")).output
+    sign_in_as(monkeypatch, "li.na")
     filed = await dibao("case", "new", "--file", str(SAMPLE_PATH), "--json")
     assert filed.exit_code == 0, filed.output
     case_id = json.loads(filed.output)["case_id"]
+    sign_in_as(monkeypatch, "ma.chao")
     assert (await dibao("ops", "drill", "stop")).output.startswith("stopped 1")
 
     sign_in_as(monkeypatch, "wang.jian")  # the county's supervisor

@@ -13,7 +13,7 @@ import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from dibao.cli_http import QUEUED_EXIT_CODE
+from cli.http import QUEUED_EXIT_CODE
 from dibao.settings import get_settings
 from tests.auth import seed_staff
 from tests.cli.conftest import dibao, free_port, sign_in_as

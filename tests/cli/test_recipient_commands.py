@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dibao.cli import show_case
+from cli.main import show_case
 from tests.cli.conftest import dibao, sign_in_as
 from tests.conftest import Stack
 

@@ -13,9 +13,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db import calendar_repo
-from dibao.db.calendar_repo import DayEntry, DaySource, YearStatus
 from dibao.db.engine import make_engine, make_sessionmaker
-from dibao.domain.calendar import add_working_days, official_is_working_day
+from dibao.domain.calendar import (
+    DayEntry,
+    DaySource,
+    YearStatus,
+    add_working_days,
+    official_is_working_day,
+)
 from dibao.settings import Settings
 
 SAT = 5

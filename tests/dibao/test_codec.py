@@ -15,7 +15,8 @@ from temporalio.converter import DataConverter, WorkflowSerializationContext
 from temporalio.exceptions import ApplicationError
 from typer.testing import CliRunner
 
-from dibao.cli import app as cli_app
+from cli.dev import DevError, dev_codec_keys
+from cli.main import app as cli_app
 from dibao.codec import (
     COUNTY_METADATA,
     ENCODING,
@@ -28,7 +29,6 @@ from dibao.codec import (
     parse_keys,
     payloads_of_county,
 )
-from dibao.dev import DevError, dev_codec_keys
 from dibao.settings import Settings
 from dibao.temporal_client import connect
 

@@ -20,6 +20,7 @@ from dibao.domain.payroll import (
     bank_file,
     entitled_by_month,
     household_lines,
+    month_index,
     months_from,
     payroll_lines,
     period_for,
@@ -287,3 +288,10 @@ def test_a_holder_or_bank_typed_as_a_formula_is_not_run_by_a_spreadsheet() -> No
     assert row[3] == '\'=HYPERLINK("http://evil.example/","点击")'
     assert row[4] == "'@SUM(1+1)"
     assert row[5] == "622848000000001"  # plain values are written as they are
+
+
+def test_months_are_numbered_so_consecutive_months_are_consecutive_numbers() -> None:
+    assert month_index("2026-12") + 1 == month_index("2027-01")
+    assert month_index("2026-01") == 2026 * 12
+    with pytest.raises(InvalidPeriod):
+        month_index("2026-13")

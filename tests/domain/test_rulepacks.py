@@ -16,8 +16,11 @@ from dibao.domain.rulepacks import (
     AmountMethod,
     PaymentStart,
     RulePack,
+    change_problems,
     get_rule_pack,
+    policy_problems,
     titled,
+    unchanged_problem,
 )
 
 
@@ -167,3 +170,60 @@ def test_a_title_says_the_posting_period_of_its_own_pack() -> None:
     assert titled(bare).title == "岗前培训（公示期缩短为30秒）"
     # Titles that say nothing of the posting period are left as they are.
     assert titled(dataclasses.replace(SEED_DEFAULT, posting_days=10)).title == SEED_DEFAULT.title
+
+
+# --- what a published version may be ------------------------------------------------------
+
+
+def test_the_builtin_packs_pass_the_policy_checks() -> None:
+    for pack in RULE_PACKS.values():
+        assert policy_problems(pack) == [], pack.id
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"posting_days": 0}, "posting_days: must be at least 1"),
+        ({"spot_check_share": 1.5}, "spot_check_share: must be between 0 and 1"),
+        ({"procedure": ()}, "procedure: must list at least one stage"),
+        ({"procedure": (Stage.SURVEY, Stage.SURVEY)}, "procedure: a stage is listed twice"),
+        ({"title": "  "}, "title: must not be empty"),
+        ({"deposit_limit_fen": -1}, "deposit_limit_fen: must not be negative"),
+        ({"whole_procedure_extended_working_days": 30}, "must exceed whole_procedure_working"),
+        ({"posting_seconds": 60}, "only a training pack"),
+        ({"tier_shares": (("A", 1.0), ("A", 0.5))}, "tier_shares: a category is listed twice"),
+        ({"earliest_month": "1999-12"}, "earliest_month: must be a month, YYYY-MM, from 2000"),
+        ({"months_ahead": 121}, "months_ahead: must be between 0 and 120"),
+        ({"standard_min_fen_month": 0}, "standard_min_fen_month: must be at least 1"),
+    ],
+)
+def test_a_pack_no_policy_could_mean_is_named_field_by_field(
+    changes: dict[str, object], message: str
+) -> None:
+    problems = policy_problems(dataclasses.replace(MCA_2021, **changes))  # type: ignore[arg-type]
+    assert any(message in p for p in problems), problems
+
+
+def test_a_training_pack_may_shorten_postings_but_not_to_nothing() -> None:
+    assert policy_problems(TRAINING_SEED_DEFAULT) == []
+    shortened = dataclasses.replace(TRAINING_SEED_DEFAULT, posting_seconds=0)
+    assert policy_problems(shortened) == ["posting_seconds: must be at least 1"]
+
+
+def test_a_new_version_keeps_its_id_and_gets_the_next_number() -> None:
+    assert change_problems({"posting_days": 10}) == []
+    problems = change_problems({"id": "x", "version": 9, "posting_dayz": 1})
+    assert problems[:3] == [
+        "posting_dayz: unknown field",
+        "id: cannot be changed; a different pack is a different id",
+        "version: cannot be changed; a new version gets the next number",
+    ]
+    assert problems[3].startswith("changeable fields: ") and "posting_days" in problems[3]
+
+
+def test_a_new_version_must_change_something_besides_its_number() -> None:
+    next_number = dataclasses.replace(MCA_2021, version=2)
+    assert (
+        unchanged_problem(MCA_2021, next_number) == "the changes leave mca-2021 version 1 as it is"
+    )
+    assert unchanged_problem(MCA_2021, dataclasses.replace(next_number, posting_days=10)) is None

@@ -29,6 +29,7 @@ from temporalio.worker import Worker
 from activities.payroll_activities import PayrollActivities
 from api.app import create_app
 from api.routes.payroll import router as payroll_router
+from cli.payroll_schedule import ensure_schedule
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.domain.calendar import china_date
 from dibao.domain.case import Actor, Rejection
@@ -44,7 +45,6 @@ from dibao.domain.payroll import (
     verify_bank_file,
     workflow_id_for,
 )
-from dibao.payroll_schedule import ensure_schedule
 from dibao.settings import Settings
 from tests.auth import Staff, bearer
 from tests.conftest import make_settings

@@ -1,8 +1,9 @@
 """`dibao stuck` for supervisors and `dibao ops` for operations.
 
 Listing, describing, retrying and skipping go through the API like every case action, so they
-are authorised and audited the same way. Failure drills are written straight to PostgreSQL:
-they are an operator's rehearsal tool on a development or staging system.
+are authorised and audited the same way. Failure drills are written straight to PostgreSQL,
+by the signed-in operator (the role table's `operate`): they are a rehearsal tool on a
+development or staging system.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from dibao.cli_db import with_session
-from dibao.cli_http import call, fail
+from cli.db import with_session
+from cli.http import call, fail
 
 ops_app = typer.Typer(
     no_args_is_help=True,
@@ -231,13 +232,16 @@ def drill_start(
         ),
     ] = False,
     message: Annotated[str, typer.Option(help="error message to fail with")] = "rehearsal",
-    by: Annotated[str, typer.Option(help="who starts the drill")] = "ops",
 ) -> None:
     """Make an activity fail on purpose (takes effect within seconds)."""
+    from cli.auth import operator
     from dibao.db import ops_repo
     from dibao.db.ops_models import OpsDrillRow
+    from dibao.domain.access import Action
 
     async def work(session: Any) -> None:
+        # A drill makes real cases fail: the operator is signed in, and recorded as its starter.
+        by = await operator(session, Action.OPERATE)
         await ops_repo.start_drill(
             session,
             OpsDrillRow(
@@ -259,9 +263,12 @@ def drill_stop(
     activity_type: Annotated[str | None, typer.Argument(help="default: every drill")] = None,
 ) -> None:
     """Stop failure drills."""
+    from cli.auth import operator
     from dibao.db import ops_repo
+    from dibao.domain.access import Action
 
     async def work(session: Any) -> int:
+        await operator(session, Action.OPERATE)
         return await ops_repo.stop_drills(session, activity_type)
 
     stopped = with_session(work)
@@ -271,9 +278,12 @@ def drill_stop(
 @drill_app.command("list")
 def drill_list() -> None:
     """Drills in force."""
+    from cli.auth import operator
     from dibao.db import ops_repo
+    from dibao.domain.access import Action
 
     async def work(session: Any) -> list[Any]:
+        await operator(session, Action.OPERATE)
         return await ops_repo.list_drills(session)
 
     for d in with_session(work):

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dibao.cli_http import call, fail
+from cli.http import call, fail
 from dibao.domain.payroll import Cadence, validate_county, validate_period, verify_bank_file
 
 payroll_app = typer.Typer(
@@ -164,10 +164,19 @@ def payroll_schedule(
     problem = validate_county(county)
     if problem:
         fail(problem)
-    from dibao.payroll_schedule import CRON, TIME_ZONE, ensure_schedule
+    from cli.auth import operator
+    from cli.db import with_session
+    from cli.payroll_schedule import CRON, TIME_ZONE, ensure_schedule
+    from dibao.domain.access import Action
     from dibao.settings import get_settings
     from dibao.temporal_client import connect
 
+    # The schedule starts the county's payroll every period: whoever writes it must be allowed
+    # to build that payroll, as `dibao payroll build` is through the API.
+    async def check(session: Any) -> str:
+        return await operator(session, Action.BUILD_PAYROLL, county=county)
+
+    with_session(check)
     settings = get_settings()
 
     async def run() -> str:

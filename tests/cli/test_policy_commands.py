@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner, Result
 
-from dibao.cli_policy import calendar_app, parse_calendar_csv, rulepack_app
+from cli.policy import calendar_app, parse_calendar_csv, rulepack_app
 from dibao.settings import get_settings
 from tests.auth import Staff, token_of
 

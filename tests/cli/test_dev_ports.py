@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from dibao.dev import DevError, check_ports
+from cli.dev import DevError, check_ports
 
 
 def test_busy_port_is_named_in_the_error() -> None:

@@ -20,8 +20,8 @@ import httpx
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cli.db import with_session
 from dibao import auth
-from dibao.cli_db import with_session
 from dibao.db import auth_repo
 from dibao.db.auth_models import UserRow
 from dibao.domain import access
@@ -160,7 +160,7 @@ def logout() -> None:
 
 def whoami() -> None:
     """Who the CLI acts as."""
-    from dibao.cli_http import call  # cli_http reads this module's token
+    from cli.http import call  # cli_http reads this module's token
 
     user = call("GET", "/auth/me")
     typer.echo(

@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 import httpx
 import typer
 
-from dibao.cli_auth import NOT_SIGNED_IN, read_token
+from cli.auth import NOT_SIGNED_IN, read_token
 from dibao.settings import get_settings
 
 # An action the API accepted but no worker has applied yet (202, status "queued").

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
-from dibao.cli_registry import registry_app
+from cli.registry import registry_app
+from cli.registry_csv import COLUMNS, CsvError, parse_amount_fen, parse_extract
 from dibao.db import registry_repo
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.domain.verification import Department, RecordKind, RegistryRecord
-from dibao.registry_csv import COLUMNS, CsvError, parse_amount_fen, parse_extract
 from dibao.settings import Settings, get_settings
 from tests.auth import Staff, token_of
 from tests.domain.factories import GRANDSON_ID, HEAD_ID, OTHER_ID, SON_ID

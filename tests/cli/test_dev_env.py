@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dibao.dev import dev_env_text
+from cli.dev import dev_env_text
 from dibao.settings import Settings
 from tests.conftest import TEST_CODEC_KEYS as KEYS
 

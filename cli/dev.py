@@ -27,6 +27,7 @@ from dibao.codec import CodecKeyError, new_key, parse_keys
 from dibao.db.migrate import upgrade
 from dibao.settings import DEV_ENV_FILE, PROJECT_ROOT, Settings
 from dibao.temporal_client import connect, register_search_attributes
+from workflows import search_attributes
 from workflows.search_attributes import cli_flags
 
 DEV_DATABASE = "dibao"
@@ -207,7 +208,9 @@ class Supervisor:
 
     async def _register_search_attributes(self) -> None:
         client = await connect(self.settings)
-        added = await register_search_attributes(client, self.settings.temporal_namespace)
+        added = await register_search_attributes(
+            client, self.settings.temporal_namespace, search_attributes.ALL_KEYS
+        )
         if added:
             self.say("registered search attributes: " + ", ".join(added))
 

@@ -15,15 +15,15 @@ from typing import Annotated, Any
 
 import typer
 
-from dibao.cli_auth import login, logout, users_app, whoami
-from dibao.cli_codec import codec_app
-from dibao.cli_http import call, fail
-from dibao.cli_ops import alerts as alerts_command
-from dibao.cli_ops import ops_app
-from dibao.cli_ops import stuck as stuck_command
-from dibao.cli_payroll import payroll_app
-from dibao.cli_policy import calendar_app, rulepack_app
-from dibao.cli_registry import registry_app
+from cli.auth import login, logout, users_app, whoami
+from cli.codec import codec_app
+from cli.http import call, fail
+from cli.ops import alerts as alerts_command
+from cli.ops import ops_app
+from cli.ops import stuck as stuck_command
+from cli.payroll import payroll_app
+from cli.policy import calendar_app, rulepack_app
+from cli.registry import registry_app
 from dibao.settings import get_settings
 
 # Locals in tracebacks could print a household's details to a shared terminal.
@@ -68,7 +68,7 @@ KeyOpt = Annotated[
 @app.command()
 def dev() -> None:
     """Start PostgreSQL, Temporal, the worker and the API; Ctrl-C stops them all."""
-    from dibao.dev import run_dev
+    from cli.dev import run_dev
     from dibao.settings import Settings
 
     # Not from .data/dev.env: that file describes a running `make dev`, perhaps a crashed one,
@@ -109,12 +109,15 @@ def db_upgrade() -> None:
 def temporal_setup() -> None:
     """Register dibao's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE."""
     from dibao.temporal_client import connect, register_search_attributes
+    from workflows import search_attributes
 
     settings = get_settings()
 
     async def run() -> list[str]:
         client = await connect(settings)
-        return await register_search_attributes(client, settings.temporal_namespace)
+        return await register_search_attributes(
+            client, settings.temporal_namespace, search_attributes.ALL_KEYS
+        )
 
     added = asyncio.run(run())
     typer.echo("registered: " + ", ".join(added) if added else "search attributes already present")

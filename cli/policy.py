@@ -19,12 +19,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dibao.cli_auth import operator
-from dibao.cli_db import with_session
-from dibao.cli_http import fail
+from cli.auth import operator
+from cli.db import with_session
+from cli.http import fail
 from dibao.db import calendar_repo, rulepacks_repo
-from dibao.db.calendar_repo import DayEntry, YearStatus
 from dibao.domain.access import Action
+from dibao.domain.calendar import DayEntry, YearStatus, official_covers
 
 calendar_app = typer.Typer(
     no_args_is_help=True,
@@ -144,7 +144,7 @@ def _read_text(file: Path) -> tuple[str, str]:
 def _check_uncovered_year(year: int) -> None:
     if not 1 <= year <= 9999:
         fail(f"{year} is not a calendar year", code=2)
-    if calendar_repo.official_covers(year):
+    if official_covers(year):
         fail(
             f"{year} is covered by the official calendar (chinese-calendar); correct single "
             "days with `dibao calendar set`",

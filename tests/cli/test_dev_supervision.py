@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dibao.dev import DevError, RestartPolicy, Supervisor
+from cli.dev import DevError, RestartPolicy, Supervisor
 from dibao.settings import Settings
 
 
