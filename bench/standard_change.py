@@ -45,6 +45,7 @@ from dibao.settings import Settings
 from dibao.temporal_client import register_search_attributes
 from tests.workflows import helpers
 from worker import build_activities, build_worker
+from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 from workflows.standard_change import StandardChangeWorkflow
 
@@ -161,7 +162,7 @@ async def main(args: argparse.Namespace) -> None:
             update={"database_url": url, "temporal_address": target, "task_queue": "sc-bench"}
         )
         client = await connect(target, settings)
-        await register_search_attributes(client, client.namespace)
+        await register_search_attributes(client, client.namespace, sa.ALL_KEYS)
         engine = make_engine(settings)
         sessions = make_sessionmaker(engine)
         async with build_worker(
