@@ -26,6 +26,7 @@ from api.routes import (
     supervision,
 )
 from api.security_headers import SecurityHeaders
+import console
 from dibao import logs
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings, get_settings
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     codec.install(app, settings)
     app.add_middleware(SecurityHeaders)
     input_guard.install(app)
+    # After input_guard: the console answers its own paths' errors as pages.
+    console.install(app)
     # Outermost, so no route or other middleware reads an oversized body.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
