@@ -78,9 +78,11 @@ async def _action_page(
     request_id: str | None = None,
     status_code: int = 200,
     refusal: str = "",
+    applicable: bool = True,
 ) -> Response:
     context: dict[str, Any] = {
         "spec": spec,
+        "applicable": applicable,
         "case": case,
         "values": values,
         "errors": errors or {},
@@ -112,7 +114,9 @@ async def action_form(request: Request, case_id: str, key: str, user: ConsoleUse
         return await _refused_page(request, err)
     if not applies(spec, case):
         refusal = f"案件目前在“{labels.zh('stage', case.stage)}”环节，现在不能办理“{spec.title}”"
-        return await _action_page(request, spec, case, {}, status_code=409, refusal=refusal)
+        return await _action_page(
+            request, spec, case, {}, status_code=409, refusal=refusal, applicable=False
+        )
     return await _action_page(request, spec, case, prefill(spec, case, user))
 
 
