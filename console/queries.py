@@ -62,8 +62,15 @@ def _row(r: Any) -> InboxRow:
     return InboxRow(*r)
 
 
+# The head of household's name (户主): the member whose relation is 'head', wherever listed.
+HEAD_NAME = literal_column(
+    "(SELECT m->>'name' FROM jsonb_array_elements(applications.payload->'members') AS m "
+    "WHERE m->>'relation' = 'head' LIMIT 1)"
+)
+
+
 def _base(conditions: list[ColumnElement[bool]]) -> Select[tuple[object, ...]]:
-    head = ApplicationRow.payload["members"][0]["name"].astext
+    head = HEAD_NAME
     return (
         select(
             CaseRow.case_id,
@@ -135,11 +142,10 @@ async def find_by_name(
     session: AsyncSession, user_id: str, jurisdiction: str, name: str
 ) -> list[InboxRow]:
     """Cases whose head (户主) has exactly this name, within the jurisdiction."""
-    head = ApplicationRow.payload["members"][0]["name"].astext
     query = _base(
         [
             in_jurisdiction(jurisdiction),
-            head == name,
+            ApplicationRow.payload["members"].contains([{"name": name, "relation": "head"}]),
             await recusal_repo.not_recused(session, user_id),
         ]
     )

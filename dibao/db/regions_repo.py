@@ -71,6 +71,13 @@ async def all_names(session: AsyncSession) -> dict[str, str]:
     return {code: name for code, name in rows.all()}
 
 
+async def names_of(session: AsyncSession, codes: list[str]) -> dict[str, str]:
+    rows = await session.execute(
+        select(RegionRow.code, RegionRow.name).where(RegionRow.code.in_(codes))
+    )
+    return {code: name for code, name in rows.all()}
+
+
 async def villages_in(session: AsyncSession, jurisdiction: str) -> list[Region]:
     rows = await session.execute(
         select(RegionRow)
