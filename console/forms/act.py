@@ -174,7 +174,7 @@ async def take_action(request: Request, case_id: str, key: str, form: ConsoleFor
                 spec.key,
             )
     except HTTPException as err:
-        errors = (
+        errors: dict[str, str] = (
             page_errors(parsed, err.detail)
             if err.status_code == 422 and isinstance(err.detail, list)
             else {}
