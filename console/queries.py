@@ -118,18 +118,19 @@ async def inbox(
     counts = {s: n for s, n in counts_rows.all()}
     if stage:
         conditions.append(CaseRow.stage == stage)
-    query = _base(conditions)
+    # The page's case IDs from the projection and its index alone; only those rows are then
+    # joined to their applications for the head's name.
+    page = select(CaseRow.case_id).where(*conditions)
     key = parse_key(after)
     if key is not None:
         due, case_id = key
         if due == datetime.max:
-            query = query.where(CaseRow.due_at.is_(None), CaseRow.case_id > case_id)
+            page = page.where(CaseRow.due_at.is_(None), CaseRow.case_id > case_id)
         else:
-            query = query.where(tuple_(DUE_KEY, CaseRow.case_id) > tuple_(due, case_id))
-    rows = [
-        _row(r)
-        for r in (await session.execute(query.order_by(DUE_KEY, CaseRow.case_id).limit(PAGE + 1)))
-    ]
+            page = page.where(tuple_(DUE_KEY, CaseRow.case_id) > tuple_(due, case_id))
+    ids = page.order_by(DUE_KEY, CaseRow.case_id).limit(PAGE + 1).subquery()
+    query = _base([CaseRow.case_id.in_(select(ids.c.case_id))])
+    rows = [_row(r) for r in await session.execute(query.order_by(DUE_KEY, CaseRow.case_id))]
     next_key = None
     if len(rows) > PAGE:
         rows = rows[:PAGE]

@@ -69,8 +69,26 @@ def upgrade() -> None:
         regions,
         [{"code": c, "name": n, "level": lv, "parent_code": p} for c, n, lv, p in SEED],
     )
+    # The console's inbox: open cases waiting for a role in a place, soonest due first, paged
+    # by (due, case ID); one index per level a jurisdiction can have.
+    for level in ("county", "township", "village"):
+        op.create_index(
+            f"ix_cases_inbox_{level}",
+            "cases",
+            [
+                "waiting_role",
+                f"{level}_code",
+                sa.text("coalesce(due_at, 'infinity'::timestamptz)"),
+                "case_id",
+            ],
+            postgresql_where=sa.text("closed_at IS NULL"),
+            # The counts per stage and the recusal test are answered from the index alone.
+            postgresql_include=["stage", "recused_staff"],
+        )
 
 
 def downgrade() -> None:
+    for level in ("county", "township", "village"):
+        op.drop_index(f"ix_cases_inbox_{level}", table_name="cases")
     op.drop_table("regions")
     op.drop_table("console_sessions")
