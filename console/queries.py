@@ -63,7 +63,7 @@ def _row(r: Any) -> InboxRow:
 
 
 # The head of household's name (户主): the member whose relation is 'head', wherever listed.
-HEAD_NAME = literal_column(
+HEAD_NAME: ColumnElement[str] = literal_column(
     "(SELECT m->>'name' FROM jsonb_array_elements(applications.payload->'members') AS m "
     "WHERE m->>'relation' = 'head' LIMIT 1)"
 )

@@ -19,6 +19,11 @@ from dibao.settings import get_settings
 region_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 
 
+@region_app.callback()
+def region() -> None:
+    """Names of places (行政区划) from CSV."""
+
+
 @region_app.command("load")
 def load(
     path: Annotated[
