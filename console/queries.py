@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db import recusal_repo
@@ -69,7 +69,7 @@ HEAD_NAME: ColumnElement[str] = literal_column(
 )
 
 
-def _base(conditions: list[ColumnElement[bool]]) -> Select[tuple[object, ...]]:
+def _base(conditions: list[ColumnElement[bool]]) -> Any:
     head = HEAD_NAME
     return (
         select(
