@@ -3,6 +3,7 @@ and service layer, errors come back at their fields in Chinese, a repeat acts on
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -72,11 +73,15 @@ FILING = {
 }
 
 
-async def file_one(client: httpx.AsyncClient, **changes: str) -> httpx.Response:
+async def file_one(
+    client: httpx.AsyncClient,
+    materials: tuple[str, ...] = ("application_form", "id_cards"),
+    changes: dict[str, str] | None = None,
+) -> httpx.Response:
     form = await client.get("/console/cases/new")
     assert form.status_code == 200, form.text
-    data = {**FILING, **changes, **hidden(form.text)}
-    body: dict[str, str | list[str]] = {**data, "materials": ["application_form", "id_cards"]}
+    data = {**FILING, **(changes or {}), **hidden(form.text)}
+    body: dict[str, str | list[str]] = {**data, "materials": list(materials)}
     return await client.post("/console/cases/new", data=body)
 
 
@@ -98,7 +103,7 @@ async def test_a_wrong_id_number_is_shown_at_its_row_and_nothing_is_filed(
     browser_like: httpx.AsyncClient, dev_stack: Stack
 ) -> None:
     await signed_in(browser_like, "zhang.wei")
-    answer = await file_one(browser_like, **{"members.1.id_number": "610423198501010018"})
+    answer = await file_one(browser_like, changes={"members.1.id_number": "610423198501010018"})
     assert answer.status_code == 422
     error = re.search(r'id="f-members-1-id_number-error"[^>]*>([^<]+)<', answer.text)
     assert error and "校验位" in error.group(1)
@@ -118,3 +123,85 @@ async def test_adding_a_row_without_a_script_shows_the_form_again(
     assert answer.status_code == 200
     assert answer.text.count('data-row="members"') == shown + 1
     assert dev_stack.sql("SELECT count(*) FROM cases") == [(0,)]
+
+
+async def _filed_at_survey(client: httpx.AsyncClient) -> str:
+    everything = (
+        "application_form",
+        "household_register",
+        "id_cards",
+        "disability_certificate",
+        "medical_records",
+    )
+    answer = await file_one(client, everything, {"verification_authorised": "true"})
+    assert answer.status_code == 303, answer.text[-2000:]
+    case_id = answer.headers["location"].rsplit("/", 1)[1]
+    for _ in range(100):  # accepted: the survey is due
+        if (await client.get(f"/console/cases/{case_id}/act/survey")).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    return case_id
+
+
+SURVEY = {
+    "investigators": "zhang.wei zhao.min",
+    "surveyed_on": "2026-11-20",
+    "members.0.name": "王秀英",
+    "members.0.id_number": "612522195803120027",
+    "members.0.relation": "head",
+    "living_conditions": "土坯房两间",
+}
+
+
+async def test_an_invalid_action_form_shows_errors_at_fields_and_changes_nothing(
+    browser_like: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    await signed_in(browser_like, "zhang.wei")
+    case_id = await _filed_at_survey(browser_like)
+    form = await browser_like.get(f"/console/cases/{case_id}/act/survey")
+    assert form.status_code == 200, form.text[-2000:]
+    # One investigator only (the workflow's rule) and a day that is no day (the model's).
+    data = {**SURVEY, "investigators": "zhang.wei", **hidden(form.text)}
+    answer = await browser_like.post(f"/console/cases/{case_id}/act/survey", data=data)
+    assert answer.status_code == 422
+    assert "至少须有 2 名不同的调查人员" in answer.text
+    data = {**SURVEY, "surveyed_on": "20.11.2026", **hidden(form.text)}
+    answer = await browser_like.post(f"/console/cases/{case_id}/act/survey", data=data)
+    assert answer.status_code == 422
+    error = re.search(r'id="f-surveyed_on-error"[^>]*>([^<]+)<', answer.text)
+    assert error and "YYYY-MM-DD" in error.group(1)
+    assert dev_stack.sql(
+        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'submit_survey'", case_id
+    ) == [(0,)]
+
+
+async def test_a_workflow_refusal_is_shown_in_chinese_on_the_page(
+    browser_like: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    await signed_in(browser_like, "zhang.wei")
+    case_id = await _filed_at_survey(browser_like)
+    form = await browser_like.get(f"/console/cases/{case_id}/act/survey")
+    first = await browser_like.post(
+        f"/console/cases/{case_id}/act/survey", data={**SURVEY, **hidden(form.text)}
+    )
+    assert first.status_code == 303, first.text[-2000:]
+    # The same form again, opened before the first was sent (another request ID): refused.
+    second = await browser_like.post(
+        f"/console/cases/{case_id}/act/survey",
+        data={**SURVEY, **hidden(form.text), "request_id": "0f9d6c4e-1b7a-4e5f-8c2d-3a4b5c6d7e8f"},
+    )
+    assert second.status_code == 409
+    assert "入户调查已提交过" in second.text or "环节" in second.text
+    # A form the case is past is not shown at all.
+    again = await browser_like.get(f"/console/cases/{case_id}/act/survey")
+    assert again.status_code == 409
+    assert 'name="living_conditions"' not in again.text
+
+
+async def test_a_role_the_table_refuses_gets_a_page_not_a_form(
+    browser_like: httpx.AsyncClient,
+) -> None:
+    await signed_in(browser_like, "chen.gang")
+    answer = await browser_like.get("/console/cases/new")
+    assert answer.status_code == 403
+    assert "不能办理" in answer.text
