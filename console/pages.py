@@ -66,10 +66,15 @@ async def inbox(
 
 
 @router.get("/find", include_in_schema=False)
-async def find(request: Request, user: ConsoleUserDep, q: str = "") -> Response:
-    """By case ID (opens it) or by the head's name within the jurisdiction. ID numbers are
-    looked up by POST only, so they stay out of addresses, histories and logs."""
-    q = q.strip()[:50]
+async def find_page(request: Request, user: ConsoleUserDep) -> Response:
+    return await render(request, "console/find.html", query="", results=None)
+
+
+@router.post("/find/name", include_in_schema=False)
+async def find(request: Request, form: ConsoleFormDep) -> Response:
+    """By case ID (opens it) or by the head's name within the jurisdiction. Posted, like the
+    ID number, so names stay out of addresses, browser histories and access logs."""
+    q = form.get("q").strip()[:50]
     if _CASE_ID.match(q.upper()):
         return RedirectResponse(f"/console/cases/{q.upper()}", status_code=303)
     if _ID_NUMBER.match(q.upper()):
@@ -79,18 +84,24 @@ async def find(request: Request, user: ConsoleUserDep, q: str = "") -> Response:
             status_code=422,
             query="",
             results=None,
-            errors={"q": "身份证号请在下方“按身份证号查找”中输入（该查询将记入审计日志）"},
+            errors={"q": "身份证号请在“按身份证号”一栏中输入（该查询将记入审计日志）"},
         )
-    results: list[queries.InboxRow] = []
-    if q:
-        async with sessions_dep(request)() as session:
-            results = await queries.find_by_name(session, user.user_id, user.jurisdiction, q)
-    return await render(
-        request, "console/find.html", query=q, results=results, now=datetime.now(UTC)
-    )
+    if not q:
+        return await render(
+            request,
+            "console/find.html",
+            status_code=422,
+            query="",
+            results=None,
+            errors={"q": "请输入案件编号或户主姓名"},
+        )
+    user = form.user
+    async with sessions_dep(request)() as session:
+        results = await queries.find_by_name(session, user.user_id, user.jurisdiction, q)
+    return await render(request, "console/find.html", query=q, results=results)
 
 
-@router.post("/find", include_in_schema=False)
+@router.post("/find/id-number", include_in_schema=False)
 async def find_by_id_number(request: Request, form: ConsoleFormDep) -> Response:
     number = form.get("id_number").strip().upper()
     if not _ID_NUMBER.match(number):
