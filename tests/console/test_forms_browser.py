@@ -205,6 +205,31 @@ async def test_walkthrough_from_filing_to_recipient_by_three_users(
     await until_offered(village, case_id, "sign-ins")
     await screenshot(village, "case-recipient")
     assert dev_stack.sql("SELECT status FROM cases WHERE case_id = %s", case_id) == [("receiving",)]
+    # Every form of the recipient phase opens for the village caseworker.
+    for slug in ("labour-absences", "reemployment", "work-refusals", "payee", "circumstances"):
+        opened = await village.goto(f"/console/cases/{case_id}/act/{slug}")
+        assert opened is not None and opened.status == 200, slug
+    await village.goto(f"/console/cases/{case_id}/act/sign-ins")
+    await tick(village, "done", "true")
+    await submit(village, "月度签到")
+    assert CASE_URL.match(village.url), await village.inner_text("main")
+    # No re-review is due right after approval; a change of income makes one due at once.
+    early = await village.goto(f"/console/cases/{case_id}/act/review")
+    assert early is not None and early.status == 409
+    await village.goto(f"/console/cases/{case_id}/act/circumstances")
+    await fill(village, {"kind": "income_change", "details": "户主打零工收入增加"})
+    await submit(village, "家庭情况变化")
+    assert CASE_URL.match(village.url), await village.inner_text("main")
+    deadline = time.monotonic() + 30
+    while (due := await village.goto(f"/console/cases/{case_id}/act/review")) and due.status != 200:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.3)
+    await screenshot(village, "review-form")
+    recorded = dev_stack.sql(
+        "SELECT action FROM audit_log WHERE case_id = %s AND action LIKE 'report_%%' ORDER BY id",
+        case_id,
+    )
+    assert recorded == [("report_sign_in",), ("report_circumstance",)]
 
 
 async def _to_county_approval(base_url: str, stack: Stack, application: dict[str, Any]) -> str:
