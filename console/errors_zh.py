@@ -196,8 +196,32 @@ ROLE_ZH = {
 }
 
 
+_OVERRIDES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^the assessment found the household ineligible$"), "测算结果为不符合条件"),
+    (re.compile(r"^the amount differs from the computed (\S+) 元$"), "金额与测算的 {0} 元不同"),
+    (re.compile(r"^the category differs from the assessed (\w+)$"), "类别与评定的 {0} 类不同"),
+    (re.compile(r"^no assessment is available$"), "没有测算结果"),
+]
+
+
+def _override_zh(reasons: str) -> str:
+    """Why a county decision needs its override reason, each reason in Chinese."""
+    parts = []
+    for reason in reasons.split(" and "):
+        for pattern, zh in _OVERRIDES:
+            m = pattern.match(reason.strip())
+            if m:
+                parts.append(zh.format(*m.groups()))
+                break
+        else:
+            parts.append(reason)
+    return "、".join(parts) + "，须写明调整理由"
+
+
 def message_zh(message: str) -> str:
     """One English message in Chinese; unknown ones keep their text behind a lead-in."""
+    if message.startswith("required because "):
+        return _override_zh(message.removeprefix("required because "))
     for pattern, zh in _MESSAGES:
         m = pattern.search(message)
         if m is None:

@@ -21,6 +21,13 @@ def test_domain_and_workflow_messages_read_in_chinese() -> None:
     assert message_zh("a village_caseworker may not decide on approval; allowed: x") == (
         "您的角色（村（社区）经办人）不能办理此项"
     )
+    assert (
+        message_zh(
+            "required because the assessment found the household ineligible and the amount "
+            "differs from the computed 727.50 元"
+        )
+        == "测算结果为不符合条件、金额与测算的 727.50 元不同，须写明调整理由"
+    )
     # What no pattern knows is shown, not hidden.
     assert message_zh("something new") == "未被接受：something new"
 

@@ -328,6 +328,15 @@ async def test_a_refusal_and_a_wrong_role_offered_no_approval_and_refused_when_f
     await until_offered(county, case_id, "county-decision")
     await visit_if_drawn(county, case_id)
     await action_link(county, case_id, "county-decision").click()
+    # Approving against the assessment without a reason: the workflow's refusal, at its field.
+    await tick(county, "opinion", "approve")
+    await fill(county, {"monthly_amount": "300"})
+    await submit(county, "县级审批")
+    assert county.url.endswith("/act/county-decision")
+    assert "调整理由" in await county.locator("#f-override_reason-error").inner_text()
+    assert await county.locator('[name="monthly_amount"]').input_value() == "300"
+    await screenshot(county, "county-decision-error")
+    await fill(county, {"monthly_amount": ""})
     await tick(county, "opinion", "reject")
     await submit(county, "县级审批")
     assert CASE_URL.match(county.url), county.url
