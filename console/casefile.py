@@ -58,7 +58,7 @@ def arithmetic(procedure: dict[str, Any], application: dict[str, Any]) -> Arithm
     if std:
         area = "城市" if std.get("area_type") == "urban" else "农村"
         period = "每人每月" if std.get("area_type") == "urban" else "每人每年"
-        since = f"，自{std['from_month']}起执行" if std.get("from_month") else ""
+        since = f"，自{month_zh(std['from_month'])}起执行" if std.get("from_month") else ""
         sentences.append(
             f"适用标准：{area}低保标准{period} {format_yuan(std['amount_fen'])} 元{since}，"
             f"折合每人每月 {format_yuan(standard)} 元。"
@@ -95,6 +95,12 @@ def arithmetic(procedure: dict[str, Any], application: dict[str, Any]) -> Arithm
         exempt=exempt,
         sentences=sentences,
     )
+
+
+def month_zh(month: str) -> str:
+    """"2020-01" as 2020年1月."""
+    year, _, number = month.partition("-")
+    return f"{year}年{int(number)}月" if number.isdigit() else month
 
 
 def department(value: str) -> str:

@@ -149,6 +149,16 @@ AUDIT: dict[str, str] = {
     "lookup_id_number": "按身份证号查询",
 }
 
+CHANGE: dict[str, str] = {
+    "start": "批准享受",
+    "increase": "增发",
+    "decrease": "减发",
+    "unchanged": "复核维持",
+    "stop": "停发",
+    "suspend": "暂停",
+    "resume": "恢复",
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "stage": {k.value: v for k, v in STAGE.items()},
     "status": {k.value: v for k, v in STATUS.items()},
@@ -160,6 +170,7 @@ TABLES: dict[str, dict[str, str]] = {
     "relation": {k.value: v for k, v in RELATION.items()},
     "vehicle": {k.value: v for k, v in VEHICLE.items()},
     "audit": AUDIT,
+    "change": CHANGE,
 }
 
 

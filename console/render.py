@@ -7,7 +7,7 @@ Every page gets, besides its own context:
 - `nav`: the navigation entries, `errors` ({} unless given) and `values` ({} unless given),
 - `place(code)`, `township_office(code)`, `county_office(code)`: names of places (行政区划),
 - `zh(table, value)`: the documents' terms (console/labels.py), filters `date`, `datetime`,
-  `yuan` (fen → "1,234.50").
+  `yuan` (fen → "1234.50").
 Templates are autoescaped with StrictUndefined: a name the page forgot is an error, not a blank.
 """
 

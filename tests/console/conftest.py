@@ -44,10 +44,9 @@ def _need_browser() -> None:
         )
 
 
-@pytest.fixture
-def served(dev_stack: Stack, staff: Staff) -> Iterator[str]:
+def serve(stack: Stack) -> Iterator[str]:
     """The whole app over real HTTP on a free loopback port; its base URL."""
-    app = create_app(dev_stack.settings)
+    app = create_app(stack.settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -65,6 +64,13 @@ def served(dev_stack: Stack, staff: Staff) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+@pytest.fixture
+def served(dev_stack: Stack, staff: Staff) -> Iterator[str]:
+    """The app on the Temporal dev server. A module walking cases through 7-day postings
+    overrides this fixture with `serve(ts_stack)` (the time-skipping server)."""
+    yield from serve(dev_stack)
 
 
 @pytest.fixture(scope="session")
