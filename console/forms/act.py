@@ -31,6 +31,17 @@ from dibao.domain.calendar import china_date
 router = APIRouter()
 
 
+def _on_fields(spec: ActionForm, errors: dict[str, str]) -> dict[str, str]:
+    """The workflow names a field by its place in the domain message (`payee.account_no` of a
+    payee change): put it at the form's own field of that name."""
+    names = {f.name for f in spec.fields}
+    out: dict[str, str] = {}
+    for name, message in errors.items():
+        _, _, rest = name.partition(".")
+        out[rest if name not in names and rest in names else name] = message
+    return out
+
+
 async def _refused_page(request: Request, err: HTTPException) -> Response:
     return await error_page(request, err.status_code, refusal_of(err))
 
@@ -175,7 +186,7 @@ async def take_action(request: Request, case_id: str, key: str, form: ConsoleFor
             )
     except HTTPException as err:
         errors: dict[str, str] = (
-            page_errors(parsed, err.detail)
+            _on_fields(spec, page_errors(parsed, err.detail))
             if err.status_code == 422 and isinstance(err.detail, list)
             else {}
         )

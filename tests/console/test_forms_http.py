@@ -205,3 +205,99 @@ async def test_a_role_the_table_refuses_gets_a_page_not_a_form(
     answer = await browser_like.get("/console/cases/new")
     assert answer.status_code == 403
     assert "不能办理" in answer.text
+
+
+async def _action(
+    client: httpx.AsyncClient, case_id: str, slug: str, data: dict[str, str | list[str]]
+) -> httpx.Response:
+    form = await client.get(f"/console/cases/{case_id}/act/{slug}")
+    assert form.status_code == 200, form.text[-2000:]
+    return await client.post(
+        f"/console/cases/{case_id}/act/{slug}", data={**data, **hidden(form.text)}
+    )
+
+
+async def test_an_objection_during_the_posting_sends_the_case_back_to_the_survey(
+    browser_like: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    await signed_in(browser_like, "zhang.wei")
+    case_id = await _filed_at_survey(browser_like)
+    answer = await _action(browser_like, case_id, "survey", SURVEY)
+    assert answer.status_code == 303, answer.text[-2000:]
+    evaluation = {
+        "held_on": "2026-11-21",
+        "attendees": "21",
+        "composition.township_staff": "2",
+        "composition.village_committee": "5",
+        "composition.group_leaders": "4",
+        "composition.villager_representatives": "10",
+        "votes_for": "19",
+        "votes_against": "1",
+        "votes_abstain": "1",
+    }
+    for _ in range(100):  # verification runs by itself
+        if (await browser_like.get(f"/console/cases/{case_id}/act/evaluation")).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    answer = await _action(browser_like, case_id, "evaluation", evaluation)
+    assert answer.status_code == 303, answer.text[-2000:]
+    for _ in range(100):  # the first posting opens (seven days: still open)
+        if (await browser_like.get(f"/console/cases/{case_id}/act/objections")).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    answer = await _action(
+        browser_like,
+        case_id,
+        "objections",
+        {"summary": "该户有小轿车", "objector_name": "李某", "objector_contact": "13900000000"},
+    )
+    assert answer.status_code == 303, answer.text[-2000:]
+    # The objector is kept in PostgreSQL only.
+    assert dev_stack.sql("SELECT objector_name FROM objections WHERE case_id = %s", case_id) == [
+        ("李某",)
+    ]
+    for _ in range(100):
+        if (await browser_like.get(f"/console/cases/{case_id}/act/survey")).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the case did not go back to the survey")
+
+
+async def test_a_payee_outside_the_household_needs_the_agent_reason(
+    browser_like: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    await signed_in(browser_like, "zhang.wei")
+    answer = await file_one(browser_like)
+    case_id = answer.headers["location"].rsplit("/", 1)[1]
+    payee = {"account_holder": "张三", "bank": "示例县信用社", "account_no": "6228480000000000025"}
+    answer = await _action(browser_like, case_id, "payee", payee)
+    assert answer.status_code == 422
+    error = re.search(r'id="f-account_holder-error"[^>]*>([^<]+)<', answer.text)
+    assert error and "本户成员" in error.group(1)
+    answer = await _action(
+        browser_like, case_id, "payee", {**payee, "agent": "true", "agent_reason": "户主年老体弱"}
+    )
+    assert answer.status_code == 303, answer.text[-2000:]
+    assert dev_stack.sql(
+        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'change_payee'", case_id
+    ) == [(1,)]
+
+
+async def test_a_withdrawal_closes_the_case(
+    browser_like: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    await signed_in(browser_like, "zhang.wei")
+    answer = await file_one(browser_like)
+    case_id = answer.headers["location"].rsplit("/", 1)[1]
+    empty = await _action(browser_like, case_id, "withdraw", {"reason": ""})
+    assert empty.status_code == 422
+    assert re.search(r'id="f-reason-error"[^>]*>必填<', empty.text)
+    answer = await _action(browser_like, case_id, "withdraw", {"reason": "家庭收入已提高"})
+    assert answer.status_code == 303, answer.text[-2000:]
+    for _ in range(100):
+        (status,) = dev_stack.sql("SELECT status FROM cases WHERE case_id = %s", case_id)
+        if status == ("withdrawn",):
+            break
+        await asyncio.sleep(0.1)
+    assert status == ("withdrawn",)
