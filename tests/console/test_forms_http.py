@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import httpx
 import pytest
@@ -208,7 +208,7 @@ async def test_a_role_the_table_refuses_gets_a_page_not_a_form(
 
 
 async def _action(
-    client: httpx.AsyncClient, case_id: str, slug: str, data: dict[str, str | list[str]]
+    client: httpx.AsyncClient, case_id: str, slug: str, data: Mapping[str, str]
 ) -> httpx.Response:
     form = await client.get(f"/console/cases/{case_id}/act/{slug}")
     assert form.status_code == 200, form.text[-2000:]
