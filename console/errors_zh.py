@@ -149,7 +149,7 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^(\S+) may not .*: (\S+) is a registered near relative", "您是本户备案的近亲属，须回避"),
         (r"is a registered near relative of the household", "您是本户备案的近亲属，须回避"),
-        (r"^a (\w+) may not ([^;]+)", "您的角色（{r0}）不能办理此项"),
+        (r"^an? (\w+) may not ([^;]+)", "您的角色（{r0}）不能办理此项"),
         (
             r"outside (your|the user's) jurisdiction|not in (your|the user's) jurisdiction",
             "该户不在您的辖区内",

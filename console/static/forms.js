@@ -148,4 +148,10 @@
     var by = event.submitter;
     if (!by || !by.name || by.name !== "op") { form.setAttribute("data-sent", "1"); }
   });
+  // A page shown again with the back button is a page to send again (the request ID keeps
+  // a repeat from acting twice).
+  window.addEventListener("pageshow", function () {
+    var sent = document.querySelectorAll("form[data-sent]");
+    for (var i = 0; i < sent.length; i++) { sent[i].removeAttribute("data-sent"); }
+  });
 })();

@@ -28,6 +28,13 @@ def test_domain_and_workflow_messages_read_in_chinese() -> None:
         )
         == "测算结果为不符合条件、金额与测算的 727.50 元不同，须写明调整理由"
     )
+    assert message_zh("an ops may not decide on approval; allowed: county_approver") == (
+        "您的角色（运维人员）不能办理此项"
+    )
+    assert (
+        message_zh("the household is registered outside your jurisdiction (610423100202)")
+        == "该户不在您的辖区内"
+    )
     # What no pattern knows is shown, not hidden.
     assert message_zh("something new") == "未被接受：something new"
 
