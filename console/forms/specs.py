@@ -20,6 +20,7 @@ from api.procedure_schemas import (
     CountyDecisionIn,
     CountyVisitIn,
     EvaluationIn,
+    ExtendDeadlineIn,
     LabourAbsenceIn,
     ObjectionIn,
     ReemploymentIn,
@@ -226,6 +227,14 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
+            "extend-deadline",
+            "延长办理时限",
+            ExtendDeadlineIn,
+            CaseWorkflow.extend_deadline,
+            Action.EXTEND_DEADLINE,
+            (Field("reason", "延长的特殊情况", "textarea", required=True),),
+        ),
+        ActionForm(
             "withdraw",
             "撤回申请",
             WithdrawIn,
@@ -379,6 +388,12 @@ _WHEN: dict[str, Callable[[CaseOut], bool]] = {
         and _procedure(c).get("county_visit") is None
     ),
     "county-decision": _decidable,
+    "extend-deadline": lambda c: (
+        _withdrawable(c)
+        and c.procedure_deadline is not None
+        and c.procedure_deadline.extension_reason is None
+        and _procedure(c).get("decision") is None
+    ),
     "withdraw": _withdrawable,
     "terminate": _withdrawable,
     "review": lambda c: _receiving(c) and c.review_due,
