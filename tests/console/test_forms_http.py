@@ -301,3 +301,13 @@ async def test_a_withdrawal_closes_the_case(
             break
         await asyncio.sleep(0.1)
     assert status == ("withdrawn",)
+
+
+async def test_a_township_caseworker_chooses_the_village_by_name(
+    browser_like: httpx.AsyncClient,
+) -> None:
+    await signed_in(browser_like, "li.na")
+    page = await browser_like.get("/console/cases/new")
+    assert page.status_code == 200
+    options = re.findall(r'<option value="(\d{12})"[^>]*>([^<]+)</option>', page.text)
+    assert options == [("610423100201", "示例村"), ("610423100202", "示例二村")]
