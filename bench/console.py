@@ -78,6 +78,7 @@ USERS = [
     ("zhang.wei", "village_caseworker", "610423100201", "张伟"),
     ("li.na", "township_caseworker", "610423100", "李娜"),
     ("chen.gang", "county_approver", "610423", "陈刚"),
+    ("wang.jian", "supervisor", "610423", "王健"),
 ]
 
 
@@ -180,6 +181,7 @@ async def measure(url: str) -> bool:
                     ("inbox, township", "li.na", "/console"),
                     ("inbox, township, stage", "li.na", "/console?stage=township_review"),
                     ("inbox, village", "zhang.wei", "/console"),
+                    ("inbox, county supervisor", "wang.jian", "/console"),
                     ("case page (live workflow)", "chen.gang", f"/console/cases/{case_id}"),
                 ]
                 print(f"{'page':<28} {'p50':>8} {'p95':>8} {'max':>8}   (ms, {RUNS} runs)")

@@ -86,8 +86,25 @@ def upgrade() -> None:
             postgresql_include=["stage", "recused_staff"],
         )
 
+    # Supervision and audit have no moves of their own: their inbox is every open case of the
+    # county or township they work in, in the same order.
+    for level in ("county", "township"):
+        op.create_index(
+            f"ix_cases_open_{level}_due",
+            "cases",
+            [
+                f"{level}_code",
+                sa.text("coalesce(due_at, 'infinity'::timestamptz)"),
+                "case_id",
+            ],
+            postgresql_where=sa.text("closed_at IS NULL"),
+            postgresql_include=["stage", "recused_staff"],
+        )
+
 
 def downgrade() -> None:
+    for level in ("county", "township"):
+        op.drop_index(f"ix_cases_open_{level}_due", table_name="cases")
     for level in ("county", "township", "village"):
         op.drop_index(f"ix_cases_inbox_{level}", table_name="cases")
     op.drop_table("regions")
