@@ -230,6 +230,8 @@ async def test_walkthrough_from_filing_to_recipient_by_three_users(
         case_id,
     )
     assert recorded == [("report_sign_in",), ("report_circumstance",)]
+    # No script error and nothing the Content-Security-Policy refused, on any page.
+    assert village.console_errors == township.console_errors == county.console_errors == []
 
 
 async def _to_county_approval(base_url: str, stack: Stack, application: dict[str, Any]) -> str:
@@ -401,6 +403,7 @@ async def test_a_wrong_id_number_is_flagged_as_typed_and_refused_at_its_field(
     assert "校验位" in await error.inner_text()
     assert await wrong.input_value() == "610423198501010018"
     await screenshot(page, "filing-error")
+    assert page.console_errors == []
     assert dev_stack.sql("SELECT count(*) FROM cases") == [(0,)]
 
 
