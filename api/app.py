@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+import console
 from api import errors, input_guard
 from api.body_limit import BodyLimit
 from api.routes import (
@@ -26,7 +27,6 @@ from api.routes import (
     supervision,
 )
 from api.security_headers import SecurityHeaders
-import console
 from dibao import logs
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings, get_settings

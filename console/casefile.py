@@ -98,7 +98,7 @@ def arithmetic(procedure: dict[str, Any], application: dict[str, Any]) -> Arithm
 
 
 def month_zh(month: str) -> str:
-    """"2020-01" as 2020年1月."""
+    """2020-01 as 2020年1月."""
     year, _, number = month.partition("-")
     return f"{year}年{int(number)}月" if number.isdigit() else month
 
