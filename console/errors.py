@@ -88,7 +88,10 @@ def install(app: FastAPI) -> None:
             return await _call(api_http, request, exc)
         if not _is_console(request):
             raise exc
-        return await error_page(request, exc.status_code, message_of(exc))
+        from console.errors_zh import message_zh
+
+        message = message_of(exc)
+        return await error_page(request, exc.status_code, message_zh(message) if message else "")
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
