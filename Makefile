@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test lint format install clean-data help
+.PHONY: dev test lint format install clean-data help browser-deps
 
 help:
 	@echo "make dev        start PostgreSQL, Temporal, worker and API (Ctrl-C stops all)"
@@ -25,7 +25,20 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/dibao dev
 
-test: $(STAMP)
+# The console's browser tests drive Debian's Chromium with CJK fonts (tests/console); nothing
+# is downloaded at run time. Installed here when running as root, otherwise named and stopped.
+browser-deps:
+	@if [ ! -e /usr/bin/chromium ] || [ ! -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
+	  else \
+	    echo "The console's browser tests need Debian's Chromium and CJK fonts. Run:"; \
+	    echo "  sudo apt-get install -y chromium fonts-noto-cjk"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

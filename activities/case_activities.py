@@ -21,6 +21,7 @@ from dibao.db import (
     notices_repo,
     ops_repo,
     procedure_repo,
+    regions_repo,
 )
 from dibao.domain.calendar import Deadline, add_working_days, china_date
 from dibao.domain.case import (
@@ -54,8 +55,9 @@ async def _working_days_after(session: AsyncSession, start: datetime, days: int)
     return add_working_days(day, days, is_working_day)
 
 
-def township_label(township_code: str) -> str:
-    return f"乡镇人民政府（街道办事处）（区划代码 {township_code}）"
+def township_label(township_code: str, names: dict[str, str] | None = None) -> str:
+    """示例镇人民政府 from the 行政区划 table; the code where the township has no name."""
+    return regions_repo.township_office(names or {}, township_code)
 
 
 class CaseActivities:
@@ -125,6 +127,7 @@ class CaseActivities:
                     f"case {request.case_id} has no projection row", non_retryable=True
                 )
             context = self._notice_context(request, application.payload)
+            names = await regions_repo.names_of(session, [case.county_code, case.township_code])
             context.update(
                 reasons=list(request.reasons),
                 certificate_no=request.certificate_no,
@@ -135,7 +138,9 @@ class CaseActivities:
                 filed_at=case.filed_at,
                 survey_due=case.due_at,
                 rule_pack_title=get_rule_pack(case.rule_pack_id).title,
-                township_label=township_label(case.township_code),
+                township_label=township_label(case.township_code, names),
+                # County decisions (approval, refusal) are issued in the county bureau's name.
+                county_label=regions_repo.county_office(names, case.county_code),
             )
             content = render_notice(self._settings.templates_dir, request.kind, context)
             row = await notices_repo.store_once(

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+import console
 from api import errors, input_guard
 from api.body_limit import BodyLimit
 from api.routes import (
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     codec.install(app, settings)
     app.add_middleware(SecurityHeaders)
     input_guard.install(app)
+    # After input_guard: the console answers its own paths' errors as pages.
+    console.install(app)
     # Outermost, so no route or other middleware reads an oversized body.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

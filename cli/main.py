@@ -23,6 +23,7 @@ from cli.ops import ops_app
 from cli.ops import stuck as stuck_command
 from cli.payroll import payroll_app
 from cli.policy import calendar_app, rulepack_app
+from cli.region import region_app
 from cli.registry import registry_app
 from dibao.settings import get_settings
 
@@ -46,6 +47,7 @@ app.add_typer(rulepack_app, name="rulepack", help="Rule packs and which county u
 app.add_typer(payroll_app, name="payroll", help="Payroll: 花名册, bank file, release, schedule")
 app.add_typer(codec_app, name="codec", help="Keys encrypting what Temporal stores")
 app.add_typer(users_app, name="users", help="User accounts: role and jurisdiction")
+app.add_typer(region_app, name="region", help="Names of places (行政区划) from CSV")
 app.command("login")(login)
 app.command("logout")(logout)
 app.command("whoami")(whoami)

@@ -117,6 +117,31 @@ async def sign_in(
     user out from that source only: whoever knows a user ID and guesses from elsewhere slows
     their own guessing down to `attempts` per `duration`, but cannot keep the user out of their
     own office."""
+    user = await check_credentials(session, user_id, password, now, lockout, source)
+    if user is None:
+        return None
+    token = new_token()
+    row = ApiTokenRow(
+        token_sha256=token_digest(token),
+        user_id=user.user_id,
+        issued_at=now,
+        expires_at=now + lifetime,
+    )
+    await auth_repo.add_token(session, row)
+    return Issued(token=token, user=AuthenticatedUser.of(user, row))
+
+
+async def check_credentials(
+    session: AsyncSession,
+    user_id: str,
+    password: str,
+    now: datetime,
+    lockout: Lockout = Lockout(),
+    source: str = UNKNOWN_SOURCE,
+) -> UserRow | None:
+    """The user when the password is right and the user neither disabled nor locked out from
+    `source`; None otherwise, each case alike. Shared by the API's tokens and the console's
+    browser sessions, so both lock out the same way."""
     user = await auth_repo.get_user(session, user_id)
     stored = user.password_hash if user is not None else _decoy_hash()
     # argon2 takes a tenth of a second of CPU on purpose; off the event loop. Checked even for
@@ -140,15 +165,7 @@ async def sign_in(
         # Parameters have been raised since this password was set: upgrade while we know it.
         new_hash = await asyncio.to_thread(hash_password, password)
         await auth_repo.set_password_hash(session, user.user_id, new_hash)
-    token = new_token()
-    row = ApiTokenRow(
-        token_sha256=token_digest(token),
-        user_id=user.user_id,
-        issued_at=now,
-        expires_at=now + lifetime,
-    )
-    await auth_repo.add_token(session, row)
-    return Issued(token=token, user=AuthenticatedUser.of(user, row))
+    return user
 
 
 async def resolve(session: AsyncSession, token: str, now: datetime) -> AuthenticatedUser | None:

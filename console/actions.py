@@ -1,0 +1,85 @@
+"""Which actions the console offers a user on a case now: ONE function, `offered_actions`.
+
+It follows the stage the case is at, the role table (dibao.domain.access.ROLE_TABLE), the
+user's jurisdiction and recusal. The workflow's validators still decide when the form is sent:
+an action offered here may be refused there (e.g. materials already complete), and one not
+offered is refused there too if forged. When the domain gets its canonical "offered actions"
+function, `offered_actions` should call it and keep its signature.
+
+Each action's slug is the last part of its form's path, /console/cases/{id}/act/{slug}, and
+the same as the API's action path (POST /cases/{id}/{slug}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dibao.domain import access
+from dibao.domain.access import Action, CasePlace
+from dibao.domain.case import Actor
+from dibao.domain.enums import CaseStatus, Stage
+
+
+@dataclass(frozen=True)
+class OfferedAction:
+    slug: str
+    action: Action
+    label: str  # the button's text, in the documents' terms
+
+    def href(self, case_id: str) -> str:
+        return f"/console/cases/{case_id}/act/{self.slug}"
+
+
+_PROCEDURE = frozenset(
+    {
+        Stage.APPLICATION,
+        Stage.SURVEY,
+        Stage.VERIFICATION,
+        Stage.EVALUATION,
+        Stage.POSTING_BEFORE_REVIEW,
+        Stage.TOWNSHIP_REVIEW,
+        Stage.POSTING_BEFORE_APPROVAL,
+        Stage.COUNTY_APPROVAL,
+    }
+)
+_POSTINGS = frozenset(
+    {Stage.POSTING_BEFORE_REVIEW, Stage.POSTING_BEFORE_APPROVAL, Stage.POSTING_AFTER_APPROVAL}
+)
+
+# (slug, action, label, stages at which it is offered), in the order the page lists them.
+CATALOGUE: tuple[tuple[str, Action, str, frozenset[Stage]], ...] = (
+    ("materials", Action.SUPPLEMENT_MATERIALS, "补齐材料", frozenset({Stage.APPLICATION})),
+    ("survey", Action.SUBMIT_SURVEY, "填写入户调查", frozenset({Stage.SURVEY})),
+    ("evaluation", Action.SUBMIT_EVALUATION, "录入民主评议", frozenset({Stage.EVALUATION})),
+    ("objections", Action.RAISE_OBJECTION, "登记公示异议", _POSTINGS),
+    ("township-review", Action.TOWNSHIP_REVIEW, "乡镇审核", frozenset({Stage.TOWNSHIP_REVIEW})),
+    ("county-visit", Action.COUNTY_VISIT, "县级入户核查", frozenset({Stage.COUNTY_APPROVAL})),
+    ("county-decision", Action.COUNTY_DECISION, "县级审批", frozenset({Stage.COUNTY_APPROVAL})),
+    ("extend-deadline", Action.EXTEND_DEADLINE, "延长办理时限", _PROCEDURE),
+    ("review", Action.SUBMIT_REVIEW, "定期复核", frozenset({Stage.RECIPIENT})),
+    ("sign-ins", Action.REPORT_RECIPIENT, "登记签到", frozenset({Stage.RECIPIENT})),
+    ("labour-absences", Action.REPORT_RECIPIENT, "登记公益劳动缺勤", frozenset({Stage.RECIPIENT})),
+    ("circumstances", Action.REPORT_RECIPIENT, "报告家庭情况变化", frozenset({Stage.RECIPIENT})),
+    ("reemployment", Action.REPORT_RECIPIENT, "登记就业（渐退）", frozenset({Stage.RECIPIENT})),
+    ("work-refusals", Action.REPORT_RECIPIENT, "登记拒绝就业", frozenset({Stage.RECIPIENT})),
+    ("payee", Action.CHANGE_PAYEE, "变更收款账户", _PROCEDURE | _POSTINGS | {Stage.RECIPIENT}),
+    ("withdraw", Action.WITHDRAW, "撤回申请", _PROCEDURE),
+    ("terminate", Action.TERMINATE, "终止办理", _PROCEDURE),
+)
+SLUGS = frozenset(slug for slug, *_ in CATALOGUE)
+
+
+def offered_actions(
+    actor: Actor, stage: Stage, status: CaseStatus, place: CasePlace
+) -> list[OfferedAction]:
+    """The actions the user may take on the case now; none on a closed case, none for a user
+    whose role, jurisdiction or recusal refuses reading it."""
+    if not status.is_open or stage is Stage.CLOSED:
+        return []
+    if access.case_denial(actor, Action.READ_CASE, place):
+        return []
+    return [
+        OfferedAction(slug, action, label)
+        for slug, action, label, stages in CATALOGUE
+        if stage in stages and access.case_denial(actor, action, place) is None
+    ]

@@ -1,0 +1,44 @@
+"""The actions the console offers follow the stage, the role table, the jurisdiction and
+recusal."""
+
+from __future__ import annotations
+
+from console.actions import offered_actions
+from dibao.domain.access import CasePlace
+from dibao.domain.case import Actor
+from dibao.domain.enums import CaseStatus, Role, Stage
+
+PLACE = CasePlace("610423", "610423100", "610423100201")
+VILLAGE = Actor(id="zhang.wei", role=Role.VILLAGE_CASEWORKER, jurisdiction="610423100201")
+COUNTY = Actor(id="chen.gang", role=Role.COUNTY_APPROVER, jurisdiction="610423")
+AUDITOR = Actor(id="liu.yang", role=Role.AUDITOR, jurisdiction="610423")
+
+
+def slugs(actor: Actor, stage: Stage, place: CasePlace = PLACE) -> list[str]:
+    status = CaseStatus.RECEIVING if stage is Stage.RECIPIENT else CaseStatus.IN_PROGRESS
+    return [a.slug for a in offered_actions(actor, stage, status, place)]
+
+
+def test_the_county_approver_is_offered_the_decision_and_the_village_is_not() -> None:
+    assert "county-decision" in slugs(COUNTY, Stage.COUNTY_APPROVAL)
+    assert "county-decision" not in slugs(VILLAGE, Stage.COUNTY_APPROVAL)
+
+
+def test_the_survey_is_offered_at_the_survey_stage_only() -> None:
+    assert "survey" in slugs(VILLAGE, Stage.SURVEY)
+    assert "survey" not in slugs(VILLAGE, Stage.EVALUATION)
+
+
+def test_readers_without_moves_are_offered_nothing() -> None:
+    assert slugs(AUDITOR, Stage.COUNTY_APPROVAL) == []
+
+
+def test_a_recused_user_or_one_elsewhere_is_offered_nothing() -> None:
+    recused = CasePlace("610423", "610423100", "610423100201", recused_staff=("zhang.wei",))
+    assert slugs(VILLAGE, Stage.SURVEY, recused) == []
+    elsewhere = Actor(id="qian.hua", role=Role.VILLAGE_CASEWORKER, jurisdiction="610423100202")
+    assert slugs(elsewhere, Stage.SURVEY) == []
+
+
+def test_a_closed_case_offers_nothing() -> None:
+    assert offered_actions(COUNTY, Stage.CLOSED, CaseStatus.REFUSED, PLACE) == []

@@ -1,0 +1,58 @@
+"""The inbox pages by key: every waiting case once, soonest due first, undated last."""
+
+from __future__ import annotations
+
+import psycopg
+
+from console import queries
+from dibao.db.engine import make_engine, make_sessionmaker
+from dibao.domain.enums import Role
+from dibao.settings import Settings
+
+
+async def test_pages_by_key_cover_every_case_once_in_due_order(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            """
+            INSERT INTO cases (case_id, head_id_number, stage, status, rule_pack_id,
+                rule_pack_version, area_type, province_code, county_code, township_code,
+                village_code, stage_entered_at, due_at, filed_at, waiting_role)
+            SELECT 'DB-T' || lpad(i::text, 11, '0'), left(md5(i::text), 18),
+                CASE WHEN i % 2 = 0 THEN 'survey' ELSE 'evaluation' END, 'in_progress',
+                'seed-default', 1, 'rural', '61', '610423', '610423100', '610423100201',
+                now(), CASE WHEN i % 5 = 0 THEN NULL ELSE now() + (i % 7) * interval '1 day' END,
+                now(), CASE WHEN i <= 120 THEN 'village_caseworker' ELSE 'county_approver' END
+            FROM generate_series(1, 130) AS i
+            """
+        )
+        conn.execute(
+            """
+            INSERT INTO applications (case_id, payload, request_sha256, filed_by, filed_role)
+            SELECT case_id, jsonb_build_object('members', jsonb_build_array(
+                    jsonb_build_object('name', '成员', 'relation', 'child'),
+                    jsonb_build_object('name', '户主' || case_id, 'relation', 'head'))),
+                md5(case_id) || md5(case_id), 'zhang.wei', 'village_caseworker'
+            FROM cases
+            """
+        )
+    engine = make_engine(Settings(_env_file=None, database_url=database_url))
+    seen: list[queries.InboxRow] = []
+    after = None
+    try:
+        async with make_sessionmaker(engine)() as session:
+            while True:
+                page = await queries.inbox(
+                    session, "zhang.wei", Role.VILLAGE_CASEWORKER, "610423100201", after=after
+                )
+                seen.extend(page.rows)
+                if page.next_key is None:
+                    break
+                after = page.next_key
+    finally:
+        await engine.dispose()
+    assert page.counts == {"survey": 60, "evaluation": 60}
+    assert len(seen) == 120 and len({r.case_id for r in seen}) == 120
+    dated = [r.due_at for r in seen if r.due_at is not None]
+    assert dated == sorted(dated)
+    assert all(r.due_at is None for r in seen[len(dated) :])  # undated cases last
+    assert all(r.head_name == "户主" + r.case_id for r in seen)  # the head, not members[0]
