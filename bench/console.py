@@ -134,7 +134,7 @@ async def measure(url: str) -> bool:
         search_attributes=list(sa.ALL_KEYS),
         ui=False,
     )
-    await register_search_attributes(env.client, env.client.namespace)
+    await register_search_attributes(env.client, env.client.namespace, sa.ALL_KEYS)
     settings = Settings(
         _env_file=None,
         database_url=url,
