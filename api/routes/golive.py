@@ -1,0 +1,176 @@
+"""A county going live: the ledger import (台账导入), the bank's return (回盘), the monthly
+statistics (月报) and the papers households ask for (低保证, 低保证明, the file as a PDF)."""
+
+# No `from __future__ import annotations`: FastAPI reads parameter types at runtime.
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from api import errors
+from api.deps import AUTHENTICATED, ClientDep, SessionsDep, SettingsDep, check_county, require
+from api.responses import documented
+from dibao import ledger_import
+from dibao.db import ledger_repo
+from dibao.domain.access import Action
+from dibao.domain.case import Actor
+from dibao.domain.ledger import LedgerError
+from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
+
+router = APIRouter(
+    tags=["going live"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
+)
+
+UPLOAD_PREFIXES = ("/ledger/", "/payroll/runs/")
+UPLOAD_LIMIT = 64 * 1024 * 1024
+
+County = Annotated[str, Query(pattern=r"^\d{6}$", examples=["610423"])]
+Importer = Annotated[Actor, Depends(require(Action.IMPORT_LEDGER))]
+
+
+class LedgerErrorOut(BaseModel):
+    row: int = Field(description="spreadsheet row; 1 is the header")
+    column: str = Field(description="the column's header; empty for the whole row or file")
+    message: str
+
+
+class ImportOut(BaseModel):
+    import_id: str
+    households: int
+    persons: int
+    started: int = Field(description="cases whose workflow runs; all of them once finished")
+    finished: bool
+    created: bool = Field(default=False, description="false: this file was imported before")
+
+
+def _errors_out(found: tuple[LedgerError, ...]) -> list[dict[str, Any]]:
+    return [
+        LedgerErrorOut(row=e.row, column=e.column, message=e.message).model_dump() for e in found
+    ]
+
+
+def _refused(found: tuple[LedgerError, ...]) -> JSONResponse:
+    return JSONResponse(
+        status_code=422,
+        content={
+            "detail": {
+                "message": f"台账有 {len(found)} 处错误，未导入任何数据",
+                "errors": _errors_out(found),
+            }
+        },
+    )
+
+
+@router.get("/ledger/template", response_class=Response)
+async def ledger_template(actor: Importer) -> Response:
+    """The ledger template (xlsx, Chinese headers, an example household)."""
+    return Response(
+        template_xlsx(),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="ledger-template.xlsx"'},
+    )
+
+
+async def _read(upload: UploadFile) -> bytes:
+    return await upload.read()
+
+
+@router.post("/ledger/check", response_model=None)
+async def check_ledger(
+    actor: Importer,
+    sessions: SessionsDep,
+    county: County,
+    file: Annotated[UploadFile, File(description="the ledger, xlsx or CSV")],
+    format: Annotated[str, Query(pattern=r"^(json|xlsx)$")] = "json",
+) -> Response | dict[str, Any]:
+    """Check a ledger without importing it: its errors by row and column, or with
+    `format=xlsx` the file with each bad cell marked and commented."""
+    check_county(actor, Action.IMPORT_LEDGER, county)
+    content = await _read(file)
+    checked = await ledger_import.check_file(sessions, content, file.filename or "", county)
+    if format == "xlsx":
+        return Response(
+            marked_copy(checked.rows, checked.errors),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="ledger-check.xlsx"'},
+        )
+    return {
+        "households": len(checked.households),
+        "persons": sum(len(h.members) for h in checked.households),
+        "already_imported": checked.already_imported,
+        "errors": _errors_out(checked.errors),
+    }
+
+
+async def _progress(sessions: Any, import_id: str, created: bool) -> ImportOut:
+    async with sessions() as session:
+        row = await ledger_repo.get_import(session, import_id)
+        if row is None:
+            raise errors.not_found(f"ledger import {import_id}")
+        started = await ledger_repo.started_count(session, import_id)
+    return ImportOut(
+        import_id=row.import_id,
+        households=row.households,
+        persons=row.persons,
+        started=started,
+        finished=row.finished_at is not None,
+        created=created,
+    )
+
+
+@router.post("/ledger/imports", status_code=202, response_model=ImportOut)
+async def import_ledger(
+    request: Request,
+    actor: Importer,
+    sessions: SessionsDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    county: County,
+    file: Annotated[UploadFile, File(description="the ledger, xlsx or CSV")],
+) -> Response | ImportOut:
+    """Import a ledger: checked whole first (422 with every error, nothing written), then each
+    household a case in the recipient phase. The cases' workflows start in the background at
+    a limited rate; GET the import to follow them. The same file again changes nothing."""
+    check_county(actor, Action.IMPORT_LEDGER, county)
+    content = await _read(file)
+    filename = file.filename or "ledger"
+    checked = await ledger_import.check_file(sessions, content, filename, county)
+    if checked.errors:
+        return _refused(checked.errors)
+    imported = await ledger_import.write(sessions, settings, checked, filename, county, actor)
+    households = checked.households or await ledger_import.households_of_import(
+        sessions, content, filename, county
+    )
+    task = asyncio.create_task(
+        ledger_import.start_workflows(
+            sessions,
+            client,
+            settings,
+            imported.import_id,
+            households,
+            checked.file_sha,
+            actor,
+        )
+    )
+    # Held so the task is not collected while it runs; it removes itself when done.
+    tasks: set[asyncio.Task[int]] = request.app.state.__dict__.setdefault("golive_tasks", set())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    return await _progress(sessions, imported.import_id, imported.created)
+
+
+@router.get("/ledger/imports/{import_id}", response_model=ImportOut)
+async def import_progress(
+    actor: Importer,
+    sessions: SessionsDep,
+    import_id: Annotated[str, Path(max_length=40, pattern=r"^LI-[0-9a-f]{16}$")],
+) -> ImportOut:
+    out = await _progress(sessions, import_id, created=False)
+    async with sessions() as session:
+        row = await ledger_repo.get_import(session, import_id)
+        assert row is not None
+    check_county(actor, Action.IMPORT_LEDGER, row.county_code)
+    return out
