@@ -18,6 +18,7 @@ import typer
 from dibao.cli_auth import login, logout, users_app, whoami
 from dibao.cli_codec import codec_app
 from dibao.cli_http import call, fail
+from dibao.cli_ledger import ledger_app
 from dibao.cli_ops import alerts as alerts_command
 from dibao.cli_ops import ops_app
 from dibao.cli_ops import stuck as stuck_command
@@ -45,6 +46,7 @@ app.add_typer(calendar_app, name="calendar", help="Holiday calendar for working-
 app.add_typer(rulepack_app, name="rulepack", help="Rule packs and which county uses which")
 app.add_typer(payroll_app, name="payroll", help="Payroll: 花名册, bank file, release, schedule")
 app.add_typer(codec_app, name="codec", help="Keys encrypting what Temporal stores")
+app.add_typer(ledger_app, name="ledger", help="Going live: ledger import, bank return, 月报")
 app.add_typer(users_app, name="users", help="User accounts: role and jurisdiction")
 app.command("login")(login)
 app.command("logout")(logout)
