@@ -4,6 +4,7 @@ statistics (月报) and the papers households ask for (低保证, 低保证明, 
 # No `from __future__ import annotations`: FastAPI reads parameter types at runtime.
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
@@ -14,10 +15,12 @@ from api import errors
 from api.deps import AUTHENTICATED, ClientDep, SessionsDep, SettingsDep, check_county, require
 from api.responses import documented
 from dibao import ledger_import
-from dibao.db import ledger_repo
+from dibao.db import bank_return_repo, ledger_repo, payroll_repo
 from dibao.domain.access import Action
+from dibao.domain.bank_return import ReturnRefused
 from dibao.domain.case import Actor
 from dibao.domain.ledger import LedgerError
+from dibao.domain.money import format_yuan
 from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
 
 router = APIRouter(
@@ -174,3 +177,88 @@ async def import_progress(
         assert row is not None
     check_county(actor, Action.IMPORT_LEDGER, row.county_code)
     return out
+
+
+# --- the bank's return (回盘) ------------------------------------------------------------------
+
+RunId = Annotated[str, Path(max_length=40, pattern=r"^PR-\d{6}-\d{4}-(\d{2}|Q[1-4])$")]
+
+
+class ReturnedOut(BaseModel):
+    case_id: str
+    amount: str = Field(description="yuan")
+    reason: str = Field(description="the bank's reason (退票原因)")
+
+
+class ReconciliationOut(BaseModel):
+    run_id: str
+    released_total: str
+    paid: str
+    returned: str
+    balanced: bool = Field(description="paid + returned = released total, to the fen")
+    loaded: bool = Field(description="whether the bank's return was loaded")
+    returned_households: list[ReturnedOut]
+
+
+def _reconciliation_out(rec: Any, loaded: bool) -> ReconciliationOut:
+    return ReconciliationOut(
+        run_id=rec.run_id,
+        released_total=format_yuan(rec.released_fen),
+        paid=format_yuan(rec.paid_fen),
+        returned=format_yuan(rec.returned_fen),
+        balanced=rec.balanced,
+        loaded=loaded,
+        returned_households=[
+            ReturnedOut(case_id=r.case_id, amount=format_yuan(r.amount_fen), reason=r.reason)
+            for r in rec.returned
+        ],
+    )
+
+
+async def _run_county(sessions: Any, run_id: str) -> str:
+    async with sessions() as session:
+        run = await payroll_repo.get_run(session, run_id)
+    if run is None:
+        raise errors.not_found(f"payroll run {run_id}")
+    return run.county_code
+
+
+@router.post("/payroll/runs/{run_id}/bank-return", response_model=ReconciliationOut)
+async def load_bank_return(
+    run_id: RunId,
+    actor: Annotated[Actor, Depends(require(Action.LOAD_BANK_RETURN))],
+    sessions: SessionsDep,
+    file: Annotated[UploadFile, File(description="the bank's result file (CSV)")],
+) -> ReconciliationOut:
+    """Load the bank's answer to a released run: failed rows become 退票 with the bank's
+    reason, paid again as 补发 by the next run once the household's account is corrected. A
+    file that does not answer the run is refused (422) with the reason; the same file again
+    changes nothing."""
+    check_county(actor, Action.LOAD_BANK_RETURN, await _run_county(sessions, run_id))
+    raw = await file.read()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise errors.unprocessable_message("file: must be UTF-8 CSV") from None
+    async with sessions() as session:
+        try:
+            rec = await bank_return_repo.load_return(
+                session, run_id, content, actor.id, datetime.now(UTC)
+            )
+        except ReturnRefused as refused:
+            raise errors.unprocessable_message(f"file: {refused}") from None
+    return _reconciliation_out(rec, loaded=True)
+
+
+@router.get("/payroll/runs/{run_id}/reconciliation", response_model=ReconciliationOut)
+async def reconciliation(
+    run_id: RunId,
+    actor: Annotated[Actor, Depends(require(Action.READ_PAYROLL))],
+    sessions: SessionsDep,
+) -> ReconciliationOut:
+    """The run against the bank's answer (对账): released, paid, returned, per household."""
+    check_county(actor, Action.READ_PAYROLL, await _run_county(sessions, run_id))
+    async with sessions() as session:
+        rec = await bank_return_repo.reconciliation(session, run_id)
+        loaded = await bank_return_repo.has_return(session, run_id)
+    return _reconciliation_out(rec, loaded)
