@@ -8,6 +8,7 @@ with the file at hand, and its progress is shown as it starts the cases' workflo
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,11 +18,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from dibao import ledger_import
 from dibao.cli_auth import operator
+from dibao.db import bank_return_repo, monthly_repo, payroll_repo
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.domain.access import Action
+from dibao.domain.bank_return import Reconciliation, ReturnRefused
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
+from dibao.domain.money import format_yuan
+from dibao.domain.monthly import MonthlyReport
 from dibao.ledger_files import marked_copy, template_xlsx
+from dibao.monthly_files import monthly_xlsx
 from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect
 
@@ -155,3 +161,74 @@ def import_(
     each household a case in the recipient phase. Run again to resume an interrupted import;
     the same file imported twice changes nothing."""
     asyncio.run(_import(_settings(), file, county, rate, marked))
+
+
+async def _monthly(settings: Settings, county: str, month: str) -> MonthlyReport:
+    engine = make_engine(settings)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            await operator(session, Action.READ_STATISTICS, county)
+            return await monthly_repo.report(session, county, month)
+    finally:
+        await engine.dispose()
+
+
+@ledger_app.command("monthly")
+def monthly(
+    county: County,
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="also write the workbook here")
+    ] = None,
+) -> None:
+    """The county's monthly statistics (月报), per township."""
+    report = asyncio.run(_monthly(_settings(), county, month))
+    if not report.run_released:
+        typer.echo(f"note: {report.run_id} is not released; nothing counts as paid", err=True)
+    typer.echo("乡镇\t户数\t人数\t金额\t人均\t新增\t停保\t增发\t减发")
+    for section in (*report.townships, report.county):
+        typer.echo(
+            f"{section.township_code or '全县'}\t{section.households}\t{section.persons}\t"
+            f"{format_yuan(section.amount_fen)}\t{format_yuan(section.average_per_person_fen)}\t"
+            f"{section.new_households}\t{section.exited}\t{section.increases}\t"
+            f"{section.reductions}"
+        )
+    if xlsx is not None:
+        xlsx.write_bytes(monthly_xlsx(report))
+        typer.echo(f"wrote {xlsx}")
+
+
+async def _bank_return(settings: Settings, run_id: str, content: str) -> Reconciliation:
+    engine = make_engine(settings)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            run = await payroll_repo.get_run(session, run_id)
+            if run is None:
+                typer.echo(f"error: payroll run {run_id} does not exist", err=True)
+                raise typer.Exit(1)
+            user_id = await operator(session, Action.LOAD_BANK_RETURN, run.county_code)
+            return await bank_return_repo.load_return(
+                session, run_id, content, user_id, datetime.now(UTC)
+            )
+    finally:
+        await engine.dispose()
+
+
+@ledger_app.command("bank-return")
+def bank_return(
+    run_id: Annotated[str, typer.Argument(help="e.g. PR-610423-2026-12")],
+    file: LedgerFile,
+) -> None:
+    """Load the bank's result file (回盘) of a released run and print its reconciliation."""
+    try:
+        rec = asyncio.run(_bank_return(_settings(), run_id, file.read_text(encoding="utf-8-sig")))
+    except ReturnRefused as refused:
+        typer.echo(f"refused: {refused}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{rec.run_id}: released {format_yuan(rec.released_fen)} = paid "
+        f"{format_yuan(rec.paid_fen)} + returned {format_yuan(rec.returned_fen)}"
+        f"{'' if rec.balanced else '  (DOES NOT BALANCE)'}"
+    )
+    for row in rec.returned:
+        typer.echo(f"  退票 {row.case_id} {format_yuan(row.amount_fen)} {row.reason}")

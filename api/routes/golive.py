@@ -15,13 +15,14 @@ from api import errors
 from api.deps import AUTHENTICATED, ClientDep, SessionsDep, SettingsDep, check_county, require
 from api.responses import documented
 from dibao import ledger_import
-from dibao.db import bank_return_repo, ledger_repo, payroll_repo
+from dibao.db import bank_return_repo, ledger_repo, monthly_repo, payroll_repo
 from dibao.domain.access import Action
 from dibao.domain.bank_return import ReturnRefused
 from dibao.domain.case import Actor
 from dibao.domain.ledger import LedgerError
 from dibao.domain.money import format_yuan
 from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
+from dibao.monthly_files import monthly_xlsx, report_data
 
 router = APIRouter(
     tags=["going live"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
@@ -262,3 +263,31 @@ async def reconciliation(
         rec = await bank_return_repo.reconciliation(session, run_id)
         loaded = await bank_return_repo.has_return(session, run_id)
     return _reconciliation_out(rec, loaded)
+
+
+# --- the monthly statistics (月报) -------------------------------------------------------------
+
+
+@router.get("/statistics/monthly", response_model=None)
+async def monthly_statistics(
+    actor: Annotated[Actor, Depends(require(Action.READ_STATISTICS))],
+    sessions: SessionsDep,
+    county: County,
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"])],
+    format: Annotated[str, Query(pattern=r"^(json|xlsx)$")] = "json",
+) -> Response | dict[str, Any]:
+    """The county's 月报 for a month, per township: households and persons receiving (urban,
+    rural, by category), amount paid, new households, exits by reason, increases and
+    reductions, average per person. Paid figures are the month's released payroll run."""
+    check_county(actor, Action.READ_STATISTICS, county)
+    async with sessions() as session:
+        report = await monthly_repo.report(session, county, month)
+    if format == "xlsx":
+        return Response(
+            monthly_xlsx(report),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={
+                "Content-Disposition": f'attachment; filename="monthly-{county}-{month}.xlsx"'
+            },
+        )
+    return report_data(report)
