@@ -4,17 +4,28 @@ statistics (月报) and the papers households ask for (低保证, 低保证明, 
 # No `from __future__ import annotations`: FastAPI reads parameter types at runtime.
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
+from temporalio.service import RPCError
 
 from api import errors
-from api.deps import AUTHENTICATED, ClientDep, SessionsDep, SettingsDep, check_county, require
+from api.deps import (
+    AUTHENTICATED,
+    ActorDep,
+    ClientDep,
+    SessionsDep,
+    SettingsDep,
+    check_case,
+    check_county,
+    require,
+)
+from api.fields import CaseId
 from api.responses import documented
-from dibao import ledger_import
+from dibao import ledger_import, papers
 from dibao.db import bank_return_repo, ledger_repo, monthly_repo, payroll_repo
 from dibao.domain.access import Action
 from dibao.domain.bank_return import ReturnRefused
@@ -23,6 +34,7 @@ from dibao.domain.ledger import LedgerError
 from dibao.domain.money import format_yuan
 from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
 from dibao.monthly_files import monthly_xlsx, report_data
+from workflows.case import CaseWorkflow
 
 router = APIRouter(
     tags=["going live"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
@@ -291,3 +303,90 @@ async def monthly_statistics(
             },
         )
     return report_data(report)
+
+
+# --- papers: 低保证, 低保证明, the household's file ---------------------------------------------
+
+
+class LetterIn(BaseModel):
+    purpose: str = Field(
+        min_length=2,
+        max_length=200,
+        description="why the household asks for the letter (recorded with who printed it)",
+        examples=["子女入学减免学费"],
+    )
+
+
+def _html(page: str) -> HTMLResponse:
+    return HTMLResponse(page)
+
+
+async def _household(sessions: Any, case_id: str) -> papers.Household:
+    async with sessions() as session:
+        try:
+            return await papers.household(session, case_id)
+        except papers.NoEntitlement:
+            raise errors.conflict(
+                f"case {case_id} has no entitlement: it was neither approved nor imported"
+            ) from None
+
+
+@router.get("/cases/{case_id}/certificate", response_class=HTMLResponse)
+async def certificate(
+    case_id: CaseId, sessions: SessionsDep, settings: SettingsDep, actor: ActorDep
+) -> HTMLResponse:
+    """The household's 低保证, a printable A4 page."""
+    await check_case(sessions, actor, Action.PRINT_PAPERS, case_id)
+    h = await _household(sessions, case_id)
+    return _html(papers.certificate_html(settings.templates_dir, h, datetime.now(UTC)))
+
+
+@router.post("/cases/{case_id}/certificate-letter", response_class=HTMLResponse)
+async def certificate_letter(
+    case_id: CaseId, body: LetterIn, sessions: SessionsDep, settings: SettingsDep, actor: ActorDep
+) -> HTMLResponse:
+    """A 低保证明 for the purpose given: recorded (who, why, when) and in the audit log."""
+    await check_case(sessions, actor, Action.PRINT_PAPERS, case_id)
+    h = await _household(sessions, case_id)
+    async with sessions() as session:
+        page = await papers.print_letter(
+            session, settings.templates_dir, h, actor, body.purpose.strip(), datetime.now(UTC)
+        )
+    return _html(page)
+
+
+@router.get("/cases/{case_id}/file", response_class=Response)
+async def household_file(
+    case_id: CaseId,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    actor: ActorDep,
+    format: Annotated[str, Query(pattern=r"^(pdf|html)$")] = "pdf",
+) -> Response:
+    """The household's whole file (一户一档) as one printable document: application, survey,
+    verification, evaluation, postings, decisions, notices, ledger and payments, audit."""
+    await check_case(sessions, actor, Action.READ_AUDIT, case_id)
+    view, reason = None, ""
+    try:
+        view = await client.get_workflow_handle(case_id).query(
+            CaseWorkflow.state, rpc_timeout=timedelta(seconds=5)
+        )
+    except RPCError:
+        reason = "案件流程记录暂不可读"
+    except RuntimeError as err:
+        if errors.dependency_down(err) is None:
+            raise
+        reason = "案件流程记录暂不可读"
+    async with sessions() as session:
+        page = await papers.household_file_html(
+            session, settings.templates_dir, case_id, view, datetime.now(UTC), reason
+        )
+    if format == "html":
+        return _html(page)
+    pdf = await asyncio.to_thread(papers.to_pdf, page)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="file-{case_id}.pdf"'},
+    )
