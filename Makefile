@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test lint format install clean-data help
+.PHONY: dev test lint format install clean-data help fonts
 
 help:
 	@echo "make dev        start PostgreSQL, Temporal, worker and API (Ctrl-C stops all)"
@@ -25,8 +25,19 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/dibao dev
 
-test: $(STAMP)
+test: $(STAMP) fonts
 	$(BIN)/python -m pytest
+
+# The household file's PDF embeds CJK glyphs from Debian's fonts-noto-cjk: installed here when
+# missing and run as root, else the command is printed.
+fonts:
+	@fc-list 2>/dev/null | grep -qi "Noto.*CJK" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq fonts-noto-cjk; \
+	  else \
+	    echo "The household PDF needs CJK fonts; install them with:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y fonts-noto-cjk"; \
+	  fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
