@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import (
@@ -60,6 +61,10 @@ class Checked:
     households: tuple[ImportedHousehold, ...]
     errors: tuple[LedgerError, ...]
     already_imported: str | None = None  # the import ID when this file was imported before
+
+
+class ImportRaced(Exception):
+    """A household of the file got an open case while the file was written: check again."""
 
 
 @dataclass(frozen=True)
@@ -111,17 +116,26 @@ async def write(
         pack = await rulepacks_repo.pack_for_county(
             session, county_code, settings.default_rule_pack
         )
-        import_id = await ledger_repo.write_import(
-            session,
-            file_sha=checked.file_sha,
-            file_name=filename,
-            county_code=county_code,
-            households=checked.households,
-            rule_pack_id=pack.id,
-            rule_pack_version=pack.version,
-            actor=actor,
-            at=datetime.now(UTC),
-        )
+        try:
+            import_id = await ledger_repo.write_import(
+                session,
+                file_sha=checked.file_sha,
+                file_name=filename,
+                county_code=county_code,
+                households=checked.households,
+                rule_pack_id=pack.id,
+                rule_pack_version=pack.version,
+                actor=actor,
+                at=datetime.now(UTC),
+            )
+        except IntegrityError:
+            # The same file imported at the same moment (it won: its import is returned), or
+            # a household filed meanwhile (checked again, it is named as an error).
+            await session.rollback()
+            row = await ledger_repo.find_import(session, checked.file_sha)
+            if row is None:
+                raise ImportRaced() from None
+            return Imported(row.import_id, row.households, row.persons, created=False)
     return Imported(
         import_id,
         len(checked.households),

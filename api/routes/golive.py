@@ -156,7 +156,13 @@ async def import_ledger(
     checked = await ledger_import.check_file(sessions, content, filename, county)
     if checked.errors:
         return _refused(checked.errors)
-    imported = await ledger_import.write(sessions, settings, checked, filename, county, actor)
+    try:
+        imported = await ledger_import.write(sessions, settings, checked, filename, county, actor)
+    except ledger_import.ImportRaced:
+        raise errors.conflict(
+            "a household of this file was filed while it was imported; nothing was imported, "
+            "upload it again to see which"
+        ) from None
     households = checked.households or await ledger_import.households_of_import(
         sessions, content, filename, county
     )
