@@ -137,7 +137,12 @@ async def _progress(sessions: Any, import_id: str, created: bool) -> ImportOut:
     )
 
 
-@router.post("/ledger/imports", status_code=202, response_model=ImportOut)
+@router.post(
+    "/ledger/imports",
+    status_code=202,
+    response_model=ImportOut,
+    responses=documented(409, r409="a household of the file was filed while it was imported"),
+)
 async def import_ledger(
     request: Request,
     actor: Importer,
@@ -337,7 +342,11 @@ async def _household(sessions: Any, case_id: str) -> papers.Household:
             ) from None
 
 
-@router.get("/cases/{case_id}/certificate", response_class=HTMLResponse)
+@router.get(
+    "/cases/{case_id}/certificate",
+    response_class=HTMLResponse,
+    responses=documented(409, r409="the case has no entitlement: neither approved nor imported"),
+)
 async def certificate(
     case_id: CaseId, sessions: SessionsDep, settings: SettingsDep, actor: ActorDep
 ) -> HTMLResponse:
@@ -347,7 +356,11 @@ async def certificate(
     return _html(papers.certificate_html(settings.templates_dir, h, datetime.now(UTC)))
 
 
-@router.post("/cases/{case_id}/certificate-letter", response_class=HTMLResponse)
+@router.post(
+    "/cases/{case_id}/certificate-letter",
+    response_class=HTMLResponse,
+    responses=documented(409, r409="the case has no entitlement: neither approved nor imported"),
+)
 async def certificate_letter(
     case_id: CaseId, body: LetterIn, sessions: SessionsDep, settings: SettingsDep, actor: ActorDep
 ) -> HTMLResponse:
@@ -396,3 +409,36 @@ async def household_file(
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="file-{case_id}.pdf"'},
     )
+
+
+class CaseReturnOut(BaseModel):
+    run_id: str
+    month: str
+    kind: str
+    amount: str = Field(description="yuan")
+    reason: str = Field(description="the bank's reason (退票原因)")
+    reissued: bool = Field(
+        description="the account was corrected since: the next run pays it (or paid it) as 补发"
+    )
+
+
+@router.get("/cases/{case_id}/returns", response_model=list[CaseReturnOut])
+async def case_returns(
+    case_id: CaseId, sessions: SessionsDep, actor: ActorDep
+) -> list[CaseReturnOut]:
+    """The household's 退票: payment lines the bank returned, with its reason."""
+    await check_case(sessions, actor, Action.READ_CASE, case_id)
+    async with sessions() as session:
+        rows = await bank_return_repo.returns_for_case(session, case_id)
+        corrected = await bank_return_repo.newest_payee_id(session, case_id)
+    return [
+        CaseReturnOut(
+            run_id=r.run_id,
+            month=r.month,
+            kind=r.kind,
+            amount=format_yuan(r.amount_fen),
+            reason=r.reason,
+            reissued=corrected > r.payee_id_at_return,
+        )
+        for r in rows
+    ]

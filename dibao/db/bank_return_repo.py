@@ -132,7 +132,7 @@ async def returns_for_case(session: AsyncSession, case_id: str) -> list[BankRetu
     rows = await session.execute(
         select(BankReturnLineRow)
         .where(BankReturnLineRow.case_id == case_id)
-        .order_by(BankReturnLineRow.id)
+        .order_by(BankReturnLineRow.month, BankReturnLineRow.id)
     )
     return list(rows.scalars())
 
@@ -142,3 +142,10 @@ async def has_return(session: AsyncSession, run_id: str) -> bool:
         select(BankReturnRow.return_id).where(BankReturnRow.run_id == run_id)
     )
     return found.first() is not None
+
+
+async def newest_payee_id(session: AsyncSession, case_id: str) -> int:
+    found = await session.execute(
+        select(func.max(PayeeAccountRow.id)).where(PayeeAccountRow.case_id == case_id)
+    )
+    return int(found.scalar_one() or 0)

@@ -114,6 +114,11 @@ async def test_three_returned_payments_reconcile_and_are_paid_by_the_next_run(
             f"/cases/{case_id}/payee", json=new, headers={**VILLAGE, "Idempotency-Key": f"k{n}"}
         )
         assert changed.status_code == 200, changed.text
+    returns = (await api.get(f"/cases/{corrected[0]}/returns", headers=COUNTY)).json()
+    assert [(r["month"], r["reason"], r["reissued"]) for r in returns] == [
+        ("2026-11", "账户已销户", True),
+        ("2026-12", "账户已销户", True),
+    ]
     january, _, _ = await released(dev_stack, "2027-01")
     lines = dev_stack.sql(
         "SELECT case_id, month, kind FROM payroll_lines WHERE run_id = %s AND case_id = ANY(%s) "
