@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/dibao dev
 
-# The console's browser tests drive Debian's Chromium with CJK fonts (tests/console); nothing
+# The console's browser tests drive Debian's Chromium with CJK fonts (tests/console), and the
+# household PDF embeds those fonts; nothing
 # is downloaded at run time. Installed here when running as root, otherwise named and stopped.
 browser-deps:
 	@if [ ! -e /usr/bin/chromium ] || [ ! -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then \

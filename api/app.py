@@ -15,6 +15,7 @@ from api.routes import (
     auth,
     cases,
     codec,
+    golive,
     health,
     notices,
     ops,
@@ -80,13 +81,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(policy.router)
     app.include_router(supervision.router)
     app.include_router(ops.router)
+    app.include_router(golive.router)
     codec.install(app, settings)
     app.add_middleware(SecurityHeaders)
     input_guard.install(app)
     # After input_guard: the console answers its own paths' errors as pages.
     console.install(app)
     # Outermost, so no route or other middleware reads an oversized body.
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        upload_prefixes=golive.UPLOAD_PREFIXES,
+        upload_limit=golive.UPLOAD_LIMIT,
+    )
     return app
 
 

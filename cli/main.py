@@ -18,6 +18,7 @@ import typer
 from cli.auth import login, logout, users_app, whoami
 from cli.codec import codec_app
 from cli.http import call, fail
+from cli.ledger import ledger_app
 from cli.ops import alerts as alerts_command
 from cli.ops import ops_app
 from cli.ops import stuck as stuck_command
@@ -46,6 +47,7 @@ app.add_typer(calendar_app, name="calendar", help="Holiday calendar for working-
 app.add_typer(rulepack_app, name="rulepack", help="Rule packs and which county uses which")
 app.add_typer(payroll_app, name="payroll", help="Payroll: 花名册, bank file, release, schedule")
 app.add_typer(codec_app, name="codec", help="Keys encrypting what Temporal stores")
+app.add_typer(ledger_app, name="ledger", help="Going live: ledger import, bank return, 月报")
 app.add_typer(users_app, name="users", help="User accounts: role and jurisdiction")
 app.add_typer(region_app, name="region", help="Names of places (行政区划) from CSV")
 app.command("login")(login)

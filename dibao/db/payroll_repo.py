@@ -126,6 +126,15 @@ movements AS (
     JOIN payroll_runs r ON r.run_id = l.run_id
     JOIN households h ON h.case_id = l.case_id
     WHERE r.status = :released AND l.month <= :last_month
+    UNION ALL
+    -- 退票 (bank_return_lines): what the bank returned is owed again, as arrears, once the
+    -- household's account was corrected (an account recorded after the return).
+    SELECT b.case_id, {_MONTH_INDEX.format("b.month")}, b.amount_fen
+    FROM bank_return_lines b
+    JOIN households h ON h.case_id = b.case_id
+    WHERE b.month <= :last_month
+      AND EXISTS (SELECT 1 FROM payee_accounts p
+                  WHERE p.case_id = b.case_id AND p.id > b.payee_id_at_return)
 ),
 payees AS MATERIALIZED (
     -- The newest account recorded after filing; without one, the application's (below).

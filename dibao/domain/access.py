@@ -48,6 +48,11 @@ class Action(StrEnum):
     DRAW_SPOT_CHECK = "draw_spot_check"
     READ_SPOT_CHECK = "read_spot_check"
     ASSIGN_RULE_PACK = "assign_rule_pack"
+    # a county going live: ledger import, bank returns, monthly statistics, papers
+    IMPORT_LEDGER = "import_ledger"
+    LOAD_BANK_RETURN = "load_bank_return"
+    READ_STATISTICS = "read_statistics"
+    PRINT_PAPERS = "print_papers"
     # office data, not tied to one county
     READ_POLICY = "read_policy"
     PUBLISH_RULE_PACK = "publish_rule_pack"
@@ -104,6 +109,10 @@ ROLE_TABLE: dict[Action, frozenset[Role]] = {
     # Not for caseworkers: knowing which households are drawn defeats the check.
     Action.READ_SPOT_CHECK: frozenset({C, S, A}),
     Action.ASSIGN_RULE_PACK: frozenset({C}),
+    Action.IMPORT_LEDGER: frozenset({C}),
+    Action.LOAD_BANK_RETURN: frozenset({C}),
+    Action.READ_STATISTICS: frozenset({T, C, S, A}),
+    Action.PRINT_PAPERS: frozenset({T, C}),
     Action.READ_POLICY: PEOPLE,
     Action.PUBLISH_RULE_PACK: frozenset({C}),
     Action.EDIT_CALENDAR: frozenset({C, O}),
@@ -150,6 +159,10 @@ LABELS: dict[Action, str] = {
     Action.READ_RELATIVES: "read near-relative registrations",
     Action.SUPERVISE: "supervise cases",
     Action.OPERATE: "operate the service",
+    Action.IMPORT_LEDGER: "import the county's ledger (台账)",
+    Action.LOAD_BANK_RETURN: "load the bank's return (回盘)",
+    Action.READ_STATISTICS: "read the monthly statistics (月报)",
+    Action.PRINT_PAPERS: "print certificates and letters (低保证, 低保证明)",
 }
 
 # Roles that may register the near relatives of someone else: the township, which keeps the

@@ -145,6 +145,8 @@ class NoticeKind(StrEnum):
 
 class AuditAction(StrEnum):
     FILE_APPLICATION = "file_application"
+    IMPORT_LEDGER = "import_ledger"  # a household of the county's ledger (台账导入)
+    PRINT_CERTIFICATE_LETTER = "print_certificate_letter"  # 低保证明, with its purpose
     SUPPLEMENT_MATERIALS = "supplement_materials"
     WITHDRAW = "withdraw"
     SUBMIT_SURVEY = "submit_survey"

@@ -1,0 +1,444 @@
+"""A county going live: the ledger import (台账导入), the bank's return (回盘), the monthly
+statistics (月报) and the papers households ask for (低保证, 低保证明, the file as a PDF)."""
+
+# No `from __future__ import annotations`: FastAPI reads parameter types at runtime.
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+from temporalio.service import RPCError
+
+from api import errors
+from api.deps import (
+    AUTHENTICATED,
+    ActorDep,
+    ClientDep,
+    SessionsDep,
+    SettingsDep,
+    check_case,
+    check_county,
+    require,
+)
+from api.fields import CaseId
+from api.responses import documented
+from dibao import ledger_import, papers
+from dibao.db import bank_return_repo, ledger_repo, monthly_repo, payroll_repo
+from dibao.domain.access import Action
+from dibao.domain.bank_return import ReturnRefused
+from dibao.domain.case import Actor
+from dibao.domain.ledger import LedgerError
+from dibao.domain.money import format_yuan
+from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
+from dibao.monthly_files import monthly_xlsx, report_data
+from workflows.case import CaseWorkflow
+
+router = APIRouter(
+    tags=["going live"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
+)
+
+UPLOAD_PREFIXES = ("/ledger/", "/payroll/runs/")
+UPLOAD_LIMIT = 64 * 1024 * 1024
+
+County = Annotated[str, Query(pattern=r"^\d{6}$", examples=["610423"])]
+Importer = Annotated[Actor, Depends(require(Action.IMPORT_LEDGER))]
+
+
+class LedgerErrorOut(BaseModel):
+    row: int = Field(description="spreadsheet row; 1 is the header")
+    column: str = Field(description="the column's header; empty for the whole row or file")
+    message: str
+
+
+class ImportOut(BaseModel):
+    import_id: str
+    households: int
+    persons: int
+    started: int = Field(description="cases whose workflow runs; all of them once finished")
+    finished: bool
+    created: bool = Field(default=False, description="false: this file was imported before")
+
+
+def _errors_out(found: tuple[LedgerError, ...]) -> list[dict[str, Any]]:
+    return [
+        LedgerErrorOut(row=e.row, column=e.column, message=e.message).model_dump() for e in found
+    ]
+
+
+def _refused(found: tuple[LedgerError, ...]) -> JSONResponse:
+    return JSONResponse(
+        status_code=422,
+        content={
+            "detail": {
+                "message": f"台账有 {len(found)} 处错误，未导入任何数据",
+                "errors": _errors_out(found),
+            }
+        },
+    )
+
+
+@router.get("/ledger/template", response_class=Response)
+async def ledger_template(actor: Importer) -> Response:
+    """The ledger template (xlsx, Chinese headers, an example household)."""
+    return Response(
+        template_xlsx(),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="ledger-template.xlsx"'},
+    )
+
+
+async def _read(upload: UploadFile) -> bytes:
+    return await upload.read()
+
+
+@router.post("/ledger/check", response_model=None)
+async def check_ledger(
+    actor: Importer,
+    sessions: SessionsDep,
+    county: County,
+    file: Annotated[UploadFile, File(description="the ledger, xlsx or CSV")],
+    format: Annotated[str, Query(pattern=r"^(json|xlsx)$")] = "json",
+) -> Response | dict[str, Any]:
+    """Check a ledger without importing it: its errors by row and column, or with
+    `format=xlsx` the file with each bad cell marked and commented."""
+    check_county(actor, Action.IMPORT_LEDGER, county)
+    content = await _read(file)
+    checked = await ledger_import.check_file(sessions, content, file.filename or "", county)
+    if format == "xlsx":
+        return Response(
+            marked_copy(checked.rows, checked.errors),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="ledger-check.xlsx"'},
+        )
+    return {
+        "households": len(checked.households),
+        "persons": sum(len(h.members) for h in checked.households),
+        "already_imported": checked.already_imported,
+        "errors": _errors_out(checked.errors),
+    }
+
+
+async def _progress(sessions: Any, import_id: str, created: bool) -> ImportOut:
+    async with sessions() as session:
+        row = await ledger_repo.get_import(session, import_id)
+        if row is None:
+            raise errors.not_found(f"ledger import {import_id}")
+        started = await ledger_repo.started_count(session, import_id)
+    return ImportOut(
+        import_id=row.import_id,
+        households=row.households,
+        persons=row.persons,
+        started=started,
+        finished=row.finished_at is not None,
+        created=created,
+    )
+
+
+@router.post(
+    "/ledger/imports",
+    status_code=202,
+    response_model=ImportOut,
+    responses=documented(409, r409="a household of the file was filed while it was imported"),
+)
+async def import_ledger(
+    request: Request,
+    actor: Importer,
+    sessions: SessionsDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    county: County,
+    file: Annotated[UploadFile, File(description="the ledger, xlsx or CSV")],
+) -> Response | ImportOut:
+    """Import a ledger: checked whole first (422 with every error, nothing written), then each
+    household a case in the recipient phase. The cases' workflows start in the background at
+    a limited rate; GET the import to follow them. The same file again changes nothing."""
+    check_county(actor, Action.IMPORT_LEDGER, county)
+    content = await _read(file)
+    filename = file.filename or "ledger"
+    checked = await ledger_import.check_file(sessions, content, filename, county)
+    if checked.errors:
+        return _refused(checked.errors)
+    try:
+        imported = await ledger_import.write(sessions, settings, checked, filename, county, actor)
+    except ledger_import.ImportRaced:
+        raise errors.conflict(
+            "a household of this file was filed while it was imported; nothing was imported, "
+            "upload it again to see which"
+        ) from None
+    households = checked.households or await ledger_import.households_of_import(
+        sessions, content, filename, county
+    )
+    task = asyncio.create_task(
+        ledger_import.start_workflows(
+            sessions,
+            client,
+            settings,
+            imported.import_id,
+            households,
+            checked.file_sha,
+            actor,
+        )
+    )
+    # Held so the task is not collected while it runs; it removes itself when done.
+    tasks: set[asyncio.Task[int]] = request.app.state.__dict__.setdefault("golive_tasks", set())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    return await _progress(sessions, imported.import_id, imported.created)
+
+
+@router.get("/ledger/imports/{import_id}", response_model=ImportOut)
+async def import_progress(
+    actor: Importer,
+    sessions: SessionsDep,
+    import_id: Annotated[str, Path(max_length=40, pattern=r"^LI-[0-9a-f]{16}$")],
+) -> ImportOut:
+    out = await _progress(sessions, import_id, created=False)
+    async with sessions() as session:
+        row = await ledger_repo.get_import(session, import_id)
+        assert row is not None
+    check_county(actor, Action.IMPORT_LEDGER, row.county_code)
+    return out
+
+
+# --- the bank's return (回盘) ------------------------------------------------------------------
+
+RunId = Annotated[str, Path(max_length=40, pattern=r"^PR-\d{6}-\d{4}-(\d{2}|Q[1-4])$")]
+
+
+class ReturnedOut(BaseModel):
+    case_id: str
+    amount: str = Field(description="yuan")
+    reason: str = Field(description="the bank's reason (退票原因)")
+
+
+class ReconciliationOut(BaseModel):
+    run_id: str
+    released_total: str
+    paid: str
+    returned: str
+    balanced: bool = Field(description="paid + returned = released total, to the fen")
+    loaded: bool = Field(description="whether the bank's return was loaded")
+    returned_households: list[ReturnedOut]
+
+
+def _reconciliation_out(rec: Any, loaded: bool) -> ReconciliationOut:
+    return ReconciliationOut(
+        run_id=rec.run_id,
+        released_total=format_yuan(rec.released_fen),
+        paid=format_yuan(rec.paid_fen),
+        returned=format_yuan(rec.returned_fen),
+        balanced=rec.balanced,
+        loaded=loaded,
+        returned_households=[
+            ReturnedOut(case_id=r.case_id, amount=format_yuan(r.amount_fen), reason=r.reason)
+            for r in rec.returned
+        ],
+    )
+
+
+async def _run_county(sessions: Any, run_id: str) -> str:
+    async with sessions() as session:
+        run = await payroll_repo.get_run(session, run_id)
+    if run is None:
+        raise errors.not_found(f"payroll run {run_id}")
+    return run.county_code
+
+
+@router.post("/payroll/runs/{run_id}/bank-return", response_model=ReconciliationOut)
+async def load_bank_return(
+    run_id: RunId,
+    actor: Annotated[Actor, Depends(require(Action.LOAD_BANK_RETURN))],
+    sessions: SessionsDep,
+    file: Annotated[UploadFile, File(description="the bank's result file (CSV)")],
+) -> ReconciliationOut:
+    """Load the bank's answer to a released run: failed rows become 退票 with the bank's
+    reason, paid again as 补发 by the next run once the household's account is corrected. A
+    file that does not answer the run is refused (422) with the reason; the same file again
+    changes nothing."""
+    check_county(actor, Action.LOAD_BANK_RETURN, await _run_county(sessions, run_id))
+    raw = await file.read()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise errors.unprocessable_message("file: must be UTF-8 CSV") from None
+    async with sessions() as session:
+        try:
+            rec = await bank_return_repo.load_return(
+                session, run_id, content, actor.id, datetime.now(UTC)
+            )
+        except ReturnRefused as refused:
+            raise errors.unprocessable_message(f"file: {refused}") from None
+    return _reconciliation_out(rec, loaded=True)
+
+
+@router.get("/payroll/runs/{run_id}/reconciliation", response_model=ReconciliationOut)
+async def reconciliation(
+    run_id: RunId,
+    actor: Annotated[Actor, Depends(require(Action.READ_PAYROLL))],
+    sessions: SessionsDep,
+) -> ReconciliationOut:
+    """The run against the bank's answer (对账): released, paid, returned, per household."""
+    check_county(actor, Action.READ_PAYROLL, await _run_county(sessions, run_id))
+    async with sessions() as session:
+        rec = await bank_return_repo.reconciliation(session, run_id)
+        loaded = await bank_return_repo.has_return(session, run_id)
+    return _reconciliation_out(rec, loaded)
+
+
+# --- the monthly statistics (月报) -------------------------------------------------------------
+
+
+@router.get("/statistics/monthly", response_model=None)
+async def monthly_statistics(
+    actor: Annotated[Actor, Depends(require(Action.READ_STATISTICS))],
+    sessions: SessionsDep,
+    county: County,
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"])],
+    format: Annotated[str, Query(pattern=r"^(json|xlsx)$")] = "json",
+) -> Response | dict[str, Any]:
+    """The county's 月报 for a month, per township: households and persons receiving (urban,
+    rural, by category), amount paid, new households, exits by reason, increases and
+    reductions, average per person. Paid figures are the month's released payroll run."""
+    check_county(actor, Action.READ_STATISTICS, county)
+    async with sessions() as session:
+        report = await monthly_repo.report(session, county, month)
+    if format == "xlsx":
+        return Response(
+            monthly_xlsx(report),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={
+                "Content-Disposition": f'attachment; filename="monthly-{county}-{month}.xlsx"'
+            },
+        )
+    return report_data(report)
+
+
+# --- papers: 低保证, 低保证明, the household's file ---------------------------------------------
+
+
+class LetterIn(BaseModel):
+    purpose: str = Field(
+        min_length=2,
+        max_length=200,
+        description="why the household asks for the letter (recorded with who printed it)",
+        examples=["子女入学减免学费"],
+    )
+
+
+def _html(page: str) -> HTMLResponse:
+    return HTMLResponse(page)
+
+
+async def _household(sessions: Any, case_id: str) -> papers.Household:
+    async with sessions() as session:
+        try:
+            return await papers.household(session, case_id)
+        except papers.NoEntitlement:
+            raise errors.conflict(
+                f"case {case_id} has no entitlement: it was neither approved nor imported"
+            ) from None
+
+
+@router.get(
+    "/cases/{case_id}/certificate",
+    response_class=HTMLResponse,
+    responses=documented(409, r409="the case has no entitlement: neither approved nor imported"),
+)
+async def certificate(
+    case_id: CaseId, sessions: SessionsDep, settings: SettingsDep, actor: ActorDep
+) -> HTMLResponse:
+    """The household's 低保证, a printable A4 page."""
+    await check_case(sessions, actor, Action.PRINT_PAPERS, case_id)
+    h = await _household(sessions, case_id)
+    return _html(papers.certificate_html(settings.templates_dir, h, datetime.now(UTC)))
+
+
+@router.post(
+    "/cases/{case_id}/certificate-letter",
+    response_class=HTMLResponse,
+    responses=documented(409, r409="the case has no entitlement: neither approved nor imported"),
+)
+async def certificate_letter(
+    case_id: CaseId, body: LetterIn, sessions: SessionsDep, settings: SettingsDep, actor: ActorDep
+) -> HTMLResponse:
+    """A 低保证明 for the purpose given: recorded (who, why, when) and in the audit log."""
+    await check_case(sessions, actor, Action.PRINT_PAPERS, case_id)
+    h = await _household(sessions, case_id)
+    async with sessions() as session:
+        page = await papers.print_letter(
+            session, settings.templates_dir, h, actor, body.purpose.strip(), datetime.now(UTC)
+        )
+    return _html(page)
+
+
+@router.get("/cases/{case_id}/file", response_class=Response)
+async def household_file(
+    case_id: CaseId,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    actor: ActorDep,
+    format: Annotated[str, Query(pattern=r"^(pdf|html)$")] = "pdf",
+) -> Response:
+    """The household's whole file (一户一档) as one printable document: application, survey,
+    verification, evaluation, postings, decisions, notices, ledger and payments, audit."""
+    await check_case(sessions, actor, Action.READ_AUDIT, case_id)
+    view, reason = None, ""
+    try:
+        view = await client.get_workflow_handle(case_id).query(
+            CaseWorkflow.state, rpc_timeout=timedelta(seconds=5)
+        )
+    except RPCError:
+        reason = "案件流程记录暂不可读"
+    except RuntimeError as err:
+        if errors.dependency_down(err) is None:
+            raise
+        reason = "案件流程记录暂不可读"
+    async with sessions() as session:
+        page = await papers.household_file_html(
+            session, settings.templates_dir, case_id, view, datetime.now(UTC), reason
+        )
+    if format == "html":
+        return _html(page)
+    pdf = await asyncio.to_thread(papers.to_pdf, page)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="file-{case_id}.pdf"'},
+    )
+
+
+class CaseReturnOut(BaseModel):
+    run_id: str
+    month: str
+    kind: str
+    amount: str = Field(description="yuan")
+    reason: str = Field(description="the bank's reason (退票原因)")
+    reissued: bool = Field(
+        description="the account was corrected since: the next run pays it (or paid it) as 补发"
+    )
+
+
+@router.get("/cases/{case_id}/returns", response_model=list[CaseReturnOut])
+async def case_returns(
+    case_id: CaseId, sessions: SessionsDep, actor: ActorDep
+) -> list[CaseReturnOut]:
+    """The household's 退票: payment lines the bank returned, with its reason."""
+    await check_case(sessions, actor, Action.READ_CASE, case_id)
+    async with sessions() as session:
+        rows = await bank_return_repo.returns_for_case(session, case_id)
+        corrected = await bank_return_repo.newest_payee_id(session, case_id)
+    return [
+        CaseReturnOut(
+            run_id=r.run_id,
+            month=r.month,
+            kind=r.kind,
+            amount=format_yuan(r.amount_fen),
+            reason=r.reason,
+            reissued=corrected > r.payee_id_at_return,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,242 @@
+"""Writing an imported ledger: each household a case in the recipient phase, in one
+transaction, so a file is imported whole or not at all; and the imports' progress."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dibao.db.golive_models import LedgerImportHouseholdRow, LedgerImportRow
+from dibao.db.models import ApplicationRow, AuditRow, CaseRow, StageEventRow
+from dibao.db.procedure_models import EntitlementRow
+from dibao.domain.case import Actor
+from dibao.domain.enums import AuditAction, CaseStatus, Stage
+from dibao.domain.hashing import canonical_json, payload_sha256
+from dibao.domain.ledger import IMPORTED_SEQ, ImportedHousehold, application_of, case_id_for
+
+CHUNK = 1000  # rows per INSERT statement
+IMPORT_STEP = "ledger-import"  # the step key of the import's audit and ledger rows
+
+
+def import_id_for(file_sha: str) -> str:
+    return f"LI-{file_sha[:16]}"
+
+
+async def find_import(session: AsyncSession, file_sha: str) -> LedgerImportRow | None:
+    return (
+        await session.execute(
+            select(LedgerImportRow).where(LedgerImportRow.file_sha256 == file_sha)
+        )
+    ).scalar_one_or_none()
+
+
+async def get_import(session: AsyncSession, import_id: str) -> LedgerImportRow | None:
+    return await session.get(LedgerImportRow, import_id)
+
+
+async def open_heads(session: AsyncSession, id_numbers: Sequence[str]) -> frozenset[str]:
+    """Of these ID numbers, those heading an open case."""
+    found: set[str] = set()
+    ids = list(dict.fromkeys(id_numbers))
+    for start in range(0, len(ids), CHUNK * 10):
+        rows = await session.execute(
+            select(CaseRow.head_id_number).where(
+                CaseRow.head_id_number.in_(ids[start : start + CHUNK * 10]),
+                CaseRow.closed_at.is_(None),
+            )
+        )
+        found.update(rows.scalars())
+    return frozenset(found)
+
+
+async def _insert_all(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        await session.execute(
+            insert(model).values(rows[start : start + CHUNK]).on_conflict_do_nothing()
+        )
+
+
+async def write_import(
+    session: AsyncSession,
+    *,
+    file_sha: str,
+    file_name: str,
+    county_code: str,
+    households: Sequence[ImportedHousehold],
+    rule_pack_id: str,
+    rule_pack_version: int,
+    actor: Actor,
+    at: datetime,
+) -> str:
+    """Every household as a case in the recipient phase with its file, timeline entry, audit
+    row and opening entitlement, and the import itself; one transaction."""
+    import_id = import_id_for(file_sha)
+    session.add(
+        LedgerImportRow(
+            import_id=import_id,
+            file_sha256=file_sha,
+            county_code=county_code,
+            file_name=file_name[:200],
+            households=len(households),
+            persons=sum(len(h.members) for h in households),
+            imported_by=actor.id,
+            started_at=at,
+        )
+    )
+    await session.flush()
+    cases, applications, events, audits, ledger, links = [], [], [], [], [], []
+    for household in households:
+        case_id = case_id_for(file_sha, household.key)
+        hukou = household.hukou
+        payload = json.loads(canonical_json(application_of(household)))
+        cases.append(
+            {
+                "case_id": case_id,
+                "head_id_number": household.head.id_number,
+                "stage": Stage.RECIPIENT.value,
+                "status": CaseStatus.RECEIVING.value,
+                "stage_seq": IMPORTED_SEQ,
+                "rule_pack_id": rule_pack_id,
+                "rule_pack_version": rule_pack_version,
+                "area_type": household.area_type.value,
+                "province_code": hukou.province_code,
+                "county_code": hukou.county_code,
+                "township_code": hukou.township_code,
+                "village_code": hukou.village_code,
+                "stage_entered_at": at,
+                "filed_at": at,
+            }
+        )
+        applications.append(
+            {
+                "case_id": case_id,
+                "payload": payload,
+                "request_sha256": payload_sha256(payload),
+                "idempotency_key": f"ledger:{file_sha[:32]}:{household.key}",
+                "filed_by": actor.id,
+                "filed_role": actor.role.value,
+            }
+        )
+        events.append(
+            {
+                "case_id": case_id,
+                "seq": IMPORTED_SEQ,
+                "stage": Stage.RECIPIENT.value,
+                "status": CaseStatus.RECEIVING.value,
+                "entered_at": at,
+                "due_at": None,
+            }
+        )
+        audits.append(
+            {
+                "case_id": case_id,
+                "step_key": IMPORT_STEP,
+                "actor_id": actor.id,
+                "actor_role": actor.role.value,
+                "action": AuditAction.IMPORT_LEDGER.value,
+                "payload_sha256": payload_sha256(
+                    {"file_sha256": file_sha, "household": household.key, "rows": household.rows}
+                ),
+                "at": at,
+            }
+        )
+        ledger.append(
+            {
+                "case_id": case_id,
+                "step_key": IMPORT_STEP,
+                "certificate_no": household.certificate_no,
+                "effective_month": household.opening_month,
+                "monthly_amount_fen": household.monthly_amount_fen,
+                "category": household.category.value,
+                "reason": (
+                    f"台账导入：{household.first_paid_month}起享受低保，"
+                    f"原系统已发放至{household.paid_up_to}"
+                ),
+                "recorded_at": at,
+                "change_kind": "start",
+                "paid_members": len(household.members),
+            }
+        )
+        links.append(
+            {
+                "import_id": import_id,
+                "household_key": household.key,
+                "case_id": case_id,
+                "first_row": household.rows[0],
+                "started": False,
+            }
+        )
+    await _insert_all(session, CaseRow, cases)
+    await _insert_all(session, ApplicationRow, applications)
+    await _insert_all(session, StageEventRow, events)
+    await _insert_all(session, AuditRow, audits)
+    await _insert_all(session, EntitlementRow, ledger)
+    await _insert_all(session, LedgerImportHouseholdRow, links)
+    await session.commit()
+    return import_id
+
+
+@dataclass(frozen=True)
+class Pending:
+    case_id: str
+    household_key: str
+
+
+async def unstarted(session: AsyncSession, import_id: str) -> list[Pending]:
+    rows = await session.execute(
+        select(LedgerImportHouseholdRow.case_id, LedgerImportHouseholdRow.household_key)
+        .where(
+            LedgerImportHouseholdRow.import_id == import_id,
+            LedgerImportHouseholdRow.started.is_(False),
+        )
+        .order_by(LedgerImportHouseholdRow.first_row)
+    )
+    return [Pending(case_id, key) for case_id, key in rows]
+
+
+async def mark_started(session: AsyncSession, case_ids: Sequence[str]) -> None:
+    if case_ids:
+        await session.execute(
+            update(LedgerImportHouseholdRow)
+            .where(LedgerImportHouseholdRow.case_id.in_(list(case_ids)))
+            .values(started=True)
+        )
+    await session.commit()
+
+
+async def finish(session: AsyncSession, import_id: str, at: datetime) -> None:
+    await session.execute(
+        update(LedgerImportRow)
+        .where(LedgerImportRow.import_id == import_id, LedgerImportRow.finished_at.is_(None))
+        .values(finished_at=at)
+    )
+    await session.commit()
+
+
+async def started_count(session: AsyncSession, import_id: str) -> int:
+    return int(
+        (
+            await session.execute(
+                select(func.count()).where(
+                    LedgerImportHouseholdRow.import_id == import_id,
+                    LedgerImportHouseholdRow.started.is_(True),
+                )
+            )
+        ).scalar_one()
+    )
+
+
+async def import_case_ids(session: AsyncSession, import_id: str) -> frozenset[str]:
+    rows = await session.execute(
+        select(LedgerImportHouseholdRow.case_id).where(
+            LedgerImportHouseholdRow.import_id == import_id
+        )
+    )
+    return frozenset(rows.scalars())
