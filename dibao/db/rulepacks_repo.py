@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.policy_models import CountyRulePackRow, RulePackRow
-from dibao.domain.rulepacks import TRAINING_PREFIX, RulePack, titled
+from dibao.domain.rulepacks import TRAINING_PREFIX, RulePack, pack_law_problems, titled
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -199,9 +199,10 @@ def _policy_problems(pack: RulePack) -> list[str]:
         "urban_standard_fen_month": pack.urban_standard_fen_month,
         "rural_standard_fen_year": pack.rural_standard_fen_year,
         "deposit_limit_fen": pack.deposit_limit_fen,
-        "gradual_exit_months": pack.gradual_exit_months,
+        "employment_cost_fen_month": pack.employment_cost_fen_month,
     }
     problems += [f"{name}: must not be negative" for name, v in not_negative.items() if v < 0]
+    problems += pack_law_problems(pack)
     if pack.posting_seconds is not None:
         if not pack.id.startswith(TRAINING_PREFIX):
             problems.append(

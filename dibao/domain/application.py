@@ -10,7 +10,16 @@ from datetime import date
 
 from stdnum.cn import ric
 
-from dibao.domain.enums import AreaType, IncomeCategory, Material, Relation, VehicleKind
+from dibao.domain.enums import (
+    AreaType,
+    DisabilityKind,
+    IncomeCategory,
+    Material,
+    ProxyKind,
+    Relation,
+    RigidExpenseKind,
+    VehicleKind,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,12 @@ class Member:
     major_illness: bool = False
     chronic_illness: bool = False
     able_to_work: bool = False
+    disability_kind: DisabilityKind | None = None
+    # Where the member's own hukou is (6-digit county code), when not the application's
+    # (mca-2021 Art. 5: members registered in different places); "" = the application's.
+    hukou_county_code: str = ""
+    # The member lives where the application is filed (经常居住地); Art. 5 turns on it.
+    lives_here: bool = True
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,39 @@ class Hukou:
 class IncomeItem:
     category: IncomeCategory
     monthly_fen: int  # average per month over the last 12 months
+
+
+@dataclass(frozen=True)
+class RigidExpense:
+    """A cost a member's disability or serious illness adds (刚性支出, mca-2021 Art. 13),
+    average per month; deducted from income only with its proof on file."""
+
+    member_id_number: str
+    kind: RigidExpenseKind
+    monthly_fen: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SupportObligor:
+    """A relative outside the household legally obliged to support a member (赡养、抚养、扶养
+    义务人): counted per obligor by the pack's SupportRule (Art. 13: 赡养费 is transfer income)."""
+
+    name: str
+    relation: str  # to the supported member, in words (e.g. 子女)
+    agreed_fen_month: int = 0  # agreed, ordered by a court, or actually paid
+    # The obligor's own family, for SupportRule.CAPACITY; None when not known.
+    family_income_fen_month: int | None = None
+    family_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """Who applies for the family under a written mandate (委托申请, mca-2021 Art. 6)."""
+
+    kind: ProxyKind
+    name: str
+    reason: str  # why the family cannot apply itself (申请有困难)
 
 
 @dataclass(frozen=True)
@@ -78,6 +126,11 @@ class Application:
     phone: str = ""
     # Where the benefit is paid; may be given later (POST /cases/{id}/payee).
     payee: Payee | None = None
+    rigid_expenses: tuple[RigidExpense, ...] = ()
+    support_obligors: tuple[SupportObligor, ...] = ()
+    proxy: Proxy | None = None
+    # The applicant holds a residence permit (居住证) and applies where they live (Art. 5).
+    residence_permit: bool = False
 
     @property
     def head(self) -> Member:
