@@ -35,8 +35,8 @@ class Member:
     # Where the member's own hukou is (6-digit county code), when not the application's
     # (mca-2021 Art. 5: members registered in different places); "" = the application's.
     hukou_county_code: str = ""
-    # The member lives where the application is filed (经常居住地); Art. 5 turns on it.
-    lives_here: bool = True
+    # The member's usual residence (经常居住地) is where their own hukou is; Art. 5 turns on it.
+    lives_at_hukou: bool = True
 
 
 @dataclass(frozen=True)

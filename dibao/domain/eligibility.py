@@ -3,6 +3,7 @@
 Every rule that fails is named, in words fit for a refusal notice (不予批准通知书).
 """
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -145,29 +146,29 @@ def household_facts(
     is what the investigators saw and signed for. The area type always comes from the
     application. Registry records are carried through unchanged.
     """
-    declared = {
-        "rigid_expenses": application.rigid_expenses,
-        "support_obligors": application.support_obligors,
-        "materials": application.materials,
-    }
     if survey is None:
-        return HouseholdFacts(
+        found = HouseholdFacts(
             area_type=application.area_type,
             members=application.members,
             incomes=application.incomes,
             assets=application.assets,
             exclusion_flags=(),
             registry_records=records,
-            **declared,
         )
-    return HouseholdFacts(
-        area_type=application.area_type,
-        members=survey.members,
-        incomes=survey.incomes,
-        assets=survey.assets,
-        exclusion_flags=survey.exclusion_flags,
-        registry_records=records,
-        **declared,
+    else:
+        found = HouseholdFacts(
+            area_type=application.area_type,
+            members=survey.members,
+            incomes=survey.incomes,
+            assets=survey.assets,
+            exclusion_flags=survey.exclusion_flags,
+            registry_records=records,
+        )
+    return dataclasses.replace(
+        found,
+        rigid_expenses=application.rigid_expenses,
+        support_obligors=application.support_obligors,
+        materials=application.materials,
     )
 
 
@@ -340,7 +341,8 @@ def income_breakdown(
 
     pensions = [r for r in _records_of(records, RecordKind.PENSION) if not _resident_pension(r)]
     transfer = max(
-        _declared(facts, IncomeCategory.TRANSFER) + _declared(facts, IncomeCategory.EMPLOYEE_PENSION),
+        _declared(facts, IncomeCategory.TRANSFER)
+        + _declared(facts, IncomeCategory.EMPLOYEE_PENSION),
         _total(pensions),
     )
     resident = max(

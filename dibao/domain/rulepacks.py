@@ -113,6 +113,12 @@ class RulePack:
     gradual_exit_reminder_days: int = 30
     # --- where one may apply (Art. 5): a residence-permit holder where they live ---
     residence_permit_applications: bool = False
+    # --- Art. 2: the county may delegate approval to its townships (domain rule only:
+    # measures.approving_role / notice_issuer; the workflow does not read it yet) ---
+    approval_delegated: bool = False
+    # --- Art. 18: working days a family has to answer a failed check with evidence (the
+    # measures set no number; this is a start a county changes) ---
+    evidence_working_days: int = 5
 
     @property
     def posting_duration(self) -> timedelta:
@@ -317,6 +323,8 @@ def pack_law_problems(pack: RulePack) -> list[str]:
         problems.append(f"review_days: the law gives at least {MIN_REVIEW_DAYS} days")
     if pack.litigation_months < MIN_LITIGATION_MONTHS:
         problems.append(f"litigation_months: the law gives at least {MIN_LITIGATION_MONTHS} months")
+    if not 1 <= pack.evidence_working_days <= 30:
+        problems.append("evidence_working_days: must be between 1 and 30")
     if not pack.review_body.strip():
         problems.append("review_body: must name the administrative review body")
     if not pack.litigation_court.strip():
