@@ -684,6 +684,13 @@ def assess(
     )
 
 
+def posted_category(assessment: Assessment) -> str:
+    """The category a public posting shows: 单人保 says so (Art. 8), in at most 10 characters."""
+    if assessment.single_person_members:
+        return f"{assessment.category.value}（单人保）"
+    return assessment.category.value
+
+
 def single_person_eligible(member: Member) -> bool:
     """Art. 8 (一)(二): grade 1–2 disability of any kind, grade 3 intellectual or mental
     disability, or a serious illness (重特大疾病)."""

@@ -19,6 +19,8 @@ from dibao.domain.rulepacks import RulePack
 # Payment changes that take something away: a reduction, a stop, a suspension (the family may
 # contest each); an increase, a resumption or "no change" is not adverse.
 ADVERSE_CHANGES = frozenset({"decrease", "stop", "suspend"})
+# A pack's review body may start with this, for the notice to put the county's name in.
+COUNTY_PLACEHOLDER = "县（市、区）"
 
 
 def states_remedy(kind: NoticeKind, change: str = "") -> bool:
@@ -34,8 +36,8 @@ def remedy_text(pack: RulePack, county_name: str = "") -> str:
     body and period, or an administrative suit (行政诉讼) with its court and period (Art. 38;
     行政复议法 第二十条: 60 days; 行政诉讼法 第四十六条: 6 months)."""
     body = pack.review_body.strip()
-    if county_name.strip() and body.startswith("本级"):
-        body = county_name.strip() + body.removeprefix("本级")
+    if county_name.strip() and body.startswith(COUNTY_PLACEHOLDER):
+        body = county_name.strip() + body.removeprefix(COUNTY_PLACEHOLDER)
     return (
         f"如对本决定不服，可以自知道该决定之日起{pack.review_days}日内向{body}申请行政复议，"
         f"或者自知道该决定之日起{pack.litigation_months}个月内向{pack.litigation_court.strip()}"

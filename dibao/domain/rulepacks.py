@@ -104,7 +104,9 @@ class RulePack:
     single_person_coverage: bool = False
     single_person_multiplier: float = 1.5
     # --- remedies (Arts. 21, 38): what an adverse notice tells the family ---
-    review_body: str = "本级人民政府"  # 行政复议机关
+    # 行政复议机关: 行政复议法 (2023) 第二十四条 — the county government hears review of its
+    # civil-affairs bureau's acts; a notice names the county in place of "县（市、区）".
+    review_body: str = "县（市、区）人民政府"
     review_days: int = 60  # 行政复议法: 自知道之日起六十日内
     litigation_court: str = "有管辖权的人民法院"
     litigation_months: int = 6  # 行政诉讼法 第四十六条: 六个月内

@@ -43,10 +43,10 @@ def test_art38_refusals_terminations_reductions_stops_and_suspensions_state_reme
 @pytest.mark.parametrize("pack", [SEED_DEFAULT, MCA_2021], ids=lambda p: p.id)
 def test_art38_the_remedy_names_body_court_and_periods_from_the_pack(pack: Any) -> None:
     text = remedy_text(pack)
-    assert "60日内向本级人民政府申请行政复议" in text
+    assert "60日内向县（市、区）人民政府申请行政复议" in text
     assert "6个月内向有管辖权的人民法院提起行政诉讼" in text
     assert "第三十八条" in text
-    local = replace(pack, review_body="本级人民政府", review_days=90)
+    local = replace(pack, review_days=90)
     assert "90日内向示例县人民政府申请行政复议" in remedy_text(local, "示例县")
     named = replace(pack, review_body="示例市民政局")
     assert "向示例市民政局申请行政复议" in remedy_text(named, "示例县")
