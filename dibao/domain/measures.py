@@ -8,7 +8,7 @@ Each rule names its article (`reference/mca-2021-measures.md`) or seed line.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from dibao.domain.application import Application, FieldError
 from dibao.domain.enums import NoticeKind, ProxyKind, Role
@@ -128,6 +128,19 @@ def gradual_exit_reminder_on(until_month: str, pack: RulePack) -> date:
     before the first day of the month from which the new wage counts (`until_month`)."""
     ends = date(int(until_month[:4]), int(until_month[5:7]), 1)
     return ends - timedelta(days=pack.gradual_exit_reminder_days)
+
+
+@dataclass(frozen=True)
+class RecordReminder:
+    """Input of `record_reminder`: an alert to the caseworkers of the case's township (a row in
+    supervisor_alerts), keyed by (case, step)."""
+
+    case_id: str
+    step_key: str
+    kind: str  # at most 20 characters, e.g. "gradual_exit"
+    due_at: datetime  # when what it reminds of falls due
+    message: str
+    raised_at: datetime
 
 
 def gradual_exit_reminder_text(until_month: str, pack: RulePack) -> str:
