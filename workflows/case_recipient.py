@@ -96,6 +96,9 @@ class RecipientPhase(CaseState):
             per_capita_income_fen_month=(
                 self._assessment.per_capita_income_fen_month if self._assessment else 0
             ),
+            single_person_count=(
+                len(self._assessment.single_person_members) if self._assessment else 0
+            ),
             counted_income_fen_month=(
                 self._assessment.counted_income_fen_month if self._assessment else None
             ),
@@ -235,6 +238,7 @@ class RecipientPhase(CaseState):
             category=self._assessment.category,
             per_capita_income_fen_month=self._assessment.per_capita_income_fen_month,
             counted_income_fen_month=self._assessment.counted_income_fen_month,
+            single_person_count=len(self._assessment.single_person_members),
             cycle=state.cycle + 1,
             next_review_on=next_review_on(
                 self._pack, self._assessment.category, china_date(workflow.now())

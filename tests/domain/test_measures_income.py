@@ -258,3 +258,26 @@ def test_art8_a_household_below_the_line_is_covered_whole_not_alone() -> None:
     result = assess(facts(members=(DISABLED_HEAD, SON, GRANDSON)), MCA_2021)
     assert result.single_person_members == ()
     assert result.covered_size == 3
+
+
+def test_art8_a_new_standard_keeps_a_single_person_amount_that_members_own() -> None:
+    from dibao.domain.eligibility import HouseholdCategory
+    from dibao.domain.recipient import RecipientState, standard_change
+    from dibao.domain.standards import Standard
+
+    state = RecipientState(
+        certificate_no="DB1",
+        category=HouseholdCategory.A,
+        monthly_amount_fen=URBAN,
+        area_type=AreaType.URBAN,
+        members=(DISABLED_HEAD, SON, GRANDSON),
+        cycle=1,
+        next_review_on="2027-12-01",
+        seq=1,
+        per_capita_income_fen_month=66_667,
+        counted_income_fen_month=200_000,
+        single_person_count=1,
+    )
+    change = standard_change(state, MCA_2021, "2027-07", Standard(AreaType.URBAN, 56_000))
+    # The household's own amount would be 0 (income above the line): the member's is 560 元.
+    assert change.monthly_amount_fen == 56_000
