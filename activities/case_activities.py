@@ -173,6 +173,7 @@ class CaseActivities:
             "missing": [MATERIAL_LABELS[m] for m in request.missing_materials],
             "reason": request.reason,
             "complaint_phone": self._settings.complaint_phone,
+            "proxy": payload.get("proxy"),  # 委托申请 (Art. 6): recorded as such
         }
 
     def all(self) -> list[Any]:

@@ -132,3 +132,11 @@ async def test_art5_art6_where_one_may_apply_is_checked_at_filing(
     assert "委托村（居）民委员会（示例村民委员会）代为申请" in case["application"]["proxy_label"]
     notice = (await api.get(case["notices"][-1]["url"])).text
     assert "委托申请书" in notice
+    # Once the mandate is on file, the acceptance notice records the proxy.
+    supplement = {"materials": ["proxy_mandate"]}
+    response = await post(api, f"/cases/{case_id}/materials", supplement, VILLAGE)
+    assert response.status_code == 200, response.text
+    case = await until(api, case_id, lambda c: c["stage"] == "survey")
+    acceptance = (await api.get(case["notices"][-1]["url"])).text
+    assert "受理通知书" in acceptance
+    assert "本申请由示例村民委员会受你户委托代为提出" in acceptance
