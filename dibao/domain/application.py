@@ -258,6 +258,24 @@ def validate_application(app: Application, today: date | None = None) -> list[Fi
     for i, item in enumerate(app.incomes):
         if item.monthly_fen < 0:
             errors.append(FieldError(("incomes", i, "monthly_amount"), "must not be negative"))
+    ids = {m.id_number.upper() for m in app.members}
+    for i, expense in enumerate(app.rigid_expenses):
+        if expense.member_id_number.upper() not in ids:
+            errors.append(
+                FieldError(
+                    ("rigid_expenses", i, "member_id_number"),
+                    "must be the ID number of a member: a rigid cost is a member's (Art. 13)",
+                )
+            )
+        if expense.monthly_fen < 0:
+            errors.append(
+                FieldError(("rigid_expenses", i, "monthly_amount"), "must not be negative")
+            )
+    for i, obligor in enumerate(app.support_obligors):
+        if obligor.agreed_fen_month < 0:
+            errors.append(
+                FieldError(("support_obligors", i, "agreed_monthly_amount"), "must not be negative")
+            )
     for name in ("deposits_fen", "securities_fen", "homes"):
         if getattr(app.assets, name) < 0:
             label = name.removesuffix("_fen")

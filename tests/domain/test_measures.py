@@ -195,3 +195,14 @@ def test_art2_delegated_approval_moves_the_role_and_the_issuer_to_the_township()
     delegated = replace(MCA_2021, approval_delegated=True)
     assert approving_role(delegated) is Role.TOWNSHIP_CASEWORKER
     assert notice_issuer(delegated, "示例县", "示例镇") == "示例镇人民政府（街道办事处）"
+
+
+def test_art13_a_rigid_cost_must_be_a_members_at_filing() -> None:
+    from dibao.domain.application import RigidExpense, validate_application
+    from dibao.domain.enums import RigidExpenseKind
+
+    stranger = RigidExpense("110105194912310029", RigidExpenseKind.ILLNESS, 10_000)
+    (error,) = validate_application(application(rigid_expenses=(stranger,)))
+    assert error.path == ("rigid_expenses", 0, "member_id_number")
+    own = replace(stranger, member_id_number=SON_ID)
+    assert validate_application(application(rigid_expenses=(own,))) == []
