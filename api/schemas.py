@@ -122,6 +122,11 @@ class IncomeIn(Strict):
 class AssetsIn(Strict):
     deposits: Yuan = Decimal(0)
     securities: Yuan = Decimal(0)
+    other_financial: Yuan = Field(
+        default=Decimal(0),
+        description="funds, commercial insurance (cash value), claims, internet financial "
+        "assets (mca-2021 Art. 14); counted with deposits against the limit",
+    )
     vehicles: list[VehicleKind] = Field(default_factory=list, max_length=20)
     homes: int = Field(default=0, ge=0, le=100)
     shop_or_business_assets: bool = False
@@ -132,6 +137,7 @@ class AssetsIn(Strict):
         return Assets(
             deposits_fen=to_fen(self.deposits),
             securities_fen=to_fen(self.securities),
+            other_financial_fen=to_fen(self.other_financial),
             vehicles=tuple(self.vehicles),
             homes=self.homes,
             shop_or_business_assets=self.shop_or_business_assets,
@@ -447,6 +453,7 @@ def application_out(app: Application) -> dict[str, Any]:
         "assets": {
             "deposits": format_yuan(app.assets.deposits_fen),
             "securities": format_yuan(app.assets.securities_fen),
+            "other_financial": format_yuan(app.assets.other_financial_fen),
             "vehicles": [v.value for v in app.assets.vehicles],
             "homes": app.assets.homes,
             "shop_or_business_assets": app.assets.shop_or_business_assets,

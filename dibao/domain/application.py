@@ -93,6 +93,8 @@ class Proxy:
 class Assets:
     deposits_fen: int = 0
     securities_fen: int = 0
+    # mca-2021 Art. 14: 基金、商业保险（现金价值）、债权、互联网金融资产 — money like deposits.
+    other_financial_fen: int = 0
     vehicles: tuple[VehicleKind, ...] = ()
     homes: int = 0
     shop_or_business_assets: bool = False
@@ -276,7 +278,7 @@ def validate_application(app: Application, today: date | None = None) -> list[Fi
             errors.append(
                 FieldError(("support_obligors", i, "agreed_monthly_amount"), "must not be negative")
             )
-    for name in ("deposits_fen", "securities_fen", "homes"):
+    for name in ("deposits_fen", "securities_fen", "other_financial_fen", "homes"):
         if getattr(app.assets, name) < 0:
             label = name.removesuffix("_fen")
             errors.append(FieldError(("assets", label), "must not be negative"))

@@ -553,9 +553,14 @@ def _must_exclude(facts: HouseholdFacts, pack: RulePack) -> dict[RuleCode, list[
     # Deposits and securities: registry deposits replace declared deposits when larger.
     registry_deposits = _records_of(records, RecordKind.DEPOSIT)
     deposits = max(assets.deposits_fen, _total(registry_deposits))
-    holdings = deposits + assets.securities_fen
+    holdings = deposits + assets.securities_fen + assets.other_financial_fen
     if holdings >= pack.deposit_limit_fen:
-        fact = f"家庭存款及有价证券合计 {format_yuan(holdings)} 元"
+        what = (
+            "存款、有价证券及基金、商业保险、互联网金融资产等（《办法》第十四条）"
+            if assets.other_financial_fen
+            else "存款及有价证券"
+        )
+        fact = f"家庭{what}合计 {format_yuan(holdings)} 元"
         if registry_deposits and _total(registry_deposits) > assets.deposits_fen:
             fact += f"（存款按银行核对结果 {format_yuan(deposits)} 元计）"
         add(

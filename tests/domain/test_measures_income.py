@@ -281,3 +281,12 @@ def test_art8_a_new_standard_keeps_a_single_person_amount_that_members_own() -> 
     change = standard_change(state, MCA_2021, "2027-07", Standard(AreaType.URBAN, 56_000))
     # The household's own amount would be 0 (income above the line): the member's is 560 元.
     assert change.monthly_amount_fen == 56_000
+
+
+def test_art14_funds_insurance_and_internet_finance_count_with_deposits_on_both_packs() -> None:
+    assets = Assets(deposits_fen=1_500_000, other_financial_fen=500_000)
+    for pack in (SEED_DEFAULT, MCA_2021):
+        result = assess(facts(assets=assets), pack)
+        assert [f.code for f in result.failures] == [RuleCode.DEPOSITS_AT_OR_ABOVE_LIMIT]
+        assert "互联网金融资产" in result.failures[0].message
+        assert "第十四条" in result.failures[0].message
