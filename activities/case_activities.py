@@ -22,6 +22,7 @@ from dibao.db import (
     ops_repo,
     procedure_repo,
     regions_repo,
+    rulepacks_repo,
 )
 from dibao.domain.calendar import Deadline, add_working_days, china_date
 from dibao.domain.case import (
@@ -37,6 +38,7 @@ from dibao.domain.case import (
 )
 from dibao.domain.enums import Relation
 from dibao.domain.materials import MATERIAL_LABELS
+from dibao.domain.measures import remedy_text, states_remedy
 from dibao.domain.money import format_yuan
 from dibao.domain.rulepacks import get_rule_pack
 from dibao.notices.render import content_sha256, render_notice
@@ -129,6 +131,9 @@ class CaseActivities:
             context = self._notice_context(request, application.payload)
             names = await regions_repo.names_of(session, [case.county_code, case.township_code])
             context.update(
+                await _law_context(session, case.rule_pack_id, case.rule_pack_version, request)
+            )
+            context.update(
                 reasons=list(request.reasons),
                 certificate_no=request.certificate_no,
                 monthly_amount=format_yuan(request.monthly_amount_fen),
@@ -162,6 +167,7 @@ class CaseActivities:
         )
 
     def _notice_context(self, request: IssueNotice, payload: dict[str, Any]) -> dict[str, Any]:
+        """What every notice says of the household; `_law_context` adds the pack's rules."""
         members = payload["members"]
         head = next(m for m in members if m["relation"] == Relation.HEAD.value)
         return {
@@ -172,6 +178,7 @@ class CaseActivities:
             "missing": [MATERIAL_LABELS[m] for m in request.missing_materials],
             "reason": request.reason,
             "complaint_phone": self._settings.complaint_phone,
+            "proxy": payload.get("proxy"),  # 委托申请 (Art. 6): recorded as such
         }
 
     def all(self) -> list[Any]:
@@ -181,3 +188,26 @@ class CaseActivities:
             self.append_audit,
             self.issue_notice,
         ]
+
+
+async def _law_context(
+    session: AsyncSession, pack_id: str, version: int, request: IssueNotice
+) -> dict[str, Any]:
+    """What the pinned pack makes a notice say (issue 17): the remedies of an adverse decision
+    (Arts. 21, 38), each deduction and exemption (Arts. 13–14), 单人保 (Art. 8)."""
+    try:
+        pack = await rulepacks_repo.get_pack(session, pack_id, version)
+    except rulepacks_repo.UnknownRulePack:
+        pack = get_rule_pack(pack_id)
+    context: dict[str, Any] = {
+        "remedy": remedy_text(pack) if states_remedy(request.kind, request.reason) else "",
+        "income_notes": [],
+        "single_person": "",
+    }
+    assessment = request.assessment
+    if assessment is not None:
+        context["income_notes"] = [n.text for n in assessment.income_notes]
+        if assessment.single_person_members:
+            context["single_person"] = assessment.single_person_basis
+            context["household_size"] = assessment.covered_size
+    return context

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from dibao.db import ops_repo
 from dibao.domain.case import RecordProcedureOverdue
+from dibao.domain.measures import RecordReminder
 from dibao.domain.ops import (
     CloseIncident,
     IncidentClosed,
@@ -77,10 +78,20 @@ class OpsActivities:
         )
         return OverdueRecorded(alert_id=alert_id)
 
+    @activity.defn(name="record_reminder")
+    async def record_reminder(self, request: RecordReminder) -> OverdueRecorded:
+        async with self._sessions() as session:
+            try:
+                alert_id = await ops_repo.record_reminder(session, request)
+            except LookupError as err:
+                raise ApplicationError(str(err), non_retryable=True) from None
+        return OverdueRecorded(alert_id=alert_id)
+
     def all(self) -> list[Any]:
         return [
             self.open_incident,
             self.close_incident,
             self.record_overdue,
             self.record_procedure_overdue,
+            self.record_reminder,
         ]

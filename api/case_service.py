@@ -40,6 +40,7 @@ from dibao.domain.case import Actor, CaseInput, CaseView
 from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
 from dibao.domain.hashing import payload_sha256
 from dibao.domain.materials import missing_materials, provided_materials
+from dibao.domain.measures import place_of_application_problems
 from dibao.settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
@@ -87,6 +88,10 @@ async def file_application(
         pack = await rulepacks_repo.pack_for_county(
             session, application.hukou.county_code, settings.default_rule_pack
         )
+    # mca-2021 Arts. 5, 6: where the family may apply, by the county's pack.
+    misplaced = place_of_application_problems(application, pack)
+    if misplaced:
+        raise errors.unprocessable(misplaced)
     case = CaseInput(
         case_id=new_case_id(),
         application=application,

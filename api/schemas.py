@@ -11,19 +11,33 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.fields import Line, Text
-from dibao.domain.application import Application, Assets, Hukou, IncomeItem, Member, Payee
+from dibao.domain.application import (
+    Application,
+    Assets,
+    Hukou,
+    IncomeItem,
+    Member,
+    Payee,
+    Proxy,
+    RigidExpense,
+    SupportObligor,
+)
 from dibao.domain.case import Actor, CaseView, ChangePayee, SupplementMaterials, Withdraw
 from dibao.domain.enums import (
     AreaType,
     CaseStatus,
+    DisabilityKind,
     IncomeCategory,
     Material,
     NoticeKind,
+    ProxyKind,
     Relation,
+    RigidExpenseKind,
     Stage,
     VehicleKind,
 )
 from dibao.domain.materials import SIGNED_MATERIALS
+from dibao.domain.measures import proxy_label
 from dibao.domain.money import format_yuan
 
 Yuan = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -62,6 +76,17 @@ class MemberIn(Strict):
     major_illness: bool = False
     chronic_illness: bool = False
     able_to_work: bool = False
+    disability_kind: DisabilityKind | None = Field(
+        default=None, description="kind on the disability certificate (Art. 8: grade 3 mental)"
+    )
+    hukou_county_code: Line = Field(
+        default="",
+        pattern=r"^([0-9]{6})?$",
+        description="the member's own hukou county when not the application's (Art. 5)",
+    )
+    lives_at_hukou: bool = Field(
+        default=True, description="the member's usual residence is at their own hukou (Art. 5)"
+    )
 
     def to_domain(self) -> Member:
         return Member(
@@ -72,6 +97,9 @@ class MemberIn(Strict):
             major_illness=self.major_illness,
             chronic_illness=self.chronic_illness,
             able_to_work=self.able_to_work,
+            disability_kind=self.disability_kind,
+            hukou_county_code=self.hukou_county_code,
+            lives_at_hukou=self.lives_at_hukou,
         )
 
 
@@ -94,6 +122,11 @@ class IncomeIn(Strict):
 class AssetsIn(Strict):
     deposits: Yuan = Decimal(0)
     securities: Yuan = Decimal(0)
+    other_financial: Yuan = Field(
+        default=Decimal(0),
+        description="funds, commercial insurance (cash value), claims, internet financial "
+        "assets (mca-2021 Art. 14); counted with deposits against the limit",
+    )
     vehicles: list[VehicleKind] = Field(default_factory=list, max_length=20)
     homes: int = Field(default=0, ge=0, le=100)
     shop_or_business_assets: bool = False
@@ -104,12 +137,66 @@ class AssetsIn(Strict):
         return Assets(
             deposits_fen=to_fen(self.deposits),
             securities_fen=to_fen(self.securities),
+            other_financial_fen=to_fen(self.other_financial),
             vehicles=tuple(self.vehicles),
             homes=self.homes,
             shop_or_business_assets=self.shop_or_business_assets,
             business_licence=self.business_licence,
             receives_pension=self.receives_pension,
         )
+
+
+class RigidExpenseIn(Strict):
+    """A cost a disability or serious illness adds (刚性支出, mca-2021 Art. 13); deducted only
+    with the receipts (material rigid_expense_receipts) and the condition on file."""
+
+    member_id_number: Line = Field(min_length=18, max_length=18)
+    kind: RigidExpenseKind
+    monthly_amount: Yuan = Field(description="yuan per month, average over the last 12 months")
+    description: Line = Field(default="", max_length=200, examples=["康复护理"])
+
+    def to_domain(self) -> RigidExpense:
+        return RigidExpense(
+            member_id_number=self.member_id_number.upper(),
+            kind=self.kind,
+            monthly_fen=to_fen(self.monthly_amount),
+            description=self.description,
+        )
+
+
+class SupportObligorIn(Strict):
+    """A relative outside the household legally obliged to support a member (赡养费, Art. 13)."""
+
+    name: Line = Field(min_length=1, max_length=50)
+    relation: Line = Field(min_length=1, max_length=20, examples=["女儿"])
+    agreed_monthly_amount: Yuan = Field(
+        default=Decimal(0), description="agreed, ordered by a court, or paid; yuan per month"
+    )
+    family_monthly_income: Yuan | None = Field(
+        default=None, description="the obligor's family's income, for a capacity rule"
+    )
+    family_size: int | None = Field(default=None, ge=1, le=30)
+
+    def to_domain(self) -> SupportObligor:
+        income = self.family_monthly_income
+        return SupportObligor(
+            name=self.name,
+            relation=self.relation,
+            agreed_fen_month=to_fen(self.agreed_monthly_amount),
+            family_income_fen_month=to_fen(income) if income is not None else None,
+            family_size=self.family_size,
+        )
+
+
+class ProxyIn(Strict):
+    """Who applies under a written mandate (委托申请, Art. 6; material proxy_mandate)."""
+
+    kind: ProxyKind
+    name: Line = Field(min_length=1, max_length=100)
+    reason: Line = Field(min_length=1, max_length=200, examples=["户主卧病在床"])
+
+    def to_domain(self) -> Proxy:
+        return Proxy(kind=self.kind, name=self.name, reason=self.reason)
 
 
 class PayeeIn(Strict):
@@ -154,6 +241,13 @@ class ApplicationIn(Strict):
     payee: PayeeIn | None = Field(
         default=None, description="the account the benefit is paid into; may be given later"
     )
+    rigid_expenses: list[RigidExpenseIn] = Field(default_factory=list, max_length=30)
+    support_obligors: list[SupportObligorIn] = Field(default_factory=list, max_length=30)
+    proxy: ProxyIn | None = None
+    residence_permit: bool = Field(
+        default=False,
+        description="applies where they live with a residence permit, if the pack allows it",
+    )
 
     def to_domain(self) -> Application:
         return Application(
@@ -167,6 +261,10 @@ class ApplicationIn(Strict):
             verification_authorised=self.verification_authorised,
             phone=self.phone,
             payee=self.payee.to_domain() if self.payee else None,
+            rigid_expenses=tuple(r.to_domain() for r in self.rigid_expenses),
+            support_obligors=tuple(o.to_domain() for o in self.support_obligors),
+            proxy=self.proxy.to_domain() if self.proxy else None,
+            residence_permit=self.residence_permit,
         )
 
 
@@ -313,6 +411,10 @@ def procedure_out(view: CaseView) -> dict[str, Any]:
         out["assessment"]["eligible"] = assessment.eligible
         if assessment.standard is not None:
             out["assessment"]["standard"]["amount"] = format_yuan(assessment.standard.amount_fen)
+        # Each deduction and exemption in words (mca-2021 Arts. 13–14), and 单人保 (Art. 8).
+        for note in out["assessment"]["income_notes"]:
+            note["amount"] = format_yuan(note["amount_fen"])
+        out["assessment"]["covered_size"] = assessment.covered_size
     if view.procedure.entitlement is not None:
         amount = view.procedure.entitlement.monthly_amount_fen
         out["entitlement"]["monthly_amount"] = format_yuan(amount)
@@ -330,6 +432,9 @@ def application_out(app: Application) -> dict[str, Any]:
                 "major_illness": m.major_illness,
                 "chronic_illness": m.chronic_illness,
                 "able_to_work": m.able_to_work,
+                "disability_kind": m.disability_kind.value if m.disability_kind else None,
+                "hukou_county_code": m.hukou_county_code,
+                "lives_at_hukou": m.lives_at_hukou,
             }
             for m in app.members
         ],
@@ -348,6 +453,7 @@ def application_out(app: Application) -> dict[str, Any]:
         "assets": {
             "deposits": format_yuan(app.assets.deposits_fen),
             "securities": format_yuan(app.assets.securities_fen),
+            "other_financial": format_yuan(app.assets.other_financial_fen),
             "vehicles": [v.value for v in app.assets.vehicles],
             "homes": app.assets.homes,
             "shop_or_business_assets": app.assets.shop_or_business_assets,
@@ -359,6 +465,32 @@ def application_out(app: Application) -> dict[str, Any]:
         "verification_authorised": app.verification_authorised,
         "phone": app.phone,
         "payee": payee_out(app.payee) if app.payee else None,
+        "rigid_expenses": [
+            {
+                "member_id_number": r.member_id_number,
+                "kind": r.kind.value,
+                "monthly_amount": format_yuan(r.monthly_fen),
+                "description": r.description,
+            }
+            for r in app.rigid_expenses
+        ],
+        "support_obligors": [
+            {
+                "name": o.name,
+                "relation": o.relation,
+                "agreed_monthly_amount": format_yuan(o.agreed_fen_month),
+                "family_monthly_income": format_yuan(o.family_income_fen_month)
+                if o.family_income_fen_month is not None
+                else None,
+                "family_size": o.family_size,
+            }
+            for o in app.support_obligors
+        ],
+        "proxy": {"kind": app.proxy.kind.value, "name": app.proxy.name, "reason": app.proxy.reason}
+        if app.proxy
+        else None,
+        "proxy_label": proxy_label(app),
+        "residence_permit": app.residence_permit,
     }
 
 

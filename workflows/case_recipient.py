@@ -36,7 +36,9 @@ with workflow.unsafe.imports_passed_through():
         Role,
         Stage,
     )
+    from dibao.domain.measures import RecordReminder, gradual_exit_reminder_text
     from dibao.domain.money import format_yuan
+    from dibao.domain.ops import OverdueRecorded
     from dibao.domain.recipient import (
         STOPPING_CIRCUMSTANCES,
         ChangeKind,
@@ -94,6 +96,9 @@ class RecipientPhase(CaseState):
             per_capita_income_fen_month=(
                 self._assessment.per_capita_income_fen_month if self._assessment else 0
             ),
+            single_person_count=(
+                len(self._assessment.single_person_members) if self._assessment else 0
+            ),
             counted_income_fen_month=(
                 self._assessment.counted_income_fen_month if self._assessment else None
             ),
@@ -112,6 +117,7 @@ class RecipientPhase(CaseState):
 
     async def _recipient_phase(self, state: RecipientState) -> None:
         self._recipient = state
+        reminded: set[str] = set()  # gradual exits the caseworker was reminded of in this run
         while True:
             state = self._recipient
             review_at = first_moment(state.next_review_on[:7]).replace(
@@ -121,7 +127,18 @@ class RecipientPhase(CaseState):
             exit_at = first_moment(state.gradual_exit_until) if state.gradual_exit_until else None
             # Wake for the review date (until it is due), the end of a suspension, and the end
             # of a gradual exit.
-            wakes = [t for t in (None if self._review_due else review_at, resume_at, exit_at) if t]
+            remind_at = None  # 渐退 ends: remind the caseworker first (Art. 33)
+            if (
+                exit_at is not None
+                and state.gradual_exit_until not in reminded
+                and workflow.patched("gradual-exit-reminder")
+            ):
+                remind_at = exit_at - timedelta(days=self._pack.gradual_exit_reminder_days)
+            wakes = [
+                t
+                for t in (None if self._review_due else review_at, resume_at, exit_at, remind_at)
+                if t
+            ]
             remaining = min(wakes) - workflow.now() if wakes else None
             self._rewake = False
             if remaining is None or remaining > timedelta(0):
@@ -145,6 +162,22 @@ class RecipientPhase(CaseState):
                         state.suspended_until,
                         ("暂停期满，自动恢复发放",),
                     )
+                )
+            if remind_at is not None and exit_at is not None and now >= remind_at:
+                reminded.add(state.gradual_exit_until)
+                await self._attempt(
+                    "record_reminder",
+                    RecordReminder(
+                        case_id=self._case.case_id,
+                        step_key=f"gradual-exit-reminder-{state.gradual_exit_until}",
+                        kind="gradual_exit",
+                        due_at=exit_at,
+                        message=gradual_exit_reminder_text(state.gradual_exit_until, self._pack),
+                        raised_at=now,
+                    ),
+                    OverdueRecorded,
+                    timeout=policies.DB_WRITE_TIMEOUT,
+                    retry=policies.DB_RETRY,
                 )
             if exit_at is not None and now >= exit_at:
                 standard = None
@@ -205,6 +238,7 @@ class RecipientPhase(CaseState):
             category=self._assessment.category,
             per_capita_income_fen_month=self._assessment.per_capita_income_fen_month,
             counted_income_fen_month=self._assessment.counted_income_fen_month,
+            single_person_count=len(self._assessment.single_person_members),
             cycle=state.cycle + 1,
             next_review_on=next_review_on(
                 self._pack, self._assessment.category, china_date(workflow.now())

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.application import FieldError, Member, Payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
+        ASSESSED_NOTICES,
         Actor,
         AuditEntry,
         AuditRecorded,
@@ -60,7 +61,7 @@ with workflow.unsafe.imports_passed_through():
         Terminate,
         Withdraw,
     )
-    from dibao.domain.eligibility import Assessment, assess, household_facts
+    from dibao.domain.eligibility import Assessment, assess, household_facts, posted_category
     from dibao.domain.enums import (
         AuditAction,
         CaseStatus,
@@ -556,18 +557,23 @@ class CaseState:
         return self._case.application.members
 
     def _household_size(self) -> int:
+        if self._assessment is not None and self._assessment.single_person_members:
+            return self._assessment.covered_size  # 单人保 (Art. 8): the amount is theirs
         if self._survey is not None:
             return len(self._survey.report.members)
         return len(self._case.application.members)
 
     def _proposed_amount(self) -> tuple[int, str]:
         if self._entitlement is not None:
-            return self._entitlement.monthly_amount_fen, self._entitlement.category.value
+            category = self._entitlement.category.value
+            if self._assessment is not None and self._assessment.single_person_members:
+                category = posted_category(self._assessment)
+            return self._entitlement.monthly_amount_fen, category
         if self._township is not None and self._township.proposed_amount_fen is not None:
             category = self._assessment.category.value if self._assessment else ""
             return self._township.proposed_amount_fen, category
         if self._assessment is not None:
-            return self._assessment.monthly_amount_fen, self._assessment.category.value
+            return self._assessment.monthly_amount_fen, posted_category(self._assessment)
         return 0, ""
 
     async def _verify(self) -> None:
@@ -1073,6 +1079,7 @@ class CaseState:
                 notice_working_days=(
                     self._pack.refusal_notice_working_days if decided_at is not None else None
                 ),
+                assessment=self._assessment if kind in ASSESSED_NOTICES else None,
             ),
             NoticeIssued,
             timeout=policies.NOTICE_RENDER_TIMEOUT,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dibao.db.models import CaseRow
 from dibao.db.ops_models import OpsDrillRow, StepFailureRow, SupervisorAlertRow
 from dibao.domain.case import RecordProcedureOverdue
+from dibao.domain.measures import RecordReminder
 from dibao.domain.ops import CloseIncident, FailureStatus, OpenIncident, RecordOverdue
 
 OPEN_STATUSES = tuple(s.value for s in FailureStatus if s.is_open)
@@ -292,6 +293,38 @@ async def record_procedure_overdue(session: AsyncSession, request: RecordProcedu
         update(CaseRow)
         .where(CaseRow.case_id == request.case_id, CaseRow.procedure_due_at == request.due_at)
         .values(procedure_overdue_since=request.raised_at)
+    )
+    await session.commit()
+    alert_id = (
+        await session.execute(
+            select(SupervisorAlertRow.id).where(
+                SupervisorAlertRow.case_id == request.case_id,
+                SupervisorAlertRow.step_key == request.step_key,
+            )
+        )
+    ).scalar_one()
+    return alert_id
+
+
+async def record_reminder(session: AsyncSession, request: RecordReminder) -> int:
+    """A reminder to the caseworkers (e.g. a gradual exit ending), listed with the alerts."""
+    case = await session.get(CaseRow, request.case_id)
+    if case is None:
+        raise LookupError(f"case {request.case_id} has no projection row")
+    await session.execute(
+        insert(SupervisorAlertRow)
+        .values(
+            case_id=request.case_id,
+            step_key=request.step_key,
+            kind=request.kind,
+            county_code=case.county_code,
+            township_code=case.township_code,
+            stage=case.stage,
+            due_at=request.due_at,
+            message=request.message,
+            raised_at=request.raised_at,
+        )
+        .on_conflict_do_nothing(constraint="uq_supervisor_alerts_case_step")
     )
     await session.commit()
     alert_id = (

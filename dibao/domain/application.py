@@ -10,7 +10,16 @@ from datetime import date
 
 from stdnum.cn import ric
 
-from dibao.domain.enums import AreaType, IncomeCategory, Material, Relation, VehicleKind
+from dibao.domain.enums import (
+    AreaType,
+    DisabilityKind,
+    IncomeCategory,
+    Material,
+    ProxyKind,
+    Relation,
+    RigidExpenseKind,
+    VehicleKind,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,12 @@ class Member:
     major_illness: bool = False
     chronic_illness: bool = False
     able_to_work: bool = False
+    disability_kind: DisabilityKind | None = None
+    # Where the member's own hukou is (6-digit county code), when not the application's
+    # (mca-2021 Art. 5: members registered in different places); "" = the application's.
+    hukou_county_code: str = ""
+    # The member's usual residence (经常居住地) is where their own hukou is; Art. 5 turns on it.
+    lives_at_hukou: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,9 +57,44 @@ class IncomeItem:
 
 
 @dataclass(frozen=True)
+class RigidExpense:
+    """A cost a member's disability or serious illness adds (刚性支出, mca-2021 Art. 13),
+    average per month; deducted from income only with its proof on file."""
+
+    member_id_number: str
+    kind: RigidExpenseKind
+    monthly_fen: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SupportObligor:
+    """A relative outside the household legally obliged to support a member (赡养、抚养、扶养
+    义务人): counted per obligor by the pack's SupportRule (Art. 13: 赡养费 is transfer income)."""
+
+    name: str
+    relation: str  # to the supported member, in words (e.g. 子女)
+    agreed_fen_month: int = 0  # agreed, ordered by a court, or actually paid
+    # The obligor's own family, for SupportRule.CAPACITY; None when not known.
+    family_income_fen_month: int | None = None
+    family_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """Who applies for the family under a written mandate (委托申请, mca-2021 Art. 6)."""
+
+    kind: ProxyKind
+    name: str
+    reason: str  # why the family cannot apply itself (申请有困难)
+
+
+@dataclass(frozen=True)
 class Assets:
     deposits_fen: int = 0
     securities_fen: int = 0
+    # mca-2021 Art. 14: 基金、商业保险（现金价值）、债权、互联网金融资产 — money like deposits.
+    other_financial_fen: int = 0
     vehicles: tuple[VehicleKind, ...] = ()
     homes: int = 0
     shop_or_business_assets: bool = False
@@ -78,6 +128,11 @@ class Application:
     phone: str = ""
     # Where the benefit is paid; may be given later (POST /cases/{id}/payee).
     payee: Payee | None = None
+    rigid_expenses: tuple[RigidExpense, ...] = ()
+    support_obligors: tuple[SupportObligor, ...] = ()
+    proxy: Proxy | None = None
+    # The applicant holds a residence permit (居住证) and applies where they live (Art. 5).
+    residence_permit: bool = False
 
     @property
     def head(self) -> Member:
@@ -205,7 +260,25 @@ def validate_application(app: Application, today: date | None = None) -> list[Fi
     for i, item in enumerate(app.incomes):
         if item.monthly_fen < 0:
             errors.append(FieldError(("incomes", i, "monthly_amount"), "must not be negative"))
-    for name in ("deposits_fen", "securities_fen", "homes"):
+    ids = {m.id_number.upper() for m in app.members}
+    for i, expense in enumerate(app.rigid_expenses):
+        if expense.member_id_number.upper() not in ids:
+            errors.append(
+                FieldError(
+                    ("rigid_expenses", i, "member_id_number"),
+                    "must be the ID number of a member: a rigid cost is a member's (Art. 13)",
+                )
+            )
+        if expense.monthly_fen < 0:
+            errors.append(
+                FieldError(("rigid_expenses", i, "monthly_amount"), "must not be negative")
+            )
+    for i, obligor in enumerate(app.support_obligors):
+        if obligor.agreed_fen_month < 0:
+            errors.append(
+                FieldError(("support_obligors", i, "agreed_monthly_amount"), "must not be negative")
+            )
+    for name in ("deposits_fen", "securities_fen", "other_financial_fen", "homes"):
         if getattr(app.assets, name) < 0:
             label = name.removesuffix("_fen")
             errors.append(FieldError(("assets", label), "must not be negative"))

@@ -289,6 +289,13 @@ class IssueNotice:
     # writing (mca-2021 Art. 21: 3 working days), which this notice, issued at once, meets.
     decided_at: datetime | None = None
     notice_working_days: int | None = None
+    # The assessment a decision notice states: each deduction and exemption in words
+    # (mca-2021 Arts. 13–14) and 单人保 (Art. 8); None on the other notices.
+    assessment: Assessment | None = None
+
+
+# The notices that state the assessment they decide on.
+ASSESSED_NOTICES = frozenset({NoticeKind.APPROVAL, NoticeKind.REFUSAL})
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,31 @@
 Every rule that fails is named, in words fit for a refusal notice (不予批准通知书).
 """
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from dibao.domain.application import Application, Assets, IncomeItem, Member
-from dibao.domain.enums import AreaType, IncomeCategory, VehicleKind
+from dibao.domain.application import (
+    Application,
+    Assets,
+    IncomeItem,
+    Member,
+    RigidExpense,
+    SupportObligor,
+)
+from dibao.domain.enums import (
+    AreaType,
+    DisabilityKind,
+    IncomeCategory,
+    Material,
+    RigidExpenseKind,
+    SupportRule,
+    VehicleKind,
+)
 from dibao.domain.money import format_yuan, round_fen
-from dibao.domain.rulepacks import AmountMethod, RulePack
+from dibao.domain.rulepacks import SEED_DEFAULT, AmountMethod, RulePack
 from dibao.domain.standards import Standard, pack_standard
 from dibao.domain.survey import ExclusionFlag, SurveyReport
 from dibao.domain.verification import RecordKind, RegistryRecord
@@ -57,6 +73,22 @@ class RuleFailure:
     message: str  # Chinese, for the notice
 
 
+class IncomeNoteKind(StrEnum):
+    DEDUCTION = "deduction"  # 扣减: taken off the counted income
+    EXEMPTION = "exemption"  # 不计入: income left out
+    COUNTED = "counted"  # 计入: counted by a rule the family should see (赡养费 per obligor)
+    NOT_DEDUCTED = "not_deducted"  # claimed but not deducted, with the reason
+
+
+@dataclass(frozen=True)
+class IncomeNote:
+    """One deduction, exemption or rule of counting, in words for the case and the notice."""
+
+    kind: IncomeNoteKind
+    amount_fen: int  # per month
+    text: str  # Chinese, the article it applies included
+
+
 @dataclass(frozen=True)
 class HouseholdFacts:
     """What the decision is made on: the survey's findings where there is a survey, else the
@@ -68,6 +100,10 @@ class HouseholdFacts:
     assets: Assets
     exclusion_flags: tuple[ExclusionFlag, ...] = ()
     registry_records: tuple[RegistryRecord, ...] = ()
+    # Declared with the application (the survey does not restate them).
+    rigid_expenses: tuple[RigidExpense, ...] = ()
+    support_obligors: tuple[SupportObligor, ...] = ()
+    materials: tuple[Material, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +121,17 @@ class Assessment:
     # month assessed; None / "" in assessments made before standards were dated data.
     standard: Standard | None = None
     assessed_month: str = ""
+    # Each deduction and exemption the counted income reflects (mca-2021 Arts. 13–14).
+    income_notes: tuple[IncomeNote, ...] = ()
+    # 单人保 (Art. 8): the members covered alone, by name, and why in words; the amount is
+    # theirs, not the household's. Empty when the household as a whole is assessed.
+    single_person_members: tuple[str, ...] = ()
+    single_person_basis: str = ""
+
+    @property
+    def covered_size(self) -> int:
+        """How many people the amount is for (保障人数)."""
+        return len(self.single_person_members) or self.household_size
 
 
 def household_facts(
@@ -100,7 +147,7 @@ def household_facts(
     application. Registry records are carried through unchanged.
     """
     if survey is None:
-        return HouseholdFacts(
+        found = HouseholdFacts(
             area_type=application.area_type,
             members=application.members,
             incomes=application.incomes,
@@ -108,13 +155,20 @@ def household_facts(
             exclusion_flags=(),
             registry_records=records,
         )
-    return HouseholdFacts(
-        area_type=application.area_type,
-        members=survey.members,
-        incomes=survey.incomes,
-        assets=survey.assets,
-        exclusion_flags=survey.exclusion_flags,
-        registry_records=records,
+    else:
+        found = HouseholdFacts(
+            area_type=application.area_type,
+            members=survey.members,
+            incomes=survey.incomes,
+            assets=survey.assets,
+            exclusion_flags=survey.exclusion_flags,
+            registry_records=records,
+        )
+    return dataclasses.replace(
+        found,
+        rigid_expenses=application.rigid_expenses,
+        support_obligors=application.support_obligors,
+        materials=application.materials,
     )
 
 
@@ -161,7 +215,7 @@ _RULE_SUFFIX: dict[RuleCode, str] = {
     RuleCode.OWNS_VEHICLE: "拥有汽车、面包车、货车或船舶的家庭不能纳入低保",
     RuleCode.TWO_OR_MORE_HOMES: f"拥有 {HOMES_LIMIT} 套及以上住房的家庭不能纳入低保",
     RuleCode.SHOP_OR_BUSINESS_ASSETS: "拥有商铺或经营性资产的家庭不能纳入低保",
-    RuleCode.RECEIVES_PENSION: "领取基本养老金或退休金的人员不能纳入低保",
+    RuleCode.RECEIVES_PENSION: "领取职工基本养老金或退休金的人员不能纳入低保",
     RuleCode.BUSINESS_LICENCE: "持有营业执照的家庭不能纳入低保",
     RuleCode.HOUSING_FUND: "缴纳住房公积金的人员不能纳入低保",
     RuleCode.RELATIVE_IN_PUBLIC_SECTOR: (
@@ -224,32 +278,231 @@ def _declared(facts: HouseholdFacts, category: IncomeCategory) -> int:
     return sum(i.monthly_fen for i in facts.incomes if i.category is category)
 
 
-def counted_income_fen_month(facts: HouseholdFacts) -> int:
-    """The household's counted income per month, in fen.
+def counted_income_fen_month(facts: HouseholdFacts, pack: RulePack | None = None) -> int:
+    """The household's counted income per month, in fen (see `income_breakdown`)."""
+    pack = pack or SEED_DEFAULT
+    standard = pack_standard(facts.area_type, pack)
+    return income_breakdown(facts, pack, standard)[0]
 
-    * Wages: the larger of the declared WAGES and the registry WAGE_INCOME total for the members
-      (the registry can only show more than was declared, never make a declaration smaller;
-      taking the larger avoids counting the same wage twice).
-    * Transfer: likewise the larger of the declared TRANSFER and the registry PENSION total
-      (a pension is transfer income).
-    * Every other counted category (IncomeCategory.counted) as declared.
-    * Not-counted categories (优抚, 助学金, 独生子女费, 医疗救助, 临时救助 ...) are left out.
+
+# Registry pension records of the residents' scheme carry this detail (社会保险经办: 城乡居民
+# 基本养老保险); any other PENSION record is an employee pension or retirement pay.
+RESIDENT_PENSION_DETAIL = "resident_basic"
+
+
+def _resident_pension(record: RegistryRecord) -> bool:
+    return record.detail.strip() == RESIDENT_PENSION_DETAIL
+
+
+def income_breakdown(
+    facts: HouseholdFacts, pack: RulePack, standard: Standard
+) -> tuple[int, tuple[IncomeNote, ...]]:
+    """The household's counted income per month (fen), and each deduction and exemption.
+
+    * Wages: the larger of the declared WAGES and the registry WAGE_INCOME total (the registry
+      can only show more than was declared; taking the larger avoids counting a wage twice),
+      less the pack's necessary employment cost per earner (Art. 13(一)): a fixed amount, never
+      more than the wage, or a share. Each WAGES item (or registry record) is one earner.
+    * Transfer: the larger of the declared TRANSFER + EMPLOYEE_PENSION and the registry
+      employee-pension total (a pension is transfer income, Art. 13(四)).
+    * The residents' basic pension, declared or in the registry: counted as transfer income,
+      or left out where the pack says so (Art. 13 不计入(三)).
+    * Support (赡养费): per obligor by the pack's SupportRule when obligors are listed, else the
+      declared FAMILY_SUPPORT.
+    * Every other counted category as declared; not-counted categories left out (and said so).
+    * Rigid costs of a disability or serious illness (Art. 13), where the pack deducts them:
+      only a member's with the condition on file and the receipts among the materials.
+    Never below zero: deductions stop at the income they reduce.
     """
     records = _member_records(facts)
-    wages = max(
-        _declared(facts, IncomeCategory.WAGES),
-        _total(_records_of(records, RecordKind.WAGE_INCOME)),
-    )
+    notes: list[IncomeNote] = []
+    names = {m.id_number.upper(): m.name for m in facts.members}
+
+    declared_wages = [i.monthly_fen for i in facts.incomes if i.category is IncomeCategory.WAGES]
+    registry_wages = [r.amount_fen or 0 for r in _records_of(records, RecordKind.WAGE_INCOME)]
+    earners = registry_wages if sum(registry_wages) > sum(declared_wages) else declared_wages
+    wages = sum(earners)
+    cost = 0
+    if pack.employment_cost_share:
+        cost = round_fen(Fraction(wages) * _share(pack.employment_cost_share), pack.amount_rounding)
+        basis = f"工资性收入的 {_percent(pack.employment_cost_share)}"
+    elif pack.employment_cost_fen_month:
+        cost = sum(min(w, pack.employment_cost_fen_month) for w in earners)
+        basis = f"每名就业人员每月 {format_yuan(pack.employment_cost_fen_month)} 元"
+    if cost:
+        notes.append(
+            IncomeNote(
+                IncomeNoteKind.DEDUCTION,
+                cost,
+                f"扣减必要的就业成本每月 {format_yuan(cost)} 元（{basis}，"
+                f"{len([w for w in earners if w])} 名就业人员；《办法》第十三条）",
+            )
+        )
+
+    pensions = [r for r in _records_of(records, RecordKind.PENSION) if not _resident_pension(r)]
     transfer = max(
-        _declared(facts, IncomeCategory.TRANSFER),
-        _total(_records_of(records, RecordKind.PENSION)),
+        _declared(facts, IncomeCategory.TRANSFER)
+        + _declared(facts, IncomeCategory.EMPLOYEE_PENSION),
+        _total(pensions),
     )
+    resident = max(
+        _declared(facts, IncomeCategory.RESIDENT_BASIC_PENSION),
+        _total([r for r in _records_of(records, RecordKind.PENSION) if _resident_pension(r)]),
+    )
+    if resident and not pack.resident_pension_counted:
+        notes.append(
+            IncomeNote(
+                IncomeNoteKind.EXEMPTION,
+                resident,
+                f"城乡居民基本养老保险基础养老金每月 {format_yuan(resident)} 元不计入家庭收入"
+                "（《办法》第十三条：“十四五”期间中央确定的基础养老金不计入）",
+            )
+        )
+        resident = 0
+
+    support = _declared(facts, IncomeCategory.FAMILY_SUPPORT)
+    if facts.support_obligors:
+        support = 0
+        for obligor in facts.support_obligors:
+            owed, how = _support_owed(obligor, pack, standard)
+            support += owed
+            notes.append(
+                IncomeNote(
+                    IncomeNoteKind.COUNTED,
+                    owed,
+                    f"赡养（抚养、扶养）义务人{obligor.name}（{obligor.relation}）应付赡养费"
+                    f"每月 {format_yuan(owed)} 元计入家庭收入（{how}；《办法》第十三条）",
+                )
+            )
+
     others = sum(
         i.monthly_fen
         for i in facts.incomes
-        if i.category.counted and i.category not in (IncomeCategory.WAGES, IncomeCategory.TRANSFER)
+        if i.category.counted
+        and i.category
+        not in (
+            IncomeCategory.WAGES,
+            IncomeCategory.TRANSFER,
+            IncomeCategory.EMPLOYEE_PENSION,
+            IncomeCategory.FAMILY_SUPPORT,
+        )
     )
-    return wages + transfer + others
+    for category in IncomeCategory:
+        left_out = _declared(facts, category)
+        if left_out and not category.counted and category in _NOT_COUNTED_LABELS:
+            notes.append(
+                IncomeNote(
+                    IncomeNoteKind.EXEMPTION,
+                    left_out,
+                    f"{_NOT_COUNTED_LABELS[category]}每月 {format_yuan(left_out)} 元不计入家庭收入",
+                )
+            )
+
+    rigid = 0
+    if pack.rigid_expenses_deducted:
+        for expense in facts.rigid_expenses:
+            reason = _rigid_proof_missing(expense, facts)
+            who = names.get(expense.member_id_number.upper(), "家庭成员")
+            what = _RIGID_LABELS[expense.kind]
+            if reason:
+                notes.append(
+                    IncomeNote(
+                        IncomeNoteKind.NOT_DEDUCTED,
+                        expense.monthly_fen,
+                        f"{who}{what}每月 {format_yuan(expense.monthly_fen)} 元未予扣减：{reason}",
+                    )
+                )
+                continue
+            rigid += expense.monthly_fen
+            notes.append(
+                IncomeNote(
+                    IncomeNoteKind.DEDUCTION,
+                    expense.monthly_fen,
+                    f"扣减{who}{what}每月 {format_yuan(expense.monthly_fen)} 元"
+                    "（《办法》第十三条）",
+                )
+            )
+    gross = wages - cost + transfer + resident + support + others
+    if rigid > gross:
+        notes.append(
+            IncomeNote(
+                IncomeNoteKind.NOT_DEDUCTED,
+                rigid - gross,
+                f"刚性支出超过家庭收入的部分每月 {format_yuan(rigid - gross)} 元不再扣减"
+                "（家庭收入按零计）",
+            )
+        )
+    return max(gross - rigid, 0), tuple(notes)
+
+
+_NOT_COUNTED_LABELS: dict[IncomeCategory, str] = {
+    IncomeCategory.PREFERENTIAL_CARE: "优待抚恤金",
+    IncomeCategory.HONOURS: "政府颁发的荣誉性奖金",
+    IncomeCategory.STUDENT_AID: "奖学金、助学金",
+    IncomeCategory.FAMILY_PLANNING: "计划生育奖励与扶助金",
+    IncomeCategory.MEDICAL_REIMBURSEMENT: "医疗保险报销",
+    IncomeCategory.MEDICAL_ASSISTANCE: "医疗救助金",
+    IncomeCategory.TEMPORARY_RELIEF: "临时救助金",
+}
+
+_RIGID_LABELS: dict[RigidExpenseKind, str] = {
+    RigidExpenseKind.DISABILITY: "因残疾增加的刚性支出",
+    RigidExpenseKind.ILLNESS: "因患重病增加的刚性支出",
+}
+
+
+def _rigid_proof_missing(expense: RigidExpense, facts: HouseholdFacts) -> str:
+    """Why a rigid cost cannot be deducted, or "": the member must be in the household with the
+    condition on file (disability certificate / diagnosis) and the receipts among the materials."""
+    member = next(
+        (m for m in facts.members if m.id_number.upper() == expense.member_id_number.upper()),
+        None,
+    )
+    if member is None:
+        return "所列人员不是共同生活的家庭成员"
+    if expense.kind is RigidExpenseKind.DISABILITY:
+        if member.disability_grade is None:
+            return "该成员无残疾等级记录"
+        if Material.DISABILITY_CERTIFICATE not in facts.materials:
+            return "未提交残疾人证"
+    elif not (member.major_illness or member.chronic_illness):
+        return "该成员无患病记录"
+    elif Material.MEDICAL_RECORDS not in facts.materials:
+        return "未提交医院诊断证明"
+    if Material.RIGID_EXPENSE_RECEIPTS not in facts.materials:
+        return "未提交支出票据"
+    return ""
+
+
+def _support_owed(obligor: SupportObligor, pack: RulePack, standard: Standard) -> tuple[int, str]:
+    """The support counted for one obligor, and the rule in words."""
+    agreed = obligor.agreed_fen_month
+    if (
+        pack.support_rule is SupportRule.CAPACITY
+        and obligor.family_income_fen_month is not None
+        and obligor.family_size
+    ):
+        line = standard.per_month * _share(pack.support_base_multiplier) * obligor.family_size
+        above = max(Fraction(obligor.family_income_fen_month) - line, Fraction(0))
+        capacity = round_fen(above * _share(pack.support_share), pack.amount_rounding)
+        if capacity > agreed:
+            return capacity, (
+                f"义务人家庭收入超过 {_times(pack.support_base_multiplier)} 倍低保标准部分的 "
+                f"{_percent(pack.support_share)}，高于约定的 {format_yuan(agreed)} 元"
+            )
+    return agreed, "按约定、判决或实际给付的数额"
+
+
+def _share(value: float) -> Fraction:
+    return Fraction(Decimal(str(value)))
+
+
+def _percent(value: float) -> str:
+    return f"{(Decimal(str(value)) * 100).normalize():f}%"
+
+
+def _times(value: float) -> str:
+    return f"{Decimal(str(value)).normalize():f}"
 
 
 def household_category(members: tuple[Member, ...]) -> HouseholdCategory:
@@ -300,9 +553,14 @@ def _must_exclude(facts: HouseholdFacts, pack: RulePack) -> dict[RuleCode, list[
     # Deposits and securities: registry deposits replace declared deposits when larger.
     registry_deposits = _records_of(records, RecordKind.DEPOSIT)
     deposits = max(assets.deposits_fen, _total(registry_deposits))
-    holdings = deposits + assets.securities_fen
+    holdings = deposits + assets.securities_fen + assets.other_financial_fen
     if holdings >= pack.deposit_limit_fen:
-        fact = f"家庭存款及有价证券合计 {format_yuan(holdings)} 元"
+        what = (
+            "存款、有价证券及基金、商业保险、互联网金融资产等（《办法》第十四条）"
+            if assets.other_financial_fen
+            else "存款及有价证券"
+        )
+        fact = f"家庭{what}合计 {format_yuan(holdings)} 元"
         if registry_deposits and _total(registry_deposits) > assets.deposits_fen:
             fact += f"（存款按银行核对结果 {format_yuan(deposits)} 元计）"
         add(
@@ -335,13 +593,18 @@ def _must_exclude(facts: HouseholdFacts, pack: RulePack) -> dict[RuleCode, list[
     for record in _records_of(records, RecordKind.SHOP):
         add(RuleCode.SHOP_OR_BUSINESS_ASSETS, f"不动产登记显示{who(record)}名下有商业用房")
 
-    if assets.receives_pension:
-        add(RuleCode.RECEIVES_PENSION, "家庭成员领取基本养老金或退休金")
-    for record in _records_of(records, RecordKind.PENSION):
-        amount = (
-            f"每月 {format_yuan(record.amount_fen)} 元" if record.amount_fen is not None else ""
-        )
-        add(RuleCode.RECEIVES_PENSION, f"社会保险记录显示{who(record)}领取养老金{amount}")
+    # 003: an employee pension or retirement pay excludes where the pack keeps the rule; the
+    # residents' basic pension never does (it is the scheme every rural resident is in).
+    if pack.pension_excludes:
+        if assets.receives_pension or _declared(facts, IncomeCategory.EMPLOYEE_PENSION):
+            add(RuleCode.RECEIVES_PENSION, "家庭成员领取基本养老金或退休金")
+        for record in _records_of(records, RecordKind.PENSION):
+            if _resident_pension(record):
+                continue
+            amount = (
+                f"每月 {format_yuan(record.amount_fen)} 元" if record.amount_fen is not None else ""
+            )
+            add(RuleCode.RECEIVES_PENSION, f"社会保险记录显示{who(record)}领取养老金{amount}")
 
     if assets.business_licence:
         add(RuleCode.BUSINESS_LICENCE, "家庭成员持有营业执照")
@@ -384,7 +647,7 @@ def assess(
         raise ValueError(
             f"a {standard.area_type} standard cannot assess a {facts.area_type} household"
         )
-    income = counted_income_fen_month(facts)
+    income, notes = income_breakdown(facts, pack, standard)
     per_capita = round_fen(Fraction(income, size), pack.amount_rounding)
     standard_month = monthly_standard_fen(standard, pack)
 
@@ -403,6 +666,11 @@ def assess(
 
     category = household_category(facts.members)
     amount = 0 if failures else household_amount_fen(standard, income, size, category, pack)
+    single, basis = single_person_coverage(facts, pack, standard, income, failures)
+    if single:
+        failures = ()
+        amount = single_person_amount_fen(standard, len(single), pack)
+        category = HouseholdCategory.A
     return Assessment(
         eligible=not failures,
         failures=failures,
@@ -415,7 +683,70 @@ def assess(
         priority=priority_reasons(facts.members),
         standard=standard,
         assessed_month=month,
+        income_notes=notes,
+        single_person_members=tuple(m.name for m in single),
+        single_person_basis=basis,
     )
+
+
+def posted_category(assessment: Assessment) -> str:
+    """The category a public posting shows: 单人保 says so (Art. 8), in at most 10 characters."""
+    if assessment.single_person_members:
+        return f"{assessment.category.value}（单人保）"
+    return assessment.category.value
+
+
+def single_person_eligible(member: Member) -> bool:
+    """Art. 8 (一)(二): grade 1–2 disability of any kind, grade 3 intellectual or mental
+    disability, or a serious illness (重特大疾病)."""
+    if member.disability_grade in (1, 2) or member.major_illness:
+        return True
+    return member.disability_grade == 3 and member.disability_kind in (
+        DisabilityKind.INTELLECTUAL,
+        DisabilityKind.MENTAL,
+    )
+
+
+def single_person_coverage(
+    facts: HouseholdFacts,
+    pack: RulePack,
+    standard: Standard,
+    income_fen: int,
+    failures: tuple[RuleFailure, ...],
+) -> tuple[tuple[Member, ...], str]:
+    """单人保 (mca-2021 Art. 8): the members a near-poor family (低保边缘家庭) may have covered
+    alone, and the reason in words; none when the pack has no such rule or the family is not
+    near-poor: it must fail on income alone (assets within limits, no must-exclude fact), with a
+    per-capita income below the pack's multiplier × the standard."""
+    if not pack.single_person_coverage or not failures:
+        return (), ""
+    if any(f.code is not RuleCode.INCOME_ABOVE_STANDARD for f in failures):
+        return (), ""
+    size = len(facts.members)
+    ceiling = standard.per_month * _share(pack.single_person_multiplier)
+    if Fraction(income_fen, size) >= ceiling:
+        return (), ""
+    members = tuple(m for m in facts.members if single_person_eligible(m))
+    if not members:
+        return (), ""
+    names = "、".join(m.name for m in members)
+    basis = (
+        f"家庭月人均收入 {format_yuan(round_fen(Fraction(income_fen, size), pack.amount_rounding))}"
+        f" 元，高于低保标准但低于标准的 {_times(pack.single_person_multiplier)} 倍"
+        f"（{format_yuan(round_fen(ceiling, pack.amount_rounding))} 元），属低保边缘家庭；"
+        f"{names}为重度残疾人或重病患者，单独纳入最低生活保障（单人保，《办法》第八条），"
+        f"保障人数 {len(members)} 人，保障金额按其本人计算"
+    )
+    return members, basis
+
+
+def single_person_amount_fen(standard: Standard, covered: int, pack: RulePack) -> int:
+    """The amount of members covered alone: the standard per person for each (they are counted
+    as a household of their own without income); tiered packs pay category A's share."""
+    exact = standard.per_month * covered
+    if pack.amount_method is AmountMethod.TIERED:
+        exact *= _tier_share(pack, HouseholdCategory.A)
+    return round_fen(exact, pack.amount_rounding)
 
 
 def _message(code: RuleCode, facts: list[str]) -> str:

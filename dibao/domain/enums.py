@@ -80,6 +80,11 @@ class IncomeCategory(StrEnum):
     MEDICAL_REIMBURSEMENT = "medical_reimbursement"  # 新农合报销
     MEDICAL_ASSISTANCE = "medical_assistance"  # 医疗救助
     TEMPORARY_RELIEF = "temporary_relief"  # 临时救助
+    # Pensions, told apart (mca-2021 Art. 13): the residents' basic pension (城乡居民基本养老保险
+    # 基础养老金) is left out while the pack says so; an employee pension or retirement pay
+    # (职工基本养老金、离退休金) is transfer income, and excludes where the pack keeps 003's rule.
+    RESIDENT_BASIC_PENSION = "resident_basic_pension"
+    EMPLOYEE_PENSION = "employee_pension"
 
     @property
     def counted(self) -> bool:
@@ -96,8 +101,11 @@ COUNTED_INCOME = frozenset(
         IncomeCategory.FAMILY_SUPPORT,
         IncomeCategory.INHERITANCE_GIFTS,
         IncomeCategory.OTHER_COUNTED,
+        IncomeCategory.EMPLOYEE_PENSION,
     }
 )
+# Counted or not by the case's rule pack (eligibility.counted_income_fen_month).
+PACK_COUNTED_INCOME = frozenset({IncomeCategory.RESIDENT_BASIC_PENSION})
 
 
 class VehicleKind(StrEnum):
@@ -121,6 +129,43 @@ class Material(StrEnum):
     ID_CARDS = "id_cards"
     DISABILITY_CERTIFICATE = "disability_certificate"
     MEDICAL_RECORDS = "medical_records"
+    # 刚性支出 (mca-2021 Art. 13): bills or receipts of the costs a disability or serious
+    # illness adds; without them the cost is shown but not deducted.
+    RIGID_EXPENSE_RECEIPTS = "rigid_expense_receipts"
+    # 委托申请 (mca-2021 Art. 6): the written mandate of a proxy applicant.
+    PROXY_MANDATE = "proxy_mandate"
+    # 居住证 (mca-2021 Art. 5): applying where one lives, not where one's hukou is.
+    RESIDENCE_PERMIT = "residence_permit"
+
+
+class DisabilityKind(StrEnum):
+    """Kind of disability on the certificate (残疾人证); Art. 8 names grade 3 intellectual and
+    mental disability beside grades 1–2 of any kind."""
+
+    VISUAL = "visual"
+    HEARING = "hearing"
+    SPEECH = "speech"
+    PHYSICAL = "physical"
+    INTELLECTUAL = "intellectual"
+    MENTAL = "mental"
+    MULTIPLE = "multiple"
+
+
+class RigidExpenseKind(StrEnum):
+    DISABILITY = "disability"  # 因残疾增加的刚性支出 (rehabilitation, aids, care)
+    ILLNESS = "illness"  # 因患重病增加的刚性支出 (treatment not reimbursed)
+
+
+class ProxyKind(StrEnum):
+    VILLAGE_COMMITTEE = "village_committee"  # 村（居）民委员会
+    OTHER_PERSON = "other_person"  # 其他人
+
+
+class SupportRule(StrEnum):
+    """How the support a legally obliged relative (赡养/抚养/扶养义务人) owes is counted."""
+
+    AGREED = "agreed"  # the amount agreed, ordered by a court, or paid: as declared
+    CAPACITY = "capacity"  # at least a share of what the obligor's family earns above the line
 
 
 class Role(StrEnum):

@@ -29,6 +29,9 @@ MATERIAL_LABELS: dict[Material, str] = {
     Material.ID_CARDS: "共同生活家庭成员居民身份证原件及复印件",
     Material.DISABILITY_CERTIFICATE: "残疾人证原件及复印件",
     Material.MEDICAL_RECORDS: "医院诊断证明及医疗费用票据",
+    Material.RIGID_EXPENSE_RECEIPTS: "因残疾、患重病增加的刚性支出票据（康复、护理、辅具、自付医疗费用等）",
+    Material.PROXY_MANDATE: "委托申请书（委托村（居）民委员会或他人代为申请的书面委托手续）",
+    Material.RESIDENCE_PERMIT: "居住证原件及复印件",
 }
 
 
@@ -38,6 +41,12 @@ def required_materials(app: Application) -> tuple[Material, ...]:
         required.append(Material.DISABILITY_CERTIFICATE)
     if any(m.major_illness or m.chronic_illness for m in app.members):
         required.append(Material.MEDICAL_RECORDS)
+    if app.rigid_expenses:
+        required.append(Material.RIGID_EXPENSE_RECEIPTS)
+    if app.proxy is not None:
+        required.append(Material.PROXY_MANDATE)  # mca-2021 Art. 6: 办理相应委托手续
+    if app.residence_permit:
+        required.append(Material.RESIDENCE_PERMIT)  # Art. 5
     return tuple(required)
 
 

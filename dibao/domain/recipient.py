@@ -16,6 +16,7 @@ from dibao.domain.eligibility import (
     HouseholdCategory,
     household_amount_fen,
     monthly_standard_fen,
+    single_person_amount_fen,
 )
 from dibao.domain.enums import AreaType
 from dibao.domain.money import format_yuan, round_fen
@@ -107,6 +108,9 @@ class RecipientState:
     paid_from: str = ""
     # One answer per month ("YYYY-MM", signed in): a month reported again is not counted again.
     sign_ins: tuple[tuple[str, bool], ...] = ()
+    # 单人保 (mca-2021 Art. 8): this many members are covered alone, and the amount is theirs
+    # (a new standard or a wage changes it only through the next re-review's assessment).
+    single_person_count: int = 0
 
 
 def household_income_fen(state: RecipientState) -> int:
@@ -307,6 +311,8 @@ def amount_for(
     """The household's amount for a counted income (whole household, per month)."""
     if standard is None:
         standard = pack_standard(state.area_type, pack)
+    if state.single_person_count:
+        return single_person_amount_fen(standard, state.single_person_count, pack)
     return household_amount_fen(standard, income_fen, len(state.members), state.category, pack)
 
 

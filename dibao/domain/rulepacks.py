@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from dibao.domain.enums import Stage
+from dibao.domain.enums import Stage, SupportRule
 from dibao.domain.money import Rounding
 
 
@@ -82,6 +82,45 @@ class RulePack:
     # 陕西 第十条(一): the township's limit counts from its receipt of the application (filing),
     # not from the case reaching the township review stage.
     township_review_from_receipt: bool = False
+    # --- income as mca-2021 Arts. 13–14 count it (defaults: as before these rules existed, so
+    # a pack stored without them decides as it did) ---
+    # 必要的就业成本: deducted from each earner's wage, a fixed amount or a share (not both).
+    employment_cost_fen_month: int = 0
+    employment_cost_share: float = 0.0
+    # 因残疾、患重病等增加的刚性支出 deducted, with its proof (Material.RIGID_EXPENSE_RECEIPTS).
+    rigid_expenses_deducted: bool = False
+    # 城乡居民基本养老保险基础养老金: counted as transfer income unless the pack leaves it out
+    # ("十四五"期间不计入, Art. 13(三)).
+    resident_pension_counted: bool = True
+    # 003 必取必退: an employee pension or retirement pay excludes; Art. 13 counts it as income.
+    pension_excludes: bool = True
+    # 赡养费 per obligor (Art. 13(四)); CAPACITY counts at least `support_share` of what the
+    # obligor's family earns above `support_base_multiplier` × the standard per person.
+    support_rule: SupportRule = SupportRule.AGREED
+    support_share: float = 0.0
+    support_base_multiplier: float = 1.0
+    # --- 单人保 (Art. 8): a member of a near-poor family (per-capita income below
+    # multiplier × standard, no must-exclude fact) may be covered alone ---
+    single_person_coverage: bool = False
+    single_person_multiplier: float = 1.5
+    # --- remedies (Arts. 21, 38): what an adverse notice tells the family ---
+    # 行政复议机关: 行政复议法 (2023) 第二十四条 — the county government hears review of its
+    # civil-affairs bureau's acts; a notice names the county in place of "县（市、区）".
+    review_body: str = "县（市、区）人民政府"
+    review_days: int = 60  # 行政复议法: 自知道之日起六十日内
+    litigation_court: str = "有管辖权的人民法院"
+    litigation_months: int = 6  # 行政诉讼法 第四十六条: 六个月内
+    # --- gradual exit (Art. 33; 004 line 42): the caseworker is reminded this many days
+    # before the period ends ---
+    gradual_exit_reminder_days: int = 30
+    # --- where one may apply (Art. 5): a residence-permit holder where they live ---
+    residence_permit_applications: bool = False
+    # --- Art. 2: the county may delegate approval to its townships (domain rule only:
+    # measures.approving_role / notice_issuer; the workflow does not read it yet) ---
+    approval_delegated: bool = False
+    # --- Art. 18: working days a family has to answer a failed check with evidence (the
+    # measures set no number; this is a start a county changes) ---
+    evidence_working_days: int = 5
 
     @property
     def posting_duration(self) -> timedelta:
@@ -120,6 +159,7 @@ class RulePack:
         params["objection_stage"] = self.objection_stage.value
         params["tier_shares"] = [list(t) for t in self.tier_shares]
         params["review_months"] = [list(t) for t in self.review_months]
+        params["support_rule"] = self.support_rule.value
         return params
 
     @classmethod
@@ -132,6 +172,8 @@ class RulePack:
         values["tier_shares"] = tuple((str(c), float(s)) for c, s in values["tier_shares"])
         if "amount_rounding" in values:
             values["amount_rounding"] = Rounding(values["amount_rounding"])
+        if "support_rule" in values:
+            values["support_rule"] = SupportRule(values["support_rule"])
         if "review_months" in values:
             values["review_months"] = tuple((str(c), int(m)) for c, m in values["review_months"])
         return cls(**values)
@@ -208,6 +250,14 @@ MCA_2021 = RulePack(
     # Art. 31: yearly for stable households, half-yearly for irregular income or work-able.
     review_months=(("A", 12), ("B", 12), ("C", 6)),
     work_refusals_to_stop_portion=3,  # Art. 34
+    # Art. 13: "必要的就业成本…可按规定适当扣减"; the amount is the province's, this a start
+    # a county changes by publishing a version.
+    employment_cost_share=0.2,
+    rigid_expenses_deducted=True,  # Art. 13
+    resident_pension_counted=False,  # Art. 13(三)
+    pension_excludes=False,  # Art. 13(四): 离退休金 is transfer income
+    single_person_coverage=True,  # Art. 8
+    single_person_multiplier=1.5,  # Art. 8
 )
 
 TRAINING_PREFIX = "training-"
@@ -241,6 +291,47 @@ def titled(pack: RulePack) -> RulePack:
     if not (shortened or days) and pack.posting_seconds is not None:
         title = f"{title}（{note}）"
     return pack if title == pack.title else dataclasses.replace(pack, title=title)
+
+
+GRADUAL_EXIT_MONTHS = (1, 12)
+# 行政复议法 第二十条 and 行政诉讼法 第四十六条 set these as the least a family has; a pack may
+# state a longer period a special law gives, never a shorter one.
+MIN_REVIEW_DAYS = 60
+MIN_LITIGATION_MONTHS = 6
+
+
+def pack_law_problems(pack: RulePack) -> list[str]:
+    """What the parameters of issue 17 (income, 单人保, remedies, 渐退) may not be, checked when
+    a version is published."""
+    problems: list[str] = []
+    low, high = GRADUAL_EXIT_MONTHS
+    if not low <= pack.gradual_exit_months <= high:
+        problems.append(f"gradual_exit_months: must be between {low} and {high} (004 line 42: 3)")
+    if not 1 <= pack.gradual_exit_reminder_days <= 90:
+        problems.append("gradual_exit_reminder_days: must be between 1 and 90")
+    if not 0 <= pack.employment_cost_share < 1:
+        problems.append("employment_cost_share: must be at least 0 and below 1")
+    if pack.employment_cost_share and pack.employment_cost_fen_month:
+        problems.append(
+            "employment_cost_share: give the employment cost as an amount or as a share, not both"
+        )
+    if not 0 <= pack.support_share <= 1:
+        problems.append("support_share: must be between 0 and 1")
+    if pack.support_base_multiplier < 0:
+        problems.append("support_base_multiplier: must not be negative")
+    if pack.single_person_multiplier < 1:
+        problems.append("single_person_multiplier: must be at least 1 (Art. 8: 1.5)")
+    if pack.review_days < MIN_REVIEW_DAYS:
+        problems.append(f"review_days: the law gives at least {MIN_REVIEW_DAYS} days")
+    if pack.litigation_months < MIN_LITIGATION_MONTHS:
+        problems.append(f"litigation_months: the law gives at least {MIN_LITIGATION_MONTHS} months")
+    if not 1 <= pack.evidence_working_days <= 30:
+        problems.append("evidence_working_days: must be between 1 and 30")
+    if not pack.review_body.strip():
+        problems.append("review_body: must name the administrative review body")
+    if not pack.litigation_court.strip():
+        problems.append("litigation_court: must name the court")
+    return problems
 
 
 BUILTIN_RULE_PACKS: dict[str, RulePack] = {
@@ -314,9 +405,10 @@ def policy_problems(pack: RulePack) -> list[str]:
         "urban_standard_fen_month": pack.urban_standard_fen_month,
         "rural_standard_fen_year": pack.rural_standard_fen_year,
         "deposit_limit_fen": pack.deposit_limit_fen,
-        "gradual_exit_months": pack.gradual_exit_months,
+        "employment_cost_fen_month": pack.employment_cost_fen_month,
     }
     problems += [f"{name}: must not be negative" for name, v in not_negative.items() if v < 0]
+    problems += pack_law_problems(pack)
     if pack.posting_seconds is not None:
         if not pack.id.startswith(TRAINING_PREFIX):
             problems.append(

@@ -19,7 +19,13 @@ from dibao.domain.eligibility import (
     assess,
     household_facts,
 )
-from dibao.domain.enums import AreaType, IncomeCategory, Relation, VehicleKind
+from dibao.domain.enums import (
+    PACK_COUNTED_INCOME,
+    AreaType,
+    IncomeCategory,
+    Relation,
+    VehicleKind,
+)
 from dibao.domain.money import Rounding, format_yuan, round_fen
 from dibao.domain.payroll import member_shares
 from dibao.domain.rulepacks import MCA_2021, SEED_DEFAULT, AmountMethod
@@ -191,7 +197,9 @@ def test_the_assessment_names_the_standard_and_month_it_used() -> None:
 
 
 @pytest.mark.parametrize(
-    "category", [c for c in IncomeCategory if not c.counted], ids=lambda c: c.value
+    "category",
+    [c for c in IncomeCategory if not c.counted and c not in PACK_COUNTED_INCOME],
+    ids=lambda c: c.value,
 )
 def test_exempt_income_is_not_counted(category: IncomeCategory) -> None:
     # 优抚, 荣誉奖金, 助学金, 独生子女费, 新农合报销, 医疗救助, 临时救助 (陕西 第九条).
@@ -209,7 +217,8 @@ def test_exempt_income_is_not_counted(category: IncomeCategory) -> None:
 )
 def test_every_counted_income_category_reduces_the_amount(category: IncomeCategory) -> None:
     household = facts(incomes=(IncomeItem(category, 30_000),))
-    result = assess(household, SEED_DEFAULT)
+    # Counted, not excluding: seed-default's 003 rule would refuse an employee pension outright.
+    result = assess(household, replace(SEED_DEFAULT, pension_excludes=False))
     assert result.counted_income_fen_month == 30_000
     assert result.per_capita_income_fen_month == 10_000
     assert result.monthly_amount_fen == 92_750 - 30_000  # 3710 / 12 × 3 − 300
@@ -632,7 +641,8 @@ def test_tiered_share_is_exact_to_the_fen() -> None:
 
 
 def test_tiered_pack_still_refuses_income_at_the_standard() -> None:
-    household = facts(incomes=(IncomeItem(IncomeCategory.WAGES, 92_750),))
+    # Business income: mca-2021 deducts employment costs from wages only.
+    household = facts(incomes=(IncomeItem(IncomeCategory.BUSINESS, 92_750),))
     result = assess(household, TIERED)
     assert codes(result) == [RuleCode.INCOME_ABOVE_STANDARD]
     assert result.monthly_amount_fen == 0

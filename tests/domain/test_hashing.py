@@ -67,6 +67,9 @@ def test_dataclass_is_hashed_by_its_field_values() -> None:
         "major_illness": False,
         "chronic_illness": False,
         "able_to_work": False,
+        "disability_kind": None,
+        "hukou_county_code": "",
+        "lives_at_hukou": True,
     }
     assert payload_sha256(member) == payload_sha256(as_dict)
 
