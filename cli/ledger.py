@@ -16,8 +16,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from dibao import ledger_import
 from cli.auth import operator
+from dibao import ledger_import
 from dibao.db import bank_return_repo, monthly_repo, payroll_repo
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.domain.access import Action
