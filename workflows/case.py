@@ -19,6 +19,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
+    from dibao.domain.actions import Action
     from dibao.domain.application import payee_holder_problems, validate_payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
@@ -64,15 +65,12 @@ with workflow.unsafe.imports_passed_through():
         next_stage,
         payment_start_month,
     )
+    from dibao.domain.stages import STAGES
     from dibao.domain.survey import validate_survey
     from workflows import policies
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (
-        COUNTY_ROLES,
-        FILING_ROLES,
         RECUSAL_VISIT_REASON,
-        SURVEY_ROLES,
-        TOWNSHIP_ROLES,
         CaseClosing,
         invalid_input,
         reject,
@@ -367,7 +365,7 @@ class CaseWorkflow(RecipientPhase):
 
     @change_payee.validator
     def _validate_change_payee(self, request: ChangePayee) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "record the payee account")
+        self._require_actor(request.actor, Action.CHANGE_PAYEE, "record the payee account")
         if self._seen(f"payee/{request.request_id}", request.actor):
             return
         self._require_open()
@@ -396,7 +394,9 @@ class CaseWorkflow(RecipientPhase):
 
     @supplement_materials.validator
     def _validate_supplement(self, request: SupplementMaterials) -> None:
-        self._require_actor(request.actor, FILING_ROLES, "record supplemented materials")
+        self._require_actor(
+            request.actor, Action.SUPPLEMENT_MATERIALS, "record supplemented materials"
+        )
         if self._seen(f"supplement/{request.request_id}", request.actor):
             return
         self._require_open()
@@ -425,7 +425,7 @@ class CaseWorkflow(RecipientPhase):
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdraw) -> None:
-        self._require_actor(request.actor, FILING_ROLES, "withdraw an application")
+        self._require_actor(request.actor, Action.WITHDRAW, "withdraw an application")
         if self._seen(f"withdraw/{request.request_id}", request.actor):
             return
         self._require_withdrawable()
@@ -449,7 +449,7 @@ class CaseWorkflow(RecipientPhase):
 
     @terminate.validator
     def _validate_terminate(self, request: Terminate) -> None:
-        self._require_actor(request.actor, TOWNSHIP_ROLES, "terminate a case")
+        self._require_actor(request.actor, Action.TERMINATE, "terminate a case")
         if self._seen(f"terminate/{request.request_id}", request.actor):
             return
         self._require_withdrawable()
@@ -475,10 +475,10 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_survey.validator
     def _validate_survey(self, request: SubmitSurvey) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "submit a survey")
+        self._require_actor(request.actor, Action.SUBMIT_SURVEY, "submit a survey")
         if self._seen(f"survey/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.SURVEY)
+        self._require_stage(Action.SUBMIT_SURVEY)
         if self._survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a survey report was already submitted")
         self._require_unclaimed(
@@ -506,10 +506,12 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_evaluation.validator
     def _validate_evaluation(self, request: SubmitEvaluation) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "record a democratic evaluation")
+        self._require_actor(
+            request.actor, Action.SUBMIT_EVALUATION, "record a democratic evaluation"
+        )
         if self._seen(f"evaluation/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.EVALUATION)
+        self._require_stage(Action.SUBMIT_EVALUATION)
         self._require_unclaimed(
             self._stage_slot("evaluation"),
             "the democratic evaluation of this stage was already recorded",
@@ -554,12 +556,12 @@ class CaseWorkflow(RecipientPhase):
 
     @raise_objection.validator
     def _validate_objection(self, request: RaiseObjection) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "record an objection")
+        self._require_actor(request.actor, Action.RAISE_OBJECTION, "record an objection")
         if self._seen(f"objection/{request.request_id}", request.actor):
             return
         self._require_open()
         open_posting = bool(self._postings) and self._postings[-1].outcome is PostingOutcome.OPEN
-        if self._stage not in POSTING_STAGES or not open_posting:
+        if Action.RAISE_OBJECTION not in STAGES[self._stage].accepts or not open_posting:
             raise reject(
                 Rejection.WRONG_STAGE,
                 f"objections are taken during a public posting; the case is at stage "
@@ -585,10 +587,12 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_township_review.validator
     def _validate_township(self, request: SubmitTownshipReview) -> None:
-        self._require_actor(request.actor, TOWNSHIP_ROLES, "give the township review opinion")
+        self._require_actor(
+            request.actor, Action.TOWNSHIP_REVIEW, "give the township review opinion"
+        )
         if self._seen(f"township/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.TOWNSHIP_REVIEW)
+        self._require_stage(Action.TOWNSHIP_REVIEW)
         self._require_unclaimed(
             self._stage_slot("township"), "the township has already given its review opinion"
         )
@@ -608,10 +612,10 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_county_visit.validator
     def _validate_county_visit(self, request: SubmitCountyVisit) -> None:
-        self._require_actor(request.actor, COUNTY_ROLES, "record the county home visit")
+        self._require_actor(request.actor, Action.COUNTY_VISIT, "record the county home visit")
         if self._seen(f"visit/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.COUNTY_APPROVAL)
+        self._require_stage(Action.COUNTY_VISIT)
         if not [v for v in request.visitors if v.strip()]:
             raise reject(Rejection.INVALID, "visitors: name who visited")
         if not request.findings.strip():
@@ -642,10 +646,10 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_county_decision.validator
     def _validate_county_decision(self, request: SubmitCountyDecision) -> None:
-        self._require_actor(request.actor, COUNTY_ROLES, "decide on approval")
+        self._require_actor(request.actor, Action.COUNTY_DECISION, "decide on approval")
         if self._seen(f"decision/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.COUNTY_APPROVAL)
+        self._require_stage(Action.COUNTY_DECISION)
         if self._decision is not None:
             raise reject(Rejection.WRONG_STAGE, "the county has already decided")
         self._require_unclaimed(self._stage_slot("decision"), "the county has already decided")

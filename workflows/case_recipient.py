@@ -12,6 +12,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
+    from dibao.domain.actions import Action
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         Actor,
@@ -33,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         CaseStatus,
         NoticeKind,
         PostingOutcome,
-        Role,
         Stage,
     )
     from dibao.domain.money import format_yuan
@@ -61,8 +61,6 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.survey import validate_survey
     from workflows import policies
     from workflows.case_state import (
-        COUNTY_ROLES,
-        SURVEY_ROLES,
         CaseState,
         invalid_input,
         reject,
@@ -313,10 +311,10 @@ class RecipientPhase(CaseState):
     def _require_receiving(
         self,
         actor: Actor,
-        roles: frozenset[Role] = SURVEY_ROLES,
+        action: Action = Action.REPORT_RECIPIENT,
         what: str = "report on a recipient household",
     ) -> None:
-        self._require_actor(actor, roles, what)
+        self._require_actor(actor, action, what)
         if self._stage is Stage.RECIPIENT and self._recipient is None and not self._closed:
             raise reject(
                 Rejection.WRONG_STAGE,
@@ -358,7 +356,9 @@ class RecipientPhase(CaseState):
 
     @report_sign_in.validator
     def _validate_sign_in(self, request: ReportSignIn) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"sign-in/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -388,7 +388,9 @@ class RecipientPhase(CaseState):
 
     @report_labour_absence.validator
     def _validate_absence(self, request: ReportLabourAbsence) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"absence/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -420,7 +422,9 @@ class RecipientPhase(CaseState):
 
     @report_circumstance.validator
     def _validate_circumstance(self, request: ReportCircumstance) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"circumstance/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -466,10 +470,12 @@ class RecipientPhase(CaseState):
 
     @apply_standard.validator
     def _validate_standard(self, request: ApplyStandard) -> None:
-        self._require_actor(request.actor, COUNTY_ROLES, "apply the county's standard")
+        self._require_actor(request.actor, Action.CHANGE_STANDARD, "apply the county's standard")
         if self._seen(f"standard/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor, COUNTY_ROLES, "apply the county's standard")
+        self._require_receiving(
+            request.actor, Action.CHANGE_STANDARD, "apply the county's standard"
+        )
         problems = standard_change_problems(
             request.urban_standard_fen_month,
             request.rural_standard_fen_year,
@@ -515,7 +521,9 @@ class RecipientPhase(CaseState):
 
     @report_reemployment.validator
     def _validate_reemployment(self, request: ReportReemployment) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"reemployment/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -559,7 +567,9 @@ class RecipientPhase(CaseState):
 
     @report_work_refusal.validator
     def _validate_work_refusal(self, request: ReportWorkRefusal) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"work-refusal/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -585,10 +595,10 @@ class RecipientPhase(CaseState):
 
     @submit_review.validator
     def _validate_review(self, request: SubmitSurvey) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "submit a re-review")
+        self._require_actor(request.actor, Action.SUBMIT_REVIEW, "submit a re-review")
         if self._seen(f"review/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor, SURVEY_ROLES, "submit a re-review")
+        self._require_receiving(request.actor, Action.SUBMIT_REVIEW, "submit a re-review")
         if not self._review_due:
             assert self._recipient is not None
             raise reject(

@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
     from dibao.domain.access import place_denial
+    from dibao.domain.actions import Action
     from dibao.domain.application import FieldError, Member, Payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
@@ -74,7 +75,6 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.materials import missing_materials, provided_materials
     from dibao.domain.ops import (
         SKIPPABLE_ACTIVITIES,
-        WAITING_FOR,
         CloseIncident,
         CorrectionError,
         FailureStatus,
@@ -96,21 +96,12 @@ with workflow.unsafe.imports_passed_through():
         next_month,
     )
     from dibao.domain.rulepacks import RulePack, get_rule_pack
+    from dibao.domain.stages import STAGES, roles_for, stages_accepting
     from dibao.domain.standards import StandardInForce, StandardQuery
     from dibao.domain.verification import VerificationOutcome, VerifyHousehold
     from workflows import policies
     from workflows import search_attributes as sa
 
-# Who may answer which step. The API refuses a wrong role first (dibao/domain/access.py); the
-# workflow checks again, every update in its validator and its handler, so no client of
-# Temporal can record, say, a village caseworker approving or an auditor withdrawing. Each set
-# equals the API role table's for the same action (tests/workflows/test_actor_checks.py);
-# supervisors and auditors are in none of them: they never act on a case.
-TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
-SURVEY_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
-FILING_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER})
-COUNTY_ROLES = frozenset({Role.COUNTY_APPROVER})
-OPS_ROLES = frozenset({Role.OPS})
 # Arts. 11, 20 (mca-2021): the county visits the household of a registered relative itself.
 RECUSAL_VISIT_REASON = "近亲属备案：须由县级民政部门入户核查"
 
@@ -409,7 +400,7 @@ class CaseState:
             if self._review_due:
                 return "复核入户调查 (village/township caseworkers: re-review survey)"
             return f"动态管理，下次复核 {self._recipient.next_review_on} (recipient)"
-        return WAITING_FOR[self._stage]
+        return STAGES[self._stage].waits_for
 
     # --- recusal (近亲属备案) ------------------------------------------------------------------
 
@@ -508,19 +499,22 @@ class CaseState:
                 "the case is approved; ending benefit is a payment change, not a withdrawal",
             )
 
-    def _require_stage(self, stage: Stage) -> None:
+    def _require_stage(self, action: Action) -> None:
+        """The case is open and its stage accepts the action (the stage table's entry)."""
         self._require_open()
-        if self._stage is not stage:
+        if action not in STAGES[self._stage].accepts:
+            stage = stages_accepting(action)[0]
             raise reject(
                 Rejection.WRONG_STAGE,
                 f"this action belongs to stage '{stage.value}'; "
                 f"the case is at stage '{self._stage.value}'",
             )
 
-    def _require_actor(self, actor: Actor, roles: frozenset[Role], what: str) -> None:
-        """The actor's role may take this step and the household lies in its jurisdiction:
-        checked here as the API does, for updates sent to Temporal without it."""
-        self._require_role(actor, roles, what)
+    def _require_actor(self, actor: Actor, action: Action, what: str) -> None:
+        """The actor's role may take this step (the stage table's roles, which the API's role
+        table also holds) and the household lies in its jurisdiction: checked here as the API
+        does, for updates sent to Temporal without it."""
+        self._require_role(actor, roles_for(action), what)
         hukou = self._case.application.hukou
         refused = place_denial(
             actor.jurisdiction, hukou.county_code, hukou.township_code, hukou.village_code
@@ -631,7 +625,7 @@ class CaseState:
                 status=status,
                 entered_at=now,
                 rule_pack_id=self._case.rule_pack_id,
-                working_days=self._pack.stage_working_days(stage),
+                working_days=STAGES[stage].working_days(self._pack),
                 counted_from=counted_from,
             ),
             StageRecorded,
@@ -764,7 +758,9 @@ class CaseState:
         if self._seen(f"extend-deadline/{request.request_id}", request.actor):
             return
         self._require_open()
-        self._require_actor(request.actor, COUNTY_ROLES, "extend the whole-procedure time limit")
+        self._require_actor(
+            request.actor, Action.EXTEND_DEADLINE, "extend the whole-procedure time limit"
+        )
         extended = self._pack.whole_procedure_extended_working_days
         if extended is None or self._procedure_due is None:
             raise reject(
@@ -938,7 +934,7 @@ class CaseState:
         )
 
     def _require_incident(self, incident_id: str, actor: Actor) -> IncidentRef:
-        self._require_actor(actor, OPS_ROLES, "retry or skip a failed step, or close its case")
+        self._require_actor(actor, Action.OPERATE, "retry or skip a failed step, or close its case")
         incident = self._incidents.get(incident_id)
         if incident_id in self._resolutions or f"incident/{incident_id}" in self._claims:
             raise reject(Rejection.WRONG_STAGE, f"incident {incident_id} is being resolved")
@@ -976,7 +972,7 @@ class CaseState:
 
     @retry_step.validator
     def _validate_retry_step(self, request: RetryStep) -> None:
-        self._require_actor(request.actor, OPS_ROLES, "retry or skip a failed step")
+        self._require_actor(request.actor, Action.OPERATE, "retry or skip a failed step")
         if self._seen(f"retry-step/{request.request_id}", request.actor):
             return
         self._require_incident(request.incident_id, request.actor)
@@ -994,7 +990,7 @@ class CaseState:
 
     @skip_step.validator
     def _validate_skip_step(self, request: SkipStep) -> None:
-        self._require_actor(request.actor, OPS_ROLES, "retry or skip a failed step")
+        self._require_actor(request.actor, Action.OPERATE, "retry or skip a failed step")
         if self._seen(f"skip-step/{request.request_id}", request.actor):
             return
         incident = self._require_incident(request.incident_id, request.actor)
