@@ -119,9 +119,8 @@ class CaseWorkflow(RecipientPhase):
             await self._enter(Stage.SURVEY, CaseStatus.IN_PROGRESS)
             await self._notice(NoticeKind.ACCEPTANCE, "acceptance")
             self._accepted = True
-            if workflow.patched("procedure-deadline"):
-                self._accepted_at = self._stage_entered_at
-                await self._arm_procedure_deadline(extended=False)
+            self._accepted_at = self._stage_entered_at
+            await self._arm_procedure_deadline(extended=False)
             await self._procedure()
         except CaseClosing:
             await self._close_on_request()
@@ -136,9 +135,6 @@ class CaseWorkflow(RecipientPhase):
             stage = await self._run_stage(stage)
         if stage is Stage.RECIPIENT:
             await self._enter(Stage.RECIPIENT, CaseStatus.RECEIVING)
-            if not workflow.patched("recipient-phase"):
-                # Approved before the recipient phase existed: such a case waits here as it did.
-                await workflow.wait_condition(lambda: False)
             await self._recipient_phase(self._first_recipient_state())
 
     async def _run_stage(self, stage: Stage) -> Stage:

@@ -52,7 +52,6 @@ with workflow.unsafe.imports_passed_through():
         next_review_on,
         record_sign_in,
         review_change,
-        sign_in_change,
         sign_in_problem,
         standard_change,
         work_refusal_change,
@@ -145,9 +144,7 @@ class RecipientPhase(CaseState):
                     )
                 )
             if exit_at is not None and now >= exit_at:
-                standard = None
-                if workflow.patched("dated-standards"):
-                    standard = (await self._standard_in_force(state.gradual_exit_until)).standard
+                standard = (await self._standard_in_force(state.gradual_exit_until)).standard
                 change = gradual_exit_end(state, self._pack, standard)
                 self._claims.pop("reemployment", None)  # a new job may start a new gradual exit
                 self._recipient = dataclasses.replace(
@@ -315,12 +312,6 @@ class RecipientPhase(CaseState):
         what: str = "report on a recipient household",
     ) -> None:
         self._require_actor(actor, action, what)
-        if self._stage is Stage.RECIPIENT and self._recipient is None and not self._closed:
-            raise reject(
-                Rejection.WRONG_STAGE,
-                "this case was approved before the recipient phase existed and cannot take "
-                "recipient events; ops must migrate it (see issue 4 notes)",
-            )
         if self._stage is not Stage.RECIPIENT or self._closed or self._recipient is None:
             raise reject(
                 Rejection.WRONG_STAGE,
@@ -337,21 +328,16 @@ class RecipientPhase(CaseState):
             request.request_id, request.actor, AuditAction.REPORT_SIGN_IN, request, "sign-in"
         ):
             assert self._recipient is not None
-            if workflow.patched("sign-in-per-month"):
-                # Per month: a month reported again is not counted again (it may correct the
-                # first answer; both reports are in the audit log).
-                outcome = record_sign_in(self._recipient, request.month, request.done)
-                self._recipient = dataclasses.replace(
-                    self._recipient,
-                    sign_ins=outcome.sign_ins,
-                    missed_sign_ins=outcome.missed_sign_ins,
-                )
-                change = outcome.change
-            else:
-                missed, change = sign_in_change(self._recipient, request.done, request.month)
-                self._recipient = dataclasses.replace(self._recipient, missed_sign_ins=missed)
-            if change is not None:
-                self._changes.append(change)
+            # Per month: a month reported again is not counted again (it may correct the
+            # first answer; both reports are in the audit log).
+            outcome = record_sign_in(self._recipient, request.month, request.done)
+            self._recipient = dataclasses.replace(
+                self._recipient,
+                sign_ins=outcome.sign_ins,
+                missed_sign_ins=outcome.missed_sign_ins,
+            )
+            if outcome.change is not None:
+                self._changes.append(outcome.change)
         return self.state()
 
     @report_sign_in.validator

@@ -460,10 +460,8 @@ class CaseState:
     def _recheck(self, validator: Callable[[T], None], request: T) -> None:
         """Validate again in the handler, before its first await. Validators of updates that
         arrive in one workflow task all run before any handler, so each may pass (two
-        opposite opinions, ten evaluations); the handler sees what the ones before it claimed.
-        Cases that ran before it replay without (their handlers acted unchecked)."""
-        if workflow.patched("recheck-in-handler"):
-            validator(request)
+        opposite opinions, ten evaluations); the handler sees what the ones before it claimed."""
+        validator(request)
 
     def _stage_slot(self, step: str) -> str:
         """A step answered once per entry into its stage (an objection's re-run is another)."""
@@ -582,9 +580,6 @@ class CaseState:
             heartbeat=policies.HEARTBEAT_TIMEOUT,
         )
         facts = household_facts(self._case.application, survey, self._verification.records)
-        if not workflow.patched("dated-standards"):
-            self._assessment = assess(facts, self._pack)
-            return
         # On the standard in force for the month assessed: the first month paid if approved
         # now, or (a re-review) the month its change takes effect.
         today = china_date(workflow.now())
@@ -613,7 +608,7 @@ class CaseState:
         self._seq += 1
         now = workflow.now()
         counted_from = None
-        if stage is Stage.TOWNSHIP_REVIEW and workflow.patched("township-clock"):
+        if stage is Stage.TOWNSHIP_REVIEW:
             start = self._pack.stage_counted_from(stage, self._case.filed_at, now)
             counted_from = start if start != now else None
         recorded: StageRecorded | None = await self._attempt(
@@ -646,8 +641,7 @@ class CaseState:
                 else sa.DUE_AT.value_unset(),
             ]
         )
-        if workflow.patched("escalation"):
-            self._arm_deadline(self._seq, stage, status, recorded.due_at)
+        self._arm_deadline(self._seq, stage, status, recorded.due_at)
 
     def _arm_deadline(
         self, seq: int, stage: Stage, status: CaseStatus, due_at: datetime | None
@@ -824,7 +818,7 @@ class CaseState:
                 )
                 return result
             except ActivityError as err:
-                if isinstance(err.cause, CancelledError) or not workflow.patched("incidents"):
+                if isinstance(err.cause, CancelledError):
                     raise
                 step = str(getattr(arg, "step_key", "") or activity)
                 resolution = await self._incident(activity, step, arg, err)

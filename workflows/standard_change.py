@@ -42,21 +42,20 @@ class StandardChangeWorkflow:
 
     @workflow.run
     async def run(self, request: StandardChangeInput) -> StandardChangeProgress:
-        if workflow.patched("dated-standards"):
-            await workflow.execute_activity(
-                "record_county_standards",
-                RecordCountyStandards(
-                    batch_id=request.batch_id,
-                    county_code=request.county_code,
-                    urban_standard_fen_month=request.urban_standard_fen_month,
-                    rural_standard_fen_year=request.rural_standard_fen_year,
-                    effective_month=request.effective_month,
-                    recorded_by=request.requested_by.id,
-                ),
-                result_type=CountyStandardsRecorded,
-                start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-                retry_policy=policies.DB_RETRY,
-            )
+        await workflow.execute_activity(
+            "record_county_standards",
+            RecordCountyStandards(
+                batch_id=request.batch_id,
+                county_code=request.county_code,
+                urban_standard_fen_month=request.urban_standard_fen_month,
+                rural_standard_fen_year=request.rural_standard_fen_year,
+                effective_month=request.effective_month,
+                recorded_by=request.requested_by.id,
+            ),
+            result_type=CountyStandardsRecorded,
+            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+        )
         cases: ReceivingCases = await workflow.execute_activity(
             "list_receiving_cases",
             ListReceiving(county_code=request.county_code),
