@@ -24,11 +24,11 @@ def test_the_api_refuses_case_actions_to_the_roles_the_stage_table_refuses() -> 
 
 
 def test_each_posting_publishes_the_opinion_before_it() -> None:
-    assert POSTING_STAGES == {
+    assert {
         Stage.POSTING_BEFORE_REVIEW,
         Stage.POSTING_BEFORE_APPROVAL,
         Stage.POSTING_AFTER_APPROVAL,
-    }
+    } == POSTING_STAGES
     assert STAGES[Stage.POSTING_BEFORE_REVIEW].publishes is Stage.EVALUATION
     assert STAGES[Stage.POSTING_BEFORE_APPROVAL].publishes is Stage.TOWNSHIP_REVIEW
     assert STAGES[Stage.POSTING_AFTER_APPROVAL].publishes is Stage.COUNTY_APPROVAL
