@@ -131,10 +131,12 @@ def case_actor(action: Action) -> Callable[..., Awaitable[Actor]]:
 
 @dataclass(frozen=True)
 class CaseAccess:
-    """The signed-in user allowed on a case, and where the case lies (with its recusals)."""
+    """The signed-in user allowed on a case, where the case lies (with its recusals) and its
+    status: what a route needs of the case row, read once per request."""
 
     actor: Actor
     place: CasePlace
+    status: str = ""
 
 
 def case_access(action: Action) -> Callable[..., Awaitable[CaseAccess]]:
@@ -145,7 +147,8 @@ def case_access(action: Action) -> Callable[..., Awaitable[CaseAccess]]:
         actor: Annotated[Actor, Depends(actor_dep)],
         sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
     ) -> CaseAccess:
-        return CaseAccess(actor, await check_case(sessions, actor, action, case_id))
+        place, status = await _check_case(sessions, actor, action, case_id)
+        return CaseAccess(actor, place, status)
 
     return check
 
@@ -153,6 +156,12 @@ def case_access(action: Action) -> Callable[..., Awaitable[CaseAccess]]:
 async def check_case(
     sessions: async_sessionmaker[AsyncSession], actor: Actor, action: Action, case_id: str
 ) -> CasePlace:
+    return (await _check_case(sessions, actor, action, case_id))[0]
+
+
+async def _check_case(
+    sessions: async_sessionmaker[AsyncSession], actor: Actor, action: Action, case_id: str
+) -> tuple[CasePlace, str]:
     check_role(actor, action)
     async with sessions() as session:
         row = await cases_repo.get_case(session, case_id)
@@ -170,7 +179,7 @@ async def check_case(
     reason = access.case_denial(actor, action, place)
     if reason:
         raise errors.forbidden(reason, case_id=case_id)
-    return place
+    return place, row.status
 
 
 def check_role(actor: Actor, action: Action) -> None:
