@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         ChangePayee,
         DrawSpotCheck,
         Entitlement,
-        EntitlementRecorded,
         IssueCertificate,
         ObjectionRef,
         PayeeRecorded,
@@ -67,7 +66,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.stages import STAGES
     from dibao.domain.survey import validate_survey
-    from workflows import policies
+    from workflows import case_steps, policies
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (
         RECUSAL_VISIT_REASON,
@@ -214,13 +213,12 @@ class CaseWorkflow(RecipientPhase):
 
     async def _county_approval(self) -> Stage:
         spot: SpotCheckResult = await self._act(
-            "draw_spot_check",
+            case_steps.draw_spot_check,
             DrawSpotCheck(
                 case_id=self._case.case_id,
                 share=self._pack.spot_check_share,
                 decided_on=china_date(workflow.now()).isoformat(),
             ),
-            SpotCheckResult,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -264,15 +262,14 @@ class CaseWorkflow(RecipientPhase):
             amount = assessment.monthly_amount_fen if assessment else 0
         assert category is not None
         certificate: CertificateIssued = await self._act(
-            "issue_certificate",
+            case_steps.issue_certificate,
             IssueCertificate(case_id=self._case.case_id, issued_at=now),
-            CertificateIssued,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
         from_month = payment_start_month(self._pack, china_date(now))
         await self._act(
-            "record_entitlement",
+            case_steps.record_entitlement,
             RecordEntitlement(
                 case_id=self._case.case_id,
                 step_key="approval",
@@ -284,7 +281,6 @@ class CaseWorkflow(RecipientPhase):
                 recorded_at=now,
                 paid_members=self._household_size(),
             ),
-            EntitlementRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -343,7 +339,7 @@ class CaseWorkflow(RecipientPhase):
             request.request_id, request.actor, AuditAction.CHANGE_PAYEE, request, "payee"
         ):
             recorded: PayeeRecorded = await self._act(
-                "record_payee",
+                case_steps.record_payee,
                 RecordPayee(
                     case_id=self._case.case_id,
                     step_key=key,
@@ -351,7 +347,6 @@ class CaseWorkflow(RecipientPhase):
                     recorded_by=request.actor.id,
                     recorded_at=workflow.now(),
                 ),
-                PayeeRecorded,
                 timeout=policies.DB_WRITE_TIMEOUT,
                 retry=policies.DB_RETRY,
             )

@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
         Actor,
         ApplyStandard,
         CaseView,
-        EntitlementRecorded,
         RecordEntitlement,
         Rejection,
         ReportCircumstance,
@@ -58,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.standards import pack_standard, standard_change_problems
     from dibao.domain.survey import validate_survey
-    from workflows import policies
+    from workflows import case_steps, policies
     from workflows.case_state import (
         CaseState,
         invalid_input,
@@ -222,7 +221,7 @@ class RecipientPhase(CaseState):
         self._change_no += 1
         step = f"cycle-{state.cycle}-change-{self._change_no}"
         await self._act(
-            "record_entitlement",
+            case_steps.record_entitlement,
             RecordEntitlement(
                 case_id=self._case.case_id,
                 step_key=step,
@@ -235,7 +234,6 @@ class RecipientPhase(CaseState):
                 change_kind=change.kind.value,
                 paid_members=len(state.members) - len(state.portion_stopped),
             ),
-            EntitlementRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )

@@ -11,7 +11,7 @@ deadline timer (escalation).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -28,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.case import (
         Actor,
         AuditEntry,
-        AuditRecorded,
         CarriedState,
         CaseInput,
         CaseView,
@@ -78,11 +77,9 @@ with workflow.unsafe.imports_passed_through():
         CloseIncident,
         CorrectionError,
         FailureStatus,
-        IncidentClosed,
         IncidentOpened,
         IncidentRef,
         OpenIncident,
-        OverdueRecorded,
         RecordOverdue,
         apply_corrections,
         correctable_fields,
@@ -99,13 +96,14 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.stages import STAGES, roles_for, stages_accepting
     from dibao.domain.standards import StandardInForce, StandardQuery
     from dibao.domain.verification import VerificationOutcome, VerifyHousehold
-    from workflows import policies
+    from workflows import case_steps, policies
     from workflows import search_attributes as sa
 
 # Arts. 11, 20 (mca-2021): the county visits the household of a registered relative itself.
 RECUSAL_VISIT_REASON = "近亲属备案：须由县级民政部门入户核查"
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 
 def reject(kind: Rejection, message: str) -> ApplicationError:
@@ -303,7 +301,7 @@ class CaseState:
         self, step_key: str, stage: Stage, opens: datetime, size: int, amount: int, category: str
     ) -> PostingRef:
         ref: PostingRef = await self._act(
-            "open_posting",
+            case_steps.open_posting,
             OpenPosting(
                 case_id=self._case.case_id,
                 step_key=step_key,
@@ -314,7 +312,6 @@ class CaseState:
                 monthly_amount_fen=amount,
                 category=category,
             ),
-            PostingRef,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -323,14 +320,13 @@ class CaseState:
     async def _close_posting(self, posting_id: str, outcome: PostingOutcome) -> PostingOutcome:
         """Close a posting; a posting closed before keeps its first outcome (returned)."""
         closed: PostingClosed = await self._act(
-            "close_posting",
+            case_steps.close_posting,
             ClosePosting(
                 case_id=self._case.case_id,
                 posting_id=posting_id,
                 outcome=outcome,
                 closed_at=workflow.now(),
             ),
-            PostingClosed,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -567,14 +563,13 @@ class CaseState:
         # activity and this stage), and loses nothing.
         survey = self._survey.report if self._survey else None
         self._verification = await self._act(
-            "verify_household",
+            case_steps.verify_household,
             VerifyHousehold(
                 case_id=self._case.case_id,
                 step_key=f"verification-{self._seq}",
                 application=self._case.application,
                 survey=survey,
             ),
-            VerificationOutcome,
             timeout=policies.VERIFICATION_TIMEOUT,
             retry=policies.CONNECTOR_RETRY,
             heartbeat=policies.HEARTBEAT_TIMEOUT,
@@ -590,13 +585,12 @@ class CaseState:
     async def _standard_in_force(self, month: str) -> StandardInForce:
         """The county's standard in force in `month`, for the household's area type."""
         found: StandardInForce = await self._act(
-            "standard_in_force",
+            case_steps.standard_in_force,
             StandardQuery(
                 county_code=self._case.application.hukou.county_code,
                 area_type=self._case.application.area_type,
                 month=month,
             ),
-            StandardInForce,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -612,7 +606,7 @@ class CaseState:
             start = self._pack.stage_counted_from(stage, self._case.filed_at, now)
             counted_from = start if start != now else None
         recorded: StageRecorded | None = await self._attempt(
-            "record_stage",
+            case_steps.record_stage,
             RecordStage(
                 case_id=self._case.case_id,
                 seq=self._seq,
@@ -623,7 +617,6 @@ class CaseState:
                 working_days=STAGES[stage].working_days(self._pack),
                 counted_from=counted_from,
             ),
-            StageRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -665,7 +658,7 @@ class CaseState:
         self._overdue_since = workflow.now()
         workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
         await self._attempt(
-            "record_overdue",
+            case_steps.record_overdue,
             RecordOverdue(
                 case_id=self._case.case_id,
                 step_key=f"overdue-{seq}",
@@ -673,7 +666,6 @@ class CaseState:
                 due_at=due_at,
                 raised_at=self._overdue_since,
             ),
-            OverdueRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -690,14 +682,13 @@ class CaseState:
         if days is None or self._accepted_at is None:
             return
         due: ProcedureDeadline = await self._act(
-            "record_procedure_deadline",
+            case_steps.record_procedure_deadline,
             RecordProcedureDeadline(
                 case_id=self._case.case_id,
                 step_key=f"procedure-deadline-{days}",
                 accepted_at=self._accepted_at,
                 working_days=days,
             ),
-            ProcedureDeadline,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -715,7 +706,7 @@ class CaseState:
             return
         self._procedure_overdue_since = workflow.now()
         await self._attempt(
-            "record_procedure_overdue",
+            case_steps.record_procedure_overdue,
             RecordProcedureOverdue(
                 case_id=self._case.case_id,
                 step_key=f"procedure-overdue-{days}",
@@ -724,7 +715,6 @@ class CaseState:
                 due_at=due_at,
                 raised_at=self._procedure_overdue_since,
             ),
-            OverdueRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -778,40 +768,37 @@ class CaseState:
 
     async def _act(
         self,
-        activity: str,
-        arg: Any,
-        result_type: type[T],
+        step: Callable[[A], Awaitable[T]],
+        arg: A,
         *,
         timeout: timedelta,
         retry: RetryPolicy,
         heartbeat: timedelta | None = None,
     ) -> T:
         """Run a step the case cannot do without; if it gives up, wait for ops to retry it."""
-        result = await self._attempt(
-            activity, arg, result_type, timeout=timeout, retry=retry, heartbeat=heartbeat
-        )
-        assert result is not None, f"{activity} is not skippable"
+        result = await self._attempt(step, arg, timeout=timeout, retry=retry, heartbeat=heartbeat)
+        assert result is not None, f"{step.__name__} is not skippable"
         return result
 
     async def _attempt(
         self,
-        activity: str,
-        arg: Any,
-        result_type: type[T],
+        step: Callable[[A], Awaitable[T]],
+        arg: A,
         *,
         timeout: timedelta,
         retry: RetryPolicy,
         heartbeat: timedelta | None = None,
     ) -> T | None:
-        """Run a step; if it exhausts its retries or fails for good, the case does not fail:
-        it opens an incident and waits for ops to retry it (maybe with corrected input) or,
-        for a step in SKIPPABLE_ACTIVITIES, to skip it (then None)."""
+        """Run a step (an activity of workflows/case_steps.py); if it exhausts its retries or
+        fails for good, the case does not fail: it opens an incident and waits for ops to retry
+        it (maybe with corrected input) or, for a step in SKIPPABLE_ACTIVITIES, to skip it
+        (then None)."""
+        activity = step.__name__  # the activity's registered name
         while True:
             try:
                 result: T = await workflow.execute_activity(
-                    activity,
+                    step,
                     arg,
-                    result_type=result_type,
                     start_to_close_timeout=timeout,
                     retry_policy=retry,
                     heartbeat_timeout=heartbeat,
@@ -820,8 +807,8 @@ class CaseState:
             except ActivityError as err:
                 if isinstance(err.cause, CancelledError):
                     raise
-                step = str(getattr(arg, "step_key", "") or activity)
-                resolution = await self._incident(activity, step, arg, err)
+                key = str(getattr(arg, "step_key", "") or activity)
+                resolution = await self._incident(activity, key, arg, err)
             if isinstance(resolution, SkipStep):
                 return None
             if isinstance(resolution, CloseCase):
@@ -856,7 +843,7 @@ class CaseState:
         cause = err.cause
         error = f"{type(cause).__name__}: {cause}" if cause is not None else str(err)
         opened: IncidentOpened = await workflow.execute_activity(
-            "open_incident",
+            case_steps.open_incident,
             OpenIncident(
                 incident_id=incident_id,
                 case_id=self._case.case_id,
@@ -869,7 +856,6 @@ class CaseState:
                 opened_at=workflow.now(),
                 correctable_fields=correctable_fields(arg),
             ),
-            result_type=IncidentOpened,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.INCIDENT_RETRY,
         )
@@ -891,7 +877,7 @@ class CaseState:
         await workflow.wait_condition(lambda: incident_id in self._resolutions)
         resolution = self._resolutions[incident_id]
         await workflow.execute_activity(
-            "close_incident",
+            case_steps.close_incident,
             CloseIncident(
                 incident_id=incident_id,
                 status=FailureStatus.SKIPPED
@@ -903,7 +889,6 @@ class CaseState:
                 resolution=resolution.reason,
                 resolved_at=workflow.now(),
             ),
-            result_type=IncidentClosed,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.INCIDENT_RETRY,
         )
@@ -1020,7 +1005,7 @@ class CaseState:
         at: datetime | None = None,
     ) -> None:
         await self._act(
-            "append_audit",
+            case_steps.append_audit,
             AuditEntry(
                 case_id=self._case.case_id,
                 step_key=step_key,
@@ -1029,7 +1014,6 @@ class CaseState:
                 payload_sha256=payload_sha256(payload),
                 at=at or workflow.now(),
             ),
-            AuditRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -1047,7 +1031,7 @@ class CaseState:
         decided_at: datetime | None = None,
     ) -> None:
         issued: NoticeIssued | None = await self._attempt(
-            "issue_notice",
+            case_steps.issue_notice,
             IssueNotice(
                 case_id=self._case.case_id,
                 step_key=step_key,
@@ -1064,7 +1048,6 @@ class CaseState:
                     self._pack.refusal_notice_working_days if decided_at is not None else None
                 ),
             ),
-            NoticeIssued,
             timeout=policies.NOTICE_RENDER_TIMEOUT,
             retry=policies.DB_RETRY,
         )
