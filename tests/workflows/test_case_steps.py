@@ -33,11 +33,11 @@ def definition(fn: Any) -> activity._Definition:
 
 
 def registered() -> dict[str, Any]:
-    by_name = {}
+    by_name: dict[str, Any] = {}
     for cls in CLASSES:
         for value in vars(cls).values():
             if callable(value) and activity._Definition.from_callable(value):
-                by_name[definition(value).name] = value
+                by_name[str(definition(value).name)] = value
     return by_name
 
 
@@ -50,7 +50,7 @@ def signature(fn: Any) -> tuple[Any, Any]:
 
 @pytest.mark.parametrize("step", case_steps.STEPS, ids=[s.__name__ for s in case_steps.STEPS])
 def test_each_step_is_the_registered_activity_of_its_name(step: Any) -> None:
-    name = definition(step).name
+    name = str(definition(step).name)
     assert name == step.__name__
     real = registered()[name]
     assert signature(step) == signature(real)
