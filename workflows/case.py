@@ -333,11 +333,9 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def change_payee(self, request: ChangePayee) -> CaseView:
-        self._recheck(self._validate_change_payee, request)
         key = f"payee/{request.request_id}"
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.CHANGE_PAYEE, request, "payee"
-        ):
+
+        async def apply() -> None:
             recorded: PayeeRecorded = await self._act(
                 case_steps.record_payee,
                 RecordPayee(
@@ -352,7 +350,14 @@ class CaseWorkflow(RecipientPhase):
             )
             # As written: ops may have corrected it to get it written (a NUL in the bank).
             self._payee = recorded.payee or request.payee
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.CHANGE_PAYEE,
+            "payee",
+            apply,
+            check=self._validate_change_payee,
+        )
 
     @change_payee.validator
     def _validate_change_payee(self, request: ChangePayee) -> None:
@@ -368,20 +373,20 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def supplement_materials(self, request: SupplementMaterials) -> CaseView:
-        self._recheck(self._validate_supplement, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.SUPPLEMENT_MATERIALS,
-            request,
-            "supplement",
-        ):
+        def apply() -> None:
             self._provided = self._provided | provided_materials(
                 request.materials, request.declaration_signed, request.verification_authorised
             )
+
         # Answer once the case has moved on, so the caller sees the acceptance it caused.
-        await self._answer_when(lambda: bool(self._missing()) or self._accepted)
-        return self.state()
+        return await self._take(
+            request,
+            AuditAction.SUPPLEMENT_MATERIALS,
+            "supplement",
+            apply,
+            check=self._validate_supplement,
+            answer_when=lambda: bool(self._missing()) or self._accepted,
+        )
 
     @supplement_materials.validator
     def _validate_supplement(self, request: SupplementMaterials) -> None:
@@ -401,18 +406,18 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def withdraw(self, request: Withdraw) -> CaseView:
-        self._recheck(self._validate_withdraw, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.WITHDRAW,
-            request,
-            "withdraw",
-            claim="closing",
-        ):
+        def apply() -> None:
             self._withdrawal = request
-        await self._answer_when(lambda: self._closed)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.WITHDRAW,
+            "withdraw",
+            apply,
+            check=self._validate_withdraw,
+            claim="closing",
+            answer_when=lambda: self._closed,
+        )
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdraw) -> None:
@@ -425,18 +430,18 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def terminate(self, request: Terminate) -> CaseView:
-        self._recheck(self._validate_terminate, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.TERMINATE,
-            request,
-            "terminate",
-            claim="closing",
-        ):
+        def apply() -> None:
             self._termination = request
-        await self._answer_when(lambda: self._closed)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.TERMINATE,
+            "terminate",
+            apply,
+            check=self._validate_terminate,
+            claim="closing",
+            answer_when=lambda: self._closed,
+        )
 
     @terminate.validator
     def _validate_terminate(self, request: Terminate) -> None:
@@ -451,18 +456,18 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_survey(self, request: SubmitSurvey) -> CaseView:
-        self._recheck(self._validate_survey, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.SUBMIT_SURVEY,
-            request,
-            "survey",
-            claim=self._stage_slot("survey"),
-        ):
+        def apply() -> None:
             self._survey = request
-        await self._answer_when(lambda: self._stage is not Stage.SURVEY)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.SUBMIT_SURVEY,
+            "survey",
+            apply,
+            check=self._validate_survey,
+            claim=self._stage_slot("survey"),
+            answer_when=lambda: self._stage is not Stage.SURVEY,
+        )
 
     @submit_survey.validator
     def _validate_survey(self, request: SubmitSurvey) -> None:
@@ -482,18 +487,18 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_evaluation(self, request: SubmitEvaluation) -> CaseView:
-        self._recheck(self._validate_evaluation, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.SUBMIT_EVALUATION,
-            request,
-            "evaluation",
-            claim=self._stage_slot("evaluation"),
-        ):
+        def apply() -> None:
             self._evaluation = request
-        await self._answer_when(lambda: self._stage is not Stage.EVALUATION)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.SUBMIT_EVALUATION,
+            "evaluation",
+            apply,
+            check=self._validate_evaluation,
+            claim=self._stage_slot("evaluation"),
+            answer_when=lambda: self._stage is not Stage.EVALUATION,
+        )
 
     @submit_evaluation.validator
     def _validate_evaluation(self, request: SubmitEvaluation) -> None:
@@ -531,10 +536,7 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def raise_objection(self, request: RaiseObjection) -> CaseView:
-        self._recheck(self._validate_objection, request)
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.RAISE_OBJECTION, request, "objection"
-        ):
+        def apply() -> None:
             objection = ObjectionRef(
                 objection_id=request.objection_id,
                 posting_id=self._postings[-1].posting_id,
@@ -543,7 +545,14 @@ class CaseWorkflow(RecipientPhase):
             )
             self._objections.append(objection)
             self._pending_objection = objection
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.RAISE_OBJECTION,
+            "objection",
+            apply,
+            check=self._validate_objection,
+        )
 
     @raise_objection.validator
     def _validate_objection(self, request: RaiseObjection) -> None:
@@ -563,18 +572,18 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_township_review(self, request: SubmitTownshipReview) -> CaseView:
-        self._recheck(self._validate_township, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.TOWNSHIP_REVIEW,
-            request,
-            "township",
-            claim=self._stage_slot("township"),
-        ):
+        def apply() -> None:
             self._township = request
-        await self._answer_when(lambda: self._stage is not Stage.TOWNSHIP_REVIEW)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.TOWNSHIP_REVIEW,
+            "township",
+            apply,
+            check=self._validate_township,
+            claim=self._stage_slot("township"),
+            answer_when=lambda: self._stage is not Stage.TOWNSHIP_REVIEW,
+        )
 
     @submit_township_review.validator
     def _validate_township(self, request: SubmitTownshipReview) -> None:
@@ -594,12 +603,16 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_county_visit(self, request: SubmitCountyVisit) -> CaseView:
-        self._recheck(self._validate_county_visit, request)
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.COUNTY_HOME_VISIT, request, "visit"
-        ):
+        def apply() -> None:
             self._county_visit = request
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.COUNTY_HOME_VISIT,
+            "visit",
+            apply,
+            check=self._validate_county_visit,
+        )
 
     @submit_county_visit.validator
     def _validate_county_visit(self, request: SubmitCountyVisit) -> None:
@@ -615,25 +628,26 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_county_decision(self, request: SubmitCountyDecision) -> CaseView:
-        self._recheck(self._validate_county_decision, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.COUNTY_DECISION,
-            request,
-            "decision",
-            claim=self._stage_slot("decision"),
-        ):
-            if request.opinion is Opinion.REJECT and not request.reasons and self._assessment:
-                request = SubmitCountyDecision(
-                    request_id=request.request_id,
-                    actor=request.actor,
-                    opinion=request.opinion,
+        def apply() -> None:
+            decision = request
+            if decision.opinion is Opinion.REJECT and not decision.reasons and self._assessment:
+                decision = SubmitCountyDecision(
+                    request_id=decision.request_id,
+                    actor=decision.actor,
+                    opinion=decision.opinion,
                     reasons=tuple(f.message for f in self._assessment.failures),
                 )
-            self._decision = request
-        await self._answer_when(lambda: self._stage is not Stage.COUNTY_APPROVAL)
-        return self.state()
+            self._decision = decision
+
+        return await self._take(
+            request,
+            AuditAction.COUNTY_DECISION,
+            "decision",
+            apply,
+            check=self._validate_county_decision,
+            claim=self._stage_slot("decision"),
+            answer_when=lambda: self._stage is not Stage.COUNTY_APPROVAL,
+        )
 
     @submit_county_decision.validator
     def _validate_county_decision(self, request: SubmitCountyDecision) -> None:

@@ -321,10 +321,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_sign_in(self, request: ReportSignIn) -> CaseView:
-        self._recheck(self._validate_sign_in, request)
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.REPORT_SIGN_IN, request, "sign-in"
-        ):
+        def apply() -> None:
             assert self._recipient is not None
             # Per month: a month reported again is not counted again (it may correct the
             # first answer; both reports are in the audit log).
@@ -336,7 +333,14 @@ class RecipientPhase(CaseState):
             )
             if outcome.change is not None:
                 self._changes.append(outcome.change)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_SIGN_IN,
+            "sign-in",
+            apply,
+            check=self._validate_sign_in,
+        )
 
     @report_sign_in.validator
     def _validate_sign_in(self, request: ReportSignIn) -> None:
@@ -353,14 +357,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_labour_absence(self, request: ReportLabourAbsence) -> CaseView:
-        self._recheck(self._validate_absence, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.REPORT_LABOUR_ABSENCE,
-            request,
-            "absence",
-        ):
+        def apply() -> None:
             assert self._recipient is not None
             count, change = absence_change(
                 self._recipient, request.justified, date.fromisoformat(request.on)
@@ -368,7 +365,14 @@ class RecipientPhase(CaseState):
             self._recipient = dataclasses.replace(self._recipient, unjustified_absences=count)
             if change is not None:
                 self._changes.append(change)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_LABOUR_ABSENCE,
+            "absence",
+            apply,
+            check=self._validate_absence,
+        )
 
     @report_labour_absence.validator
     def _validate_absence(self, request: ReportLabourAbsence) -> None:
@@ -382,14 +386,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_circumstance(self, request: ReportCircumstance) -> CaseView:
-        self._recheck(self._validate_circumstance, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.REPORT_CIRCUMSTANCE,
-            request,
-            "circumstance",
-        ):
+        def apply() -> None:
             if request.kind in STOPPING_CIRCUMSTANCES:
                 self._changes.append(
                     PaymentChange(
@@ -402,7 +399,14 @@ class RecipientPhase(CaseState):
             else:
                 # Income or household changed: re-review now rather than at the due date.
                 self._review_due = True
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_CIRCUMSTANCE,
+            "circumstance",
+            apply,
+            check=self._validate_circumstance,
+        )
 
     @report_circumstance.validator
     def _validate_circumstance(self, request: ReportCircumstance) -> None:
@@ -417,10 +421,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def apply_standard(self, request: ApplyStandard) -> CaseView:
-        self._recheck(self._validate_standard, request)
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.APPLY_STANDARD, request, "standard"
-        ):
+        def apply() -> None:
             state = self._recipient
             assert state is not None
             # Cases assessed before standards were dated data read them from their pack: there
@@ -450,7 +451,14 @@ class RecipientPhase(CaseState):
                 )
             if change.kind is not ChangeKind.UNCHANGED:
                 self._changes.append(change)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.APPLY_STANDARD,
+            "standard",
+            apply,
+            check=self._validate_standard,
+        )
 
     @apply_standard.validator
     def _validate_standard(self, request: ApplyStandard) -> None:
@@ -472,15 +480,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_reemployment(self, request: ReportReemployment) -> CaseView:
-        self._recheck(self._validate_reemployment, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.REPORT_REEMPLOYMENT,
-            request,
-            "reemployment",
-            claim="reemployment",
-        ):
+        async def apply() -> None:
             state = self._recipient
             assert state is not None
             until = add_months(
@@ -501,7 +501,15 @@ class RecipientPhase(CaseState):
                 monthly_amount_fen=state.monthly_amount_fen,
                 from_month=until,
             )
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_REEMPLOYMENT,
+            "reemployment",
+            apply,
+            check=self._validate_reemployment,
+            claim="reemployment",
+        )
 
     @report_reemployment.validator
     def _validate_reemployment(self, request: ReportReemployment) -> None:
@@ -526,14 +534,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_work_refusal(self, request: ReportWorkRefusal) -> CaseView:
-        self._recheck(self._validate_work_refusal, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.REPORT_WORK_REFUSAL,
-            request,
-            "work-refusal",
-        ):
+        def apply() -> None:
             state = self._recipient
             assert state is not None
             if not request.justified:
@@ -547,7 +548,14 @@ class RecipientPhase(CaseState):
                 )
                 if change is not None:
                     self._changes.append(change)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_WORK_REFUSAL,
+            "work-refusal",
+            apply,
+            check=self._validate_work_refusal,
+        )
 
     @report_work_refusal.validator
     def _validate_work_refusal(self, request: ReportWorkRefusal) -> None:
@@ -564,18 +572,18 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def submit_review(self, request: SubmitSurvey) -> CaseView:
-        self._recheck(self._validate_review, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.SUBMIT_REVIEW,
-            request,
-            "review",
-            claim=self._review_slot(),
-        ):
+        def apply() -> None:
             self._review_survey = request
-        await self._answer_when(lambda: self._review_survey is None)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.SUBMIT_REVIEW,
+            "review",
+            apply,
+            check=self._validate_review,
+            claim=self._review_slot(),
+            answer_when=lambda: self._review_survey is None,
+        )
 
     @submit_review.validator
     def _validate_review(self, request: SubmitSurvey) -> None:

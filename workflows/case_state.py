@@ -453,6 +453,32 @@ class CaseState:
         await self._audit(key, actor, action, payload)
         return True
 
+    async def _take(
+        self,
+        request: Any,
+        action: AuditAction,
+        prefix: str,
+        apply: Callable[[], Awaitable[None] | None],
+        *,
+        check: Callable[[Any], None],
+        claim: str = "",
+        answer_when: Callable[[], bool] | None = None,
+    ) -> CaseView:
+        """The steps every caseworker update shares: its validator again (`_recheck`), then,
+        the first time of its request ID only, the audit entry and the effect (`apply`); it
+        answers the state, once `answer_when` holds when given. `claim` names the stage's
+        step the request answers (the first accepted one of a stage wins)."""
+        self._recheck(check, request)
+        if await self._first_time(
+            request.request_id, request.actor, action, request, prefix, claim=claim
+        ):
+            done = apply()
+            if done is not None:
+                await done
+        if answer_when is not None:
+            await self._answer_when(answer_when)
+        return self.state()
+
     def _recheck(self, validator: Callable[[T], None], request: T) -> None:
         """Validate again in the handler, before its first await. Validators of updates that
         arrive in one workflow task all run before any handler, so each may pass (two
