@@ -244,6 +244,8 @@ class Driver:
         return handle
 
     async def _through(self, handle: WorkflowHandle[Any, Any], posting: Stage) -> None:
+        # The opinion's update answers once recorded, before the posting opens.
+        await helpers.at_stage(handle, posting)
         await self._reach(handle, lambda v: v.stage is not posting, f"end of {posting.value}")
 
     async def _reach(

@@ -497,7 +497,6 @@ class CaseWorkflow(RecipientPhase):
             apply,
             check=self._validate_evaluation,
             claim=self._stage_slot("evaluation"),
-            answer_when=lambda: self._stage is not Stage.EVALUATION,
         )
 
     @submit_evaluation.validator
@@ -582,7 +581,6 @@ class CaseWorkflow(RecipientPhase):
             apply,
             check=self._validate_township,
             claim=self._stage_slot("township"),
-            answer_when=lambda: self._stage is not Stage.TOWNSHIP_REVIEW,
         )
 
     @submit_township_review.validator
