@@ -369,15 +369,19 @@ async def run_update(
     request: Any,
     update_id: str,
     request_id: str,
+    county_code: str | None = None,
 ) -> CaseOut | JSONResponse:
     """Send a caseworker action; map the validator's rejection to 409 (stage) or 422 (input);
-    202 (queued) when no worker takes it up in time."""
+    202 (queued) when no worker takes it up in time. `county_code`: the case's, when the
+    caller has read its row already."""
     handle = client.get_workflow_handle(case_id)
-    async with sessions() as session:
-        row = await cases_repo.get_case(session, case_id)
+    if county_code is None:
+        async with sessions() as session:
+            row = await cases_repo.get_case(session, case_id)
+        county_code = row.county_code if row is not None else None
     try:
         # The request is labelled with the case's county, like everything in its history.
-        with payloads_of_county(row.county_code) if row is not None else nullcontext():
+        with payloads_of_county(county_code) if county_code is not None else nullcontext():
             result = await send_update(
                 handle, update, request, update_id, settings.update_accept_seconds
             )

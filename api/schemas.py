@@ -311,6 +311,18 @@ class ProcedureDeadlineOut(BaseModel):
     )
 
 
+class OfferedActionOut(BaseModel):
+    """An action on the case, and whether the signed-in user may take it now."""
+
+    action: str = Field(
+        description="the action's key (dibao.domain.actions.Action), as in the role table"
+    )
+    allowed: bool
+    reason: str = Field(
+        default="", description="why not: the role, jurisdiction, recusal or stage; '' if allowed"
+    )
+
+
 class CaseOut(BaseModel):
     case_id: str
     stage: Stage
@@ -353,6 +365,11 @@ class CaseOut(BaseModel):
     source: str = Field(
         description="'workflow' when read live from the case workflow; 'projection' when the "
         "workflow could not be queried and the stored projection was used"
+    )
+    actions: list[OfferedActionOut] = Field(
+        default_factory=list,
+        description="the actions the signed-in user may take on the case now, with the reason "
+        "for each one not (GET /cases/{id} only)",
     )
 
     @classmethod

@@ -19,6 +19,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
+    from dibao.domain.actions import Action
     from dibao.domain.application import payee_holder_problems, validate_payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
@@ -29,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         ChangePayee,
         DrawSpotCheck,
         Entitlement,
-        EntitlementRecorded,
         IssueCertificate,
         ObjectionRef,
         PayeeRecorded,
@@ -64,15 +64,12 @@ with workflow.unsafe.imports_passed_through():
         next_stage,
         payment_start_month,
     )
+    from dibao.domain.stages import STAGES
     from dibao.domain.survey import validate_survey
-    from workflows import policies
+    from workflows import case_steps, policies
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (
-        COUNTY_ROLES,
-        FILING_ROLES,
         RECUSAL_VISIT_REASON,
-        SURVEY_ROLES,
-        TOWNSHIP_ROLES,
         CaseClosing,
         invalid_input,
         reject,
@@ -121,9 +118,8 @@ class CaseWorkflow(RecipientPhase):
             await self._enter(Stage.SURVEY, CaseStatus.IN_PROGRESS)
             await self._notice(NoticeKind.ACCEPTANCE, "acceptance")
             self._accepted = True
-            if workflow.patched("procedure-deadline"):
-                self._accepted_at = self._stage_entered_at
-                await self._arm_procedure_deadline(extended=False)
+            self._accepted_at = self._stage_entered_at
+            await self._arm_procedure_deadline(extended=False)
             await self._procedure()
         except CaseClosing:
             await self._close_on_request()
@@ -138,9 +134,6 @@ class CaseWorkflow(RecipientPhase):
             stage = await self._run_stage(stage)
         if stage is Stage.RECIPIENT:
             await self._enter(Stage.RECIPIENT, CaseStatus.RECEIVING)
-            if not workflow.patched("recipient-phase"):
-                # Approved before the recipient phase existed: such a case waits here as it did.
-                await workflow.wait_condition(lambda: False)
             await self._recipient_phase(self._first_recipient_state())
 
     async def _run_stage(self, stage: Stage) -> Stage:
@@ -220,13 +213,12 @@ class CaseWorkflow(RecipientPhase):
 
     async def _county_approval(self) -> Stage:
         spot: SpotCheckResult = await self._act(
-            "draw_spot_check",
+            case_steps.draw_spot_check,
             DrawSpotCheck(
                 case_id=self._case.case_id,
                 share=self._pack.spot_check_share,
                 decided_on=china_date(workflow.now()).isoformat(),
             ),
-            SpotCheckResult,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -270,15 +262,14 @@ class CaseWorkflow(RecipientPhase):
             amount = assessment.monthly_amount_fen if assessment else 0
         assert category is not None
         certificate: CertificateIssued = await self._act(
-            "issue_certificate",
+            case_steps.issue_certificate,
             IssueCertificate(case_id=self._case.case_id, issued_at=now),
-            CertificateIssued,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
         from_month = payment_start_month(self._pack, china_date(now))
         await self._act(
-            "record_entitlement",
+            case_steps.record_entitlement,
             RecordEntitlement(
                 case_id=self._case.case_id,
                 step_key="approval",
@@ -290,7 +281,6 @@ class CaseWorkflow(RecipientPhase):
                 recorded_at=now,
                 paid_members=self._household_size(),
             ),
-            EntitlementRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -343,13 +333,11 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def change_payee(self, request: ChangePayee) -> CaseView:
-        self._recheck(self._validate_change_payee, request)
         key = f"payee/{request.request_id}"
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.CHANGE_PAYEE, request, "payee"
-        ):
+
+        async def apply() -> None:
             recorded: PayeeRecorded = await self._act(
-                "record_payee",
+                case_steps.record_payee,
                 RecordPayee(
                     case_id=self._case.case_id,
                     step_key=key,
@@ -357,17 +345,23 @@ class CaseWorkflow(RecipientPhase):
                     recorded_by=request.actor.id,
                     recorded_at=workflow.now(),
                 ),
-                PayeeRecorded,
                 timeout=policies.DB_WRITE_TIMEOUT,
                 retry=policies.DB_RETRY,
             )
             # As written: ops may have corrected it to get it written (a NUL in the bank).
             self._payee = recorded.payee or request.payee
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.CHANGE_PAYEE,
+            "payee",
+            apply,
+            check=self._validate_change_payee,
+        )
 
     @change_payee.validator
     def _validate_change_payee(self, request: ChangePayee) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "record the payee account")
+        self._require_actor(request.actor, Action.CHANGE_PAYEE, "record the payee account")
         if self._seen(f"payee/{request.request_id}", request.actor):
             return
         self._require_open()
@@ -379,24 +373,26 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def supplement_materials(self, request: SupplementMaterials) -> CaseView:
-        self._recheck(self._validate_supplement, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.SUPPLEMENT_MATERIALS,
-            request,
-            "supplement",
-        ):
+        def apply() -> None:
             self._provided = self._provided | provided_materials(
                 request.materials, request.declaration_signed, request.verification_authorised
             )
+
         # Answer once the case has moved on, so the caller sees the acceptance it caused.
-        await self._answer_when(lambda: bool(self._missing()) or self._accepted)
-        return self.state()
+        return await self._take(
+            request,
+            AuditAction.SUPPLEMENT_MATERIALS,
+            "supplement",
+            apply,
+            check=self._validate_supplement,
+            answer_when=lambda: bool(self._missing()) or self._accepted,
+        )
 
     @supplement_materials.validator
     def _validate_supplement(self, request: SupplementMaterials) -> None:
-        self._require_actor(request.actor, FILING_ROLES, "record supplemented materials")
+        self._require_actor(
+            request.actor, Action.SUPPLEMENT_MATERIALS, "record supplemented materials"
+        )
         if self._seen(f"supplement/{request.request_id}", request.actor):
             return
         self._require_open()
@@ -410,22 +406,22 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def withdraw(self, request: Withdraw) -> CaseView:
-        self._recheck(self._validate_withdraw, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.WITHDRAW,
-            request,
-            "withdraw",
-            claim="closing",
-        ):
+        def apply() -> None:
             self._withdrawal = request
-        await self._answer_when(lambda: self._closed)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.WITHDRAW,
+            "withdraw",
+            apply,
+            check=self._validate_withdraw,
+            claim="closing",
+            answer_when=lambda: self._closed,
+        )
 
     @withdraw.validator
     def _validate_withdraw(self, request: Withdraw) -> None:
-        self._require_actor(request.actor, FILING_ROLES, "withdraw an application")
+        self._require_actor(request.actor, Action.WITHDRAW, "withdraw an application")
         if self._seen(f"withdraw/{request.request_id}", request.actor):
             return
         self._require_withdrawable()
@@ -434,22 +430,22 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def terminate(self, request: Terminate) -> CaseView:
-        self._recheck(self._validate_terminate, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.TERMINATE,
-            request,
-            "terminate",
-            claim="closing",
-        ):
+        def apply() -> None:
             self._termination = request
-        await self._answer_when(lambda: self._closed)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.TERMINATE,
+            "terminate",
+            apply,
+            check=self._validate_terminate,
+            claim="closing",
+            answer_when=lambda: self._closed,
+        )
 
     @terminate.validator
     def _validate_terminate(self, request: Terminate) -> None:
-        self._require_actor(request.actor, TOWNSHIP_ROLES, "terminate a case")
+        self._require_actor(request.actor, Action.TERMINATE, "terminate a case")
         if self._seen(f"terminate/{request.request_id}", request.actor):
             return
         self._require_withdrawable()
@@ -460,25 +456,25 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_survey(self, request: SubmitSurvey) -> CaseView:
-        self._recheck(self._validate_survey, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.SUBMIT_SURVEY,
-            request,
-            "survey",
-            claim=self._stage_slot("survey"),
-        ):
+        def apply() -> None:
             self._survey = request
-        await self._answer_when(lambda: self._stage is not Stage.SURVEY)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.SUBMIT_SURVEY,
+            "survey",
+            apply,
+            check=self._validate_survey,
+            claim=self._stage_slot("survey"),
+            answer_when=lambda: self._stage is not Stage.SURVEY,
+        )
 
     @submit_survey.validator
     def _validate_survey(self, request: SubmitSurvey) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "submit a survey")
+        self._require_actor(request.actor, Action.SUBMIT_SURVEY, "submit a survey")
         if self._seen(f"survey/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.SURVEY)
+        self._require_stage(Action.SUBMIT_SURVEY)
         if self._survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a survey report was already submitted")
         self._require_unclaimed(
@@ -491,25 +487,26 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_evaluation(self, request: SubmitEvaluation) -> CaseView:
-        self._recheck(self._validate_evaluation, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.SUBMIT_EVALUATION,
-            request,
-            "evaluation",
-            claim=self._stage_slot("evaluation"),
-        ):
+        def apply() -> None:
             self._evaluation = request
-        await self._answer_when(lambda: self._stage is not Stage.EVALUATION)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.SUBMIT_EVALUATION,
+            "evaluation",
+            apply,
+            check=self._validate_evaluation,
+            claim=self._stage_slot("evaluation"),
+        )
 
     @submit_evaluation.validator
     def _validate_evaluation(self, request: SubmitEvaluation) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "record a democratic evaluation")
+        self._require_actor(
+            request.actor, Action.SUBMIT_EVALUATION, "record a democratic evaluation"
+        )
         if self._seen(f"evaluation/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.EVALUATION)
+        self._require_stage(Action.SUBMIT_EVALUATION)
         self._require_unclaimed(
             self._stage_slot("evaluation"),
             "the democratic evaluation of this stage was already recorded",
@@ -538,10 +535,7 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def raise_objection(self, request: RaiseObjection) -> CaseView:
-        self._recheck(self._validate_objection, request)
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.RAISE_OBJECTION, request, "objection"
-        ):
+        def apply() -> None:
             objection = ObjectionRef(
                 objection_id=request.objection_id,
                 posting_id=self._postings[-1].posting_id,
@@ -550,16 +544,23 @@ class CaseWorkflow(RecipientPhase):
             )
             self._objections.append(objection)
             self._pending_objection = objection
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.RAISE_OBJECTION,
+            "objection",
+            apply,
+            check=self._validate_objection,
+        )
 
     @raise_objection.validator
     def _validate_objection(self, request: RaiseObjection) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "record an objection")
+        self._require_actor(request.actor, Action.RAISE_OBJECTION, "record an objection")
         if self._seen(f"objection/{request.request_id}", request.actor):
             return
         self._require_open()
         open_posting = bool(self._postings) and self._postings[-1].outcome is PostingOutcome.OPEN
-        if self._stage not in POSTING_STAGES or not open_posting:
+        if Action.RAISE_OBJECTION not in STAGES[self._stage].accepts or not open_posting:
             raise reject(
                 Rejection.WRONG_STAGE,
                 f"objections are taken during a public posting; the case is at stage "
@@ -570,25 +571,26 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_township_review(self, request: SubmitTownshipReview) -> CaseView:
-        self._recheck(self._validate_township, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.TOWNSHIP_REVIEW,
-            request,
-            "township",
-            claim=self._stage_slot("township"),
-        ):
+        def apply() -> None:
             self._township = request
-        await self._answer_when(lambda: self._stage is not Stage.TOWNSHIP_REVIEW)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.TOWNSHIP_REVIEW,
+            "township",
+            apply,
+            check=self._validate_township,
+            claim=self._stage_slot("township"),
+        )
 
     @submit_township_review.validator
     def _validate_township(self, request: SubmitTownshipReview) -> None:
-        self._require_actor(request.actor, TOWNSHIP_ROLES, "give the township review opinion")
+        self._require_actor(
+            request.actor, Action.TOWNSHIP_REVIEW, "give the township review opinion"
+        )
         if self._seen(f"township/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.TOWNSHIP_REVIEW)
+        self._require_stage(Action.TOWNSHIP_REVIEW)
         self._require_unclaimed(
             self._stage_slot("township"), "the township has already given its review opinion"
         )
@@ -599,19 +601,23 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_county_visit(self, request: SubmitCountyVisit) -> CaseView:
-        self._recheck(self._validate_county_visit, request)
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.COUNTY_HOME_VISIT, request, "visit"
-        ):
+        def apply() -> None:
             self._county_visit = request
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.COUNTY_HOME_VISIT,
+            "visit",
+            apply,
+            check=self._validate_county_visit,
+        )
 
     @submit_county_visit.validator
     def _validate_county_visit(self, request: SubmitCountyVisit) -> None:
-        self._require_actor(request.actor, COUNTY_ROLES, "record the county home visit")
+        self._require_actor(request.actor, Action.COUNTY_VISIT, "record the county home visit")
         if self._seen(f"visit/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.COUNTY_APPROVAL)
+        self._require_stage(Action.COUNTY_VISIT)
         if not [v for v in request.visitors if v.strip()]:
             raise reject(Rejection.INVALID, "visitors: name who visited")
         if not request.findings.strip():
@@ -620,32 +626,33 @@ class CaseWorkflow(RecipientPhase):
 
     @workflow.update
     async def submit_county_decision(self, request: SubmitCountyDecision) -> CaseView:
-        self._recheck(self._validate_county_decision, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.COUNTY_DECISION,
-            request,
-            "decision",
-            claim=self._stage_slot("decision"),
-        ):
-            if request.opinion is Opinion.REJECT and not request.reasons and self._assessment:
-                request = SubmitCountyDecision(
-                    request_id=request.request_id,
-                    actor=request.actor,
-                    opinion=request.opinion,
+        def apply() -> None:
+            decision = request
+            if decision.opinion is Opinion.REJECT and not decision.reasons and self._assessment:
+                decision = SubmitCountyDecision(
+                    request_id=decision.request_id,
+                    actor=decision.actor,
+                    opinion=decision.opinion,
                     reasons=tuple(f.message for f in self._assessment.failures),
                 )
-            self._decision = request
-        await self._answer_when(lambda: self._stage is not Stage.COUNTY_APPROVAL)
-        return self.state()
+            self._decision = decision
+
+        return await self._take(
+            request,
+            AuditAction.COUNTY_DECISION,
+            "decision",
+            apply,
+            check=self._validate_county_decision,
+            claim=self._stage_slot("decision"),
+            answer_when=lambda: self._stage is not Stage.COUNTY_APPROVAL,
+        )
 
     @submit_county_decision.validator
     def _validate_county_decision(self, request: SubmitCountyDecision) -> None:
-        self._require_actor(request.actor, COUNTY_ROLES, "decide on approval")
+        self._require_actor(request.actor, Action.COUNTY_DECISION, "decide on approval")
         if self._seen(f"decision/{request.request_id}", request.actor):
             return
-        self._require_stage(Stage.COUNTY_APPROVAL)
+        self._require_stage(Action.COUNTY_DECISION)
         if self._decision is not None:
             raise reject(Rejection.WRONG_STAGE, "the county has already decided")
         self._require_unclaimed(self._stage_slot("decision"), "the county has already decided")

@@ -12,12 +12,12 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
+    from dibao.domain.actions import Action
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         Actor,
         ApplyStandard,
         CaseView,
-        EntitlementRecorded,
         RecordEntitlement,
         Rejection,
         ReportCircumstance,
@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         CaseStatus,
         NoticeKind,
         PostingOutcome,
-        Role,
         Stage,
     )
     from dibao.domain.measures import RecordReminder, gradual_exit_reminder_text
@@ -54,17 +53,14 @@ with workflow.unsafe.imports_passed_through():
         next_review_on,
         record_sign_in,
         review_change,
-        sign_in_change,
         sign_in_problem,
         standard_change,
         work_refusal_change,
     )
     from dibao.domain.standards import pack_standard, standard_change_problems
     from dibao.domain.survey import validate_survey
-    from workflows import policies
+    from workflows import case_steps, policies
     from workflows.case_state import (
-        COUNTY_ROLES,
-        SURVEY_ROLES,
         CaseState,
         invalid_input,
         reject,
@@ -128,11 +124,7 @@ class RecipientPhase(CaseState):
             # Wake for the review date (until it is due), the end of a suspension, and the end
             # of a gradual exit.
             remind_at = None  # 渐退 ends: remind the caseworker first (Art. 33)
-            if (
-                exit_at is not None
-                and state.gradual_exit_until not in reminded
-                and workflow.patched("gradual-exit-reminder")
-            ):
+            if exit_at is not None and state.gradual_exit_until not in reminded:
                 remind_at = exit_at - timedelta(days=self._pack.gradual_exit_reminder_days)
             wakes = [
                 t
@@ -180,9 +172,7 @@ class RecipientPhase(CaseState):
                     retry=policies.DB_RETRY,
                 )
             if exit_at is not None and now >= exit_at:
-                standard = None
-                if workflow.patched("dated-standards"):
-                    standard = (await self._standard_in_force(state.gradual_exit_until)).standard
+                standard = (await self._standard_in_force(state.gradual_exit_until)).standard
                 change = gradual_exit_end(state, self._pack, standard)
                 self._claims.pop("reemployment", None)  # a new job may start a new gradual exit
                 self._recipient = dataclasses.replace(
@@ -261,7 +251,7 @@ class RecipientPhase(CaseState):
         self._change_no += 1
         step = f"cycle-{state.cycle}-change-{self._change_no}"
         await self._act(
-            "record_entitlement",
+            case_steps.record_entitlement,
             RecordEntitlement(
                 case_id=self._case.case_id,
                 step_key=step,
@@ -274,7 +264,6 @@ class RecipientPhase(CaseState):
                 change_kind=change.kind.value,
                 paid_members=len(state.members) - len(state.portion_stopped),
             ),
-            EntitlementRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -347,16 +336,10 @@ class RecipientPhase(CaseState):
     def _require_receiving(
         self,
         actor: Actor,
-        roles: frozenset[Role] = SURVEY_ROLES,
+        action: Action = Action.REPORT_RECIPIENT,
         what: str = "report on a recipient household",
     ) -> None:
-        self._require_actor(actor, roles, what)
-        if self._stage is Stage.RECIPIENT and self._recipient is None and not self._closed:
-            raise reject(
-                Rejection.WRONG_STAGE,
-                "this case was approved before the recipient phase existed and cannot take "
-                "recipient events; ops must migrate it (see issue 4 notes)",
-            )
+        self._require_actor(actor, action, what)
         if self._stage is not Stage.RECIPIENT or self._closed or self._recipient is None:
             raise reject(
                 Rejection.WRONG_STAGE,
@@ -368,31 +351,32 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_sign_in(self, request: ReportSignIn) -> CaseView:
-        self._recheck(self._validate_sign_in, request)
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.REPORT_SIGN_IN, request, "sign-in"
-        ):
+        def apply() -> None:
             assert self._recipient is not None
-            if workflow.patched("sign-in-per-month"):
-                # Per month: a month reported again is not counted again (it may correct the
-                # first answer; both reports are in the audit log).
-                outcome = record_sign_in(self._recipient, request.month, request.done)
-                self._recipient = dataclasses.replace(
-                    self._recipient,
-                    sign_ins=outcome.sign_ins,
-                    missed_sign_ins=outcome.missed_sign_ins,
-                )
-                change = outcome.change
-            else:
-                missed, change = sign_in_change(self._recipient, request.done, request.month)
-                self._recipient = dataclasses.replace(self._recipient, missed_sign_ins=missed)
-            if change is not None:
-                self._changes.append(change)
-        return self.state()
+            # Per month: a month reported again is not counted again (it may correct the
+            # first answer; both reports are in the audit log).
+            outcome = record_sign_in(self._recipient, request.month, request.done)
+            self._recipient = dataclasses.replace(
+                self._recipient,
+                sign_ins=outcome.sign_ins,
+                missed_sign_ins=outcome.missed_sign_ins,
+            )
+            if outcome.change is not None:
+                self._changes.append(outcome.change)
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_SIGN_IN,
+            "sign-in",
+            apply,
+            check=self._validate_sign_in,
+        )
 
     @report_sign_in.validator
     def _validate_sign_in(self, request: ReportSignIn) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"sign-in/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -403,14 +387,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_labour_absence(self, request: ReportLabourAbsence) -> CaseView:
-        self._recheck(self._validate_absence, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.REPORT_LABOUR_ABSENCE,
-            request,
-            "absence",
-        ):
+        def apply() -> None:
             assert self._recipient is not None
             count, change = absence_change(
                 self._recipient, request.justified, date.fromisoformat(request.on)
@@ -418,11 +395,20 @@ class RecipientPhase(CaseState):
             self._recipient = dataclasses.replace(self._recipient, unjustified_absences=count)
             if change is not None:
                 self._changes.append(change)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_LABOUR_ABSENCE,
+            "absence",
+            apply,
+            check=self._validate_absence,
+        )
 
     @report_labour_absence.validator
     def _validate_absence(self, request: ReportLabourAbsence) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"absence/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -430,14 +416,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_circumstance(self, request: ReportCircumstance) -> CaseView:
-        self._recheck(self._validate_circumstance, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.REPORT_CIRCUMSTANCE,
-            request,
-            "circumstance",
-        ):
+        def apply() -> None:
             if request.kind in STOPPING_CIRCUMSTANCES:
                 self._changes.append(
                     PaymentChange(
@@ -450,11 +429,20 @@ class RecipientPhase(CaseState):
             else:
                 # Income or household changed: re-review now rather than at the due date.
                 self._review_due = True
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_CIRCUMSTANCE,
+            "circumstance",
+            apply,
+            check=self._validate_circumstance,
+        )
 
     @report_circumstance.validator
     def _validate_circumstance(self, request: ReportCircumstance) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"circumstance/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -463,10 +451,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def apply_standard(self, request: ApplyStandard) -> CaseView:
-        self._recheck(self._validate_standard, request)
-        if await self._first_time(
-            request.request_id, request.actor, AuditAction.APPLY_STANDARD, request, "standard"
-        ):
+        def apply() -> None:
             state = self._recipient
             assert state is not None
             # Cases assessed before standards were dated data read them from their pack: there
@@ -496,14 +481,23 @@ class RecipientPhase(CaseState):
                 )
             if change.kind is not ChangeKind.UNCHANGED:
                 self._changes.append(change)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.APPLY_STANDARD,
+            "standard",
+            apply,
+            check=self._validate_standard,
+        )
 
     @apply_standard.validator
     def _validate_standard(self, request: ApplyStandard) -> None:
-        self._require_actor(request.actor, COUNTY_ROLES, "apply the county's standard")
+        self._require_actor(request.actor, Action.CHANGE_STANDARD, "apply the county's standard")
         if self._seen(f"standard/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor, COUNTY_ROLES, "apply the county's standard")
+        self._require_receiving(
+            request.actor, Action.CHANGE_STANDARD, "apply the county's standard"
+        )
         problems = standard_change_problems(
             request.urban_standard_fen_month,
             request.rural_standard_fen_year,
@@ -516,15 +510,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_reemployment(self, request: ReportReemployment) -> CaseView:
-        self._recheck(self._validate_reemployment, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.REPORT_REEMPLOYMENT,
-            request,
-            "reemployment",
-            claim="reemployment",
-        ):
+        async def apply() -> None:
             state = self._recipient
             assert state is not None
             until = add_months(
@@ -545,11 +531,21 @@ class RecipientPhase(CaseState):
                 monthly_amount_fen=state.monthly_amount_fen,
                 from_month=until,
             )
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_REEMPLOYMENT,
+            "reemployment",
+            apply,
+            check=self._validate_reemployment,
+            claim="reemployment",
+        )
 
     @report_reemployment.validator
     def _validate_reemployment(self, request: ReportReemployment) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"reemployment/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -568,14 +564,7 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def report_work_refusal(self, request: ReportWorkRefusal) -> CaseView:
-        self._recheck(self._validate_work_refusal, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.REPORT_WORK_REFUSAL,
-            request,
-            "work-refusal",
-        ):
+        def apply() -> None:
             state = self._recipient
             assert state is not None
             if not request.justified:
@@ -589,11 +578,20 @@ class RecipientPhase(CaseState):
                 )
                 if change is not None:
                     self._changes.append(change)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.REPORT_WORK_REFUSAL,
+            "work-refusal",
+            apply,
+            check=self._validate_work_refusal,
+        )
 
     @report_work_refusal.validator
     def _validate_work_refusal(self, request: ReportWorkRefusal) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "report on a recipient household")
+        self._require_actor(
+            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
+        )
         if self._seen(f"work-refusal/{request.request_id}", request.actor):
             return
         self._require_receiving(request.actor)
@@ -604,25 +602,25 @@ class RecipientPhase(CaseState):
 
     @workflow.update
     async def submit_review(self, request: SubmitSurvey) -> CaseView:
-        self._recheck(self._validate_review, request)
-        if await self._first_time(
-            request.request_id,
-            request.actor,
-            AuditAction.SUBMIT_REVIEW,
-            request,
-            "review",
-            claim=self._review_slot(),
-        ):
+        def apply() -> None:
             self._review_survey = request
-        await self._answer_when(lambda: self._review_survey is None)
-        return self.state()
+
+        return await self._take(
+            request,
+            AuditAction.SUBMIT_REVIEW,
+            "review",
+            apply,
+            check=self._validate_review,
+            claim=self._review_slot(),
+            answer_when=lambda: self._review_survey is None,
+        )
 
     @submit_review.validator
     def _validate_review(self, request: SubmitSurvey) -> None:
-        self._require_actor(request.actor, SURVEY_ROLES, "submit a re-review")
+        self._require_actor(request.actor, Action.SUBMIT_REVIEW, "submit a re-review")
         if self._seen(f"review/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor, SURVEY_ROLES, "submit a re-review")
+        self._require_receiving(request.actor, Action.SUBMIT_REVIEW, "submit a re-review")
         if not self._review_due:
             assert self._recipient is not None
             raise reject(

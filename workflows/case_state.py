@@ -11,7 +11,7 @@ deadline timer (escalation).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -22,13 +22,13 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
     from dibao.domain.access import place_denial
+    from dibao.domain.actions import Action
     from dibao.domain.application import FieldError, Member, Payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
         ASSESSED_NOTICES,
         Actor,
         AuditEntry,
-        AuditRecorded,
         CarriedState,
         CaseInput,
         CaseView,
@@ -75,15 +75,12 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.materials import missing_materials, provided_materials
     from dibao.domain.ops import (
         SKIPPABLE_ACTIVITIES,
-        WAITING_FOR,
         CloseIncident,
         CorrectionError,
         FailureStatus,
-        IncidentClosed,
         IncidentOpened,
         IncidentRef,
         OpenIncident,
-        OverdueRecorded,
         RecordOverdue,
         apply_corrections,
         correctable_fields,
@@ -97,25 +94,17 @@ with workflow.unsafe.imports_passed_through():
         next_month,
     )
     from dibao.domain.rulepacks import RulePack, get_rule_pack
+    from dibao.domain.stages import STAGES, roles_for, stages_accepting
     from dibao.domain.standards import StandardInForce, StandardQuery
     from dibao.domain.verification import VerificationOutcome, VerifyHousehold
-    from workflows import policies
+    from workflows import case_steps, policies
     from workflows import search_attributes as sa
 
-# Who may answer which step. The API refuses a wrong role first (dibao/domain/access.py); the
-# workflow checks again, every update in its validator and its handler, so no client of
-# Temporal can record, say, a village caseworker approving or an auditor withdrawing. Each set
-# equals the API role table's for the same action (tests/workflows/test_actor_checks.py);
-# supervisors and auditors are in none of them: they never act on a case.
-TOWNSHIP_ROLES = frozenset({Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
-SURVEY_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER})
-FILING_ROLES = frozenset({Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER})
-COUNTY_ROLES = frozenset({Role.COUNTY_APPROVER})
-OPS_ROLES = frozenset({Role.OPS})
 # Arts. 11, 20 (mca-2021): the county visits the household of a registered relative itself.
 RECUSAL_VISIT_REASON = "近亲属备案：须由县级民政部门入户核查"
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 
 def reject(kind: Rejection, message: str) -> ApplicationError:
@@ -313,7 +302,7 @@ class CaseState:
         self, step_key: str, stage: Stage, opens: datetime, size: int, amount: int, category: str
     ) -> PostingRef:
         ref: PostingRef = await self._act(
-            "open_posting",
+            case_steps.open_posting,
             OpenPosting(
                 case_id=self._case.case_id,
                 step_key=step_key,
@@ -324,7 +313,6 @@ class CaseState:
                 monthly_amount_fen=amount,
                 category=category,
             ),
-            PostingRef,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -333,14 +321,13 @@ class CaseState:
     async def _close_posting(self, posting_id: str, outcome: PostingOutcome) -> PostingOutcome:
         """Close a posting; a posting closed before keeps its first outcome (returned)."""
         closed: PostingClosed = await self._act(
-            "close_posting",
+            case_steps.close_posting,
             ClosePosting(
                 case_id=self._case.case_id,
                 posting_id=posting_id,
                 outcome=outcome,
                 closed_at=workflow.now(),
             ),
-            PostingClosed,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -410,7 +397,7 @@ class CaseState:
             if self._review_due:
                 return "复核入户调查 (village/township caseworkers: re-review survey)"
             return f"动态管理，下次复核 {self._recipient.next_review_on} (recipient)"
-        return WAITING_FOR[self._stage]
+        return STAGES[self._stage].waits_for
 
     # --- recusal (近亲属备案) ------------------------------------------------------------------
 
@@ -467,13 +454,37 @@ class CaseState:
         await self._audit(key, actor, action, payload)
         return True
 
+    async def _take(
+        self,
+        request: Any,
+        action: AuditAction,
+        prefix: str,
+        apply: Callable[[], Awaitable[None] | None],
+        *,
+        check: Callable[[Any], None],
+        claim: str = "",
+        answer_when: Callable[[], bool] | None = None,
+    ) -> CaseView:
+        """The steps every caseworker update shares: its validator again (`_recheck`), then,
+        the first time of its request ID only, the audit entry and the effect (`apply`); it
+        answers the state, once `answer_when` holds when given. `claim` names the stage's
+        step the request answers (the first accepted one of a stage wins)."""
+        self._recheck(check, request)
+        if await self._first_time(
+            request.request_id, request.actor, action, request, prefix, claim=claim
+        ):
+            done = apply()
+            if done is not None:
+                await done
+        if answer_when is not None:
+            await self._answer_when(answer_when)
+        return self.state()
+
     def _recheck(self, validator: Callable[[T], None], request: T) -> None:
         """Validate again in the handler, before its first await. Validators of updates that
         arrive in one workflow task all run before any handler, so each may pass (two
-        opposite opinions, ten evaluations); the handler sees what the ones before it claimed.
-        Cases that ran before it replay without (their handlers acted unchecked)."""
-        if workflow.patched("recheck-in-handler"):
-            validator(request)
+        opposite opinions, ten evaluations); the handler sees what the ones before it claimed."""
+        validator(request)
 
     def _stage_slot(self, step: str) -> str:
         """A step answered once per entry into its stage (an objection's re-run is another)."""
@@ -509,19 +520,22 @@ class CaseState:
                 "the case is approved; ending benefit is a payment change, not a withdrawal",
             )
 
-    def _require_stage(self, stage: Stage) -> None:
+    def _require_stage(self, action: Action) -> None:
+        """The case is open and its stage accepts the action (the stage table's entry)."""
         self._require_open()
-        if self._stage is not stage:
+        if action not in STAGES[self._stage].accepts:
+            stage = stages_accepting(action)[0]
             raise reject(
                 Rejection.WRONG_STAGE,
                 f"this action belongs to stage '{stage.value}'; "
                 f"the case is at stage '{self._stage.value}'",
             )
 
-    def _require_actor(self, actor: Actor, roles: frozenset[Role], what: str) -> None:
-        """The actor's role may take this step and the household lies in its jurisdiction:
-        checked here as the API does, for updates sent to Temporal without it."""
-        self._require_role(actor, roles, what)
+    def _require_actor(self, actor: Actor, action: Action, what: str) -> None:
+        """The actor's role may take this step (the stage table's roles, which the API's role
+        table also holds) and the household lies in its jurisdiction: checked here as the API
+        does, for updates sent to Temporal without it."""
+        self._require_role(actor, roles_for(action), what)
         hukou = self._case.application.hukou
         refused = place_denial(
             actor.jurisdiction, hukou.county_code, hukou.township_code, hukou.village_code
@@ -581,22 +595,18 @@ class CaseState:
         # activity and this stage), and loses nothing.
         survey = self._survey.report if self._survey else None
         self._verification = await self._act(
-            "verify_household",
+            case_steps.verify_household,
             VerifyHousehold(
                 case_id=self._case.case_id,
                 step_key=f"verification-{self._seq}",
                 application=self._case.application,
                 survey=survey,
             ),
-            VerificationOutcome,
             timeout=policies.VERIFICATION_TIMEOUT,
             retry=policies.CONNECTOR_RETRY,
             heartbeat=policies.HEARTBEAT_TIMEOUT,
         )
         facts = household_facts(self._case.application, survey, self._verification.records)
-        if not workflow.patched("dated-standards"):
-            self._assessment = assess(facts, self._pack)
-            return
         # On the standard in force for the month assessed: the first month paid if approved
         # now, or (a re-review) the month its change takes effect.
         today = china_date(workflow.now())
@@ -607,13 +617,12 @@ class CaseState:
     async def _standard_in_force(self, month: str) -> StandardInForce:
         """The county's standard in force in `month`, for the household's area type."""
         found: StandardInForce = await self._act(
-            "standard_in_force",
+            case_steps.standard_in_force,
             StandardQuery(
                 county_code=self._case.application.hukou.county_code,
                 area_type=self._case.application.area_type,
                 month=month,
             ),
-            StandardInForce,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -625,11 +634,11 @@ class CaseState:
         self._seq += 1
         now = workflow.now()
         counted_from = None
-        if stage is Stage.TOWNSHIP_REVIEW and workflow.patched("township-clock"):
+        if stage is Stage.TOWNSHIP_REVIEW:
             start = self._pack.stage_counted_from(stage, self._case.filed_at, now)
             counted_from = start if start != now else None
         recorded: StageRecorded | None = await self._attempt(
-            "record_stage",
+            case_steps.record_stage,
             RecordStage(
                 case_id=self._case.case_id,
                 seq=self._seq,
@@ -637,10 +646,9 @@ class CaseState:
                 status=status,
                 entered_at=now,
                 rule_pack_id=self._case.rule_pack_id,
-                working_days=self._pack.stage_working_days(stage),
+                working_days=STAGES[stage].working_days(self._pack),
                 counted_from=counted_from,
             ),
-            StageRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -658,8 +666,7 @@ class CaseState:
                 else sa.DUE_AT.value_unset(),
             ]
         )
-        if workflow.patched("escalation"):
-            self._arm_deadline(self._seq, stage, status, recorded.due_at)
+        self._arm_deadline(self._seq, stage, status, recorded.due_at)
 
     def _arm_deadline(
         self, seq: int, stage: Stage, status: CaseStatus, due_at: datetime | None
@@ -683,7 +690,7 @@ class CaseState:
         self._overdue_since = workflow.now()
         workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
         await self._attempt(
-            "record_overdue",
+            case_steps.record_overdue,
             RecordOverdue(
                 case_id=self._case.case_id,
                 step_key=f"overdue-{seq}",
@@ -691,7 +698,6 @@ class CaseState:
                 due_at=due_at,
                 raised_at=self._overdue_since,
             ),
-            OverdueRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -708,14 +714,13 @@ class CaseState:
         if days is None or self._accepted_at is None:
             return
         due: ProcedureDeadline = await self._act(
-            "record_procedure_deadline",
+            case_steps.record_procedure_deadline,
             RecordProcedureDeadline(
                 case_id=self._case.case_id,
                 step_key=f"procedure-deadline-{days}",
                 accepted_at=self._accepted_at,
                 working_days=days,
             ),
-            ProcedureDeadline,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -733,7 +738,7 @@ class CaseState:
             return
         self._procedure_overdue_since = workflow.now()
         await self._attempt(
-            "record_procedure_overdue",
+            case_steps.record_procedure_overdue,
             RecordProcedureOverdue(
                 case_id=self._case.case_id,
                 step_key=f"procedure-overdue-{days}",
@@ -742,7 +747,6 @@ class CaseState:
                 due_at=due_at,
                 raised_at=self._procedure_overdue_since,
             ),
-            OverdueRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -770,7 +774,9 @@ class CaseState:
         if self._seen(f"extend-deadline/{request.request_id}", request.actor):
             return
         self._require_open()
-        self._require_actor(request.actor, COUNTY_ROLES, "extend the whole-procedure time limit")
+        self._require_actor(
+            request.actor, Action.EXTEND_DEADLINE, "extend the whole-procedure time limit"
+        )
         extended = self._pack.whole_procedure_extended_working_days
         if extended is None or self._procedure_due is None:
             raise reject(
@@ -794,50 +800,47 @@ class CaseState:
 
     async def _act(
         self,
-        activity: str,
-        arg: Any,
-        result_type: type[T],
+        step: Callable[[A], Awaitable[T]],
+        arg: A,
         *,
         timeout: timedelta,
         retry: RetryPolicy,
         heartbeat: timedelta | None = None,
     ) -> T:
         """Run a step the case cannot do without; if it gives up, wait for ops to retry it."""
-        result = await self._attempt(
-            activity, arg, result_type, timeout=timeout, retry=retry, heartbeat=heartbeat
-        )
-        assert result is not None, f"{activity} is not skippable"
+        result = await self._attempt(step, arg, timeout=timeout, retry=retry, heartbeat=heartbeat)
+        assert result is not None, f"{step.__name__} is not skippable"
         return result
 
     async def _attempt(
         self,
-        activity: str,
-        arg: Any,
-        result_type: type[T],
+        step: Callable[[A], Awaitable[T]],
+        arg: A,
         *,
         timeout: timedelta,
         retry: RetryPolicy,
         heartbeat: timedelta | None = None,
     ) -> T | None:
-        """Run a step; if it exhausts its retries or fails for good, the case does not fail:
-        it opens an incident and waits for ops to retry it (maybe with corrected input) or,
-        for a step in SKIPPABLE_ACTIVITIES, to skip it (then None)."""
+        """Run a step (an activity of workflows/case_steps.py); if it exhausts its retries or
+        fails for good, the case does not fail: it opens an incident and waits for ops to retry
+        it (maybe with corrected input) or, for a step in SKIPPABLE_ACTIVITIES, to skip it
+        (then None)."""
+        activity = step.__name__  # the activity's registered name
         while True:
             try:
                 result: T = await workflow.execute_activity(
-                    activity,
+                    step,
                     arg,
-                    result_type=result_type,
                     start_to_close_timeout=timeout,
                     retry_policy=retry,
                     heartbeat_timeout=heartbeat,
                 )
                 return result
             except ActivityError as err:
-                if isinstance(err.cause, CancelledError) or not workflow.patched("incidents"):
+                if isinstance(err.cause, CancelledError):
                     raise
-                step = str(getattr(arg, "step_key", "") or activity)
-                resolution = await self._incident(activity, step, arg, err)
+                key = str(getattr(arg, "step_key", "") or activity)
+                resolution = await self._incident(activity, key, arg, err)
             if isinstance(resolution, SkipStep):
                 return None
             if isinstance(resolution, CloseCase):
@@ -872,7 +875,7 @@ class CaseState:
         cause = err.cause
         error = f"{type(cause).__name__}: {cause}" if cause is not None else str(err)
         opened: IncidentOpened = await workflow.execute_activity(
-            "open_incident",
+            case_steps.open_incident,
             OpenIncident(
                 incident_id=incident_id,
                 case_id=self._case.case_id,
@@ -885,7 +888,6 @@ class CaseState:
                 opened_at=workflow.now(),
                 correctable_fields=correctable_fields(arg),
             ),
-            result_type=IncidentOpened,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.INCIDENT_RETRY,
         )
@@ -907,7 +909,7 @@ class CaseState:
         await workflow.wait_condition(lambda: incident_id in self._resolutions)
         resolution = self._resolutions[incident_id]
         await workflow.execute_activity(
-            "close_incident",
+            case_steps.close_incident,
             CloseIncident(
                 incident_id=incident_id,
                 status=FailureStatus.SKIPPED
@@ -919,7 +921,6 @@ class CaseState:
                 resolution=resolution.reason,
                 resolved_at=workflow.now(),
             ),
-            result_type=IncidentClosed,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.INCIDENT_RETRY,
         )
@@ -944,7 +945,7 @@ class CaseState:
         )
 
     def _require_incident(self, incident_id: str, actor: Actor) -> IncidentRef:
-        self._require_actor(actor, OPS_ROLES, "retry or skip a failed step, or close its case")
+        self._require_actor(actor, Action.OPERATE, "retry or skip a failed step, or close its case")
         incident = self._incidents.get(incident_id)
         if incident_id in self._resolutions or f"incident/{incident_id}" in self._claims:
             raise reject(Rejection.WRONG_STAGE, f"incident {incident_id} is being resolved")
@@ -982,7 +983,7 @@ class CaseState:
 
     @retry_step.validator
     def _validate_retry_step(self, request: RetryStep) -> None:
-        self._require_actor(request.actor, OPS_ROLES, "retry or skip a failed step")
+        self._require_actor(request.actor, Action.OPERATE, "retry or skip a failed step")
         if self._seen(f"retry-step/{request.request_id}", request.actor):
             return
         self._require_incident(request.incident_id, request.actor)
@@ -1000,7 +1001,7 @@ class CaseState:
 
     @skip_step.validator
     def _validate_skip_step(self, request: SkipStep) -> None:
-        self._require_actor(request.actor, OPS_ROLES, "retry or skip a failed step")
+        self._require_actor(request.actor, Action.OPERATE, "retry or skip a failed step")
         if self._seen(f"skip-step/{request.request_id}", request.actor):
             return
         incident = self._require_incident(request.incident_id, request.actor)
@@ -1036,7 +1037,7 @@ class CaseState:
         at: datetime | None = None,
     ) -> None:
         await self._act(
-            "append_audit",
+            case_steps.append_audit,
             AuditEntry(
                 case_id=self._case.case_id,
                 step_key=step_key,
@@ -1045,7 +1046,6 @@ class CaseState:
                 payload_sha256=payload_sha256(payload),
                 at=at or workflow.now(),
             ),
-            AuditRecorded,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
@@ -1063,7 +1063,7 @@ class CaseState:
         decided_at: datetime | None = None,
     ) -> None:
         issued: NoticeIssued | None = await self._attempt(
-            "issue_notice",
+            case_steps.issue_notice,
             IssueNotice(
                 case_id=self._case.case_id,
                 step_key=step_key,
@@ -1081,7 +1081,6 @@ class CaseState:
                 ),
                 assessment=self._assessment if kind in ASSESSED_NOTICES else None,
             ),
-            NoticeIssued,
             timeout=policies.NOTICE_RENDER_TIMEOUT,
             retry=policies.DB_RETRY,
         )

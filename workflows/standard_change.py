@@ -37,8 +37,6 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.standards import CountyStandardsRecorded, RecordCountyStandards
     from workflows import policies
 
-# Cases updated at once in runs begun before paging (their histories replay on this).
-CONCURRENCY = 20
 # Skipped cases named one by one in the progress; beyond these only counted by reason.
 SKIPPED_SHOWN = 100
 
@@ -63,8 +61,6 @@ class StandardChangeWorkflow:
 
     @workflow.run
     async def run(self, request: StandardChangeInput) -> StandardChangeProgress:
-        if not workflow.patched("paged-batch"):
-            return await self._run_listed(request)
         if request.carried is None:
             await self._record_standards(request)
             count: ReceivingCount = await workflow.execute_activity(
@@ -123,25 +119,6 @@ class StandardChangeWorkflow:
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.DB_RETRY,
         )
-
-    async def _run_listed(self, request: StandardChangeInput) -> StandardChangeProgress:
-        """Runs begun before paging: every case ID in one activity result, in batches."""
-        if workflow.patched("dated-standards"):
-            await self._record_standards(request)
-        cases: ReceivingCases = await workflow.execute_activity(
-            "list_receiving_cases",
-            ListReceiving(county_code=request.county_code),
-            result_type=ReceivingCases,
-            start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
-            heartbeat_timeout=policies.HEARTBEAT_TIMEOUT,
-        )
-        self._total = len(cases.case_ids)
-        for start in range(0, self._total, CONCURRENCY):
-            chunk = cases.case_ids[start : start + CONCURRENCY]
-            await asyncio.gather(*(self._apply(case_id) for case_id in chunk))
-        self._finished = True
-        return self.progress()
 
     async def _apply_in_window(self, window: asyncio.Semaphore, case_id: str) -> None:
         self._in_flight += 1

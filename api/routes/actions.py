@@ -16,7 +16,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.case_service import QueuedOut, ensure_workflow, run_update
-from api.deps import AUTHENTICATED, ClientDep, IdempotencyKey, SessionsDep, SettingsDep, case_actor
+from api.deps import (
+    AUTHENTICATED,
+    CaseAccess,
+    ClientDep,
+    IdempotencyKey,
+    SessionsDep,
+    SettingsDep,
+    case_access,
+)
 from api.fields import CaseId
 from api.ops_schemas import CloseCaseIn, RetryStepIn, SkipStepIn
 from api.procedure_schemas import (
@@ -41,6 +49,7 @@ from dibao.db import procedure_repo
 from dibao.db.procedure_models import ObjectionRow
 from dibao.domain.access import Action
 from dibao.domain.case import Actor, RaiseObjection
+from dibao.domain.enums import CaseStatus
 from workflows.case import CaseWorkflow
 
 router = APIRouter(
@@ -76,12 +85,24 @@ async def act(
     key: str | None,
     make: Callable[[str], Any],
     prefix: str,
+    case: CaseAccess,
 ) -> CaseOut | JSONResponse:
-    await ensure_workflow(sessions, client, settings, case_id)
+    # The case row was read once, by the access check: only a case still as filed may lack
+    # its workflow (a crash between saving and starting it).
+    if case.status == CaseStatus.FILED.value:
+        await ensure_workflow(sessions, client, settings, case_id)
     request_id = key or str(uuid.uuid4())
     update_id = f"{prefix}-{request_id}"
     return await run_update(
-        sessions, client, settings, case_id, update, make(request_id), update_id, request_id
+        sessions,
+        client,
+        settings,
+        case_id,
+        update,
+        make(request_id),
+        update_id,
+        request_id,
+        county_code=case.place.county_code,
     )
 
 
@@ -95,7 +116,7 @@ def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, sum
         sessions: SessionsDep,
         client: ClientDep,
         settings: SettingsDep,
-        actor: Annotated[Actor, Depends(case_actor(kind))],
+        case: Annotated[CaseAccess, Depends(case_access(kind))],
         idempotency_key: IdempotencyKey = None,
     ) -> CaseOut | JSONResponse:
         message: ActionBody = body
@@ -106,8 +127,9 @@ def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, sum
             case_id,
             update,
             idempotency_key,
-            lambda rid: message.to_message(rid, actor),
+            lambda rid: message.to_message(rid, case.actor),
             path,
+            case,
         )
 
     endpoint.__name__ = path.replace("-", "_")
@@ -265,9 +287,10 @@ async def raise_objection(
     sessions: SessionsDep,
     client: ClientDep,
     settings: SettingsDep,
-    actor: Annotated[Actor, Depends(case_actor(Action.RAISE_OBJECTION))],
+    case: Annotated[CaseAccess, Depends(case_access(Action.RAISE_OBJECTION))],
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut | JSONResponse:
+    actor = case.actor
     # The objector's identity and contact go to PostgreSQL only, never into the workflow
     # history, whose payloads are stored wherever Temporal stores them.
     async with sessions() as session:
@@ -295,6 +318,7 @@ async def raise_objection(
                 request_id=rid, actor=actor, objection_id=objection_id, summary=body.summary
             ),
             "objection",
+            case,
         )
     except Exception:
         # The workflow refused it (not in a posting): it never took effect. (A queued objection,

@@ -12,11 +12,13 @@ from api import errors
 from api.case_service import file_application, read_case
 from api.deps import (
     AUTHENTICATED,
+    CaseAccess,
     ClientDep,
     IdempotencyKey,
     SessionDep,
     SessionsDep,
     SettingsDep,
+    case_access,
     case_actor,
     require,
 )
@@ -30,6 +32,7 @@ from api.schemas import (
     CaseListOut,
     CaseOut,
     CaseSummaryOut,
+    OfferedActionOut,
     StageEventOut,
 )
 from dibao.db import audit_repo, cases_repo
@@ -37,6 +40,7 @@ from dibao.domain import access
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Stage
+from dibao.domain.offered import CaseFacts, offered_actions
 from dibao.domain.spreadsheet import text_cell
 
 router = APIRouter(
@@ -131,11 +135,31 @@ async def list_cases(
     "/{case_id}",
     response_model=CaseOut,
     responses={403: _DENIED, **documented(404, r404="no case of that ID")},
-    dependencies=[Depends(case_actor(Action.READ_CASE))],
-    summary="The whole state of one case",
+    summary="The whole state of one case, and the actions the signed-in user may take on it",
 )
-async def get_case(case_id: CaseId, sessions: SessionsDep, client: ClientDep) -> CaseOut:
-    return await read_case(sessions, client, case_id)
+async def get_case(
+    case_id: CaseId,
+    sessions: SessionsDep,
+    client: ClientDep,
+    who: Annotated[CaseAccess, Depends(case_access(Action.READ_CASE))],
+) -> CaseOut:
+    case = await read_case(sessions, client, case_id)
+    facts = CaseFacts(
+        stage=case.stage,
+        status=case.status,
+        county_code=who.place.county_code,
+        township_code=who.place.township_code,
+        village_code=who.place.village_code,
+        recused_staff=who.place.recused_staff,
+        materials_missing=bool(case.missing_materials),
+        review_due=case.review_due,
+        open_incidents=len(case.incidents),
+    )
+    offers = [
+        OfferedActionOut(action=o.action.value, allowed=o.allowed, reason=o.reason)
+        for o in offered_actions(facts, who.actor)
+    ]
+    return case.model_copy(update={"actions": offers})
 
 
 AUDIT_COLUMNS = (

@@ -15,56 +15,11 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dibao.domain.actions import Action as Action  # the key of each action, re-exported
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 
-
-class Action(StrEnum):
-    """What a request does, as far as authorisation is concerned."""
-
-    # one case
-    READ_CASE = "read_case"
-    FILE_APPLICATION = "file_application"
-    SUPPLEMENT_MATERIALS = "supplement_materials"
-    WITHDRAW = "withdraw"
-    SUBMIT_SURVEY = "submit_survey"
-    SUBMIT_EVALUATION = "submit_evaluation"
-    RAISE_OBJECTION = "raise_objection"
-    TOWNSHIP_REVIEW = "township_review"
-    COUNTY_VISIT = "county_visit"
-    COUNTY_DECISION = "county_decision"
-    EXTEND_DEADLINE = "extend_deadline"
-    TERMINATE = "terminate"
-    SUBMIT_REVIEW = "submit_review"
-    CHANGE_PAYEE = "change_payee"
-    REPORT_RECIPIENT = "report_recipient"  # sign-ins, labour absences, circumstances, 渐退, work
-    READ_AUDIT = "read_audit"
-    # a county's business
-    BUILD_PAYROLL = "build_payroll"
-    RELEASE_PAYROLL = "release_payroll"
-    READ_PAYROLL = "read_payroll"
-    CHANGE_STANDARD = "change_standard"
-    READ_STANDARD_CHANGE = "read_standard_change"
-    DRAW_SPOT_CHECK = "draw_spot_check"
-    READ_SPOT_CHECK = "read_spot_check"
-    ASSIGN_RULE_PACK = "assign_rule_pack"
-    # a county going live: ledger import, bank returns, monthly statistics, papers
-    IMPORT_LEDGER = "import_ledger"
-    LOAD_BANK_RETURN = "load_bank_return"
-    READ_STATISTICS = "read_statistics"
-    PRINT_PAPERS = "print_papers"
-    # office data, not tied to one county
-    READ_POLICY = "read_policy"
-    PUBLISH_RULE_PACK = "publish_rule_pack"
-    EDIT_CALENDAR = "edit_calendar"
-    LOAD_REGISTRY = "load_registry"
-    READ_REGISTRY = "read_registry"
-    REGISTER_RELATIVE = "register_relative"
-    READ_RELATIVES = "read_relatives"
-    # supervision and operations
-    SUPERVISE = "supervise"
-    OPERATE = "operate"
-
+from dibao.domain.stages import CASE_ACTION_ROLES
 
 V = Role.VILLAGE_CASEWORKER
 T = Role.TOWNSHIP_CASEWORKER
@@ -83,27 +38,13 @@ FIELDWORK = frozenset({V, T, C})
 # request reaches Temporal, and covers what no workflow sees (reads, payroll, policy data).
 ROLE_TABLE: dict[Action, frozenset[Role]] = {
     Action.READ_CASE: PEOPLE,
-    # The head applies at the township, or at the village committee acting for it (001 三(一)).
-    Action.FILE_APPLICATION: frozenset({V, T}),
-    Action.SUPPLEMENT_MATERIALS: frozenset({V, T}),
-    Action.WITHDRAW: frozenset({V, T}),
-    Action.SUBMIT_SURVEY: FIELDWORK,
-    Action.SUBMIT_EVALUATION: FIELDWORK,
-    Action.RAISE_OBJECTION: FIELDWORK,
-    Action.TOWNSHIP_REVIEW: frozenset({T, C}),
-    Action.TERMINATE: frozenset({T, C}),
-    Action.COUNTY_VISIT: frozenset({C}),
-    Action.COUNTY_DECISION: frozenset({C}),
-    Action.EXTEND_DEADLINE: frozenset({C}),
-    Action.SUBMIT_REVIEW: FIELDWORK,
-    Action.REPORT_RECIPIENT: FIELDWORK,
-    Action.CHANGE_PAYEE: FIELDWORK,
+    # Acting on one case: the stage table's rows (dibao/domain/stages.py), as they are.
+    **CASE_ACTION_ROLES,
     Action.READ_AUDIT: frozenset({C, S, A}),
     # The roster is made (制表) in the township or county and checked (审核) by the county.
     Action.BUILD_PAYROLL: frozenset({T, C}),
     Action.RELEASE_PAYROLL: frozenset({C}),
     Action.READ_PAYROLL: frozenset({T, C, S, A, O}),
-    Action.CHANGE_STANDARD: frozenset({C}),
     Action.READ_STANDARD_CHANGE: frozenset({T, C, S, A, O}),
     Action.DRAW_SPOT_CHECK: frozenset({C}),
     # Not for caseworkers: knowing which households are drawn defeats the check.
@@ -122,7 +63,6 @@ ROLE_TABLE: dict[Action, frozenset[Role]] = {
     Action.REGISTER_RELATIVE: PEOPLE,
     Action.READ_RELATIVES: PEOPLE,
     Action.SUPERVISE: frozenset({C, S, A}),
-    Action.OPERATE: frozenset({O}),
 }
 
 LABELS: dict[Action, str] = {

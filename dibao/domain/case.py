@@ -58,7 +58,10 @@ class CaseInput:
     # Set when the recipient phase continued as new before the whole state was carried
     # (`carried`): the case resumes there with what RecipientState holds.
     recipient: RecipientState | None = None
-    # Set when the recipient phase continues as new: everything the last run held.
+    # Set when the recipient phase continues as new: everything the last run held. Also the
+    # way to start a case directly in its recipient phase (a household imported from a
+    # ledger): a CarriedState with `recipient` set, stage RECIPIENT and status RECEIVING; the
+    # run restores it and goes straight into the recipient phase.
     carried: "CarriedState | None" = None
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from dibao.domain.enums import Role, Stage
+from dibao.domain.stages import STAGE_TABLE
 
 
 class StuckReason(StrEnum):
@@ -36,35 +37,9 @@ class FailureStatus(StrEnum):
         return self in (FailureStatus.RETRYING, FailureStatus.INCIDENT)
 
 
-WAITING_FOR: dict[Stage, str] = {
-    Stage.APPLICATION: "申请人补齐材料 (applicant: missing materials)",
-    Stage.SURVEY: "入户调查报告 (village/township caseworkers: household survey)",
-    Stage.VERIFICATION: "家庭经济状况核对 (system: cross-department verification)",
-    Stage.EVALUATION: "民主评议结果 (village/township caseworkers: democratic evaluation)",
-    Stage.POSTING_BEFORE_REVIEW: "公示期满 (posting period)",
-    Stage.TOWNSHIP_REVIEW: "乡镇审核意见 (township caseworker: review opinion)",
-    Stage.POSTING_BEFORE_APPROVAL: "公示期满 (posting period)",
-    Stage.COUNTY_APPROVAL: "县级审批 (county approver: decision)",
-    Stage.POSTING_AFTER_APPROVAL: "公示期满 (posting period)",
-    Stage.RECIPIENT: "动态管理 (recipient)",
-    Stage.CLOSED: "",
-}
-
-# The role whose move it is at each stage: the stuck list's "assignee". Postings wait for a
-# timer and closed cases for no one; verification waits for the system (its registries).
-WAITING_ROLE: dict[Stage, Role | None] = {
-    Stage.APPLICATION: Role.VILLAGE_CASEWORKER,  # follows up with the applicant
-    Stage.SURVEY: Role.VILLAGE_CASEWORKER,
-    Stage.VERIFICATION: Role.SYSTEM,
-    Stage.EVALUATION: Role.VILLAGE_CASEWORKER,
-    Stage.POSTING_BEFORE_REVIEW: None,
-    Stage.TOWNSHIP_REVIEW: Role.TOWNSHIP_CASEWORKER,
-    Stage.POSTING_BEFORE_APPROVAL: None,
-    Stage.COUNTY_APPROVAL: Role.COUNTY_APPROVER,
-    Stage.POSTING_AFTER_APPROVAL: None,
-    Stage.RECIPIENT: None,
-    Stage.CLOSED: None,
-}
+# Whom each stage waits for, in words and as the stuck list's assignee: the stage table's.
+WAITING_FOR: dict[Stage, str] = {e.stage: e.waits_for for e in STAGE_TABLE}
+WAITING_ROLE: dict[Stage, Role | None] = {e.stage: e.waiting_role for e in STAGE_TABLE}
 
 # Steps a case can go on without: a notice (delivered another way, on paper), the projection
 # (rewritten by the next stage), an overdue alert. Everything else carries a result the case

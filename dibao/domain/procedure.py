@@ -6,17 +6,8 @@ from datetime import date
 
 from dibao.domain.enums import Stage
 from dibao.domain.rulepacks import PaymentStart, RulePack
-
-POSTING_STAGES = frozenset(
-    {Stage.POSTING_BEFORE_REVIEW, Stage.POSTING_BEFORE_APPROVAL, Stage.POSTING_AFTER_APPROVAL}
-)
-
-# The opinion a posting publishes: a posting follows only a positive opinion.
-_POSTING_FOLLOWS = {
-    Stage.POSTING_BEFORE_REVIEW: Stage.EVALUATION,
-    Stage.POSTING_BEFORE_APPROVAL: Stage.TOWNSHIP_REVIEW,
-    Stage.POSTING_AFTER_APPROVAL: Stage.COUNTY_APPROVAL,
-}
+from dibao.domain.stages import POSTING_STAGES as POSTING_STAGES  # the stage table's
+from dibao.domain.stages import STAGES
 
 
 def next_stage(
@@ -43,7 +34,9 @@ def next_stage(
     while index < len(procedure):
         candidate = procedure[index]
         if candidate in POSTING_STAGES:
-            follows = _POSTING_FOLLOWS[candidate]
+            # A posting publishes one opinion, and follows only a positive one.
+            follows = STAGES[candidate].publishes
+            assert follows is not None
             skip_negative = approved.get(follows) is False
             skip_reposting = (
                 after_objection

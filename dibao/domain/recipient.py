@@ -182,20 +182,6 @@ def review_change(current_fen: int, assessment: Assessment, effective_month: str
     return PaymentChange(kind, new, effective_month, (reason,))
 
 
-def sign_in_change(
-    state: RecipientState, done: bool, month: str
-) -> tuple[int, PaymentChange | None]:
-    """Consecutive missed sign-ins counted per report, as cases recorded before sign-ins were
-    kept per month still replay; new reports go through `record_sign_in`."""
-    if done:
-        return 0, None
-    missed = state.missed_sign_ins + 1
-    if missed >= MISSED_SIGN_INS_TO_STOP:
-        reason = f"连续 {missed} 次未按规定签到（最近一次 {month}），依规停发"
-        return missed, PaymentChange(ChangeKind.STOP, 0, add_months(month, 1), (reason,))
-    return missed, None
-
-
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 

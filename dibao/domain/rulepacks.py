@@ -129,13 +129,11 @@ class RulePack:
         return timedelta(days=self.posting_days)
 
     def stage_working_days(self, stage: Stage) -> int | None:
-        """Working days allowed for a stage, or None when the clock is not the office's."""
-        return {
-            Stage.SURVEY: self.survey_working_days,
-            Stage.VERIFICATION: self.verification_working_days,
-            Stage.TOWNSHIP_REVIEW: self.township_review_working_days,
-            Stage.COUNTY_APPROVAL: self.county_approval_working_days,
-        }.get(stage)
+        """Working days allowed for a stage, or None when the clock is not the office's: the
+        parameter its entry in the stage table names."""
+        from dibao.domain.stages import STAGES  # the table names fields of this class
+
+        return STAGES[stage].working_days(self)
 
     def whole_procedure_limit(self, extended: bool) -> int | None:
         """Working days from acceptance to decision, or None where the pack sets no limit."""

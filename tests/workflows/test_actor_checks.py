@@ -10,30 +10,33 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from dibao.domain import stages
 from dibao.domain.access import ROLE_TABLE, Action
 from dibao.domain.case import Actor, SubmitSurvey, Withdraw
 from dibao.domain.enums import CaseStatus, Role, Stage
 from tests.conftest import Stack
 from tests.workflows.helpers import VILLAGE, at_stage, complete, file_case, state, survey_of
-from workflows import case_state
 from workflows.case import CaseWorkflow
 
-# Each update's roles in the workflow, next to the API's role table for the same action.
+# Each update's roles in the workflow (the stage table's), next to the API's role table.
 WORKFLOW_ROLES = {
-    Action.CHANGE_PAYEE: case_state.SURVEY_ROLES,
-    Action.SUPPLEMENT_MATERIALS: case_state.FILING_ROLES,
-    Action.WITHDRAW: case_state.FILING_ROLES,
-    Action.TERMINATE: case_state.TOWNSHIP_ROLES,
-    Action.SUBMIT_SURVEY: case_state.SURVEY_ROLES,
-    Action.SUBMIT_EVALUATION: case_state.SURVEY_ROLES,
-    Action.RAISE_OBJECTION: case_state.SURVEY_ROLES,
-    Action.TOWNSHIP_REVIEW: case_state.TOWNSHIP_ROLES,
-    Action.COUNTY_VISIT: case_state.COUNTY_ROLES,
-    Action.COUNTY_DECISION: case_state.COUNTY_ROLES,
-    Action.SUBMIT_REVIEW: case_state.SURVEY_ROLES,
-    Action.REPORT_RECIPIENT: case_state.SURVEY_ROLES,
-    Action.CHANGE_STANDARD: case_state.COUNTY_ROLES,
-    Action.OPERATE: case_state.OPS_ROLES,
+    action: stages.roles_for(action)
+    for action in (
+        Action.CHANGE_PAYEE,
+        Action.SUPPLEMENT_MATERIALS,
+        Action.WITHDRAW,
+        Action.TERMINATE,
+        Action.SUBMIT_SURVEY,
+        Action.SUBMIT_EVALUATION,
+        Action.RAISE_OBJECTION,
+        Action.TOWNSHIP_REVIEW,
+        Action.COUNTY_VISIT,
+        Action.COUNTY_DECISION,
+        Action.SUBMIT_REVIEW,
+        Action.REPORT_RECIPIENT,
+        Action.CHANGE_STANDARD,
+        Action.OPERATE,
+    )
 }
 
 

@@ -148,7 +148,7 @@ def seed_county(conn: psycopg.Connection[Any]) -> None:
 
 
 async def test_a_county_payroll_with_exact_totals_released_by_the_checker(
-    payroll: Payroll,
+    payroll: Payroll, record_history: Any
 ) -> None:
     payroll.seed(seed_county)
     handle = await payroll.start("2026-11")
@@ -177,6 +177,7 @@ async def test_a_county_payroll_with_exact_totals_released_by_the_checker(
     assert (view.run.checker, view.run.bank_file_sha256) == ("chen.gang", run.bank_file_sha256)
     result = await handle.result()
     assert result == PayrollResult(run_id=run.run_id, period="2026-11", status="released")
+    await record_history(handle, "payroll_released")
     assert payroll.sql("SELECT status, checker FROM payroll_runs") == [("released", "chen.gang")]
 
 

@@ -108,6 +108,7 @@ async def test_refusal_for_each_must_exclude_rule_names_it_in_the_notice(
     rule: str,
     assets: dict[str, Any],
     flags: tuple[ExclusionFlag, ...],
+    record_history: Any,
 ) -> None:
     handle = await file_case(ts_stack, complete(sample), f"DB-REFUSE-{rule[:8].upper()}")
     view = await at_stage(handle, Stage.SURVEY)
@@ -127,6 +128,8 @@ async def test_refusal_for_each_must_exclude_rule_names_it_in_the_notice(
     assert failure.message in notice_text(ts_stack, view.notices[-1].notice_id)
     assert ts_stack.sql("SELECT count(*) FROM postings") == [(0,)]
     await handle.result()
+    if rule == EXCLUDING_SURVEYS[0][0]:
+        await record_history(handle, "refused_by_the_county")
 
 
 async def test_objection_sends_case_back_to_survey_and_it_is_posted_again(

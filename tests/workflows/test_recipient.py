@@ -101,7 +101,7 @@ async def review(
 
 
 async def test_two_review_cycles_continue_as_new_and_a_reduction_is_noticed_and_posted(
-    ts_stack: Stack, sample: dict[str, Any]
+    ts_stack: Stack, sample: dict[str, Any], record_history: Any
 ) -> None:
     handle = await approved_case(ts_stack, sample, "DB-RECIPIENT001")
     view = await state(handle)
@@ -125,6 +125,9 @@ async def test_two_review_cycles_continue_as_new_and_a_reduction_is_noticed_and_
     view = await wait_for(handle, lambda v: v.recipient is not None and v.recipient.cycle == 2)
     second_run = await run_id(ts_stack, handle.id)
     assert second_run != first_run  # continued as new: a fresh, bounded history
+    # The procedure and the first review cycle, ending in continue-as-new.
+    first = ts_stack.client.get_workflow_handle(handle.id, run_id=first_run)
+    await record_history(first, "recipient_review_continued_as_new")
     assert view.payee == payee
     assert [r[0] for r in entitlement_rows(ts_stack)] == ["start"]
 
@@ -268,7 +271,7 @@ async def test_suspension_for_labour_absences_resumes_by_itself(
 
 
 async def test_standard_change_is_applied_to_every_recipient_of_the_county(
-    ts_stack: Stack, sample: dict[str, Any]
+    ts_stack: Stack, sample: dict[str, Any], record_history: Any
 ) -> None:
     import copy
 
@@ -302,6 +305,7 @@ async def test_standard_change_is_applied_to_every_recipient_of_the_county(
     )
     progress = await handle.result()
     assert (progress.total, progress.applied, progress.finished) == (3, 3, True)
+    await record_history(handle, "standard_change_applied")
     months: list[str] = []
     for h in handles:
         await pass_change_posting(ts_stack, count=1)

@@ -1,7 +1,8 @@
 """Saved histories of real runs must replay on the current workflow code.
 
-A change to CaseWorkflow that would break running cases (a reordered activity, a removed step)
-fails here; such a change needs `workflow.patched`. Record new histories with
+A change to a workflow that would break running cases (a reordered activity, a removed step)
+fails here; such a change needs `workflow.patched`, then `deprecate_patch`, then removal, each
+on its condition (docs/versioning.md). Record new histories with
 `pytest tests/workflows --record-histories` before changing the workflow, never after.
 """
 
@@ -42,5 +43,7 @@ async def test_replay_catches_a_change_that_would_break_running_cases() -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
     with pytest.raises(NondeterminismError):
         await Replayer(
-            workflows=[CaseWorkflowWithoutFilingAudit], workflow_runner=workflow_runner()
+            workflows=[CaseWorkflowWithoutFilingAudit],
+            workflow_runner=workflow_runner(),
+            data_converter=REPLAY_CONVERTER,
         ).replay_workflow(history)

@@ -1,0 +1,179 @@
+"""The stage table: one entry per stage of a case, read by everything that asks about a stage.
+
+A newcomer learns a stage from its entry: what it is called, the actions it accepts (and so,
+through CASE_ACTION_ROLES, the roles that may take them), the rule-pack parameter that sets its
+deadline, whom it waits for, and, for a public posting, whose opinion it publishes. The case
+workflow's validators (and with them the API's 409s), the case's `waiting_for`, the stuck
+list's assignee (`waiting_role`, written by the projection), the API's role table for case
+actions (dibao/domain/access.py) and the actions offered to a user all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dibao.domain.actions import Action
+from dibao.domain.enums import Role, Stage
+
+if TYPE_CHECKING:
+    from dibao.domain.rulepacks import RulePack
+
+V = Role.VILLAGE_CASEWORKER
+T = Role.TOWNSHIP_CASEWORKER
+C = Role.COUNTY_APPROVER
+O = Role.OPS  # noqa: E741 - one letter per role keeps the table below readable
+FIELDWORK = frozenset({V, T, C})
+
+# Who may take each action on a case, whatever the stage (DOMAIN.md, "Who uses the system").
+# The API's role table takes these rows as they are; supervisors and auditors are in none of
+# them: they never act on a case.
+CASE_ACTION_ROLES: dict[Action, frozenset[Role]] = {
+    # The head applies at the township, or at the village committee acting for it (001 三(一)).
+    Action.FILE_APPLICATION: frozenset({V, T}),
+    Action.SUPPLEMENT_MATERIALS: frozenset({V, T}),
+    Action.WITHDRAW: frozenset({V, T}),
+    Action.SUBMIT_SURVEY: FIELDWORK,
+    Action.SUBMIT_EVALUATION: FIELDWORK,
+    Action.RAISE_OBJECTION: FIELDWORK,
+    Action.TOWNSHIP_REVIEW: frozenset({T, C}),
+    Action.TERMINATE: frozenset({T, C}),
+    Action.COUNTY_VISIT: frozenset({C}),
+    Action.COUNTY_DECISION: frozenset({C}),
+    Action.EXTEND_DEADLINE: frozenset({C}),
+    Action.SUBMIT_REVIEW: FIELDWORK,
+    Action.REPORT_RECIPIENT: FIELDWORK,
+    Action.CHANGE_PAYEE: FIELDWORK,
+    Action.CHANGE_STANDARD: frozenset({C}),
+    # Retry, skip or close a step that gave up (an incident), at whatever stage it happened.
+    Action.OPERATE: frozenset({O}),
+}
+
+# Open at every stage of an undecided case: the applicant may withdraw, the township terminate,
+# the payee account be corrected.
+_WHILE_OPEN = (Action.WITHDRAW, Action.TERMINATE, Action.CHANGE_PAYEE)
+# The whole-procedure limit (mca-2021 Art. 22) runs from acceptance to decision.
+_UNDECIDED = (*_WHILE_OPEN, Action.EXTEND_DEADLINE)
+_POSTING_WAIT = "公示期满 (posting period)"
+
+
+@dataclass(frozen=True)
+class StageEntry:
+    stage: Stage
+    label: str  # as the office names it
+    accepts: tuple[Action, ...]  # the actions a user may take while the case is here
+    waits_for: str  # whom the case waits for, in words: the case's `waiting_for`
+    waiting_role: Role | None  # whose move it is: the stuck list's assignee; None: a timer, no one
+    deadline: str | None = None  # the RulePack field with its working days; None: no office clock
+    publishes: Stage | None = None  # a posting: the stage whose (positive) opinion it publishes
+
+    def roles(self, action: Action) -> frozenset[Role]:
+        """The roles that may take `action` here; none when the stage does not accept it."""
+        return CASE_ACTION_ROLES[action] if action in self.accepts else frozenset()
+
+    def working_days(self, pack: RulePack) -> int | None:
+        if self.deadline is None:
+            return None
+        days: int | None = getattr(pack, self.deadline)
+        return days
+
+
+STAGE_TABLE: tuple[StageEntry, ...] = (
+    StageEntry(
+        Stage.APPLICATION,
+        "申请",
+        (Action.SUPPLEMENT_MATERIALS, *_WHILE_OPEN),
+        "申请人补齐材料 (applicant: missing materials)",
+        V,  # follows up with the applicant
+    ),
+    StageEntry(
+        Stage.SURVEY,
+        "入户调查",
+        (Action.SUBMIT_SURVEY, *_UNDECIDED),
+        "入户调查报告 (village/township caseworkers: household survey)",
+        V,
+        deadline="survey_working_days",
+    ),
+    StageEntry(
+        Stage.VERIFICATION,
+        "家庭经济状况核对",
+        _UNDECIDED,
+        "家庭经济状况核对 (system: cross-department verification)",
+        Role.SYSTEM,  # its registries
+        deadline="verification_working_days",
+    ),
+    StageEntry(
+        Stage.EVALUATION,
+        "民主评议",
+        (Action.SUBMIT_EVALUATION, *_UNDECIDED),
+        "民主评议结果 (village/township caseworkers: democratic evaluation)",
+        V,
+    ),
+    StageEntry(
+        Stage.POSTING_BEFORE_REVIEW,
+        "第一榜公示",
+        (Action.RAISE_OBJECTION, *_UNDECIDED),
+        _POSTING_WAIT,
+        None,
+        publishes=Stage.EVALUATION,
+    ),
+    StageEntry(
+        Stage.TOWNSHIP_REVIEW,
+        "乡镇审核",
+        (Action.TOWNSHIP_REVIEW, *_UNDECIDED),
+        "乡镇审核意见 (township caseworker: review opinion)",
+        T,
+        deadline="township_review_working_days",
+    ),
+    StageEntry(
+        Stage.POSTING_BEFORE_APPROVAL,
+        "第二榜公示",
+        (Action.RAISE_OBJECTION, *_UNDECIDED),
+        _POSTING_WAIT,
+        None,
+        publishes=Stage.TOWNSHIP_REVIEW,
+    ),
+    StageEntry(
+        Stage.COUNTY_APPROVAL,
+        "县级审批",
+        (Action.COUNTY_VISIT, Action.COUNTY_DECISION, *_UNDECIDED),
+        "县级审批 (county approver: decision)",
+        C,
+        deadline="county_approval_working_days",
+    ),
+    StageEntry(
+        # Approved: no withdrawal any more (ending benefit is a payment change).
+        Stage.POSTING_AFTER_APPROVAL,
+        "第三榜公示",
+        (Action.RAISE_OBJECTION, Action.CHANGE_PAYEE),
+        _POSTING_WAIT,
+        None,
+        publishes=Stage.COUNTY_APPROVAL,
+    ),
+    StageEntry(
+        Stage.RECIPIENT,
+        "动态管理",
+        (
+            Action.SUBMIT_REVIEW,
+            Action.REPORT_RECIPIENT,
+            Action.CHANGE_STANDARD,
+            Action.CHANGE_PAYEE,
+        ),
+        "动态管理 (recipient)",
+        None,
+    ),
+    StageEntry(Stage.CLOSED, "已结案", (), "", None),
+)
+
+STAGES: dict[Stage, StageEntry] = {entry.stage: entry for entry in STAGE_TABLE}
+
+POSTING_STAGES = frozenset(e.stage for e in STAGE_TABLE if e.publishes is not None)
+
+
+def stages_accepting(action: Action) -> tuple[Stage, ...]:
+    return tuple(e.stage for e in STAGE_TABLE if action in e.accepts)
+
+
+def roles_for(action: Action) -> frozenset[Role]:
+    """Who may take a case action at any stage: what the workflow checks again."""
+    return CASE_ACTION_ROLES[action]
