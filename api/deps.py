@@ -159,6 +159,15 @@ async def check_case(
     return (await _check_case(sessions, actor, action, case_id))[0]
 
 
+async def check_case_access(
+    sessions: async_sessionmaker[AsyncSession], actor: Actor, action: Action, case_id: str
+) -> CaseAccess:
+    """check_case for callers that are not routes (the console): what the route's
+    `case_access` dependency gives."""
+    place, status = await _check_case(sessions, actor, action, case_id)
+    return CaseAccess(actor, place, status)
+
+
 async def _check_case(
     sessions: async_sessionmaker[AsyncSession], actor: Actor, action: Action, case_id: str
 ) -> tuple[CasePlace, str]:

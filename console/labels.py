@@ -89,6 +89,8 @@ INCOME: dict[IncomeCategory, str] = {
     IncomeCategory.MEDICAL_REIMBURSEMENT: "医疗保险报销",
     IncomeCategory.MEDICAL_ASSISTANCE: "医疗救助金",
     IncomeCategory.TEMPORARY_RELIEF: "临时救助金",
+    IncomeCategory.RESIDENT_BASIC_PENSION: "城乡居民基本养老保险基础养老金",
+    IncomeCategory.EMPLOYEE_PENSION: "职工养老金、离退休金",
 }
 
 MATERIAL: dict[Material, str] = {
@@ -99,6 +101,9 @@ MATERIAL: dict[Material, str] = {
     Material.ID_CARDS: "居民身份证",
     Material.DISABILITY_CERTIFICATE: "残疾证",
     Material.MEDICAL_RECORDS: "病历或诊断证明",
+    Material.RIGID_EXPENSE_RECEIPTS: "刚性支出票据",
+    Material.PROXY_MANDATE: "委托申请书",
+    Material.RESIDENCE_PERMIT: "居住证",
 }
 
 RELATION: dict[Relation, str] = {

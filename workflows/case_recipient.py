@@ -37,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.measures import RecordReminder, gradual_exit_reminder_text
     from dibao.domain.money import format_yuan
-    from dibao.domain.ops import OverdueRecorded
     from dibao.domain.recipient import (
         STOPPING_CIRCUMSTANCES,
         ChangeKind,
@@ -158,7 +157,7 @@ class RecipientPhase(CaseState):
             if remind_at is not None and exit_at is not None and now >= remind_at:
                 reminded.add(state.gradual_exit_until)
                 await self._attempt(
-                    "record_reminder",
+                    case_steps.record_reminder,
                     RecordReminder(
                         case_id=self._case.case_id,
                         step_key=f"gradual-exit-reminder-{state.gradual_exit_until}",
@@ -167,7 +166,6 @@ class RecipientPhase(CaseState):
                         message=gradual_exit_reminder_text(state.gradual_exit_until, self._pack),
                         raised_at=now,
                     ),
-                    OverdueRecorded,
                     timeout=policies.DB_WRITE_TIMEOUT,
                     retry=policies.DB_RETRY,
                 )

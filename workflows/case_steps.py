@@ -36,6 +36,7 @@ from dibao.domain.case import (
     SpotCheckResult,
     StageRecorded,
 )
+from dibao.domain.measures import RecordReminder
 from dibao.domain.ops import (
     CloseIncident,
     IncidentClosed,
@@ -127,6 +128,11 @@ async def record_overdue(request: RecordOverdue) -> OverdueRecorded:
     _stub()
 
 
+@activity.defn(name="record_reminder")
+async def record_reminder(request: RecordReminder) -> OverdueRecorded:
+    _stub()
+
+
 @activity.defn(name="record_procedure_overdue")
 async def record_procedure_overdue(request: RecordProcedureOverdue) -> OverdueRecorded:
     _stub()
@@ -148,5 +154,6 @@ STEPS = (
     open_incident,
     close_incident,
     record_overdue,
+    record_reminder,
     record_procedure_overdue,
 )

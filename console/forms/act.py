@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.case_service import read_case
-from api.deps import check_case
+from api.deps import check_case, check_case_access
 from api.procedure_schemas import ObjectionIn
 from api.routes.actions import act, raise_objection
 from api.schemas import CaseOut
@@ -168,9 +168,10 @@ async def take_action(request: Request, case_id: str, key: str, form: ConsoleFor
     sessions, client, settings = app.state.sessions, app.state.temporal, app.state.settings
     actor = user.actor
     try:
+        access = await check_case_access(sessions, actor, spec.action, case_id)
         if isinstance(body, ObjectionIn):
             result: Any = await raise_objection(
-                case_id, body, sessions, client, settings, actor, form.request_id
+                case_id, body, sessions, client, settings, access, form.request_id
             )
         else:
             message: Any = body
@@ -183,6 +184,7 @@ async def take_action(request: Request, case_id: str, key: str, form: ConsoleFor
                 form.request_id,
                 lambda rid: message.to_message(rid, actor),
                 spec.key,
+                access,
             )
     except HTTPException as err:
         errors: dict[str, str] = (

@@ -18,7 +18,6 @@ from enum import StrEnum
 from dibao.domain.actions import Action as Action  # the key of each action, re-exported
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
-
 from dibao.domain.stages import CASE_ACTION_ROLES
 
 V = Role.VILLAGE_CASEWORKER
