@@ -131,7 +131,13 @@ class CaseActivities:
             context = self._notice_context(request, application.payload)
             names = await regions_repo.names_of(session, [case.county_code, case.township_code])
             context.update(
-                await _law_context(session, case.rule_pack_id, case.rule_pack_version, request)
+                await _law_context(
+                    session,
+                    case.rule_pack_id,
+                    case.rule_pack_version,
+                    request,
+                    county_name=names.get(case.county_code, ""),
+                )
             )
             context.update(
                 reasons=list(request.reasons),
@@ -191,7 +197,7 @@ class CaseActivities:
 
 
 async def _law_context(
-    session: AsyncSession, pack_id: str, version: int, request: IssueNotice
+    session: AsyncSession, pack_id: str, version: int, request: IssueNotice, county_name: str
 ) -> dict[str, Any]:
     """What the pinned pack makes a notice say (issue 17): the remedies of an adverse decision
     (Arts. 21, 38), each deduction and exemption (Arts. 13–14), 单人保 (Art. 8)."""
@@ -200,7 +206,10 @@ async def _law_context(
     except rulepacks_repo.UnknownRulePack:
         pack = get_rule_pack(pack_id)
     context: dict[str, Any] = {
-        "remedy": remedy_text(pack) if states_remedy(request.kind, request.reason) else "",
+        # The county's own government hears the review (行政复议): named from the region table.
+        "remedy": remedy_text(pack, county_name)
+        if states_remedy(request.kind, request.reason)
+        else "",
         "income_notes": [],
         "single_person": "",
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 from dibao.settings import PROJECT_ROOT
 
 LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
-PACKAGES = ("dibao", "api", "cli", "workflows", "activities")
+PACKAGES = ("dibao", "api", "cli", "console", "workflows", "activities")
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:

@@ -50,7 +50,7 @@ async def test_art38_refusal_notice_states_review_and_suit_and_the_income_exempt
     response = await post(api, f"/cases/{case_id}/county-decision", {"opinion": "reject"}, COUNTY)
     assert response.status_code == 200, response.text
     notice = (await api.get(response.json()["notices"][-1]["url"])).text
-    assert "60日内向县（市、区）人民政府申请行政复议" in notice
+    assert "60日内向示例县人民政府申请行政复议" in notice
     assert "6个月内向有管辖权的人民法院提起行政诉讼" in notice
     assert "第三十八条" in notice
     assert "奖学金、助学金每月 100.00 元不计入家庭收入" in notice

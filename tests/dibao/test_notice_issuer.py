@@ -29,6 +29,9 @@ def context() -> dict[str, object]:
         "notice_working_days": 3,
         "township_label": township_office(NAMES, "610423100"),
         "county_label": county_office(NAMES, "610423"),
+        "remedy": "",
+        "income_notes": [],
+        "single_person": "",
     }
 
 
