@@ -1,10 +1,10 @@
 """Which actions the console offers a user on a case now: ONE function, `offered_actions`.
 
-It follows the stage the case is at, the role table (dibao.domain.access.ROLE_TABLE), the
-user's jurisdiction and recusal. The workflow's validators still decide when the form is sent:
-an action offered here may be refused there (e.g. materials already complete), and one not
-offered is refused there too if forged. When the domain gets its canonical "offered actions"
-function, `offered_actions` should call it and keep its signature.
+It asks the domain's own rule (dibao.domain.offered.action_denial: the role table, the user's
+jurisdiction and recusal, the stage table, and what the case waits for: materials still
+missing, a re-review due), so a button is shown only where the API and the workflow would take
+the action. The workflow's validators still decide when the form is sent (a step a colleague
+claimed a moment ago), and an action not offered is refused there too if forged.
 
 Each action's slug is the last part of its form's path, /console/cases/{id}/act/{slug}, and
 the same as the API's action path (POST /cases/{id}/{slug}).
@@ -18,6 +18,7 @@ from dibao.domain import access
 from dibao.domain.access import Action, CasePlace
 from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Stage
+from dibao.domain.offered import CaseFacts, action_denial
 
 
 @dataclass(frozen=True)
@@ -70,16 +71,35 @@ SLUGS = frozenset(slug for slug, *_ in CATALOGUE)
 
 
 def offered_actions(
-    actor: Actor, stage: Stage, status: CaseStatus, place: CasePlace
+    actor: Actor,
+    stage: Stage,
+    status: CaseStatus,
+    place: CasePlace,
+    *,
+    materials_missing: bool = True,
+    review_due: bool = True,
 ) -> list[OfferedAction]:
     """The actions the user may take on the case now; none on a closed case, none for a user
-    whose role, jurisdiction or recusal refuses reading it."""
+    whose role, jurisdiction or recusal refuses reading it. `materials_missing` and
+    `review_due` are what the case view says (unknown: offered, and the workflow decides)."""
     if not status.is_open or stage is Stage.CLOSED:
         return []
     if access.case_denial(actor, Action.READ_CASE, place):
         return []
+    facts = CaseFacts(
+        stage=stage,
+        status=status,
+        county_code=place.county_code,
+        township_code=place.township_code,
+        village_code=place.village_code,
+        recused_staff=place.recused_staff,
+        materials_missing=materials_missing,
+        review_due=review_due,
+    )
     return [
         OfferedAction(slug, action, label)
         for slug, action, label, stages in CATALOGUE
-        if stage in stages and access.case_denial(actor, action, place) is None
+        if stage in stages
+        and access.case_denial(actor, action, place) is None
+        and action_denial(facts, actor, action) is None
     ]

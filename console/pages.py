@@ -199,7 +199,14 @@ async def case_page(request: Request, case_id: str, user: ConsoleUserDep) -> Res
         }
         for m in sorted(months)
     ]
-    offered = offered_actions(user.actor, Stage(row.stage), CaseStatus(row.status), place)
+    offered = offered_actions(
+        user.actor,
+        Stage(row.stage),
+        CaseStatus(row.status),
+        place,
+        materials_missing=bool(case.missing_materials),
+        review_due=case.review_due,
+    )
     return await render(
         request,
         "console/case.html",

@@ -42,3 +42,27 @@ def test_a_recused_user_or_one_elsewhere_is_offered_nothing() -> None:
 
 def test_a_closed_case_offers_nothing() -> None:
     assert offered_actions(COUNTY, Stage.CLOSED, CaseStatus.REFUSED, PLACE) == []
+
+
+def test_what_the_case_does_not_wait_for_is_not_offered() -> None:
+    # Offered only where the workflow would take it: a button that leads to a refusal is a
+    # caseworker's wasted trip.
+    complete = offered_actions(
+        VILLAGE, Stage.APPLICATION, CaseStatus.MATERIALS_INCOMPLETE, PLACE, materials_missing=False
+    )
+    assert "materials" not in [a.slug for a in complete]
+    missing = offered_actions(
+        VILLAGE, Stage.APPLICATION, CaseStatus.MATERIALS_INCOMPLETE, PLACE, materials_missing=True
+    )
+    assert "materials" in [a.slug for a in missing]
+    not_due = offered_actions(
+        VILLAGE, Stage.RECIPIENT, CaseStatus.RECEIVING, PLACE, review_due=False
+    )
+    assert "review" not in [a.slug for a in not_due]
+    assert "sign-ins" in [a.slug for a in not_due]
+
+
+def test_the_time_limit_is_extended_only_once_the_application_is_accepted() -> None:
+    # mca-2021 Art. 22: the 30 working days run from acceptance.
+    assert "extend-deadline" not in slugs(COUNTY, Stage.APPLICATION)
+    assert "extend-deadline" in slugs(COUNTY, Stage.SURVEY)
