@@ -228,24 +228,65 @@ async def list_failures(
     return [FailureListing(r[0], r[1], r[2], r[3]) for r in rows], total
 
 
-async def record_overdue(session: AsyncSession, request: RecordOverdue) -> int:
-    case = await session.get(CaseRow, request.case_id)
+async def _case_of(session: AsyncSession, case_id: str) -> CaseRow:
+    case = await session.get(CaseRow, case_id)
     if case is None:
-        raise LookupError(f"case {request.case_id} has no projection row")
+        raise LookupError(f"case {case_id} has no projection row")
+    return case
+
+
+async def _insert_alert(
+    session: AsyncSession,
+    case: CaseRow,
+    *,
+    step_key: str,
+    kind: str,
+    stage: str,
+    due_at: datetime,
+    message: str,
+    raised_at: datetime,
+) -> None:
+    """The alert of this (case, step), once: a retried activity finds the first (committed by
+    the caller, with whatever the alert marks on the case in the same transaction)."""
     await session.execute(
         insert(SupervisorAlertRow)
         .values(
-            case_id=request.case_id,
-            step_key=request.step_key,
-            kind="overdue",
+            case_id=case.case_id,
+            step_key=step_key,
+            kind=kind,
             county_code=case.county_code,
             township_code=case.township_code,
-            stage=request.stage.value,
-            due_at=request.due_at,
-            message=f"阶段 {request.stage.value} 已超过办理时限（{request.due_at.date()}）",
-            raised_at=request.raised_at,
+            stage=stage,
+            due_at=due_at,
+            message=message,
+            raised_at=raised_at,
         )
         .on_conflict_do_nothing(constraint="uq_supervisor_alerts_case_step")
+    )
+
+
+async def _alert_id(session: AsyncSession, case_id: str, step_key: str) -> int:
+    alert_id: int = (
+        await session.execute(
+            select(SupervisorAlertRow.id).where(
+                SupervisorAlertRow.case_id == case_id, SupervisorAlertRow.step_key == step_key
+            )
+        )
+    ).scalar_one()
+    return alert_id
+
+
+async def record_overdue(session: AsyncSession, request: RecordOverdue) -> int:
+    case = await _case_of(session, request.case_id)
+    await _insert_alert(
+        session,
+        case,
+        step_key=request.step_key,
+        kind="overdue",
+        stage=request.stage.value,
+        due_at=request.due_at,
+        message=f"阶段 {request.stage.value} 已超过办理时限（{request.due_at.date()}）",
+        raised_at=request.raised_at,
     )
     # Only while the case is still in that stage: a late retry must not mark a later stage.
     seq = int(request.step_key.rsplit("-", 1)[-1])
@@ -255,38 +296,23 @@ async def record_overdue(session: AsyncSession, request: RecordOverdue) -> int:
         .values(overdue_since=request.raised_at)
     )
     await session.commit()
-    alert_id = (
-        await session.execute(
-            select(SupervisorAlertRow.id).where(
-                SupervisorAlertRow.case_id == request.case_id,
-                SupervisorAlertRow.step_key == request.step_key,
-            )
-        )
-    ).scalar_one()
-    return alert_id
+    return await _alert_id(session, request.case_id, request.step_key)
 
 
 async def record_procedure_overdue(session: AsyncSession, request: RecordProcedureOverdue) -> int:
-    case = await session.get(CaseRow, request.case_id)
-    if case is None:
-        raise LookupError(f"case {request.case_id} has no projection row")
-    await session.execute(
-        insert(SupervisorAlertRow)
-        .values(
-            case_id=request.case_id,
-            step_key=request.step_key,
-            kind="procedure_overdue",
-            county_code=case.county_code,
-            township_code=case.township_code,
-            stage=request.stage.value,
-            due_at=request.due_at,
-            message=(
-                f"审核确认总时限 {request.working_days} 个工作日已超过（{request.due_at.date()}），"
-                "尚未作出决定"
-            ),
-            raised_at=request.raised_at,
-        )
-        .on_conflict_do_nothing(constraint="uq_supervisor_alerts_case_step")
+    case = await _case_of(session, request.case_id)
+    await _insert_alert(
+        session,
+        case,
+        step_key=request.step_key,
+        kind="procedure_overdue",
+        stage=request.stage.value,
+        due_at=request.due_at,
+        message=(
+            f"审核确认总时限 {request.working_days} 个工作日已超过（{request.due_at.date()}），"
+            "尚未作出决定"
+        ),
+        raised_at=request.raised_at,
     )
     # Only against the deadline it was raised for: an extension since moved it.
     await session.execute(
@@ -295,47 +321,24 @@ async def record_procedure_overdue(session: AsyncSession, request: RecordProcedu
         .values(procedure_overdue_since=request.raised_at)
     )
     await session.commit()
-    alert_id = (
-        await session.execute(
-            select(SupervisorAlertRow.id).where(
-                SupervisorAlertRow.case_id == request.case_id,
-                SupervisorAlertRow.step_key == request.step_key,
-            )
-        )
-    ).scalar_one()
-    return alert_id
+    return await _alert_id(session, request.case_id, request.step_key)
 
 
 async def record_reminder(session: AsyncSession, request: RecordReminder) -> int:
     """A reminder to the caseworkers (e.g. a gradual exit ending), listed with the alerts."""
-    case = await session.get(CaseRow, request.case_id)
-    if case is None:
-        raise LookupError(f"case {request.case_id} has no projection row")
-    await session.execute(
-        insert(SupervisorAlertRow)
-        .values(
-            case_id=request.case_id,
-            step_key=request.step_key,
-            kind=request.kind,
-            county_code=case.county_code,
-            township_code=case.township_code,
-            stage=case.stage,
-            due_at=request.due_at,
-            message=request.message,
-            raised_at=request.raised_at,
-        )
-        .on_conflict_do_nothing(constraint="uq_supervisor_alerts_case_step")
+    case = await _case_of(session, request.case_id)
+    await _insert_alert(
+        session,
+        case,
+        step_key=request.step_key,
+        kind=request.kind,
+        stage=case.stage,
+        due_at=request.due_at,
+        message=request.message,
+        raised_at=request.raised_at,
     )
     await session.commit()
-    alert_id = (
-        await session.execute(
-            select(SupervisorAlertRow.id).where(
-                SupervisorAlertRow.case_id == request.case_id,
-                SupervisorAlertRow.step_key == request.step_key,
-            )
-        )
-    ).scalar_one()
-    return alert_id
+    return await _alert_id(session, request.case_id, request.step_key)
 
 
 async def list_alerts(
