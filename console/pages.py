@@ -70,6 +70,18 @@ async def find_page(request: Request, user: ConsoleUserDep) -> Response:
     return await render(request, "console/find.html", query="", results=None)
 
 
+async def _find_refused(request: Request, field: str, message: str) -> Response:
+    """The search page again, the reason at its field; nothing was looked up."""
+    return await render(
+        request,
+        "console/find.html",
+        status_code=422,
+        query="",
+        results=None,
+        errors={field: message},
+    )
+
+
 @router.post("/find/name", include_in_schema=False)
 async def find(request: Request, form: ConsoleFormDep) -> Response:
     """By case ID (opens it) or by the head's name within the jurisdiction. Posted, like the
@@ -78,23 +90,11 @@ async def find(request: Request, form: ConsoleFormDep) -> Response:
     if _CASE_ID.match(q.upper()):
         return RedirectResponse(f"/console/cases/{q.upper()}", status_code=303)
     if _ID_NUMBER.match(q.upper()):
-        return await render(
-            request,
-            "console/find.html",
-            status_code=422,
-            query="",
-            results=None,
-            errors={"q": "身份证号请在“按身份证号”一栏中输入（该查询将记入审计日志）"},
+        return await _find_refused(
+            request, "q", "身份证号请在“按身份证号”一栏中输入（该查询将记入审计日志）"
         )
     if not q:
-        return await render(
-            request,
-            "console/find.html",
-            status_code=422,
-            query="",
-            results=None,
-            errors={"q": "请输入案件编号或户主姓名"},
-        )
+        return await _find_refused(request, "q", "请输入案件编号或户主姓名")
     user = form.user
     async with sessions_dep(request)() as session:
         results = await queries.find_by_name(session, user.user_id, user.jurisdiction, q)
@@ -105,14 +105,7 @@ async def find(request: Request, form: ConsoleFormDep) -> Response:
 async def find_by_id_number(request: Request, form: ConsoleFormDep) -> Response:
     number = form.get("id_number").strip().upper()
     if not _ID_NUMBER.match(number):
-        return await render(
-            request,
-            "console/find.html",
-            status_code=422,
-            query="",
-            results=None,
-            errors={"id_number": "请输入18位公民身份号码（最后一位可为X）"},
-        )
+        return await _find_refused(request, "id_number", "请输入18位公民身份号码（最后一位可为X）")
     user = form.user
     async with sessions_dep(request)() as session:
         results = await queries.find_by_id_number(session, user.user_id, user.jurisdiction, number)
