@@ -15,13 +15,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import errors
 from api.case_service import read_case
 from api.deps import check_case, client_dep, sessions_dep
-from console import casefile, labels, queries
+from console import casefile, labels
 from console.actions import offered_actions
 from console.render import HEADERS, place_names, render
 from console.session import ConsoleFormDep, ConsoleUserDep
 from dibao.db import (
     audit_repo,
     cases_repo,
+    inbox_repo,
     notices_repo,
     payroll_repo,
     procedure_repo,
@@ -47,7 +48,7 @@ async def inbox(
     if stage is not None and stage not in {s.value for s in Stage}:
         stage = None
     async with sessions_dep(request)() as session:
-        found = await queries.inbox(
+        found = await inbox_repo.inbox(
             session, user.user_id, user.role, user.jurisdiction, stage=stage, after=after
         )
     now = datetime.now(UTC)
@@ -97,7 +98,7 @@ async def find(request: Request, form: ConsoleFormDep) -> Response:
         return await _find_refused(request, "q", "请输入案件编号或户主姓名")
     user = form.user
     async with sessions_dep(request)() as session:
-        results = await queries.find_by_name(session, user.user_id, user.jurisdiction, q)
+        results = await inbox_repo.find_by_name(session, user.user_id, user.jurisdiction, q)
     return await render(request, "console/find.html", query=q, results=results)
 
 
@@ -108,8 +109,10 @@ async def find_by_id_number(request: Request, form: ConsoleFormDep) -> Response:
         return await _find_refused(request, "id_number", "请输入18位公民身份号码（最后一位可为X）")
     user = form.user
     async with sessions_dep(request)() as session:
-        results = await queries.find_by_id_number(session, user.user_id, user.jurisdiction, number)
-        await queries.audit_lookup(
+        results = await inbox_repo.find_by_id_number(
+            session, user.user_id, user.jurisdiction, number
+        )
+        await inbox_repo.audit_lookup(
             session,
             [r.case_id for r in results],
             user.user_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from console import queries
+from dibao.db import inbox_repo
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.domain.enums import Role
 from dibao.settings import Settings
@@ -36,12 +36,12 @@ async def test_pages_by_key_cover_every_case_once_in_due_order(database_url: str
             """
         )
     engine = make_engine(Settings(_env_file=None, database_url=database_url))
-    seen: list[queries.InboxRow] = []
+    seen: list[inbox_repo.InboxRow] = []
     after = None
     try:
         async with make_sessionmaker(engine)() as session:
             while True:
-                page = await queries.inbox(
+                page = await inbox_repo.inbox(
                     session, "zhang.wei", Role.VILLAGE_CASEWORKER, "610423100201", after=after
                 )
                 seen.extend(page.rows)

@@ -1,4 +1,5 @@
-"""The console's own reads of the case projection: the inbox (paged by key) and look-ups."""
+"""The console's inbox (the case projection paged by key, soonest due first) and its look-ups
+by name and ID number: the queries."""
 
 from __future__ import annotations
 
