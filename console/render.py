@@ -119,16 +119,42 @@ class NavItem:
     active: bool
 
 
+# The top navigation, in order: (path, label, the action a user must be allowed to see it).
+# None: everyone signed in. Pages of the other offices (issue 14) add their row here.
+NAV: tuple[tuple[str, str, Action | None], ...] = (
+    ("/console", "工作台", None),
+    ("/console/cases/new", "新申请", Action.FILE_APPLICATION),
+    ("/console/postings", "公示栏", None),
+    ("/console/supervision", "监督", Action.SUPERVISE),
+    ("/console/ops", "运维", Action.OPERATE),
+    ("/console/payroll", "发放", Action.READ_PAYROLL),
+    ("/console/go-live", "上线", Action.IMPORT_LEDGER),
+    ("/console/policy", "政策与基础数据", Action.READ_POLICY),
+    ("/console/users", "用户", None),  # own password for all; the county user admin manages
+)
+# Pages not built yet are left out of the navigation until their router exists.
+_BUILT: set[str] = set()
+
+
+def register_page(path: str) -> None:
+    """A console module declares that the navigation entry `path` has its page."""
+    _BUILT.add(path)
+
+
 def navigation(user: ConsoleUser | None, path: str) -> list[NavItem]:
     if user is None:
         return []
-    items = [("/console", "工作台")]
-    if access.role_denial(Action.FILE_APPLICATION, user.role) is None:
-        items.append(("/console/cases/new", "新申请"))
-    if len(user.jurisdiction) == 12:
-        items.append((f"/console/postings/{user.jurisdiction}", "公示栏"))
-    else:
-        items.append(("/console/postings", "公示栏"))
+    items: list[tuple[str, str]] = []
+    for href, label, action in NAV:
+        if href not in ("/console", "/console/cases/new", "/console/postings") and (
+            href not in _BUILT
+        ):
+            continue
+        if action is not None and access.role_denial(action, user.role) is not None:
+            continue
+        if href == "/console/postings" and len(user.jurisdiction) == 12:
+            href = f"/console/postings/{user.jurisdiction}"
+        items.append((href, label))
     return [
         NavItem(href, label, path == href or (href != "/console" and path.startswith(href)))
         for href, label in items
