@@ -16,7 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from console.session import PREFIX, CsrfRefused, SignInRequired, sign_in_url
+from console.session import (
+    PASSWORD_PAGE,
+    PREFIX,
+    CsrfRefused,
+    PasswordChangeRequired,
+    SignInRequired,
+    sign_in_url,
+)
 
 TITLES = {
     400: "请求有误",
@@ -104,6 +111,9 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, SignInRequired)
         return RedirectResponse(sign_in_url(exc.next_path), status_code=303)
 
+    async def on_password_change(request: Request, exc: Exception) -> Response:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+
     async def on_csrf(request: Request, exc: Exception) -> Response:
         return await error_page(
             request,
@@ -115,3 +125,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(SignInRequired, on_sign_in)
     app.add_exception_handler(CsrfRefused, on_csrf)
+    app.add_exception_handler(PasswordChangeRequired, on_password_change)

@@ -166,6 +166,16 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
             r"^this key was already used for a different application",
             "此表单已提交过另一份申请，请重新打开新申请页",
         ),
+        (
+            r"^(\S+) prepared this roster \(制表人\) and may not also check it",
+            "{0} 是本花名册的制表人，不能同时审核发放（须由另一名审核人办理）",
+        ),
+        (r"^payroll run (\S+) is still a draft", "{0} 尚未审核发放，须先发放或作废后再生成"),
+        (r"^(\S+) is outside your county \((\d+)\)", "{0} 不在您所在的县（{1}）内"),
+        (
+            r"^the role (\S+) is not one a user administrator gives",
+            "县级用户管理员不能设置该角色（{0}）：只能设置村、乡镇经办人，县级审批人，监督、审计人员",
+        ),
         (r"not found$", "未找到"),
         (r"^the case workflow did not answer", "案件流程没有应答，操作未执行，请稍后再试"),
     ]
@@ -192,6 +202,7 @@ ROLE_ZH = {
     "supervisor": "监督人员",
     "auditor": "审计人员",
     "ops": "运维人员",
+    "user_admin": "县级用户管理员",
     "system": "系统",
 }
 

@@ -45,6 +45,7 @@ ROLE: dict[Role, str] = {
     Role.SUPERVISOR: "监督人员",
     Role.AUDITOR: "审计人员",
     Role.OPS: "运维人员",
+    Role.USER_ADMIN: "县级用户管理员",
     Role.SYSTEM: "系统",
 }
 

@@ -48,6 +48,16 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+class PasswordChangeRequired(Exception):
+    """A user signed in with a one-time password: answered with a redirect to the password
+    page, whatever page they asked for, until they have chosen their own."""
+
+
+# What a user who must change the password may still reach.
+PASSWORD_PAGE = f"{PREFIX}/password"
+_BEFORE_PASSWORD_CHANGE = (PASSWORD_PAGE, f"{PREFIX}/sign-out")
+
+
 class CsrfRefused(Exception):
     """A POST without the session's CSRF token: answered 403 with a page, nothing done."""
 
@@ -59,6 +69,8 @@ class ConsoleUser:
     role: Role
     jurisdiction: str
     csrf: str
+    # Signed in with a one-time password: every page but the password page redirects there.
+    must_change_password: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -88,6 +100,7 @@ async def current_user(request: Request) -> ConsoleUser | None:
                 role=Role(row.role),
                 jurisdiction=row.jurisdiction_code,
                 csrf=csrf_of(token),
+                must_change_password=row.must_change_password,
             )
     request.state.console_user = user
     return user
@@ -103,6 +116,8 @@ async def console_user(request: Request) -> ConsoleUser:
         elif request.url.query:
             path += "?" + request.url.query
         raise SignInRequired(path)
+    if user.must_change_password and request.url.path not in _BEFORE_PASSWORD_CHANGE:
+        raise PasswordChangeRequired()
     return user
 
 

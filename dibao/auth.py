@@ -93,6 +93,11 @@ class Issued:
     user: AuthenticatedUser
 
 
+class PasswordChangeRequired(Exception):
+    """The right password, but a one-time one (issued by a user administrator): no token
+    until the user has chosen their own in the console."""
+
+
 @dataclass(frozen=True)
 class Lockout:
     """Wrong passwords in a row that lock a user out from one source, and for how long."""
@@ -120,6 +125,9 @@ async def sign_in(
     user = await check_credentials(session, user_id, password, now, lockout, source)
     if user is None:
         return None
+    if user.must_change_password:
+        # A one-time password opens no session of the API: the user sets their own first.
+        raise PasswordChangeRequired(user.user_id)
     token = new_token()
     row = ApiTokenRow(
         token_sha256=token_digest(token),

@@ -34,6 +34,12 @@ SIGN_IN_REFUSED = (
 )
 
 
+PASSWORD_CHANGE_REQUIRED = (
+    "the password is a one-time password issued by a user administrator: choose your own "
+    "first in the console (/console), which asks for it at the first sign-in"
+)
+
+
 class TokenIn(BaseModel):
     # Not api.schemas.Strict: a password is compared exactly as typed, never stripped.
     model_config = ConfigDict(extra="forbid")
@@ -130,6 +136,7 @@ def sign_in_source(request: Request) -> str:
     response_model=TokenOut,
     responses={
         401: {"description": SIGN_IN_REFUSED},
+        403: {"description": "a one-time password: change it in the console first"},
         422: {"description": "missing fields: `detail` lists each field path and reason"},
     },
     openapi_extra=_BODY_DOC,
@@ -139,15 +146,18 @@ async def issue_token(
     request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> TokenOut:
     body = await _credentials(request)
-    issued = await auth.sign_in(
-        session,
-        body.user_id,
-        body.password,
-        settings.token_lifetime,
-        datetime.now(UTC),
-        auth.Lockout(settings.sign_in_attempts, settings.sign_in_lockout),
-        source=sign_in_source(request),
-    )
+    try:
+        issued = await auth.sign_in(
+            session,
+            body.user_id,
+            body.password,
+            settings.token_lifetime,
+            datetime.now(UTC),
+            auth.Lockout(settings.sign_in_attempts, settings.sign_in_lockout),
+            source=sign_in_source(request),
+        )
+    except auth.PasswordChangeRequired:
+        raise errors.forbidden(PASSWORD_CHANGE_REQUIRED, password_change_required=True) from None
     if issued is None:
         raise unauthorized(SIGN_IN_REFUSED)
     # The Temporal Web UI cannot send a bearer token to the codec endpoint, only the browser's

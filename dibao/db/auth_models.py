@@ -6,17 +6,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
+    UniqueConstraint,
     false,
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dibao.db.models import Base
@@ -26,13 +30,13 @@ from dibao.db.models import Base
 USER_ID_CHECK = "user_id ~ '^[a-z0-9][a-z0-9._-]{1,63}$'"
 ROLE_CHECK = (
     "role IN ('village_caseworker', 'township_caseworker', 'county_approver', 'supervisor', "
-    "'auditor', 'ops')"
+    "'auditor', 'ops', 'user_admin')"
 )
 JURISDICTION_CHECK = "jurisdiction_code ~ '^([0-9]{6}|[0-9]{9}|[0-9]{12})$'"
 ROLE_LEVEL_CHECK = (
     "(role = 'village_caseworker' AND length(jurisdiction_code) = 12)"
     " OR (role = 'township_caseworker' AND length(jurisdiction_code) = 9)"
-    " OR (role IN ('county_approver', 'ops') AND length(jurisdiction_code) = 6)"
+    " OR (role IN ('county_approver', 'ops', 'user_admin') AND length(jurisdiction_code) = 6)"
     " OR (role IN ('supervisor', 'auditor') AND length(jurisdiction_code) IN (6, 9))"
 )
 
@@ -47,6 +51,8 @@ class UserRow(Base):
     # argon2id, with its parameters and salt in the string (PHC format).
     password_hash: Mapped[str] = mapped_column(Text)
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Set with a one-time password (migration 0031): the user chooses their own first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
@@ -99,4 +105,27 @@ class ApiTokenRow(Base):
         CheckConstraint(
             "revoked_at IS NULL OR revoked_at >= issued_at", name="ck_api_tokens_revoked"
         ),
+    )
+
+
+class UserAuditRow(Base):
+    """Who did what to whose account (migration 0031): append-only, a trigger refuses UPDATE
+    and DELETE. `detail` says what changed, never a password or its hash."""
+
+    __tablename__ = "user_audit"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("users.user_id", ondelete="RESTRICT")
+    )
+    detail: Mapped[dict[str, object]] = mapped_column(JSONB)
+    request_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("actor_id", "request_id", name="uq_user_audit_request"),
+        Index("ix_user_audit_subject", "subject_id", "id"),
     )

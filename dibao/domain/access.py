@@ -26,9 +26,13 @@ C = Role.COUNTY_APPROVER
 S = Role.SUPERVISOR
 A = Role.AUDITOR
 O = Role.OPS  # noqa: E741 - one letter per role keeps the table below readable
+U = Role.USER_ADMIN
 
-# Every role a person can hold; `system` acts only inside workflows, never through the API.
+# Every role that does or oversees the county's cases; `system` acts only inside workflows.
 PEOPLE = frozenset({V, T, C, S, A, O})
+# Every role an account can hold: PEOPLE and the county user administrator, who manages
+# accounts only (no case work, so it is not among PEOPLE and reads no household).
+ACCOUNT_ROLES = PEOPLE | {U}
 # Who does household work: the same set the case workflow's validators accept for surveys.
 FIELDWORK = frozenset({V, T, C})
 
@@ -62,6 +66,7 @@ ROLE_TABLE: dict[Action, frozenset[Role]] = {
     Action.REGISTER_RELATIVE: PEOPLE,
     Action.READ_RELATIVES: PEOPLE,
     Action.SUPERVISE: frozenset({C, S, A}),
+    Action.MANAGE_USERS: frozenset({U}),
 }
 
 LABELS: dict[Action, str] = {
@@ -98,6 +103,7 @@ LABELS: dict[Action, str] = {
     Action.READ_RELATIVES: "read near-relative registrations",
     Action.SUPERVISE: "supervise cases",
     Action.OPERATE: "operate the service",
+    Action.MANAGE_USERS: "manage the county's user accounts",
     Action.IMPORT_LEDGER: "import the county's ledger (台账)",
     Action.LOAD_BANK_RETURN: "load the bank's return (回盘)",
     Action.READ_STATISTICS: "read the monthly statistics (月报)",
@@ -132,6 +138,7 @@ ROLE_LEVELS: dict[Role, frozenset[Level]] = {
     S: frozenset({Level.COUNTY, Level.TOWNSHIP}),
     A: frozenset({Level.COUNTY, Level.TOWNSHIP}),
     O: frozenset({Level.COUNTY}),
+    U: frozenset({Level.COUNTY}),
 }
 
 USER_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
@@ -299,8 +306,8 @@ def user_problems(user_id: str, role: str, jurisdiction: str) -> list[tuple[str,
         parsed = Role(role)
     except ValueError:
         parsed = None
-    if parsed is None or parsed not in PEOPLE:
-        names = ", ".join(sorted(r.value for r in PEOPLE))
+    if parsed is None or parsed not in ACCOUNT_ROLES:
+        names = ", ".join(sorted(r.value for r in ACCOUNT_ROLES))
         problems.append(("role", f"must be one of {names}"))
     level = level_of(jurisdiction)
     if level is None:
@@ -321,3 +328,33 @@ def password_problem(password: str) -> str | None:
     if password.strip() != password:
         return "no spaces at the start or end (they are easily mistyped)"
     return None
+
+
+# What a county user administrator hands out: the county's case work, supervision and audit.
+# Not ops (who run the service for many counties and hold its keys) and not another
+# administrator: those accounts are made with the CLI by whoever holds the database.
+ADMINISTERED_ROLES = frozenset({V, T, C, S, A})
+
+
+def user_admin_denial(subject: Actor, role: str, jurisdiction: str) -> str | None:
+    """Whether the subject may give an account this role and jurisdiction (create it, or
+    change an account to it): a user administrator, a role it hands out, inside its county."""
+    refused = role_denial(Action.MANAGE_USERS, subject.role)
+    if refused:
+        return refused
+    if role not in {r.value for r in ADMINISTERED_ROLES}:
+        names = ", ".join(sorted(r.value for r in ADMINISTERED_ROLES))
+        return f"the role {role or 'none'} is not one a user administrator gives; allowed: {names}"
+    county = subject.jurisdiction[:6]
+    if not inside(jurisdiction, county):
+        return f"{jurisdiction or 'none'} is outside your county ({county})"
+    return None
+
+
+def managed_user_denial(subject: Actor, user_id: str, role: str, jurisdiction: str) -> str | None:
+    """Whether the subject may manage an existing account (disable, enable, issue a one-time
+    password, change its role): one it could have created, and never its own."""
+    if user_id == subject.id:
+        refused = role_denial(Action.MANAGE_USERS, subject.role)
+        return refused or "you may not manage your own account here; change your password instead"
+    return user_admin_denial(subject, role, jurisdiction)

@@ -49,3 +49,5 @@ class Action(StrEnum):
     # supervision and operations
     SUPERVISE = "supervise"
     OPERATE = "operate"
+    # user accounts of a county (the county user administrator)
+    MANAGE_USERS = "manage_users"

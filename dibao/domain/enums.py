@@ -175,6 +175,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     OPS = "ops"
     AUDITOR = "auditor"
+    # 县级用户管理员: adds and disables the users of its county; no case work of its own.
+    USER_ADMIN = "user_admin"
     SYSTEM = "system"
 
 
@@ -225,3 +227,14 @@ class PostingOutcome(StrEnum):
     COMPLETED = "completed"  # ran its full term without objection
     INTERRUPTED = "interrupted"  # an objection sent the case back
     CANCELLED = "cancelled"  # the case closed during the posting
+
+
+class UserAuditAction(StrEnum):
+    """What the user audit log (user_audit) records of an account."""
+
+    ADD_USER = "add_user"
+    CHANGE_USER = "change_user"  # role, jurisdiction or name
+    DISABLE_USER = "disable_user"
+    ENABLE_USER = "enable_user"
+    ISSUE_ONE_TIME_PASSWORD = "issue_one_time_password"
+    CHANGE_OWN_PASSWORD = "change_own_password"
