@@ -1,7 +1,7 @@
 """A county's user accounts as its user administrator manages them, each change with its row
 of the user audit log (user_audit) in the same transaction.
 
-A change is keyed by (actor, request ID) under uq_user_audit_request: the same form sent twice
+A change is keyed by (actor, action and request ID) under uq_user_audit_request: the same form sent twice
 (a double click, a reload) finds its audit row and changes nothing the second time.
 """
 
@@ -40,12 +40,20 @@ async def county_users(
     return list(rows.scalars())
 
 
-async def recorded(session: AsyncSession, actor_id: str, request_id: str) -> UserAuditRow | None:
+def _key(action: UserAuditAction, request_id: str) -> str:
+    # The forms of one page share its request ID: the action tells them apart.
+    return f"{action.value}:{request_id}"[:64]
+
+
+async def recorded(
+    session: AsyncSession, actor_id: str, action: UserAuditAction, request_id: str
+) -> UserAuditRow | None:
     """The audit row of a request already carried out, if it was."""
     return (
         await session.execute(
             select(UserAuditRow).where(
-                UserAuditRow.actor_id == actor_id, UserAuditRow.request_id == request_id
+                UserAuditRow.actor_id == actor_id,
+                UserAuditRow.request_id == _key(action, request_id),
             )
         )
     ).scalar_one_or_none()
@@ -66,7 +74,7 @@ def _audit(
         "action": action.value,
         "subject_id": subject_id,
         "detail": dict(detail),
-        "request_id": request_id,
+        "request_id": _key(action, request_id),
         "at": at,
     }
 
@@ -92,7 +100,7 @@ async def add_user(
     at: datetime,
 ) -> bool:
     """Create the account and its audit row; False for a repeat of the same request."""
-    if await recorded(session, actor_id, request_id) is not None:
+    if await recorded(session, actor_id, UserAuditAction.ADD_USER, request_id) is not None:
         return False
     session.add(row)
     try:
