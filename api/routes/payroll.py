@@ -1,35 +1,23 @@
 """/payroll: a county's payroll runs (花名册 and bank file), their release, and what a household
 was paid.
 
-A run is built and released by PayrollWorkflow (`payroll-{county}-{period}`); reads come from
-PostgreSQL, where the released runs are immutable.
+A run is built and released by PayrollWorkflow (`payroll-{county}-{period}`) through
+api/payroll_service (which the console's 发放 page calls too); reads come from PostgreSQL, where
+the released runs are immutable.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the body and response types from the
 # annotations at runtime.
 
-import asyncio
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.api.enums.v1 import PendingActivityState, TimeoutType
-from temporalio.api.failure.v1 import Failure
-from temporalio.client import (
-    Client,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
-    WorkflowUpdateFailedError,
-)
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError, RPCStatusCode
 
-from api import errors
-from api.case_service import QUEUED_REASON, Queued, QueuedOut, queued, send_update
+from api import errors, payroll_service
+from api.case_service import QueuedOut, queued
 from api.deps import (
     AUTHENTICATED,
     ClientDep,
@@ -44,44 +32,23 @@ from api.deps import (
 from api.fields import CaseId, Line, Text
 from api.responses import documented
 from api.schemas import Strict
-from dibao.db import payroll_repo, procedure_repo, rulepacks_repo
+from dibao.db import payroll_repo, procedure_repo
 from dibao.db.payroll_models import PayrollRunRow
 from dibao.domain.access import Action
 from dibao.domain.calendar import china_date
 from dibao.domain.case import Actor
-from dibao.domain.enums import Role
 from dibao.domain.money import format_yuan
 from dibao.domain.payroll import (
     Change,
-    DiscardRun,
-    PayrollInput,
-    PayrollView,
-    ReleaseRun,
     RunStatus,
-    build_status,
     member_shares,
     month_accounts,
     month_of,
-    period_months,
-    run_id_for,
-    validate_county,
-    validate_period,
-    workflow_id_for,
 )
-from dibao.domain.standards import month_problem
-from dibao.settings import Settings
-from workflows import payroll_policies
-from workflows.payroll import PayrollWorkflow
 
 router = APIRouter(
     tags=["payroll"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
 )
-
-QUERY_TIMEOUT = timedelta(seconds=5)
-UPDATE_TIMEOUT = timedelta(seconds=60)
-# How long POST /payroll/runs waits for the roster to be built before answering 202; a county
-# of 100,000 households builds in seconds.
-BUILD_WAIT = 30.0
 
 RunId = Annotated[
     str, Path(max_length=40, pattern=r"^[A-Za-z0-9-]+$", examples=["PR-610423-2026-11"])
@@ -192,94 +159,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _run_or_404(sessions: async_sessionmaker[AsyncSession], run_id: str) -> PayrollRunRow:
-    async with sessions() as session:
-        row = await payroll_repo.get_run(session, run_id)
-    if row is None:
-        raise errors.not_found(f"payroll run {run_id}")
-    return row
-
-
-async def _start(
-    client: Client, settings: Settings, county_code: str, period: str, maker: Actor
-) -> WorkflowHandle[Any, Any]:
-    try:
-        return await client.start_workflow(
-            PayrollWorkflow.run,
-            PayrollInput(county_code=county_code, period=period, requested_by=maker),
-            id=workflow_id_for(county_code, period),
-            task_queue=settings.task_queue,
-            # The running workflow of the period, if any, is the one to use; a closed one
-            # (released run) may be started again and finds the run as released.
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
-    except RPCError as err:
-        raise errors.unavailable(
-            "the payroll workflow could not be started; repeat the request", reason=err.message
-        ) from err
-
-
-async def _build_status(handle: WorkflowHandle[Any, Any]) -> str | None:
-    """How the build of a run not stored yet is going, from its workflow's pending activity;
-    None when no workflow of it runs."""
-    try:
-        described = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
-    if described.status != WorkflowExecutionStatus.RUNNING:
-        return None  # discarded, or stopped: nothing is being built
-    now = datetime.now(UTC)
-    for pending in described.raw_description.pending_activities:
-        if pending.activity_type.name != "build_payroll":
-            continue
-        started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-        last_sign = (
-            pending.last_heartbeat_time
-            if pending.HasField("last_heartbeat_time")
-            else pending.last_started_time
-        )
-        silent = (
-            (now - last_sign.ToDatetime(tzinfo=UTC)).total_seconds()
-            if started and last_sign.seconds
-            else None
-        )
-        return build_status(
-            attempt=pending.attempt,
-            waiting_for_worker=not started,
-            last_error_kind=_failure_kind(pending.last_failure)
-            if pending.HasField("last_failure")
-            else "",
-            silent_seconds=silent,
-            heartbeat_timeout_seconds=payroll_policies.BUILD_HEARTBEAT_TIMEOUT.total_seconds(),
-        )
-    return "building"
-
-
-def _failure_kind(failure: Failure) -> str:
-    """The kind of a failure, never its message (which may quote row values)."""
-    if failure.HasField("timeout_failure_info"):
-        kind = TimeoutType.Name(failure.timeout_failure_info.timeout_type)
-        return kind.removeprefix("TIMEOUT_TYPE_").lower().replace("_", "-") + " timeout"
-    if failure.HasField("application_failure_info"):
-        return failure.application_failure_info.type or "error"
-    return "error"
-
-
-async def _wait_built(handle: WorkflowHandle[Any, Any], seconds: float) -> PayrollView | None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        try:
-            view: PayrollView = await handle.query(PayrollWorkflow.state, rpc_timeout=QUERY_TIMEOUT)
-        except RPCError:
-            return None
-        if view.run is not None:
-            return view
-        await asyncio.sleep(0.1)
-    return None
-
-
 @router.post(
     "/payroll/runs",
     status_code=201,
@@ -299,51 +178,23 @@ async def create_run(
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Action.BUILD_PAYROLL))],
 ) -> RunOut:
-    check_county(actor, Action.BUILD_PAYROLL, body.county_code)
-    problem = validate_period(body.period)
-    if problem is not None:
-        raise errors.unprocessable_header_or_body("period", problem)
-    async with sessions() as session:
-        pack = await rulepacks_repo.pack_for_county(
-            session, body.county_code, settings.default_rule_pack
-        )
-    today = china_date(datetime.now(UTC))
-    for month in period_months(body.period):
-        problem = month_problem(month, pack, today)
-        if problem is not None:
-            raise errors.unprocessable_header_or_body("period", problem)
-    run_id = run_id_for(body.county_code, body.period)
-    async with sessions() as session:
-        existing = await payroll_repo.get_run(session, run_id)
-        other = await payroll_repo.pending_draft(session, body.county_code, body.period)
-    if existing is not None and existing.status == RunStatus.RELEASED.value:
-        response.status_code = 200
-        return RunOut.from_row(existing)
-    if existing is None and other is not None:
-        raise errors.conflict(
-            f"payroll run {other} of county {body.county_code} is still a draft; release it "
-            "before building another period",
-            pending_run_id=other,
-        )
-    # A draft's workflow is started again if it stopped; its build returns the stored run, and
-    # its maker stays the stored one whoever asks now.
-    handle = await _start(client, settings, body.county_code, body.period, actor)
-    await _wait_built(handle, BUILD_WAIT)
-    async with sessions() as session:
-        row = await payroll_repo.get_run(session, run_id)
-    if row is None:
+    built = await payroll_service.build(
+        sessions, client, settings, actor, body.county_code, body.period
+    )
+    if built.row is None:
         response.status_code = 202
         return RunOut(
-            run_id=run_id,
-            county_code=body.county_code,
-            period=body.period,
+            run_id=built.run_id,
+            county_code=built.county_code,
+            period=built.period,
             status="building",
-            status_detail=await _build_status(handle),
+            status_detail=built.status_detail,
         )
-    if existing is not None:
+    if built.existed:
         response.status_code = 200
-    response.headers["Location"] = f"/payroll/runs/{run_id}"
-    return RunOut.from_row(row)
+    else:
+        response.headers["Location"] = f"/payroll/runs/{built.run_id}"
+    return RunOut.from_row(built.row)
 
 
 @router.get(
@@ -377,29 +228,14 @@ async def get_run(
         check_county(actor, Action.READ_PAYROLL, row.county_code)
         return RunOut.from_row(row)
     # Not stored yet: being built, if its workflow runs.
-    county, _, period = run_id.removeprefix("PR-").partition("-")
-    if (
-        validate_county(county) is not None
-        or validate_period(period) is not None
-        or run_id_for(county, period) != run_id
-    ):
-        raise errors.not_found(f"payroll run {run_id}")
-    check_county(actor, Action.READ_PAYROLL, county)
-    detail = await _build_status(client.get_workflow_handle(workflow_id_for(county, period)))
-    if detail is None:
-        raise errors.not_found(f"payroll run {run_id}")
+    built = await payroll_service.building(client, actor, run_id)
     return RunOut(
-        run_id=run_id, county_code=county, period=period, status="building", status_detail=detail
+        run_id=run_id,
+        county_code=built.county_code,
+        period=built.period,
+        status="building",
+        status_detail=built.status_detail,
     )
-
-
-async def _readable_run(
-    sessions: async_sessionmaker[AsyncSession], actor: Actor, run_id: str
-) -> PayrollRunRow:
-    """The run, if it is of the user's county (403 otherwise)."""
-    row = await _run_or_404(sessions, run_id)
-    check_county(actor, Action.READ_PAYROLL, row.county_code)
-    return row
 
 
 @router.get(
@@ -411,7 +247,7 @@ async def _readable_run(
 async def get_bank_file(
     run_id: RunId, session: SessionDep, sessions: SessionsDep, actor: PayrollReader
 ) -> Response:
-    await _readable_run(sessions, actor, run_id)
+    await payroll_service.readable_run(sessions, actor, run_id)
     stored = await payroll_repo.bank_file_of(session, run_id)
     if stored is None:
         raise errors.not_found(f"payroll run {run_id}")
@@ -435,7 +271,7 @@ async def get_bank_file(
 async def get_roster(
     run_id: RunId, session: SessionDep, sessions: SessionsDep, actor: PayrollReader
 ) -> HTMLResponse:
-    await _readable_run(sessions, actor, run_id)
+    await payroll_service.readable_run(sessions, actor, run_id)
     page = await payroll_repo.roster_of(session, run_id)
     if page is None:
         raise errors.not_found(f"payroll run {run_id}")
@@ -467,70 +303,12 @@ async def release_run(
     actor: Annotated[Actor, Depends(require(Action.RELEASE_PAYROLL))],
     idempotency_key: IdempotencyKey = None,
 ) -> RunOut | JSONResponse:
-    row = await _run_or_404(sessions, run_id)
-    check_county(actor, Action.RELEASE_PAYROLL, row.county_code)
-    if row.status == RunStatus.RELEASED.value:
-        if row.checker == actor.id:
-            return RunOut.from_row(row)  # a repeat of the release: no second effect
-        raise errors.conflict(f"payroll run {run_id} is already released by {row.checker}")
-    request_id = idempotency_key or str(uuid.uuid4())
-    request = ReleaseRun(request_id=request_id, checker=actor)
-    handle = client.get_workflow_handle(workflow_id_for(row.county_code, row.period))
-    try:
-        queued = await _release(handle, request, settings)
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise errors.unavailable(
-                "the payroll workflow did not answer; the run was not released", run_id=run_id
-            ) from err
-        # The draft's workflow stopped (e.g. terminated by ops): start it again. Its build
-        # returns the stored run, with the stored maker, and waits for this release.
-        maker = Actor(id=row.maker, role=Role.SYSTEM)
-        handle = await _start(client, settings, row.county_code, row.period, maker)
-        await _wait_built(handle, BUILD_WAIT)
-        try:
-            queued = await _release(handle, request, settings)
-        except RPCError as again:
-            raise errors.unavailable(
-                "the payroll workflow did not answer; the run was not released", run_id=run_id
-            ) from again
-    if queued is not None:
-        return queued
-    return RunOut.from_row(await _run_or_404(sessions, run_id))
-
-
-async def _release(
-    handle: WorkflowHandle[Any, Any], request: ReleaseRun, settings: Settings
-) -> JSONResponse | None:
-    return await _send(
-        handle, PayrollWorkflow.release, request, f"release-{request.request_id}", settings
+    released = await payroll_service.release(
+        sessions, client, settings, actor, run_id, idempotency_key
     )
-
-
-async def _send(
-    handle: WorkflowHandle[Any, Any],
-    update: Any,
-    request: Any,
-    update_id: str,
-    settings: Settings,
-) -> JSONResponse | None:
-    """Send an update of the payroll workflow; map the validator's rejection to 409 / 422 /
-    403; 202 (queued) when no worker takes it up in time."""
-    try:
-        result = await send_update(
-            handle, update, request, update_id, settings.update_accept_seconds, UPDATE_TIMEOUT
-        )
-    except WorkflowUpdateFailedError as err:
-        http = errors.from_rejection(err)
-        if http is None:
-            raise
-        raise http from err
-    if isinstance(result, Queued):
-        reason = QUEUED_REASON.format(
-            seconds=settings.update_accept_seconds, request_id=request.request_id
-        )
-        return queued(request.request_id, reason)
-    return None
+    if isinstance(released, payroll_service.QueuedAction):
+        return queued(released.request_id, released.reason)
+    return RunOut.from_row(released)
 
 
 class DiscardIn(BaseModel):
@@ -564,29 +342,11 @@ async def discard_run(
     actor: Annotated[Actor, Depends(require(Action.RELEASE_PAYROLL))],
     idempotency_key: IdempotencyKey = None,
 ) -> DiscardOut | JSONResponse:
-    row = await _run_or_404(sessions, run_id)
-    check_county(actor, Action.RELEASE_PAYROLL, row.county_code)
-    if row.status == RunStatus.RELEASED.value:
-        raise errors.conflict(
-            f"payroll run {run_id} is released: it was paid; a correction is a payment "
-            "change, paid or recovered in the next period"
-        )
-    request = DiscardRun(
-        request_id=idempotency_key or str(uuid.uuid4()), actor=actor, reason=body.reason
+    records = await payroll_service.discard(
+        sessions, client, settings, actor, run_id, body.reason, idempotency_key
     )
-    handle = client.get_workflow_handle(workflow_id_for(row.county_code, row.period))
-    try:
-        queued = await _send(
-            handle, PayrollWorkflow.discard, request, f"discard-{request.request_id}", settings
-        )
-    except RPCError as err:
-        raise errors.unavailable(
-            "the payroll workflow did not answer; the run was not discarded", run_id=run_id
-        ) from err
-    if queued is not None:
-        return queued
-    async with sessions() as session:
-        records = await payroll_repo.discards(session, run_id)
+    if isinstance(records, payroll_service.QueuedAction):
+        return queued(records.request_id, records.reason)
     return DiscardOut(
         run_id=run_id,
         discards=[
