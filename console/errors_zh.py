@@ -170,7 +170,10 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
             r"^(\S+) prepared this roster \(制表人\) and may not also check it",
             "{0} 是本花名册的制表人，不能同时审核发放（须由另一名审核人办理）",
         ),
-        (r"^payroll run (\S+) is still a draft", "{0} 尚未审核发放，须先发放或作废后再生成"),
+        (
+            r"^payroll run (\S+) of county \d+ is still a draft",
+            "{0} 尚未审核发放，须先发放或作废后再生成",
+        ),
         (r"^(\S+) is outside your county \((\d+)\)", "{0} 不在您所在的县（{1}）内"),
         (
             r"^the role (\S+) is not one a user administrator gives",

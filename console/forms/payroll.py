@@ -55,6 +55,8 @@ STATUS_ZH = {"building": "生成中", "draft": "待审核", "released": "已发�
 def building_zh(detail: str | None) -> str:
     """The build's state (dibao.domain.payroll.build_status) in the office's words."""
     text = detail or "building"
+    if "PendingDraft" in text:
+        return "等待本县另一期花名册审核发放或作废后再生成（上次错误：PendingDraft），系统自动重试"
     retry = re.search(r"attempt (\d+)(?:, last error: ([^)]+))?", text)
     if retry:
         out = f"上次中断，正在重试（第 {retry.group(1)} 次"

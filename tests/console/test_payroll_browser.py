@@ -12,12 +12,16 @@ from typing import Any
 import httpx
 import pytest
 
+from dibao.domain.case import Actor
+from dibao.domain.enums import Role
+from dibao.domain.payroll import PayrollInput, workflow_id_for
 from dibao.ledger_files import ledger_csv
 from tests.api.test_ledger_import import until_started
 from tests.auth import COUNTY
 from tests.conftest import Stack
 from tests.console.conftest import screenshot, sign_in
 from tests.golive import ledger_rows
+from workflows.payroll import PayrollWorkflow
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -51,6 +55,7 @@ async def test_maker_builds_second_user_releases_and_a_forged_release_is_refused
 ) -> None:
     async with httpx.AsyncClient(base_url=served, timeout=60) as api:
         await import_ledger(api, dev_stack, 7)
+    dev_stack.started.append(workflow_id_for("610423", PERIOD))
     maker = await new_page()
     await sign_in(maker, "chen.gang")
     await maker.get_by_role("link", name="发放", exact=True).click()
@@ -62,8 +67,6 @@ async def test_maker_builds_second_user_releases_and_a_forged_release_is_refused
     await maker.get_by_label("发放期间").fill(PERIOD)
     await maker.get_by_role("button", name="生成", exact=True).click()
     await maker.wait_for_url(re.compile(rf".*/console/payroll/runs/{RUN_ID}$"))
-    if await maker.get_by_test_id("build-status").count():
-        await screenshot(maker, "payroll-building")
     # The progress page reloads itself until the roster is stored.
     await maker.get_by_role("heading", name="花名册预览").wait_for(timeout=90_000)
     households = await maker.get_by_test_id("households").inner_text()
@@ -96,6 +99,27 @@ async def test_maker_builds_second_user_releases_and_a_forged_release_is_refused
     assert dev_stack.sql("SELECT status FROM payroll_runs WHERE run_id = %s", RUN_ID) == [
         ("draft",)
     ]
+
+    # A build started meanwhile (as the schedule would) waits for this draft, visibly; its page
+    # refreshes itself (a <meta refresh>, no script).
+    dev_stack.started.append(workflow_id_for("610423", "2026-11"))
+    await dev_stack.client.start_workflow(
+        PayrollWorkflow.run,
+        PayrollInput(
+            county_code="610423",
+            period="2026-11",
+            requested_by=Actor(id="chen.gang", role=Role.COUNTY_APPROVER),
+        ),
+        id=workflow_id_for("610423", "2026-11"),
+        task_queue=dev_stack.settings.task_queue,
+    )
+    await maker.goto("/console/payroll/runs/PR-610423-2026-11")
+    await (
+        maker.get_by_test_id("build-status")
+        .filter(has_text="另一期花名册")
+        .wait_for(timeout=60_000)
+    )
+    await screenshot(maker, "payroll-building")
 
     checker = await new_page()
     await sign_in(checker, "sun.li")
