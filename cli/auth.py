@@ -175,7 +175,14 @@ def whoami() -> None:
 @users_app.command("add")
 def users_add(
     user_id: Annotated[str, typer.Argument(help="e.g. zhang.wei")],
-    role: Annotated[str, typer.Option(help="village_caseworker, township_caseworker, …")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="village_caseworker, township_caseworker, county_approver, supervisor, "
+            "auditor, ops, or user_admin (the county's user administrator, who adds the "
+            "county's other users in the console)"
+        ),
+    ],
     jurisdiction: Annotated[str, typer.Option(help="6-, 9- or 12-digit county/township/village")],
     name: Annotated[str | None, typer.Option(help="display name; default the user ID")] = None,
     password_stdin: PasswordStdin = False,

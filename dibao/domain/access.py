@@ -174,7 +174,8 @@ class CasePlace:
 
 
 def _a(role: Role) -> str:
-    return ("an " if role.value[0] in "aeiou" else "a ") + role.value
+    # "a user_admin": the u of "user" is sounded as a consonant.
+    return ("an " if role.value[0] in "aeio" else "a ") + role.value
 
 
 def role_denial(action: Action, role: Role) -> str | None:
