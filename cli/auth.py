@@ -11,8 +11,10 @@ there is anyone to sign in as. Whoever holds DATABASE_URL administers the users.
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, NoReturn, TypeVar
 
@@ -22,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.db import with_session
 from dibao import auth
-from dibao.db import auth_repo
+from dibao.db import auth_repo, users_repo
 from dibao.db.auth_models import UserRow
 from dibao.domain import access
 from dibao.domain.access import Action
+from dibao.domain.enums import Role, UserAuditAction
 from dibao.settings import Settings, get_settings
 
 users_app = typer.Typer(
@@ -209,8 +212,15 @@ def users_add(
 
     async def work(session: AsyncSession) -> None:
         try:
-            await auth_repo.add_user(session, row)
-        except auth_repo.UserExists:
+            await users_repo.add_user(
+                session,
+                row,
+                actor_id=_cli_actor(),
+                actor_role=Role.SYSTEM.value,
+                request_id=str(uuid.uuid4()),
+                at=datetime.now(UTC),
+            )
+        except users_repo.UserExists:
             _fail(f"user {user_id} exists already", code=2)
 
     with_session(work)
@@ -231,9 +241,34 @@ def users_list() -> None:
     typer.echo(f"({len(rows)} users)")
 
 
+def _cli_actor() -> str:
+    """Who the user audit log names for a change made here: whoever holds DATABASE_URL, by the
+    operating system's account (the CLI has no signed-in user for these commands)."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return f"cli:{name}"[:64]
+
+
 def _set_disabled(user_id: str, disabled: bool) -> None:
     async def work(session: AsyncSession) -> bool:
-        return await auth_repo.set_disabled(session, user_id, disabled, datetime.now(UTC))
+        if await auth_repo.get_user(session, user_id) is None:
+            return False
+        # Disabling ends the user's API tokens and console sessions at once; enabling also
+        # lifts lock-outs. Recorded in the user audit log like the console's changes.
+        return await users_repo.change_user(
+            session,
+            user_id,
+            {"disabled": disabled},
+            UserAuditAction.DISABLE_USER if disabled else UserAuditAction.ENABLE_USER,
+            {},
+            actor_id=_cli_actor(),
+            actor_role=Role.SYSTEM.value,
+            request_id=str(uuid.uuid4()),
+            at=datetime.now(UTC),
+            end_sessions=disabled,
+        )
 
     if not with_session(work):
         _fail(f"no user {user_id}", code=2)

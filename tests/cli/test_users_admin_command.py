@@ -26,3 +26,14 @@ async def test_the_cli_adds_a_county_user_administrator(api_url: str, dev_stack:
     assert township.exit_code == 2 and "a user_admin works in a county" in township.output
     login = await dibao("login", "gao.lei", "--password-stdin", input=PASSWORD + "\n")
     assert login.exit_code == 0, login.output
+    assert (await dibao("users", "disable", "gao.lei")).exit_code == 0
+    # The CLI's changes are in the user audit log too, by the operating system's account.
+    audit = dev_stack.sql(
+        "SELECT actor_id, actor_role, action FROM user_audit WHERE subject_id = 'gao.lei' "
+        "ORDER BY id"
+    )
+    assert [(role, action) for _, role, action in audit] == [
+        ("system", "add_user"),
+        ("system", "disable_user"),
+    ]
+    assert all(actor.startswith("cli:") for actor, _, _ in audit)
