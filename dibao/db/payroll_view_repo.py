@@ -88,26 +88,42 @@ class HeldRow:
     reason: str  # HeldReason
 
 
+# Set-based (hash joins over the county), the holder's name only for the page found: a county
+# with nobody held back is read once, not row by row.
 _HELD = text(
     f"""
-SELECT * FROM (
-    SELECT c.case_id, c.village_code, {_HOLDER} AS holder,
+WITH h AS MATERIALIZED (
+    SELECT c.case_id, c.village_code
+    FROM cases c
+    WHERE c.county_code = :county AND c.status = :receiving AND c.case_id > :after
+),
+pay AS MATERIALIZED (
+    SELECT DISTINCT ON (p.case_id) p.case_id, p.account_no, p.agent, p.agent_reason
+    FROM payee_accounts p JOIN h ON h.case_id = p.case_id
+    ORDER BY p.case_id, p.id DESC
+),
+found AS (
+    SELECT h.case_id, h.village_code,
            coalesce(pay.account_no, a.payload -> 'payee' ->> 'account_no', '') AS account_no,
            CASE WHEN pay.case_id IS NOT NULL THEN pay.agent
                 ELSE coalesce((a.payload -> 'payee' ->> 'agent')::boolean, false) END AS agent,
            CASE WHEN pay.case_id IS NOT NULL THEN pay.agent_reason
                 ELSE coalesce(a.payload -> 'payee' ->> 'agent_reason', '') END AS agent_reason
-    FROM cases c
-    LEFT JOIN LATERAL (
-        SELECT p.case_id, p.account_no, p.agent, p.agent_reason FROM payee_accounts p
-        WHERE p.case_id = c.case_id ORDER BY p.id DESC LIMIT 1
-    ) pay ON true
-    LEFT JOIN applications a ON a.case_id = c.case_id
-    WHERE c.county_code = :county AND c.status = :receiving AND c.case_id > :after
-) h
-WHERE h.account_no = '' OR (h.agent AND btrim(h.agent_reason) = '')
-ORDER BY h.case_id
-LIMIT :limit
+    FROM h
+    LEFT JOIN pay ON pay.case_id = h.case_id
+    LEFT JOIN applications a ON a.case_id = h.case_id
+),
+page AS (
+    SELECT * FROM found
+    WHERE account_no = '' OR (agent AND btrim(agent_reason) = '')
+    ORDER BY case_id
+    LIMIT :limit
+)
+SELECT page.case_id, page.village_code, {_HOLDER} AS holder, page.account_no
+FROM page
+JOIN cases c ON c.case_id = page.case_id
+LEFT JOIN applications a ON a.case_id = page.case_id
+ORDER BY page.case_id
 """
 )
 
@@ -134,5 +150,5 @@ async def held_back(
             holder,
             HeldReason.NO_ACCOUNT if not account_no else HeldReason.AGENT_WITHOUT_REASON,
         )
-        for case_id, village, holder, account_no, _agent, _reason in result
+        for case_id, village, holder, account_no in result
     ]
