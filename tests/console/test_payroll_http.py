@@ -71,6 +71,13 @@ async def test_discard_needs_a_reason_and_a_blocked_build_shows_its_state(
         assert '<meta http-equiv="refresh"' in run.text
         run = await client.get(run_url)
 
+    # The downloads need the console's session only, like its pages.
+    roster = await client.get(f"{run_url}/roster")
+    assert roster.status_code == 200 and "花名册" in roster.text
+    assert "script-src" not in roster.headers["content-security-policy"]
+    bank = await client.get(f"{run_url}/bank-file")
+    assert bank.status_code == 200 and bank.text.splitlines()[-1].startswith("SHA256,")
+
     # Another period while this one is a draft: refused at the field, with the reason.
     other = await client.post(
         "/console/payroll/runs", data={**hidden(run.text), "period": "2026-11"}
