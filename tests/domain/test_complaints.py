@@ -101,7 +101,7 @@ def test_art36_township_and_county_handle_supervisors_and_auditors_read_village_
 
 
 def test_privacy_only_handlers_see_the_complainant_like_an_objector() -> None:
-    assert rules.SEES_COMPLAINANT == {Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER}
+    assert {Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER} == rules.SEES_COMPLAINANT
     for role in (Role.VILLAGE_CASEWORKER, Role.SUPERVISOR, Role.AUDITOR, Role.OPS):
         assert role not in rules.SEES_COMPLAINANT
 
