@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import HTTPException
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -437,7 +438,7 @@ async def _follow_up(
             message = Terminate(request_id=key, actor=actor, reason=reason)
             update = CaseWorkflow.terminate
             what = "该申请已终止办理"
-        await run_update(
+        answered = await run_update(
             sessions,
             client,
             settings,
@@ -460,6 +461,8 @@ async def _follow_up(
                 "case_id": row.case_id,
             },
         ) from exc
+    if isinstance(answered, JSONResponse):  # 202: no worker took it up yet
+        return f"{what}：已交工作流排队，工作进程恢复后执行一次"
     return what
 
 

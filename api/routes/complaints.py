@@ -44,6 +44,12 @@ ComplaintId = Annotated[
     "/complaints",
     response_model=ComplaintOut,
     status_code=201,
+    responses={
+        200: {
+            "model": ComplaintOut,
+            "description": "a repeat with the same Idempotency-Key: the complaint it recorded",
+        }
+    },
     summary="Record a complaint or report (举报、投诉) taken on the hotline, by letter or visit",
 )
 async def record(
