@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from tests.api.test_logs_without_personal_data import written_logs  # noqa: F401 - fixture
+from tests.api.test_procedure_api import complete, until
 from tests.auth import AUDITOR, COUNTY, SUPERVISOR, TOWNSHIP, VILLAGE
 from tests.conftest import Stack
 from tests.workflows.test_recipient import approved_case
@@ -181,3 +182,46 @@ async def test_000_5_founded_complaint_about_a_recipient_makes_a_review_due_and_
         "/supervision/stuck", params={"reason": "complaint_overdue"}, headers=SUPERVISOR
     )
     assert stuck.json()["items"] == []
+
+
+async def test_000_5_founded_complaint_about_an_application_stops_it_and_recusal_holds(
+    ts_api: httpx.AsyncClient, ts_stack: Stack, sample: dict[str, Any]
+) -> None:
+    api = ts_api
+    # li.na's mother is the head of the household: she may not take a complaint about it.
+    relative = {
+        "staff_role": "township_caseworker",
+        "relative_name": "王秀英",
+        "relative_id_number": "612522195803120027",
+        "relation": "母亲",
+    }
+    registered = await api.post("/staff/li.na/relatives", json=relative, headers=TOWNSHIP)
+    assert registered.status_code == 201, registered.text
+    case_id = (await api.post("/cases", json=complete(sample), headers=VILLAGE)).json()["case_id"]
+    await until(api, case_id, lambda c: c["stage"] == "survey")
+    report = {
+        "kind": "case",
+        "case_id": case_id,
+        "channel": "anonymous",
+        "summary": "反映申请人隐瞒在外务工收入",
+    }
+    recused = await api.post("/complaints", json=report, headers=TOWNSHIP)
+    assert recused.status_code == 403 and "near relative" in recused.json()["detail"]["message"]
+    cid = (await api.post("/complaints", json=report, headers=COUNTY)).json()["complaint_id"]
+    await api.post(f"/complaints/{cid}/assign", json={"level": "county"}, headers=COUNTY)
+    # A re-review is for a recipient; an application being handled is stopped.
+    wrong = {"finding": "founded", "summary": "属实", "follow_up": "review"}
+    response = await api.post(f"/complaints/{cid}/investigation", json=wrong, headers=COUNTY)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "follow_up"]
+    founded = {
+        "finding": "founded",
+        "summary": "经核实，申请人在外务工月收入约4000元，未如实申报",
+        "follow_up": "stop",
+    }
+    response = await api.post(f"/complaints/{cid}/investigation", json=founded, headers=COUNTY)
+    assert response.status_code == 200, response.text
+    assert "终止办理" in response.json()["follow_up_result"]
+    case = await until(api, case_id, lambda c: c["status"] == "terminated", COUNTY)
+    notice = await api.get(case["notices"][-1]["url"], headers=COUNTY)
+    assert "终止办理" in notice.text and cid in notice.text
