@@ -15,6 +15,7 @@ from api.routes import (
     auth,
     cases,
     codec,
+    complaints,
     golive,
     health,
     notices,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(supervision.router)
     app.include_router(ops.router)
     app.include_router(golive.router)
+    app.include_router(complaints.router)
     codec.install(app, settings)
     app.add_middleware(SecurityHeaders)
     input_guard.install(app)

@@ -17,6 +17,7 @@ import typer
 
 from cli.auth import login, logout, users_app, whoami
 from cli.codec import codec_app
+from cli.complaint import complaint_app
 from cli.http import call, fail
 from cli.ledger import ledger_app
 from cli.ops import alerts as alerts_command
@@ -50,6 +51,7 @@ app.add_typer(codec_app, name="codec", help="Keys encrypting what Temporal store
 app.add_typer(ledger_app, name="ledger", help="Going live: ledger import, bank return, 月报")
 app.add_typer(users_app, name="users", help="User accounts: role and jurisdiction")
 app.add_typer(region_app, name="region", help="Names of places (行政区划) from CSV")
+app.add_typer(complaint_app, name="complaint", help="Complaints and reports (举报、投诉、信访)")
 app.command("login")(login)
 app.command("logout")(logout)
 app.command("whoami")(whoami)

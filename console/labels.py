@@ -153,6 +153,11 @@ AUDIT: dict[str, str] = {
     "skip_step": "运维跳过",
     "close_case": "运维结案",
     "lookup_id_number": "按身份证号查询",
+    "complaint_receive": "登记举报投诉",
+    "complaint_assign": "交办举报投诉",
+    "complaint_investigate": "核查举报投诉",
+    "complaint_answer": "书面答复举报投诉",
+    "complaint_close": "办结举报投诉",
 }
 
 CHANGE: dict[str, str] = {

@@ -22,6 +22,7 @@ from console.session import ConsoleFormDep, ConsoleUserDep
 from dibao.db import (
     audit_repo,
     cases_repo,
+    complaints_repo,
     inbox_repo,
     notices_repo,
     payroll_repo,
@@ -161,11 +162,12 @@ async def case_page(request: Request, case_id: str, user: ConsoleUserDep) -> Res
                 await procedure_repo.entitlements_for_case(session, case_id),
                 await payroll_repo.lines_for_case(session, case_id),
                 await notices_repo.list_for_case(session, case_id),
+                await complaints_repo.count_for_case(session, case_id),
             )
 
     # The workflow's answer and the stored records at the same time: the page waits for the
     # slower of the two, not their sum.
-    case, (events, audit, entitlements, lines, notices) = await asyncio.gather(
+    case, (events, audit, entitlements, lines, notices, complaints) = await asyncio.gather(
         read_case(sessions, client_dep(request), case_id), stored()
     )
     # Who acted at each stage: the audit rows between its start and the next stage's.
@@ -215,6 +217,10 @@ async def case_page(request: Request, case_id: str, user: ConsoleUserDep) -> Res
         entitlements=entitlements,
         payments=payments,
         notices=notices,
+        # 举报/投诉 about the household (all, open): for those who may read complaints.
+        complaints=complaints
+        if access.role_denial(Action.READ_COMPLAINTS, user.role) is None
+        else None,
         offered=offered,
         arith=casefile.arithmetic(case.procedure or {}, case.application or {}),
         department=casefile.department,

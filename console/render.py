@@ -126,6 +126,7 @@ NAV: tuple[tuple[str, str, Action | None], ...] = (
     ("/console/cases/new", "新申请", Action.FILE_APPLICATION),
     ("/console/postings", "公示栏", None),
     ("/console/supervision", "监督", Action.SUPERVISE),
+    ("/console/complaints", "举报投诉", Action.READ_COMPLAINTS),
     ("/console/ops", "运维", Action.OPERATE),
     ("/console/payroll", "发放", Action.READ_PAYROLL),
     ("/console/go-live", "上线", Action.IMPORT_LEDGER),

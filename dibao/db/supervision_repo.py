@@ -2,7 +2,9 @@
 
 Three kinds of open case are stuck: past the stage's deadline (partial index on due_at),
 with a step failing or given up (partial index on open step_failures), or sitting in a stage
-that waits for a person longer than the given days (partial index on stage_entered_at).
+that waits for a person longer than the given days (partial index on stage_entered_at). A case,
+open or closed, is also stuck while a complaint about it is past its working-day deadline
+unanswered (mca-2021 Art. 37; partial index ix_complaints_open_due).
 Their union is small however many cases there are, so the list stays fast at 100,000 cases.
 """
 
@@ -68,6 +70,12 @@ WITH failing AS (
       FROM step_failures
      WHERE status IN ('retrying', 'incident') AND case_id IS NOT NULL
      ORDER BY case_id, (status = 'incident') DESC, first_failed_at
+), complaints_overdue AS (
+    SELECT case_id, min(due_at) AS complaint_due_at
+      FROM complaints
+     WHERE status IN ('received', 'assigned', 'investigating') AND due_at < :now
+       AND case_id IS NOT NULL
+     GROUP BY case_id
 ), candidates AS (
     SELECT case_id FROM cases
      WHERE closed_at IS NULL AND due_at IS NOT NULL AND due_at < :now
@@ -76,17 +84,23 @@ WITH failing AS (
     UNION
     SELECT case_id FROM cases
      WHERE closed_at IS NULL AND stage_entered_at < :idle_before AND waiting_role IS NOT NULL
+    UNION
+    SELECT case_id FROM complaints_overdue
 ), stuck AS (
     SELECT c.case_id, c.county_code, c.township_code, c.village_code, c.stage, c.status,
            c.waiting_role, c.stage_entered_at, c.due_at, c.overdue_since,
            f.activity_type, f.failure_status, f.attempts, f.first_failed_at, f.last_failed_at,
            f.last_error, f.incident_id, f.step,
-           (c.due_at IS NOT NULL AND c.due_at < :now) AS is_overdue,
-           (c.stage_entered_at < :idle_before AND c.waiting_role IS NOT NULL) AS is_idle
+           o.complaint_due_at,
+           (c.closed_at IS NULL AND c.due_at IS NOT NULL AND c.due_at < :now) AS is_overdue,
+           (c.closed_at IS NULL AND c.stage_entered_at < :idle_before
+            AND c.waiting_role IS NOT NULL) AS is_idle,
+           (o.case_id IS NOT NULL) AS is_complaint_overdue
       FROM candidates k
       JOIN cases c ON c.case_id = k.case_id
       LEFT JOIN failing f ON f.case_id = c.case_id
-     WHERE c.closed_at IS NULL {filters}
+      LEFT JOIN complaints_overdue o ON o.case_id = c.case_id
+     WHERE (c.closed_at IS NULL OR o.case_id IS NOT NULL) {filters}
 )
 """
 
@@ -95,6 +109,7 @@ _REASON_FILTERS = {
     StuckReason.FAILING: "failure_status = 'retrying'",
     StuckReason.INCIDENT: "failure_status = 'incident'",
     StuckReason.IDLE: "is_idle",
+    StuckReason.COMPLAINT_OVERDUE: "is_complaint_overdue",
 }
 
 
@@ -124,7 +139,7 @@ async def stuck_cases(
     """The page of stuck cases (longest waiting first) and the count per township, from one
     statement: the candidate set is computed once for both."""
     cte, where, params = _query(flt)
-    order = "COALESCE(first_failed_at, LEAST(due_at, stage_entered_at)), case_id"
+    order = "COALESCE(first_failed_at, LEAST(due_at, stage_entered_at, complaint_due_at)), case_id"
     rows = (
         await session.execute(
             text(
@@ -179,6 +194,8 @@ def _stuck(row: Any) -> StuckCase:
         )
     if row["is_idle"]:
         reasons.append(StuckReason.IDLE)
+    if row["is_complaint_overdue"]:
+        reasons.append(StuckReason.COMPLAINT_OVERDUE)
     if failing is not None:
         what = (
             "运维处理 (ops: retry or skip the failed step)"
@@ -189,6 +206,9 @@ def _stuck(row: Any) -> StuckCase:
             f"{what}: {failing.activity_type} failed {failing.attempts}× — {failing.last_error}"
         )
         since = failing.first_failed_at
+    elif reasons == [StuckReason.COMPLAINT_OVERDUE]:
+        waiting_for = "乡镇或县级核查、书面答复举报投诉 (township or county: answer the complaint)"
+        since = row["complaint_due_at"]
     else:
         waiting_for = WAITING_FOR[stage]
         since = row["stage_entered_at"]

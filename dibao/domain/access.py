@@ -67,6 +67,9 @@ ROLE_TABLE: dict[Action, frozenset[Role]] = {
     Action.READ_RELATIVES: PEOPLE,
     Action.SUPERVISE: frozenset({C, S, A}),
     Action.MANAGE_USERS: frozenset({U}),
+    # Art. 36: the township's and the county's hotline; supervision and audit read them.
+    Action.HANDLE_COMPLAINT: frozenset({T, C}),
+    Action.READ_COMPLAINTS: frozenset({T, C, S, A}),
 }
 
 LABELS: dict[Action, str] = {
@@ -102,6 +105,8 @@ LABELS: dict[Action, str] = {
     Action.REGISTER_RELATIVE: "register near relatives",
     Action.READ_RELATIVES: "read near-relative registrations",
     Action.SUPERVISE: "supervise cases",
+    Action.HANDLE_COMPLAINT: "handle complaints and reports (举报、投诉)",
+    Action.READ_COMPLAINTS: "read complaints and reports",
     Action.OPERATE: "operate the service",
     Action.MANAGE_USERS: "manage the county's user accounts",
     Action.IMPORT_LEDGER: "import the county's ledger (台账)",

@@ -46,6 +46,9 @@ class Action(StrEnum):
     READ_REGISTRY = "read_registry"
     REGISTER_RELATIVE = "register_relative"
     READ_RELATIVES = "read_relatives"
+    # complaints and reports (mca-2021 Arts. 36–37): dibao/domain/complaints.py has the steps
+    HANDLE_COMPLAINT = "handle_complaint"
+    READ_COMPLAINTS = "read_complaints"
     # supervision and operations
     SUPERVISE = "supervise"
     OPERATE = "operate"

@@ -215,6 +215,13 @@ class AuditAction(StrEnum):
     RETRY_STEP = "retry_step"
     SKIP_STEP = "skip_step"
     CLOSE_CASE = "close_case"  # ops closed the case at a step that could not go on
+    # A complaint about the case (dibao/domain/complaints.py), each step of it; the complainant
+    # is never in the hashed payload.
+    COMPLAINT_RECEIVE = "complaint_receive"
+    COMPLAINT_ASSIGN = "complaint_assign"
+    COMPLAINT_INVESTIGATE = "complaint_investigate"
+    COMPLAINT_ANSWER = "complaint_answer"
+    COMPLAINT_CLOSE = "complaint_close"
 
 
 class Opinion(StrEnum):

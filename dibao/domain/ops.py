@@ -21,6 +21,8 @@ class StuckReason(StrEnum):
     FAILING = "failing"  # a step keeps failing while Temporal retries it
     INCIDENT = "incident"  # a step gave up; the case waits for ops (retry, skip or close)
     IDLE = "idle"  # nothing happened for longer than the given number of days
+    # a complaint about the case is past its working-day deadline unanswered (mca-2021 Art. 37)
+    COMPLAINT_OVERDUE = "complaint_overdue"
 
 
 class FailureStatus(StrEnum):

@@ -121,6 +121,11 @@ class RulePack:
     # --- Art. 18: working days a family has to answer a failed check with evidence (the
     # measures set no number; this is a start a county changes) ---
     evidence_working_days: int = 5
+    # --- complaints and reports (Arts. 36–37; 000 篇3, 003): working days from receipt to the
+    # written answer (anonymous: to closing). Art. 37 says only 及时 (promptly) and the seeds
+    # give no number; 20 is the township's own limit for an application (001 陕西 第十条(一)),
+    # a start a county changes by publishing a version. ---
+    complaint_working_days: int = 20
 
     @property
     def posting_duration(self) -> timedelta:
@@ -325,6 +330,10 @@ def pack_law_problems(pack: RulePack) -> list[str]:
         problems.append(f"litigation_months: the law gives at least {MIN_LITIGATION_MONTHS} months")
     if not 1 <= pack.evidence_working_days <= 30:
         problems.append("evidence_working_days: must be between 1 and 30")
+    # 信访工作条例 (2022) 第三十二条: a 信访事项 is concluded within 60 days of acceptance;
+    # 40 working days is always inside that.
+    if not 1 <= pack.complaint_working_days <= 40:
+        problems.append("complaint_working_days: must be between 1 and 40")
     if not pack.review_body.strip():
         problems.append("review_body: must name the administrative review body")
     if not pack.litigation_court.strip():

@@ -82,6 +82,7 @@ SEED_DEFAULT_V1 = {
     "residence_permit_applications": False,
     "approval_delegated": False,
     "evidence_working_days": 5,
+    "complaint_working_days": 20,
 }
 
 MCA_2021_V1 = {
@@ -142,6 +143,7 @@ MCA_2021_V1 = {
     "residence_permit_applications": False,
     "approval_delegated": False,
     "evidence_working_days": 5,
+    "complaint_working_days": 20,
 }
 
 

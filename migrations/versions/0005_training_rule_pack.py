@@ -77,6 +77,7 @@ TRAINING_SEED_DEFAULT_V1 = {
     "residence_permit_applications": False,
     "approval_delegated": False,
     "evidence_working_days": 5,
+    "complaint_working_days": 20,
 }
 
 
