@@ -109,8 +109,8 @@ def weekly(
     weeks: list[tuple[datetime, tuple[int, ...], tuple[str | None, ...]]],
     series: tuple[Series, ...],
     *,
-    width: int = 760,
-    height: int = 260,
+    width: int = 1100,
+    height: int = 240,
 ) -> GroupedChart:
     """`weeks`: (week start, one count per series, one link per series or None)."""
     left, right, plot_top, plot_bottom = 44, 8, 12, height - 34
