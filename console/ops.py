@@ -317,11 +317,17 @@ async def _case_page(
     return await render(request, "console/ops_case.html", status_code=status_code, **context)
 
 
-def _corrections(form: ConsoleForm) -> dict[str, str]:
-    out = {}
+def _corrections(form: ConsoleForm) -> dict[str, str | int]:
+    """The corrected fields typed in (blank: not corrected). An amount in fen is a whole
+    number in the step's input, so it is sent as one."""
+    out: dict[str, str | int] = {}
     for name, value in form.data.multi_items():
         if name.startswith("corrections.") and isinstance(value, str) and value.strip():
-            out[name.removeprefix("corrections.")] = value.strip()
+            field = name.removeprefix("corrections.")
+            text = value.strip()
+            out[field] = (
+                int(text) if field.endswith("_fen") and re.fullmatch(r"-?\d{1,18}", text) else text
+            )
     return out
 
 

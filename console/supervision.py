@@ -10,12 +10,14 @@ key, as the stuck list's order (longest waiting first) gives it.
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import supervision_service
 from api.deps import check_role, sessions_dep
@@ -145,9 +147,7 @@ async def supervision_page(
         overdue = await supervision_repo.overdue_by_stage(
             session, now, county_code=county, township_code=township, village_code=village
         )
-        weeks = await supervision_repo.weekly_counts(
-            session, now, county_code=county, township_code=township, village_code=village
-        )
+        weeks = await _weekly(session, now, county, township, village)
         alerts = await supervision_repo.alerts_with_state(
             session, limit=20, county_code=county, township_code=township, village_code=village
         )
@@ -178,7 +178,7 @@ async def supervision_page(
     )
     overdue_link = _link(query, reason=StuckReason.OVERDUE.value)
     week_chart = charts.weekly(
-        f"近{len(weeks)}周：新受理、办结与超期案件",
+        f"近{len(weeks)}周：新受理、办结与超期案件（每分钟更新）",
         [(w.week_start, (w.filed, w.closed, w.overdue), (None, None, overdue_link)) for w in weeks],
         (
             charts.Series("新受理", "filed"),
@@ -214,6 +214,36 @@ async def supervision_page(
         status_code=422 if errors else 200,
         **context,
     )
+
+
+# The weekly series changes by the day, yet counts every case of the weeks shown: read at most
+# once a minute per area and process (the chart says so).
+WEEKLY_TTL = 60.0
+_weekly_cache: dict[tuple[str | None, ...], tuple[float, list[supervision_repo.WeekCounts]]] = {}
+
+
+async def _weekly(
+    session: AsyncSession,
+    now: datetime,
+    county: str | None,
+    township: str | None,
+    village: str | None,
+) -> list[supervision_repo.WeekCounts]:
+    key = (county, township, village)
+    hit = _weekly_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < WEEKLY_TTL:
+        return hit[1]
+    weeks = await supervision_repo.weekly_counts(
+        session, now, county_code=county, township_code=township, village_code=village
+    )
+    if len(_weekly_cache) > 1000:  # many areas looked at: start afresh rather than grow
+        _weekly_cache.clear()
+    _weekly_cache[key] = (time.monotonic(), weeks)
+    return weeks
+
+
+def forget_weekly_counts() -> None:
+    _weekly_cache.clear()
 
 
 def _places(names: dict[str, str], jurisdiction: str) -> dict[str, list[tuple[str, str]]]:

@@ -338,6 +338,9 @@ async def weekly_counts(
     last `weeks` weeks up to this one, every week present even when nothing happened. Each
     count is one grouped scan of the weeks' range; nothing is read from before them."""
     weeks = max(1, min(weeks, 104))
+    # The county of a township or village (its code's prefix) lets the county indexes on
+    # filed_at and closed_at serve every level.
+    county_code = county_code or (township_code or village_code or "")[:6] or None
     area, params = _area(county_code, township_code, village_code)
     # Alerts carry their county and township; a village is its cases'.
     alert_area = _area(county_code, township_code, None)[0].replace("AND ", "AND a.")
