@@ -9,6 +9,7 @@ key, as the stuck list's order (longest waiting first) gives it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import UTC, datetime
@@ -139,18 +140,37 @@ async def supervision_page(
     query, errors = _parse(params)
     now = datetime.now(UTC)
     names = await place_names(request)
-    async with sessions_dep(request)() as session:
-        page = await supervision_service.stuck(
-            session, actor, query, now, limit=PAGE_SIZE + 1, after=_key(after)
-        )
-        county, township, village = page.scope.county, page.scope.township, page.scope.village
-        overdue = await supervision_repo.overdue_by_stage(
-            session, now, county_code=county, township_code=township, village_code=village
-        )
-        weeks = await _weekly(session, now, county, township, village)
-        alerts = await supervision_repo.alerts_with_state(
-            session, limit=20, county_code=county, township_code=township, village_code=village
-        )
+    scope = supervision_service.scope_of(actor, query.county, query.township, query.village)
+    county, township, village = scope.county, scope.township, scope.village
+    sessions = sessions_dep(request)
+
+    async def stuck() -> supervision_service.StuckPage:
+        async with sessions() as session:
+            return await supervision_service.stuck(
+                session, actor, query, now, limit=PAGE_SIZE + 1, after=_key(after)
+            )
+
+    async def overdue_stages() -> list[tuple[Stage, int]]:
+        async with sessions() as session:
+            return await supervision_repo.overdue_by_stage(
+                session, now, county_code=county, township_code=township, village_code=village
+            )
+
+    async def weekly() -> list[supervision_repo.WeekCounts]:
+        async with sessions() as session:
+            return await _weekly(session, now, county, township, village)
+
+    async def latest_alerts() -> list[supervision_repo.AlertWithState]:
+        async with sessions() as session:
+            return await supervision_repo.alerts_with_state(
+                session, limit=20, county_code=county, township_code=township, village_code=village
+            )
+
+    # Four independent reads, each on its own connection: the page waits for the slowest,
+    # not their sum.
+    page, overdue, weeks, alerts = await asyncio.gather(
+        stuck(), overdue_stages(), weekly(), latest_alerts()
+    )
     items = page.items[:PAGE_SIZE]
     next_link = None
     if len(page.items) > PAGE_SIZE and items[-1].sort_at is not None:
