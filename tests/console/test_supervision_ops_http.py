@@ -136,6 +136,32 @@ async def test_ops_drill_incident_batch_retry_succeeds(
     assert described.status_code == 200 and "Temporal Web UI" in described.text
     assert f"/workflows/{case_id}" in described.text
 
+    # Retried while the drill still runs: the step fails again, a new incident, never
+    # "resolved".
+    again = await console.post(
+        "/console/ops/retry-selected",
+        data={**hidden(ops.text), "incident": incident_id.group(1), "reason": "先试一次"},
+    )
+    assert again.status_code == 303
+    for _ in range(250):
+        result = await console.get(again.headers["location"])
+        if "outcome-failed_again" in result.text:
+            break
+        await asyncio.sleep(0.05)
+    assert 'outcome-failed_again">再次失败' in result.text and "已成功" not in result.text
+    for _ in range(250):
+        ops = await console.get("/console/ops")
+        incident_id = re.search(r'name="incident" value="([^"]+)"', ops.text)
+        if incident_id:
+            break
+        await asyncio.sleep(0.05)
+    assert incident_id
+
+    # The filters: by step and by age.
+    assert case_id not in (await console.get("/console/ops?activity=append_audit")).text
+    assert case_id not in (await console.get("/console/ops?older_than=168")).text
+    assert case_id in (await console.get("/console/ops?activity=issue_notice")).text
+
     # Stop the drill, then retry the selection: no reason first, refused at its field.
     stop = await console.post(
         "/console/ops/drills/stop", data={**hidden(ops.text), "activity_type": "issue_notice"}
@@ -164,3 +190,32 @@ async def test_ops_drill_incident_batch_retry_succeeds(
     # Other roles are refused the page and its forms.
     await _as(console, "wang.jian")
     assert (await console.get("/console/ops")).status_code == 403
+
+
+async def test_ops_skip_a_notice_with_a_reason(
+    console: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
+) -> None:
+    dev_stack.sql(
+        "INSERT INTO ops_drills (activity_type, case_id, retryable, message, started_by) "
+        "VALUES ('issue_notice', NULL, false, 'printer offline', 'test') RETURNING 1"
+    )
+    case_id = await _file(console, sample)
+    await _as(console, "ma.chao")
+    for _ in range(250):
+        page = await console.get(f"/console/ops/cases/{case_id}")
+        if "跳过此步骤" in page.text:
+            break
+        await asyncio.sleep(0.05)
+    incident_id = re.search(r'name="incident_id" value="([^"]+)"', page.text)
+    assert incident_id
+    form = {**hidden(page.text), "incident_id": incident_id.group(1)}
+    blank = await console.post(f"/console/ops/cases/{case_id}/skip", data=form)
+    assert blank.status_code == 422 and "请填写此项" in blank.text
+    assert dev_stack.sql("SELECT status FROM step_failures") == [("incident",)]
+    skipped = await console.post(
+        f"/console/ops/cases/{case_id}/skip", data={**form, "skip_reason": "通知书已纸质送达"}
+    )
+    assert skipped.status_code == 303, skipped.text
+    assert dev_stack.sql("SELECT status, resolution FROM step_failures") == [
+        ("skipped", "通知书已纸质送达")
+    ]
