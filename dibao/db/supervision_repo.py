@@ -76,8 +76,11 @@ WITH failing AS (
     UNION
     SELECT case_id FROM failing
     UNION
+    -- waiting_role inside COALESCE: so the planner ranges over ix_cases_open_entered (a
+    -- few idle cases) rather than taking every case waiting for someone from an inbox index.
     SELECT case_id FROM cases
-     WHERE closed_at IS NULL AND stage_entered_at < :idle_before AND waiting_role IS NOT NULL
+     WHERE closed_at IS NULL AND stage_entered_at < :idle_before
+       AND COALESCE(waiting_role, '') <> ''
 ), stuck AS (
     SELECT c.case_id, c.county_code, c.township_code, c.village_code, c.stage, c.status,
            c.waiting_role, c.stage_entered_at, c.due_at, c.overdue_since,
@@ -85,10 +88,12 @@ WITH failing AS (
            f.last_error, f.incident_id, f.step,
            (c.due_at IS NOT NULL AND c.due_at < :now) AS is_overdue,
            (c.stage_entered_at < :idle_before AND c.waiting_role IS NOT NULL) AS is_idle
-      FROM candidates k
-      JOIN cases c ON c.case_id = k.case_id
+      FROM cases c
       LEFT JOIN failing f ON f.case_id = c.case_id
-     WHERE c.closed_at IS NULL {filters}
+     -- The candidates as an array: their cases are read by primary key, however many open
+     -- cases there are (a join was planned as a scan of all of them at 100,000).
+     WHERE c.case_id = ANY (ARRAY(SELECT case_id FROM candidates))
+       AND c.closed_at IS NULL {filters}
 )
 """
 
