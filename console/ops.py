@@ -135,6 +135,7 @@ async def _ops_page(
         "step_choices": [(a, f"{a}（{n}）") for a, n in steps],
         "age_choices": list(AGES),
         "drills": drills,
+        "ui_link": request.app.state.settings.temporal_ui_workflow,
         "drill_suggestions": DRILL_SUGGESTIONS,
         "status_zh": STATUS_ZH,
         # One page, several forms with fields of distinct names: one dict of errors serves all.

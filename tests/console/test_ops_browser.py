@@ -39,6 +39,8 @@ async def test_ops_retries_an_incident_made_by_a_drill_and_sees_it_succeed(
         await page.wait_for_timeout(200)
     assert "printer offline" in await row.inner_text()
     assert "故障（待处理）" in await row.inner_text()
+    web_ui = await row.get_by_role("link", name="Web UI").get_attribute("href")
+    assert (web_ui or "").endswith(f"/workflows/{case_id}")
     await screenshot(page, "ops")
 
     # The case as Temporal sees it, and its page in the Web UI.
