@@ -7,6 +7,7 @@ Colours come from classes in console/static/charts.css: the page's CSP allows no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -106,7 +107,7 @@ def _ticks(top: int) -> list[int]:
 
 def weekly(
     title: str,
-    weeks: list[tuple[datetime, tuple[int, ...], tuple[str | None, ...]]],
+    weeks: Sequence[tuple[datetime, tuple[int, ...], tuple[str | None, ...]]],
     series: tuple[Series, ...],
     *,
     width: int = 1100,
