@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, validation_alias="DIBAO_API_PORT")
     temporal_port: int = Field(default=7233, validation_alias="DIBAO_TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, validation_alias="DIBAO_TEMPORAL_UI_PORT")
+    # Where ops open a case in the Temporal Web UI (the console's 运维 page links to it).
+    # Unset means the local dev UI at http://127.0.0.1:{temporal_ui_port}.
+    temporal_ui_url: str | None = Field(default=None, validation_alias="DIBAO_TEMPORAL_UI_URL")
     api_url: str = Field(default="http://127.0.0.1:8000", validation_alias="DIBAO_API_URL")
     default_rule_pack: str = Field(default="seed-default", validation_alias="DIBAO_RULE_PACK")
     complaint_phone: str = Field(default="12345", validation_alias="DIBAO_COMPLAINT_PHONE")
@@ -147,6 +151,12 @@ class Settings(BaseSettings):
     @property
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    def temporal_ui_workflow(self, workflow_id: str) -> str:
+        """The Web UI's page of a workflow (a case's ID is its workflow ID)."""
+        base = (self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}").rstrip("/")
+        namespace = quote(self.temporal_namespace, safe="")
+        return f"{base}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
 
     @property
     def token_lifetime(self) -> timedelta:

@@ -6,52 +6,22 @@ Retrying or skipping a step, or closing its case, is a case action (POST
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import PendingActivityState, WorkflowExecutionStatus
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.service import RPCError, RPCStatusCode
 
-from api import errors
+from api import errors, ops_service
 from api.deps import ClientDep, SessionDep, case_actor, require
 from api.fields import CaseId, CaseIdQuery, Offset
-from api.ops_schemas import DescribeOut, IncidentListOut, IncidentOut, PendingActivityOut
+from api.ops_schemas import DescribeOut, IncidentListOut
 from api.responses import documented
 from dibao.db import ops_repo
 from dibao.domain import access
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
-from dibao.domain.ops import FailureStatus, incident_options
+from dibao.domain.ops import FailureStatus
 
 router = APIRouter(tags=["ops"], responses=documented(401, 403, 422))
-
-
-def _incident_out(listing: ops_repo.FailureListing) -> IncidentOut:
-    row = listing.row
-    correctable = tuple(f for f in (row.correctable_fields or "").split(",") if f)
-    return IncidentOut(
-        case_id=row.case_id,
-        workflow_id=row.workflow_id,
-        run_id=row.run_id,
-        incident_id=row.incident_id,
-        status=row.status,
-        activity_type=row.activity_type,
-        step=row.step,
-        attempts=row.attempts,
-        first_failed_at=row.first_failed_at,
-        last_failed_at=row.last_failed_at,
-        last_error=row.last_error,
-        county_code=listing.county_code,
-        township_code=listing.township_code,
-        stage=listing.stage,
-        correctable_fields=list(correctable),
-        options=list(incident_options(row.activity_type, correctable))
-        if row.status == FailureStatus.INCIDENT.value
-        else [],
-    )
 
 
 @router.get(
@@ -83,11 +53,7 @@ async def incidents(
         limit=limit,
         offset=offset,
     )
-    return IncidentListOut(total=total, items=[_incident_out(r) for r in rows])
-
-
-def _time(ts: Any) -> datetime | None:
-    return ts.ToDatetime().astimezone() if ts is not None and ts.seconds else None
+    return IncidentListOut(total=total, items=[ops_service.incident_out(r) for r in rows])
 
 
 @router.get(
@@ -103,48 +69,4 @@ async def describe(
     client: ClientDep,
     actor: Annotated[Actor, Depends(case_actor(Action.OPERATE))],
 ) -> DescribeOut:
-    try:
-        raw = await client.workflow_service.describe_workflow_execution(
-            DescribeWorkflowExecutionRequest(
-                namespace=client.namespace, execution=WorkflowExecution(workflow_id=case_id)
-            )
-        )
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise errors.not_found(f"case {case_id}") from err
-        raise errors.unavailable("Temporal did not answer", case_id=case_id) from err
-    pending = []
-    for p in raw.pending_activities:
-        failure = None
-        if p.HasField("last_failure"):
-            # Failure messages are encrypted by the payload codec: decode them for ops.
-            decoded = await client.data_converter.decode_failure(p.last_failure)
-            failure = f"{type(decoded).__name__}: {decoded}"
-        pending.append(
-            PendingActivityOut(
-                activity_id=p.activity_id,
-                activity_type=p.activity_type.name,
-                state=PendingActivityState.Name(p.state).removeprefix("PENDING_ACTIVITY_STATE_"),
-                attempt=p.attempt,
-                maximum_attempts=p.maximum_attempts,
-                scheduled_at=_time(p.scheduled_time),
-                last_started_at=_time(p.last_started_time),
-                next_attempt_at=_time(p.next_attempt_schedule_time),
-                last_failure=failure,
-                last_worker=p.last_worker_identity or None,
-            )
-        )
-    rows, _ = await ops_repo.list_failures(
-        session, statuses=tuple(s.value for s in FailureStatus), case_id=case_id, limit=50
-    )
-    info = raw.workflow_execution_info
-    return DescribeOut(
-        case_id=case_id,
-        workflow_status=WorkflowExecutionStatus.Name(info.status).removeprefix(
-            "WORKFLOW_EXECUTION_STATUS_"
-        ),
-        run_id=info.execution.run_id,
-        history_length=info.history_length,
-        pending_activities=pending,
-        incidents=[_incident_out(r) for r in rows],
-    )
+    return await ops_service.describe(session, client, case_id)

@@ -8,14 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from api import errors
+from api import supervision_service
 from api.deps import SessionDep, require
 from api.fields import Offset
 from api.ops_schemas import AlertOut, StuckCaseOut, StuckListOut, TownshipCountOut
 from api.outage import last_outage
 from api.responses import documented
-from dibao.db import ops_repo, supervision_repo
-from dibao.domain import access
+from dibao.db import supervision_repo
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role, Stage
@@ -53,25 +52,27 @@ async def stuck(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
 ) -> StuckListOut:
-    scope = access.list_scope(actor.jurisdiction, county, township, village)
-    if isinstance(scope, str):
-        raise errors.forbidden(scope)
     now = datetime.now(UTC)
-    flt = supervision_repo.StuckFilter(
-        now=now,
-        idle_days=idle_days,
-        county_code=scope.county,
-        township_code=scope.township,
-        village_code=scope.village,
-        stage=stage,
-        assignee=assignee,
-        reason=reason,
+    page = await supervision_service.stuck(
+        session,
+        actor,
+        supervision_service.StuckQuery(
+            county=county,
+            township=township,
+            village=village,
+            stage=stage,
+            assignee=assignee,
+            reason=reason,
+            idle_days=idle_days,
+        ),
+        now,
+        limit=limit,
+        offset=offset,
     )
-    items, counts = await supervision_repo.stuck_cases(session, flt, limit, offset)
     return StuckListOut(
-        total=sum(n for _, n in counts),
-        items=[StuckCaseOut.model_validate(c, from_attributes=True) for c in items],
-        by_township=[TownshipCountOut(township_code=t, cases=n) for t, n in counts],
+        total=page.total,
+        items=[StuckCaseOut.model_validate(c, from_attributes=True) for c in page.items],
+        by_township=[TownshipCountOut(township_code=t, cases=n) for t, n in page.by_township],
         as_of=now,
         idle_days=idle_days,
         database_outage=await last_outage(session),
@@ -90,12 +91,7 @@ async def alerts(
     township: TownshipCode = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AlertOut]:
-    scope = access.list_scope(actor.jurisdiction, county, township, None)
-    if isinstance(scope, str):
-        raise errors.forbidden(scope)
-    rows = await ops_repo.list_alerts(
-        session, county_code=scope.county, township_code=scope.township, limit=limit
-    )
+    rows = await supervision_service.alerts(session, actor, county, township, limit)
     return [AlertOut.model_validate(r, from_attributes=True) for r in rows]
 
 

@@ -82,6 +82,12 @@ class CaseRow(Base):
         Index(
             "ix_cases_open_entered", "stage_entered_at", postgresql_where=text("closed_at IS NULL")
         ),
+        Index(
+            "ix_cases_county_closed",
+            "county_code",
+            "closed_at",
+            postgresql_where=text("closed_at IS NOT NULL"),
+        ),
     )
 
 

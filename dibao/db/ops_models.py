@@ -85,6 +85,12 @@ class SupervisorAlertRow(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "step_key", name="uq_supervisor_alerts_case_step"),
         Index("ix_supervisor_alerts_area", "county_code", "township_code"),
+        Index(
+            "ix_supervisor_alerts_county_raised",
+            "county_code",
+            text("raised_at DESC"),
+            text("id DESC"),
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -202,7 +202,12 @@ async def list_failures(
     county_code: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    activity_type: str | None = None,
+    failed_before: datetime | None = None,
+    after: tuple[datetime, int] | None = None,
 ) -> tuple[list[FailureListing], int]:
+    """Failures oldest first and how many match; `after` (first failed at, row ID) pages by
+    key (the console), `offset` is the API's."""
     query = (
         select(StepFailureRow, CaseRow.county_code, CaseRow.township_code, CaseRow.stage)
         .outerjoin(CaseRow, CaseRow.case_id == StepFailureRow.case_id)
@@ -219,13 +224,62 @@ async def list_failures(
                 & StepFailureRow.workflow_id.contains(f"-{county_code}-"),
             )
         )
+    if activity_type:
+        query = query.where(StepFailureRow.activity_type == activity_type)
+    if failed_before is not None:
+        query = query.where(StepFailureRow.first_failed_at < failed_before)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    if after is not None:
+        query = query.where(
+            tuple_(StepFailureRow.first_failed_at, StepFailureRow.id) > tuple_(*after)
+        )
     rows = await session.execute(
         query.order_by(StepFailureRow.first_failed_at, StepFailureRow.id)
         .limit(limit)
         .offset(offset)
     )
     return [FailureListing(r[0], r[1], r[2], r[3]) for r in rows], total
+
+
+async def failing_activity_types(
+    session: AsyncSession, statuses: tuple[str, ...] = OPEN_STATUSES
+) -> list[tuple[str, int]]:
+    """The steps failing now and how many calls of each: the choices of the console's filter."""
+    rows = await session.execute(
+        select(StepFailureRow.activity_type, func.count())
+        .where(StepFailureRow.status.in_(statuses))
+        .group_by(StepFailureRow.activity_type)
+        .order_by(StepFailureRow.activity_type)
+    )
+    return [(str(a), int(n)) for a, n in rows.all()]
+
+
+async def incident_by_id(session: AsyncSession, incident_id: str) -> StepFailureRow | None:
+    row: StepFailureRow | None = (
+        await session.execute(
+            select(StepFailureRow)
+            .where(StepFailureRow.incident_id == incident_id)
+            .order_by(StepFailureRow.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return row
+
+
+async def later_failures(session: AsyncSession, failure: StepFailureRow) -> list[StepFailureRow]:
+    """Calls of the same step in the same run that failed after this one (a retry's own
+    attempts: each retry is a new call, a new row), newest first."""
+    rows = await session.execute(
+        select(StepFailureRow)
+        .where(
+            StepFailureRow.workflow_id == failure.workflow_id,
+            StepFailureRow.run_id == failure.run_id,
+            StepFailureRow.activity_type == failure.activity_type,
+            StepFailureRow.id > failure.id,
+        )
+        .order_by(StepFailureRow.id.desc())
+    )
+    return list(rows.scalars())
 
 
 async def _case_of(session: AsyncSession, case_id: str) -> CaseRow:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import text
@@ -60,6 +61,7 @@ class StuckCase:
     due_at: datetime | None
     overdue_since: datetime | None
     failing: FailingStep | None
+    sort_at: datetime | None = None  # the list's order: the key of a page ending here
 
 
 _STUCK = """
@@ -82,8 +84,11 @@ WITH failing AS (
     UNION
     SELECT case_id FROM failing
     UNION
+    -- waiting_role inside COALESCE: so the planner ranges over ix_cases_open_entered (a
+    -- few idle cases) rather than taking every case waiting for someone from an inbox index.
     SELECT case_id FROM cases
-     WHERE closed_at IS NULL AND stage_entered_at < :idle_before AND waiting_role IS NOT NULL
+     WHERE closed_at IS NULL AND stage_entered_at < :idle_before
+       AND COALESCE(waiting_role, '') <> ''
     UNION
     SELECT case_id FROM complaints_overdue
 ), stuck AS (
@@ -96,11 +101,13 @@ WITH failing AS (
            (c.closed_at IS NULL AND c.stage_entered_at < :idle_before
             AND c.waiting_role IS NOT NULL) AS is_idle,
            (o.case_id IS NOT NULL) AS is_complaint_overdue
-      FROM candidates k
-      JOIN cases c ON c.case_id = k.case_id
+      FROM cases c
       LEFT JOIN failing f ON f.case_id = c.case_id
       LEFT JOIN complaints_overdue o ON o.case_id = c.case_id
-     WHERE (c.closed_at IS NULL OR o.case_id IS NOT NULL) {filters}
+     -- The candidates as an array: their cases are read by primary key, however many open
+     -- cases there are (a join was planned as a scan of all of them at 100,000).
+     WHERE c.case_id = ANY (ARRAY(SELECT case_id FROM candidates))
+       AND (c.closed_at IS NULL OR o.case_id IS NOT NULL) {filters}
 )
 """
 
@@ -133,13 +140,35 @@ def _query(flt: StuckFilter) -> tuple[str, str, dict[str, Any]]:
     return _STUCK.format(filters=" ".join(filters)), where, params
 
 
+# What the list is ordered by (longest waiting first), and so what a page's key holds.
+_SORT = "COALESCE(first_failed_at, LEAST(due_at, stage_entered_at, complaint_due_at))"
+
+
+@dataclass(frozen=True)
+class StuckKey:
+    """Where a page of the stuck list ends: the next page starts after it."""
+
+    sort_at: datetime
+    case_id: str
+
+
 async def stuck_cases(
-    session: AsyncSession, flt: StuckFilter, limit: int = 100, offset: int = 0
+    session: AsyncSession,
+    flt: StuckFilter,
+    limit: int = 100,
+    offset: int = 0,
+    *,
+    after: StuckKey | None = None,
 ) -> tuple[list[StuckCase], list[tuple[str, int]]]:
     """The page of stuck cases (longest waiting first) and the count per township, from one
-    statement: the candidate set is computed once for both."""
+    statement: the candidate set is computed once for both. `after` pages by key (the
+    console); `offset` is the API's."""
     cte, where, params = _query(flt)
-    order = "COALESCE(first_failed_at, LEAST(due_at, stage_entered_at, complaint_due_at)), case_id"
+    order = f"{_SORT}, case_id"
+    page_where = ""
+    if after is not None:
+        page_where = f"WHERE ({_SORT}, case_id) > (:after_at, :after_id)"
+        params = {**params, "after_at": after.sort_at, "after_id": after.case_id}
     rows = (
         await session.execute(
             text(
@@ -147,7 +176,7 @@ async def stuck_cases(
                 SELECT * FROM (
                     (SELECT 0 AS part, row_number() OVER (ORDER BY {order}) AS ord, found.*,
                             NULL::text AS count_township, NULL::bigint AS n
-                       FROM found ORDER BY {order} LIMIT :limit OFFSET :offset)
+                       FROM found {page_where} ORDER BY {order} LIMIT :limit OFFSET :offset)
                     UNION ALL
                     -- The count rows carry found's columns as NULLs (a join on no row) so
                     -- both parts share one shape.
@@ -196,7 +225,16 @@ def _stuck(row: Any) -> StuckCase:
         reasons.append(StuckReason.IDLE)
     if row["is_complaint_overdue"]:
         reasons.append(StuckReason.COMPLAINT_OVERDUE)
+    sort_at = min(
+        (
+            t
+            for t in (row["due_at"], row["stage_entered_at"], row["complaint_due_at"])
+            if t is not None
+        ),
+        default=row["stage_entered_at"],
+    )
     if failing is not None:
+        sort_at = failing.first_failed_at
         what = (
             "运维处理 (ops: retry or skip the failed step)"
             if failing.status == "incident"
@@ -226,6 +264,7 @@ def _stuck(row: Any) -> StuckCase:
         due_at=row["due_at"],
         overdue_since=row["overdue_since"],
         failing=failing,
+        sort_at=sort_at,
     )
 
 
@@ -264,3 +303,196 @@ async def case_counts(session: AsyncSession, now: datetime) -> dict[str, Any]:
         "incidents": int(failures.get("incident", 0)),
         "failing": int(failures.get("retrying", 0)),
     }
+
+
+def _area(
+    county: str | None, township: str | None, village: str | None
+) -> tuple[str, dict[str, Any]]:
+    filters: list[str] = []
+    params: dict[str, Any] = {}
+    for column, value in (
+        ("county_code", county),
+        ("township_code", township),
+        ("village_code", village),
+    ):
+        if value is not None:
+            filters.append(f"AND {column} = :{column}")
+            params[column] = value
+    return " ".join(filters), params
+
+
+async def overdue_by_stage(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    county_code: str | None = None,
+    township_code: str | None = None,
+    village_code: str | None = None,
+) -> list[tuple[Stage, int]]:
+    """Open cases past their stage's deadline, counted per stage (the partial index on due_at
+    holds exactly these), most first."""
+    area, params = _area(county_code, township_code, village_code)
+    rows = await session.execute(
+        text(
+            "SELECT stage, count(*) AS n FROM cases "
+            f"WHERE closed_at IS NULL AND due_at IS NOT NULL AND due_at < :now {area} "
+            "GROUP BY stage ORDER BY n DESC, stage"
+        ),
+        {**params, "now": now},
+    )
+    return [(Stage(stage), int(n)) for stage, n in rows.all()]
+
+
+@dataclass(frozen=True)
+class WeekCounts:
+    week_start: datetime  # Monday 00:00 China time
+    filed: int
+    closed: int
+    overdue: int  # stage or procedure deadlines that passed in the week (their alerts)
+
+
+WEEKS_SHOWN = 12
+
+
+async def weekly_counts(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    weeks: int = WEEKS_SHOWN,
+    county_code: str | None = None,
+    township_code: str | None = None,
+    village_code: str | None = None,
+) -> list[WeekCounts]:
+    """Cases filed, closed and gone overdue per week (weeks starting Monday, China time), the
+    last `weeks` weeks up to this one, every week present even when nothing happened. Each
+    count is one grouped scan of the weeks' range; nothing is read from before them."""
+    weeks = max(1, min(weeks, 104))
+    # The county of a township or village (its code's prefix) lets the county indexes on
+    # filed_at and closed_at serve every level.
+    county_code = county_code or (township_code or village_code or "")[:6] or None
+    area, params = _area(county_code, township_code, village_code)
+    # Alerts carry their county and township; a village is its cases'.
+    alert_area = _area(county_code, township_code, None)[0].replace("AND ", "AND a.")
+    if village_code:
+        alert_area += (
+            " AND a.case_id IN (SELECT case_id FROM cases WHERE village_code = :village_code)"
+        )
+    rows = await session.execute(
+        text(
+            f"""
+            WITH bounds AS (
+                SELECT date_trunc('week', (:now AT TIME ZONE 'Asia/Shanghai'))
+                       - (:weeks - 1) * interval '1 week' AS first_week
+            ), weeks AS (
+                SELECT generate_series(first_week, first_week + (:weeks - 1) * interval '1 week',
+                                       interval '1 week') AS week
+                  FROM bounds
+            ), since AS (
+                SELECT first_week AT TIME ZONE 'Asia/Shanghai' AS at FROM bounds
+            ), filed AS (
+                SELECT date_trunc('week', filed_at AT TIME ZONE 'Asia/Shanghai') AS week,
+                       count(*) AS n
+                  FROM cases, since WHERE filed_at >= since.at {area} GROUP BY 1
+            ), closed AS (
+                SELECT date_trunc('week', closed_at AT TIME ZONE 'Asia/Shanghai') AS week,
+                       count(*) AS n
+                  FROM cases, since WHERE closed_at >= since.at {area} GROUP BY 1
+            ), overdue AS (
+                SELECT date_trunc('week', raised_at AT TIME ZONE 'Asia/Shanghai') AS week,
+                       count(*) AS n
+                  FROM supervisor_alerts a, since
+                 WHERE raised_at >= since.at AND kind IN ('overdue', 'procedure_overdue')
+                       {alert_area}
+                 GROUP BY 1
+            )
+            SELECT w.week AT TIME ZONE 'Asia/Shanghai' AS week_start,
+                   COALESCE(f.n, 0) AS filed, COALESCE(c.n, 0) AS closed,
+                   COALESCE(o.n, 0) AS overdue
+              FROM weeks w
+              LEFT JOIN filed f ON f.week = w.week
+              LEFT JOIN closed c ON c.week = w.week
+              LEFT JOIN overdue o ON o.week = w.week
+             ORDER BY w.week
+            """
+        ),
+        {**params, "now": now, "weeks": weeks},
+    )
+    return [WeekCounts(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows.all()]
+
+
+class AlertState(StrEnum):
+    OPEN = "open"  # the case is still at that stage and still past the deadline
+    CLEARED = "cleared"  # the case moved on (or the deadline was extended)
+    CASE_CLOSED = "case_closed"
+    NOTICE = "notice"  # a reminder, not a deadline: nothing to clear
+
+
+@dataclass(frozen=True)
+class AlertWithState:
+    id: int
+    case_id: str
+    kind: str
+    county_code: str
+    township_code: str
+    stage: str
+    due_at: datetime | None
+    message: str
+    raised_at: datetime
+    state: AlertState
+
+
+async def alerts_with_state(
+    session: AsyncSession,
+    *,
+    county_code: str | None = None,
+    township_code: str | None = None,
+    village_code: str | None = None,
+    limit: int = 50,
+) -> list[AlertWithState]:
+    """The newest alerts, each with whether what it warned of still holds, read from its case
+    now: an overdue alert stays open while the case sits in that stage marked overdue."""
+    area, params = _area(county_code, township_code, None)
+    area = area.replace("AND ", "AND a.")
+    if village_code:
+        area += " AND c.village_code = :village_code"
+        params["village_code"] = village_code
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT a.id, a.case_id, a.kind, a.county_code, a.township_code, a.stage, a.due_at,
+                   a.message, a.raised_at,
+                   CASE
+                     WHEN c.closed_at IS NOT NULL THEN 'case_closed'
+                     WHEN a.kind = 'overdue' THEN
+                       CASE WHEN c.stage = a.stage AND c.overdue_since IS NOT NULL
+                            THEN 'open' ELSE 'cleared' END
+                     WHEN a.kind = 'procedure_overdue' THEN
+                       CASE WHEN c.procedure_overdue_since IS NOT NULL
+                            AND c.procedure_due_at = a.due_at
+                            THEN 'open' ELSE 'cleared' END
+                     ELSE 'notice'
+                   END AS state
+              FROM supervisor_alerts a
+              JOIN cases c ON c.case_id = a.case_id
+             WHERE true {area}
+             ORDER BY a.raised_at DESC, a.id DESC
+             LIMIT :limit
+            """
+        ),
+        {**params, "limit": limit},
+    )
+    return [
+        AlertWithState(
+            id=r.id,
+            case_id=r.case_id,
+            kind=r.kind,
+            county_code=r.county_code,
+            township_code=r.township_code,
+            stage=r.stage,
+            due_at=r.due_at,
+            message=r.message,
+            raised_at=r.raised_at,
+            state=AlertState(r.state),
+        )
+        for r in rows
+    ]
