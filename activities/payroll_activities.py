@@ -7,6 +7,7 @@ the run stored first, with the same bank file; a retried release returns the rel
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,21 +56,37 @@ def run_ref(row: PayrollRunRow) -> PayrollRunRef:
     )
 
 
-def _row(household: HouseholdPay, seq: int = 0) -> dict[str, Any]:
-    return {
-        "seq": seq,
-        "holder": household.account_holder,
-        "agent_reason": household.agent_reason if household.agent else "",
-        "bank": household.bank,
-        "account_no": household.account_no,
-        "certificate_no": household.certificate_no,
-        "amount": format_yuan(household.net_fen),
-        "kinds": "、".join(dict.fromkeys(LINE_LABELS[line.kind] for line in household.lines)),
-        "detail": "；".join(
+@dataclass(frozen=True, slots=True)
+class _RosterRow:
+    """One household's row of the roster (attributes, not a dict: the template reads a
+    county's rows by the hundred thousand, and attribute lookup is Jinja's fast path)."""
+
+    seq: int
+    holder: str
+    agent_reason: str
+    bank: str
+    account_no: str
+    certificate_no: str
+    amount: str
+    kinds: str
+    detail: str
+
+
+def _row(household: HouseholdPay, seq: int, amount_fen: int) -> _RosterRow:
+    return _RosterRow(
+        seq=seq,
+        holder=household.account_holder,
+        agent_reason=household.agent_reason if household.agent else "",
+        bank=household.bank,
+        account_no=household.account_no,
+        certificate_no=household.certificate_no,
+        amount=format_yuan(amount_fen),
+        kinds="、".join(dict.fromkeys(LINE_LABELS[line.kind] for line in household.lines)),
+        detail="；".join(
             f"{line.month} {LINE_LABELS[line.kind]} {format_yuan(line.amount_fen)}"
             for line in household.lines
         ),
-    }
+    )
 
 
 class RosterParts:
@@ -97,12 +114,11 @@ class RosterParts:
     def rows(
         self, section: RosterSection, households: Sequence[HouseholdPay], first_seq: int
     ) -> str:
-        rows = [_row(h, seq) for seq, h in enumerate(households, start=first_seq)]
+        # Outstanding: what is to be recovered, a positive amount.
+        sign = -1 if section is RosterSection.OUTSTANDING else 1
+        rows = [_row(h, seq, sign * h.net_fen) for seq, h in enumerate(households, start=first_seq)]
         if section is RosterSection.PAID:
             return str(self._macros.paid_rows(rows))
-        if section is RosterSection.OUTSTANDING:
-            for row, household in zip(rows, households, strict=True):
-                row["amount"] = format_yuan(-household.net_fen)
         return str(self._macros.section_rows(section.value, rows))
 
     def section_end(self, section: RosterSection, households: int, total_fen: int) -> str:

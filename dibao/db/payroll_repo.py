@@ -7,6 +7,7 @@ aggregation over released lines), so a county of 100,000 households is one round
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -204,6 +205,9 @@ ORDER BY o.case_id, o.mi
 """
 )
 
+# The same for the driver's cursor: %(name)s placeholders (the casts' :: stay as they are).
+_ROSTER_DRIVER_SQL = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", _ROSTER_SQL.text)
+
 
 async def roster(session: AsyncSession, county_code: str, period: str) -> list[HouseholdPay]:
     """Every receiving household of the county with something to pay or recover for the
@@ -220,31 +224,47 @@ async def roster_stream(
     # The planner cannot see how many months a change spans and overestimates the query by
     # orders of magnitude; JIT-compiling it for that estimate costs more than it saves.
     await session.execute(text("SET LOCAL jit = off"))
-    result = await session.stream(
-        _ROSTER_SQL,
-        {
-            "county": county_code,
-            "receiving": CaseStatus.RECEIVING.value,
-            # A household whose benefit stopped may still be owed arrears or owe a recovery
-            # for the months before the stop.
-            "exited": CaseStatus.EXITED.value,
-            "released": RunStatus.RELEASED.value,
-            "first": month_index(months[0]),
-            "last_month": months[-1],
-            "after_last": month_index(months[-1]) + 1,
-        },
-        execution_options={"yield_per": _CURSOR_ROWS},
-    )
+    params = {
+        "county": county_code,
+        "receiving": CaseStatus.RECEIVING.value,
+        # A household whose benefit stopped may still be owed arrears or owe a recovery
+        # for the months before the stop.
+        "exited": CaseStatus.EXITED.value,
+        "released": RunStatus.RELEASED.value,
+        "first": month_index(months[0]),
+        "last_month": months[-1],
+        "after_last": month_index(months[-1]) + 1,
+    }
+    # The driver's own server-side cursor, in the session's transaction: rows come as plain
+    # tuples, without the ORM's per-row work (a county's roster is 100,000s of rows).
+    driver = await _driver(session)
+    async with driver.cursor(name="payroll_roster") as cursor:
+        await cursor.execute(_ROSTER_DRIVER_SQL, params)
+        async for household in _households(cursor):
+            yield household
+
+
+async def _households(cursor: psycopg.AsyncServerCursor[Any]) -> AsyncIterator[HouseholdPay]:
     current: tuple[str, str, str, str, str, bool, str] | None = None
     lines: list[Line] = []
-    async for case_id, month, kind, amount, cert, name, bank, account_no, agent, reason in result:
-        if current is None or case_id != current[0]:
-            if current is not None:
-                yield _household(current, lines)
-            current, lines = (case_id, cert, name, bank, account_no, bool(agent), reason), []
-        lines.append(Line(month, LineKind(kind), int(amount)))
+    while rows := await cursor.fetchmany(_CURSOR_ROWS):
+        for case_id, month, kind, amount, cert, name, bank, account_no, agent, reason in rows:
+            if current is None or case_id != current[0]:
+                if current is not None:
+                    yield _household(current, lines)
+                current, lines = (case_id, cert, name, bank, account_no, bool(agent), reason), []
+            lines.append(Line(month, LineKind(kind), int(amount)))
     if current is not None:
         yield _household(current, lines)
+
+
+async def _driver(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under the session, in its transaction (for COPY and cursors)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
+    return driver
 
 
 # Rows fetched from the roster's cursor at a time.
@@ -394,7 +414,7 @@ async def build_run(
 
 
 # Households handled at a time: their lines are one COPY, their rows one piece of each file.
-_BATCH = 2000
+_BATCH = 5000
 
 # Parts of the scratch text, joined in this order: the bank file alone; the roster page from
 # its head and paid rows through its other tables to its signatures.
@@ -554,10 +574,7 @@ async def _copy_lines(session: AsyncSession, run_id: str, households: list[House
     ON CONFLICT)."""
     if not households:
         return
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert isinstance(driver, psycopg.AsyncConnection)
+    driver = await _driver(session)
     async with (
         driver.cursor() as cursor,
         cursor.copy(

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property
 
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
@@ -314,8 +315,9 @@ class HouseholdPay:
     agent: bool = False
     agent_reason: str = ""
 
-    @property
+    @cached_property
     def net_fen(self) -> int:
+        # Cached: a build asks it of each household several times (section, bank row, total).
         return sum(line.amount_fen for line in self.lines)
 
 
