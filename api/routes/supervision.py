@@ -13,6 +13,7 @@ from api.deps import SessionDep, require
 from api.fields import Offset
 from api.ops_schemas import AlertOut, StuckCaseOut, StuckListOut, TownshipCountOut
 from api.outage import last_outage
+from api.paging import NEXT_HEADER, After, decode_time_key, encode_key
 from api.responses import documented
 from dibao.db import ops_repo, supervision_repo
 from dibao.domain import access
@@ -52,6 +53,7 @@ async def stuck(
     ] = 10,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
+    after: After = None,
 ) -> StuckListOut:
     scope = access.list_scope(actor.jurisdiction, county, township, village)
     if isinstance(scope, str):
@@ -67,10 +69,15 @@ async def stuck(
         assignee=assignee,
         reason=reason,
     )
-    items, counts = await supervision_repo.stuck_cases(session, flt, limit, offset)
+    key = decode_time_key(after, str) if after else None
+    # One row past the page: whether there is a next one.
+    items, counts = await supervision_repo.stuck_cases(session, flt, limit + 1, offset, key)
+    more = len(items) > limit
+    items = items[:limit]
     return StuckListOut(
         total=sum(n for _, n in counts),
         items=[StuckCaseOut.model_validate(c, from_attributes=True) for c in items],
+        next=encode_key(*supervision_repo.page_key(items[-1])) if more else None,
         by_township=[TownshipCountOut(township_code=t, cases=n) for t, n in counts],
         as_of=now,
         idle_days=idle_days,
@@ -81,21 +88,33 @@ async def stuck(
 @router.get(
     "/supervision/alerts",
     response_model=list[AlertOut],
-    summary="Alerts to supervisors (stage deadlines passed), newest first",
+    summary="Alerts to supervisors (stage deadlines passed), newest first; the next page's "
+    "cursor (for `after=`) in the X-Next-After header",
 )
 async def alerts(
+    response: Response,
     session: SessionDep,
     actor: SupervisorDep,
     county: CountyCode = None,
     township: TownshipCode = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: After = None,
 ) -> list[AlertOut]:
     scope = access.list_scope(actor.jurisdiction, county, township, None)
     if isinstance(scope, str):
         raise errors.forbidden(scope)
+    # One row past the page: whether there is a next one.
     rows = await ops_repo.list_alerts(
-        session, county_code=scope.county, township_code=scope.township, limit=limit
+        session,
+        county_code=scope.county,
+        township_code=scope.township,
+        limit=limit + 1,
+        after=decode_time_key(after, int) if after else None,
     )
+    if len(rows) > limit:
+        rows = rows[:limit]
+        # The body stays a list (as before cursors); the next page's cursor is a header.
+        response.headers[NEXT_HEADER] = encode_key(rows[-1].raised_at, rows[-1].id)
     return [AlertOut.model_validate(r, from_attributes=True) for r in rows]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -194,6 +194,10 @@ class FailureListing:
     stage: str | None
 
 
+# Lists count their rows up to this many (beyond, "more than 1,000" is all a reader needs).
+TOTAL_CAP = 1000
+
+
 async def list_failures(
     session: AsyncSession,
     *,
@@ -202,7 +206,10 @@ async def list_failures(
     county_code: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    after: tuple[datetime, int] | None = None,
 ) -> tuple[list[FailureListing], int]:
+    """Failing steps, oldest first, by key after (first_failed_at, id) of the last one read,
+    and how many match, counted up to TOTAL_CAP + 1."""
     query = (
         select(StepFailureRow, CaseRow.county_code, CaseRow.township_code, CaseRow.stage)
         .outerjoin(CaseRow, CaseRow.case_id == StepFailureRow.case_id)
@@ -219,7 +226,12 @@ async def list_failures(
                 & StepFailureRow.workflow_id.contains(f"-{county_code}-"),
             )
         )
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    counted = select(func.count()).select_from(query.limit(TOTAL_CAP + 1).subquery())
+    total = (await session.execute(counted)).scalar_one()
+    if after is not None:
+        query = query.where(
+            tuple_(StepFailureRow.first_failed_at, StepFailureRow.id) > tuple_(*after)
+        )
     rows = await session.execute(
         query.order_by(StepFailureRow.first_failed_at, StepFailureRow.id)
         .limit(limit)
@@ -347,12 +359,18 @@ async def list_alerts(
     county_code: str | None = None,
     township_code: str | None = None,
     limit: int = 100,
+    after: tuple[datetime, int] | None = None,
 ) -> list[SupervisorAlertRow]:
+    """Alerts newest first, by key before (raised_at, id) of the last one read."""
     query = select(SupervisorAlertRow)
     if county_code:
         query = query.where(SupervisorAlertRow.county_code == county_code)
     if township_code:
         query = query.where(SupervisorAlertRow.township_code == township_code)
+    if after is not None:
+        query = query.where(
+            tuple_(SupervisorAlertRow.raised_at, SupervisorAlertRow.id) < tuple_(*after)
+        )
     rows = await session.execute(
         query.order_by(SupervisorAlertRow.raised_at.desc(), SupervisorAlertRow.id.desc()).limit(
             limit

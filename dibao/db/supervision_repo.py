@@ -118,13 +118,27 @@ def _query(flt: StuckFilter) -> tuple[str, str, dict[str, Any]]:
     return _STUCK.format(filters=" ".join(filters)), where, params
 
 
+# The list's order: longest waiting first (the failing step's first failure, else the earlier
+# of the deadline and the stage's entry), then case ID; a page goes on after the last (key, id).
+_SINCE = "COALESCE(first_failed_at, LEAST(due_at, stage_entered_at))"
+
+
 async def stuck_cases(
-    session: AsyncSession, flt: StuckFilter, limit: int = 100, offset: int = 0
+    session: AsyncSession,
+    flt: StuckFilter,
+    limit: int = 100,
+    offset: int = 0,
+    after: tuple[datetime, str] | None = None,
 ) -> tuple[list[StuckCase], list[tuple[str, int]]]:
     """The page of stuck cases (longest waiting first) and the count per township, from one
-    statement: the candidate set is computed once for both."""
+    statement: the candidate set is computed once for both. `after` (the `page_key` of the
+    last case of the previous page) pages by key; the counts are of the whole list."""
     cte, where, params = _query(flt)
-    order = "COALESCE(first_failed_at, LEAST(due_at, stage_entered_at)), case_id"
+    order = f"{_SINCE}, case_id"
+    keyed = ""
+    if after is not None:
+        keyed = f"WHERE ({_SINCE}, case_id) > (:after_since, :after_case)"
+        params = {**params, "after_since": after[0], "after_case": after[1]}
     rows = (
         await session.execute(
             text(
@@ -132,7 +146,7 @@ async def stuck_cases(
                 SELECT * FROM (
                     (SELECT 0 AS part, row_number() OVER (ORDER BY {order}) AS ord, found.*,
                             NULL::text AS count_township, NULL::bigint AS n
-                       FROM found ORDER BY {order} LIMIT :limit OFFSET :offset)
+                       FROM found {keyed} ORDER BY {order} LIMIT :limit OFFSET :offset)
                     UNION ALL
                     -- The count rows carry found's columns as NULLs (a join on no row) so
                     -- both parts share one shape.
@@ -154,6 +168,13 @@ async def stuck_cases(
         else:
             counts.append((str(row["count_township"]), int(row["n"])))
     return items, counts
+
+
+def page_key(case: StuckCase) -> tuple[datetime, str]:
+    """The key of a case in the list's order, for the `after` of the next page."""
+    if case.failing is not None:
+        return case.failing.first_failed_at, case.case_id
+    return (case.since if case.due_at is None else min(case.due_at, case.since)), case.case_id
 
 
 def _stuck(row: Any) -> StuckCase:
