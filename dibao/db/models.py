@@ -146,4 +146,8 @@ class AuditRow(Base):
         DateTime(timezone=True), server_default=func.now()
     )
 
-    __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_audit_case_step"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "step_key", name="uq_audit_case_step"),
+        # A case's log in the order written, by key (migration 0033).
+        Index("ix_audit_case_id", "case_id", "id"),
+    )
