@@ -82,6 +82,12 @@ class CaseRow(Base):
         Index(
             "ix_cases_open_entered", "stage_entered_at", postgresql_where=text("closed_at IS NULL")
         ),
+        # The stuck list's idle cases: open, waiting for a person, entered long ago (0033).
+        Index(
+            "ix_cases_open_waiting_entered",
+            "stage_entered_at",
+            postgresql_where=text("closed_at IS NULL AND waiting_role IS NOT NULL"),
+        ),
     )
 
 

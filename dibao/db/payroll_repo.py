@@ -132,9 +132,7 @@ changes AS MATERIALIZED (
     SELECT e.case_id, e.certificate_no, e.monthly_amount_fen,
            {_MONTH_INDEX.format("e.effective_month")} AS mi,
            lead({_MONTH_INDEX.format("e.effective_month")}) OVER (
-               PARTITION BY e.case_id ORDER BY e.effective_month, e.id) AS next_mi,
-           row_number() OVER (
-               PARTITION BY e.case_id ORDER BY e.effective_month DESC, e.id DESC) AS newest
+               PARTITION BY e.case_id ORDER BY e.effective_month, e.id) AS next_mi
     FROM entitlement_changes e
     JOIN households h ON h.case_id = e.case_id
     WHERE e.effective_month <= :last_month
@@ -192,7 +190,8 @@ SELECT o.case_id,
             ELSE coalesce(a.payload -> 'payee' ->> 'agent_reason', '') END AS agent_reason
 FROM owed o
 LEFT JOIN payees pay ON pay.case_id = o.case_id
-LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.newest = 1
+-- The newest change is the one no later change follows (one window, one sort).
+LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.next_mi IS NULL
 LEFT JOIN certificates cert ON cert.case_id = o.case_id
 LEFT JOIN applications a ON a.case_id = o.case_id
 LEFT JOIN LATERAL (

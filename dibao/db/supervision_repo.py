@@ -60,7 +60,16 @@ class StuckCase:
     failing: FailingStep | None
 
 
-_STUCK = """
+# Each kind of stuck case is read from its own partial index with the case's columns, so the
+# (small) union needs no second look-up of the cases: joined back to every open case, the
+# planner, unable to foresee how few candidates there are, hashes all of them.
+_CASE_COLUMNS = (
+    "c.case_id, c.county_code, c.township_code, c.village_code, c.stage, c.status, "
+    "c.waiting_role, c.stage_entered_at, c.due_at, c.overdue_since"
+)
+
+_STUCK = (
+    """
 WITH failing AS (
     SELECT DISTINCT ON (case_id)
            case_id, activity_type, status AS failure_status, attempts, first_failed_at,
@@ -69,13 +78,21 @@ WITH failing AS (
      WHERE status IN ('retrying', 'incident') AND case_id IS NOT NULL
      ORDER BY case_id, (status = 'incident') DESC, first_failed_at
 ), candidates AS (
-    SELECT case_id FROM cases
-     WHERE closed_at IS NULL AND due_at IS NOT NULL AND due_at < :now
+    SELECT """
+    + _CASE_COLUMNS
+    + """ FROM cases c
+     WHERE c.closed_at IS NULL AND c.due_at IS NOT NULL AND c.due_at < :now {filters}
     UNION
-    SELECT case_id FROM failing
+    SELECT """
+    + _CASE_COLUMNS
+    + """ FROM failing f JOIN cases c ON c.case_id = f.case_id
+     WHERE c.closed_at IS NULL {filters}
     UNION
-    SELECT case_id FROM cases
-     WHERE closed_at IS NULL AND stage_entered_at < :idle_before AND waiting_role IS NOT NULL
+    SELECT """
+    + _CASE_COLUMNS
+    + """ FROM cases c
+     WHERE c.closed_at IS NULL AND c.waiting_role IS NOT NULL
+       AND c.stage_entered_at < :idle_before {filters}
 ), stuck AS (
     SELECT c.case_id, c.county_code, c.township_code, c.village_code, c.stage, c.status,
            c.waiting_role, c.stage_entered_at, c.due_at, c.overdue_since,
@@ -83,12 +100,11 @@ WITH failing AS (
            f.last_error, f.incident_id, f.step,
            (c.due_at IS NOT NULL AND c.due_at < :now) AS is_overdue,
            (c.stage_entered_at < :idle_before AND c.waiting_role IS NOT NULL) AS is_idle
-      FROM candidates k
-      JOIN cases c ON c.case_id = k.case_id
+      FROM candidates c
       LEFT JOIN failing f ON f.case_id = c.case_id
-     WHERE c.closed_at IS NULL {filters}
 )
 """
+)
 
 _REASON_FILTERS = {
     StuckReason.OVERDUE: "is_overdue",

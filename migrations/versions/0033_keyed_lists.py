@@ -1,6 +1,6 @@
-"""Indexes that match the order of the remaining keyed lists: open incidents oldest first,
-supervisor alerts newest first (in all, per county, per township), a case's audit log in the
-order written, and a village's open postings.
+"""Indexes for the remaining keyed lists: the stuck list's idle cases, open incidents oldest
+first, supervisor alerts newest first (in all, per county, per township), a case's audit log in
+the order written, and a village's open postings.
 
 Revision ID: 0033
 Revises: 0028
@@ -21,6 +21,14 @@ _OPEN_FAILURES = sa.text("status IN ('retrying', 'incident')")
 
 
 def upgrade() -> None:
+    # The stuck list's idle cases (open, waiting for a person, in the stage since before the
+    # idle limit) are one range of this index, not a filter over every case waiting.
+    op.create_index(
+        "ix_cases_open_waiting_entered",
+        "cases",
+        ["stage_entered_at"],
+        postgresql_where=sa.text("closed_at IS NULL AND waiting_role IS NOT NULL"),
+    )
     # GET /ops/incidents: (first_failed_at, id) > the last, over the open steps only.
     op.create_index(
         "ix_step_failures_open_first",
@@ -62,3 +70,4 @@ def downgrade() -> None:
     op.drop_index("ix_supervisor_alerts_county_raised", table_name="supervisor_alerts")
     op.drop_index("ix_supervisor_alerts_raised", table_name="supervisor_alerts")
     op.drop_index("ix_step_failures_open_first", table_name="step_failures")
+    op.drop_index("ix_cases_open_waiting_entered", table_name="cases")
