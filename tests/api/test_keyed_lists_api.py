@@ -17,6 +17,7 @@ async def test_the_stuck_list_incidents_and_alerts_walked_by_cursor(
     api: httpx.AsyncClient, dev_stack: Stack
 ) -> None:
     url = dev_stack.settings.database_url
+    assert url is not None
     seed_overdue(url)
     with psycopg.connect(url) as conn:
         for i in range(5):
