@@ -6,6 +6,8 @@ the run stored first, with the same bank file; a retried release returns the rel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,12 @@ from dibao.domain.payroll import (
     PayrollRun,
     PayrollRunRef,
     ReleasePayroll,
+    RosterSection,
     RunStatus,
     period_label,
+    roster_section,
 )
-from dibao.notices.render import render_page
+from dibao.notices.render import environment
 from dibao.settings import Settings
 
 ROSTER_TEMPLATE = "payroll/roster.html.j2"
@@ -52,50 +56,118 @@ def run_ref(row: PayrollRunRow) -> PayrollRunRef:
     )
 
 
-def _row(household: HouseholdPay, seq: int = 0) -> dict[str, Any]:
-    return {
-        "seq": seq,
-        "holder": household.account_holder,
-        "agent_reason": household.agent_reason if household.agent else "",
-        "bank": household.bank,
-        "account_no": household.account_no,
-        "certificate_no": household.certificate_no,
-        "amount": format_yuan(household.net_fen),
-        "kinds": "、".join(dict.fromkeys(LINE_LABELS[line.kind] for line in household.lines)),
-        "detail": "；".join(
+@dataclass(frozen=True, slots=True)
+class _RosterRow:
+    """One household's row of the roster (attributes, not a dict: the template reads a
+    county's rows by the hundred thousand, and attribute lookup is Jinja's fast path)."""
+
+    seq: int
+    holder: str
+    agent_reason: str
+    bank: str
+    account_no: str
+    certificate_no: str
+    amount: str
+    kinds: str
+    detail: str
+
+
+def _row(household: HouseholdPay, seq: int, amount_fen: int) -> _RosterRow:
+    return _RosterRow(
+        seq=seq,
+        holder=household.account_holder,
+        agent_reason=household.agent_reason if household.agent else "",
+        bank=household.bank,
+        account_no=household.account_no,
+        certificate_no=household.certificate_no,
+        amount=format_yuan(amount_fen),
+        kinds="、".join(dict.fromkeys(LINE_LABELS[line.kind] for line in household.lines)),
+        detail="；".join(
             f"{line.month} {LINE_LABELS[line.kind]} {format_yuan(line.amount_fen)}"
             for line in household.lines
         ),
-    }
+    )
+
+
+class RosterParts:
+    """The 花名册 for printing and signing, written in pieces (payroll_repo.RosterWriter) from
+    the macros of its template: households paid, those netting zero, and those to be recovered
+    outside the bank file or held back for want of an account."""
+
+    def __init__(
+        self, templates_dir: Path, run: PayrollRun, maker: str, built_at: datetime
+    ) -> None:
+        self._macros: Any = environment(templates_dir).get_template(ROSTER_TEMPLATE).module
+        self._run = run
+        self._maker = maker
+        self._built_at = built_at
+
+    def head(self) -> str:
+        run = self._run
+        return str(
+            self._macros.head(run.run_id, run.county_code, run.period, period_label(run.period))
+        )
+
+    def section_start(self, section: RosterSection) -> str:
+        return str(self._macros.section_start(section.value))
+
+    def rows(
+        self, section: RosterSection, households: Sequence[HouseholdPay], first_seq: int
+    ) -> str:
+        # Outstanding: what is to be recovered, a positive amount.
+        sign = -1 if section is RosterSection.OUTSTANDING else 1
+        rows = [_row(h, seq, sign * h.net_fen) for seq, h in enumerate(households, start=first_seq)]
+        if section is RosterSection.PAID:
+            return str(self._macros.paid_rows(rows))
+        return str(self._macros.section_rows(section.value, rows))
+
+    def section_end(self, section: RosterSection, households: int, total_fen: int) -> str:
+        if section is RosterSection.PAID:
+            return str(self._macros.paid_end(households, format_yuan(total_fen)))
+        return str(self._macros.section_end())
+
+    def tail(self, bank_file_sha256: str) -> str:
+        return str(self._macros.tail(bank_file_sha256, self._built_at, self._maker))
+
+    def whole(self, bank_file_sha256: str) -> str:
+        """The page of the run's households as held in memory."""
+        run = self._run
+        by_section: dict[RosterSection, list[HouseholdPay]] = {}
+        for household in (*run.households, *run.outstanding, *run.held):
+            by_section.setdefault(roster_section(household), []).append(household)
+        out = [self.head()]
+        for section in RosterSection:
+            households = by_section.get(section, [])
+            if section is not RosterSection.PAID:
+                if not households:
+                    continue
+                out.append(self.section_start(section))
+            out.append(self.rows(section, households, 1))
+            out.append(
+                self.section_end(section, len(households), sum(h.net_fen for h in households))
+            )
+        out.append(self.tail(bank_file_sha256))
+        return "".join(out)
+
+
+class RosterPage(str):
+    """The 花名册 of a run as given (the text), and the writer a build streams a county's
+    households through (`writer`, payroll_repo.RenderRoster)."""
+
+    writer: RosterParts
+
+    def __new__(cls, parts: RosterParts, bank_file_sha256: str) -> RosterPage:
+        page = super().__new__(cls, parts.whole(bank_file_sha256))
+        page.writer = parts
+        return page
 
 
 def roster_page(
     templates_dir: Path, run: PayrollRun, bank_file_sha256: str, maker: str, built_at: datetime
-) -> str:
-    """The 花名册 for printing and signing: households paid, those netting zero, and those
-    to be recovered outside the bank file."""
-    paid = run.paid
-    return render_page(
-        templates_dir,
-        ROSTER_TEMPLATE,
-        {
-            "run_id": run.run_id,
-            "county_code": run.county_code,
-            "period": run.period,
-            "period_label": period_label(run.period),
-            "rows": [_row(h, seq) for seq, h in enumerate(paid, start=1)],
-            "offset_rows": [_row(h) for h in run.households if h.net_fen == 0],
-            "outstanding_rows": [
-                {**_row(h), "amount": format_yuan(-h.net_fen)} for h in run.outstanding
-            ],
-            "held_rows": [_row(h) for h in run.held],
-            "households": len(paid),
-            "total": format_yuan(run.total_fen),
-            "bank_file_sha256": bank_file_sha256,
-            "maker": maker,
-            "built_at": built_at,
-        },
-    )
+) -> RosterPage:
+    """The run's 花名册; a build passes an empty run of its county and period, and streams the
+    households and, at the end, the bank file's checksum through the page's `writer`."""
+    return RosterPage(RosterParts(templates_dir, run, maker, built_at), bank_file_sha256)
 
 
 class PayrollActivities:

@@ -116,6 +116,9 @@ class TownshipCountOut(BaseModel):
 class StuckListOut(BaseModel):
     total: int
     items: list[StuckCaseOut]
+    next: str | None = Field(
+        default=None, description="pass as `after=` for the next page; null on the last"
+    )
     by_township: list[TownshipCountOut]
     as_of: datetime
     idle_days: int
@@ -164,8 +167,12 @@ class IncidentOut(BaseModel):
 
 
 class IncidentListOut(BaseModel):
-    total: int
+    total: int = Field(description="matching steps, counted up to 1,000 (see total_capped)")
+    total_capped: bool = Field(default=False, description="more steps match than `total`")
     items: list[IncidentOut]
+    next: str | None = Field(
+        default=None, description="pass as `after=` for the next page; null on the last"
+    )
 
 
 class PendingActivityOut(BaseModel):

@@ -6,9 +6,15 @@ import base64
 import binascii
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Query
+
+T = TypeVar("T", str, int)
+
+# Where a list answered as a bare JSON array (kept so for its clients) gives the `after=` of
+# its next page.
+NEXT_HEADER = "X-Next-After"
 
 # A cursor is a few dozen characters; anything far longer is no cursor of ours.
 After = Annotated[
@@ -23,20 +29,50 @@ After = Annotated[
 
 
 def encode_after(filed_at: datetime, case_id: str) -> str:
-    raw = json.dumps([filed_at.isoformat(), case_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_key(filed_at, case_id)
 
 
 def decode_after(cursor: str) -> tuple[datetime, str]:
+    return decode_time_key(cursor, str)
+
+
+def encode_key(*parts: datetime | str | int) -> str:
+    """The cursor of a page ordered by these keys of its last row (the last: a unique ID)."""
+    raw = json.dumps(
+        [p.isoformat() if isinstance(p, datetime) else p for p in parts], separators=(",", ":")
+    ).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_key(cursor: str, kinds: tuple[type, ...]) -> tuple[Any, ...]:
+    """The keys of a cursor of `encode_key`, of these types (datetime: aware); 422 otherwise."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        filed_at, case_id = json.loads(raw)
-        key = (datetime.fromisoformat(filed_at), str(case_id))
+        parts = json.loads(raw)
+        if not isinstance(parts, list) or len(parts) != len(kinds):
+            raise ValueError("not a key of this listing")
+        key: list[Any] = []
+        for kind, part in zip(kinds, parts, strict=True):
+            if kind is datetime:
+                at = datetime.fromisoformat(part)
+                if at.tzinfo is None:
+                    raise ValueError("a cursor's time has its offset")
+                key.append(at)
+            elif kind is int:
+                if not isinstance(part, int) or isinstance(part, bool):
+                    raise ValueError("an ID cursor holds an integer")
+                key.append(part)
+            else:
+                key.append(str(part))
     except (binascii.Error, ValueError, TypeError) as err:
         raise decode_error() from err
-    if key[0].tzinfo is None:
-        raise decode_error()
-    return key
+    return tuple(key)
+
+
+def decode_time_key(cursor: str, tiebreak: type[T]) -> tuple[datetime, T]:
+    """(time, tiebreak ID) of a cursor of `encode_key`; 422 for anything else."""
+    at, last = decode_key(cursor, (datetime, tiebreak))
+    return at, last
 
 
 def decode_error() -> HTTPException:

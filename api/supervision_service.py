@@ -82,8 +82,10 @@ async def alerts(
     county: str | None = None,
     township: str | None = None,
     limit: int = 100,
+    *,
+    after: tuple[datetime, int] | None = None,
 ) -> list[SupervisorAlertRow]:
     scope = scope_of(actor, county, township, None)
     return await ops_repo.list_alerts(
-        session, county_code=scope.county, township_code=scope.township, limit=limit
+        session, county_code=scope.county, township_code=scope.township, limit=limit, after=after
     )

@@ -114,23 +114,6 @@ async def measure(url: str) -> None:
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
     try:
-        async with sessions() as session:
-            started = time.perf_counter()
-            households = await payroll_repo.roster(session, COUNTY, "2026-11")
-            roster_s = time.perf_counter() - started
-            run = assemble_run(COUNTY, "2026-11", households)
-            content = bank_file(run)
-            total_s = time.perf_counter() - started
-        lines = sum(len(h.lines) for h in households)
-        print(
-            f"roster SQL            {roster_s:7.2f} s  ({len(households)} households, {lines} lines)"
-        )
-        print(f"roster SQL + bank file {total_s:6.2f} s  ({len(content.encode()) / 1e6:.1f} MB)")
-        print(
-            f"  bank file: {len(run.paid)} rows, total {run.total_fen / 100:.2f} 元, "
-            f"{len(run.outstanding)} households held back for recovery"
-        )
-        del households, run, content
         process = psutil.Process()
         baseline = process.memory_info().rss
         peak = baseline
@@ -158,6 +141,23 @@ async def measure(url: str) -> None:
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sampler
+        async with sessions() as session:
+            started = time.perf_counter()
+            households = await payroll_repo.roster(session, COUNTY, "2026-11")
+            roster_s = time.perf_counter() - started
+            run = assemble_run(COUNTY, "2026-11", households)
+            content = bank_file(run)
+            total_s = time.perf_counter() - started
+        lines = sum(len(h.lines) for h in households)
+        print(
+            f"roster SQL            {roster_s:7.2f} s  ({len(households)} households, {lines} lines)"
+        )
+        print(f"roster SQL + bank file {total_s:6.2f} s  ({len(content.encode()) / 1e6:.1f} MB)")
+        print(
+            f"  bank file: {len(run.paid)} rows, total {run.total_fen / 100:.2f} 元, "
+            f"{len(run.outstanding)} households held back for recovery"
+        )
+        del households, run, content
         copy_s, copied = plain_copy(url, row.run_id)
         print(f"whole build (activity) {build_s:6.2f} s  (roster page, lines stored; {row.run_id})")
         print(

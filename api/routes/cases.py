@@ -24,7 +24,7 @@ from api.deps import (
 )
 from api.examples import SAMPLE_APPLICATION
 from api.fields import CaseId, Offset
-from api.paging import After, decode_after, encode_after
+from api.paging import NEXT_HEADER, After, decode_after, decode_key, encode_after, encode_key
 from api.responses import documented
 from api.schemas import (
     ApplicationIn,
@@ -198,12 +198,27 @@ def _cell(value: Any) -> Any:
 )
 async def get_audit(
     case_id: CaseId,
+    response: Response,
     session: SessionDep,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    limit: Annotated[
+        int | None, Query(ge=1, le=1000, description="a page of this many; default: all")
+    ] = None,
+    after: After = None,
 ) -> Any:
-    rows = await audit_repo.list_for_case(session, case_id)
+    after_id = decode_key(after, (int,))[0] if after else None
+    # One row past the page: whether there is a next one.
+    rows = await audit_repo.list_for_case(
+        session, case_id, None if limit is None else limit + 1, after_id
+    )
+    next_page: dict[str, str] = {}
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        # The body stays a list (as before cursors); the next page's cursor is a header.
+        next_page[NEXT_HEADER] = encode_key(rows[-1].id)
     entries = [AuditOut.model_validate(r, from_attributes=True) for r in rows]
     if format == "json":
+        response.headers.update(next_page)
         return entries
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -215,7 +230,10 @@ async def get_audit(
     return Response(
         content=out.getvalue().encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="audit-{case_id}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="audit-{case_id}.csv"',
+            **next_page,
+        },
     )
 
 

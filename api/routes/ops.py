@@ -14,6 +14,7 @@ from api import errors, ops_service
 from api.deps import ClientDep, SessionDep, case_actor, require
 from api.fields import CaseId, CaseIdQuery, Offset
 from api.ops_schemas import DescribeOut, IncidentListOut
+from api.paging import After, decode_time_key, encode_key
 from api.responses import documented
 from dibao.db import ops_repo
 from dibao.domain import access
@@ -40,6 +41,7 @@ async def incidents(
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
+    after: After = None,
 ) -> IncidentListOut:
     scope = access.list_scope(actor.jurisdiction, county, None, None)
     if isinstance(scope, str):
@@ -50,10 +52,20 @@ async def incidents(
         statuses=statuses,
         case_id=case_id,
         county_code=scope.county,
-        limit=limit,
+        # One row past the page: whether there is a next one.
+        limit=limit + 1,
         offset=offset,
+        after=decode_time_key(after, int) if after else None,
     )
-    return IncidentListOut(total=total, items=[ops_service.incident_out(r) for r in rows])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1].row if rows else None
+    return IncidentListOut(
+        total=min(total, ops_repo.TOTAL_CAP),
+        total_capped=total > ops_repo.TOTAL_CAP,
+        items=[ops_service.incident_out(r) for r in rows],
+        next=encode_key(last.first_failed_at, last.id) if more and last is not None else None,
+    )
 
 
 @router.get(

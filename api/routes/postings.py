@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import SessionDep, SettingsDep
+from api.paging import NEXT_HEADER, After, decode_key, encode_key
 from api.responses import documented
 from dibao.db import procedure_repo
 from dibao.domain.money import format_yuan
@@ -29,9 +30,22 @@ async def postings(
     settings: SettingsDep,
     village: str = Query(pattern=r"^\d{12}$", description="12-digit village code"),
     format: str = Query(default="html", pattern="^(html|json)$"),
+    limit: int | None = Query(
+        default=None, ge=1, le=1000, description="a page of this many; default: the whole board"
+    ),
+    after: After = None,
 ) -> Any:
     now = datetime.now(UTC)
-    rows = await procedure_repo.open_postings_in_village(session, village, now)
+    key = decode_key(after, (str, datetime, str)) if after else None
+    # One row past the page: whether there is a next one.
+    rows = await procedure_repo.open_postings_in_village(
+        session, village, now, None if limit is None else limit + 1, key
+    )
+    next_page = None
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        next_page = encode_key(rows[-1].stage, rows[-1].opens_at, rows[-1].posting_id)
+    headers = {NEXT_HEADER: next_page} if next_page else {}
     # Only what DOMAIN.md allows on a posting: head's name, household size, category, amount.
     items = [
         {
@@ -47,7 +61,10 @@ async def postings(
         for r in rows
     ]
     if format == "json":
-        return JSONResponse({"village": village, "items": jsonable_encoder(items)})
+        return JSONResponse(
+            {"village": village, "items": jsonable_encoder(items), "next": next_page},
+            headers=headers,
+        )
     groups = []
     for stage, title in POSTING_TITLES.items():
         group_rows = [i for i in items if i["stage"] == stage]
@@ -63,4 +80,4 @@ async def postings(
             "complaint_phone": settings.complaint_phone,
         },
     )
-    return HTMLResponse(page)
+    return HTMLResponse(page, headers=headers)

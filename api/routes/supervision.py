@@ -13,6 +13,7 @@ from api.deps import SessionDep, require
 from api.fields import Offset
 from api.ops_schemas import AlertOut, StuckCaseOut, StuckListOut, TownshipCountOut
 from api.outage import last_outage
+from api.paging import NEXT_HEADER, After, decode_time_key, encode_key
 from api.responses import documented
 from dibao.db import supervision_repo
 from dibao.domain.access import Action
@@ -51,6 +52,7 @@ async def stuck(
     ] = 10,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
+    after: After = None,
 ) -> StuckListOut:
     now = datetime.now(UTC)
     page = await supervision_service.stuck(
@@ -66,12 +68,18 @@ async def stuck(
             idle_days=idle_days,
         ),
         now,
-        limit=limit,
+        # One row past the page: whether there is a next one.
+        limit=limit + 1,
         offset=offset,
+        after=supervision_repo.StuckKey(*decode_time_key(after, str)) if after else None,
     )
+    more = len(page.items) > limit
+    items = page.items[:limit]
+    last = supervision_repo.page_key(items[-1]) if more else None
     return StuckListOut(
         total=page.total,
-        items=[StuckCaseOut.model_validate(c, from_attributes=True) for c in page.items],
+        items=[StuckCaseOut.model_validate(c, from_attributes=True) for c in items],
+        next=encode_key(last.sort_at, last.case_id) if last is not None else None,
         by_township=[TownshipCountOut(township_code=t, cases=n) for t, n in page.by_township],
         as_of=now,
         idle_days=idle_days,
@@ -82,16 +90,31 @@ async def stuck(
 @router.get(
     "/supervision/alerts",
     response_model=list[AlertOut],
-    summary="Alerts to supervisors (stage deadlines passed), newest first",
+    summary="Alerts to supervisors (stage deadlines passed), newest first; the next page's "
+    "cursor (for `after=`) in the X-Next-After header",
 )
 async def alerts(
+    response: Response,
     session: SessionDep,
     actor: SupervisorDep,
     county: CountyCode = None,
     township: TownshipCode = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: After = None,
 ) -> list[AlertOut]:
-    rows = await supervision_service.alerts(session, actor, county, township, limit)
+    # One row past the page: whether there is a next one.
+    rows = await supervision_service.alerts(
+        session,
+        actor,
+        county,
+        township,
+        limit + 1,
+        after=decode_time_key(after, int) if after else None,
+    )
+    if len(rows) > limit:
+        rows = rows[:limit]
+        # The body stays a list (as before cursors); the next page's cursor is a header.
+        response.headers[NEXT_HEADER] = encode_key(rows[-1].raised_at, rows[-1].id)
     return [AlertOut.model_validate(r, from_attributes=True) for r in rows]
 
 

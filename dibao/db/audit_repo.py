@@ -23,8 +23,12 @@ async def append_once(session: AsyncSession, entry: AuditEntry) -> int:
     return (await write_once(session, row, "uq_audit_case_step")).id
 
 
-async def list_for_case(session: AsyncSession, case_id: str) -> list[AuditRow]:
-    rows = await session.execute(
-        select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.id)
-    )
+async def list_for_case(
+    session: AsyncSession, case_id: str, limit: int | None = None, after_id: int | None = None
+) -> list[AuditRow]:
+    """The case's entries in the order written, by key after the entry `after_id`."""
+    query = select(AuditRow).where(AuditRow.case_id == case_id)
+    if after_id is not None:
+        query = query.where(AuditRow.id > after_id)
+    rows = await session.execute(query.order_by(AuditRow.id).limit(limit))
     return list(rows.scalars())

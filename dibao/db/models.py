@@ -88,6 +88,12 @@ class CaseRow(Base):
             "closed_at",
             postgresql_where=text("closed_at IS NOT NULL"),
         ),
+        # The stuck list's idle cases: open, waiting for a person, entered long ago (0033).
+        Index(
+            "ix_cases_open_waiting_entered",
+            "stage_entered_at",
+            postgresql_where=text("closed_at IS NULL AND waiting_role IS NOT NULL"),
+        ),
     )
 
 
@@ -152,4 +158,8 @@ class AuditRow(Base):
         DateTime(timezone=True), server_default=func.now()
     )
 
-    __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_audit_case_step"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "step_key", name="uq_audit_case_step"),
+        # A case's log in the order written, by key (migration 0033).
+        Index("ix_audit_case_id", "case_id", "id"),
+    )

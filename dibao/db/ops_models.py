@@ -63,6 +63,13 @@ class StepFailureRow(Base):
             "first_failed_at",
             postgresql_where=text("status IN ('retrying', 'incident')"),
         ),
+        # The incidents list's order (migration 0033).
+        Index(
+            "ix_step_failures_open_first",
+            "first_failed_at",
+            "id",
+            postgresql_where=text("status IN ('retrying', 'incident')"),
+        ),
     )
 
 
@@ -85,9 +92,17 @@ class SupervisorAlertRow(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "step_key", name="uq_supervisor_alerts_case_step"),
         Index("ix_supervisor_alerts_area", "county_code", "township_code"),
+        # The alerts list's order, newest first, in all and per county or township (0033).
+        Index("ix_supervisor_alerts_raised", text("raised_at DESC"), text("id DESC")),
         Index(
             "ix_supervisor_alerts_county_raised",
             "county_code",
+            text("raised_at DESC"),
+            text("id DESC"),
+        ),
+        Index(
+            "ix_supervisor_alerts_township_raised",
+            "township_code",
             text("raised_at DESC"),
             text("id DESC"),
         ),

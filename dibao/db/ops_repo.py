@@ -194,6 +194,10 @@ class FailureListing:
     stage: str | None
 
 
+# Lists count their rows up to this many (beyond, "more than 1,000" is all a reader needs).
+TOTAL_CAP = 1000
+
+
 async def list_failures(
     session: AsyncSession,
     *,
@@ -206,8 +210,8 @@ async def list_failures(
     failed_before: datetime | None = None,
     after: tuple[datetime, int] | None = None,
 ) -> tuple[list[FailureListing], int]:
-    """Failures oldest first and how many match; `after` (first failed at, row ID) pages by
-    key (the console), `offset` is the API's."""
+    """Failing steps, oldest first, by key after (first_failed_at, id) of the last one read
+    (`offset` is the API's older way), and how many match, counted up to TOTAL_CAP + 1."""
     query = (
         select(StepFailureRow, CaseRow.county_code, CaseRow.township_code, CaseRow.stage)
         .outerjoin(CaseRow, CaseRow.case_id == StepFailureRow.case_id)
@@ -228,7 +232,8 @@ async def list_failures(
         query = query.where(StepFailureRow.activity_type == activity_type)
     if failed_before is not None:
         query = query.where(StepFailureRow.first_failed_at < failed_before)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    counted = select(func.count()).select_from(query.limit(TOTAL_CAP + 1).subquery())
+    total = (await session.execute(counted)).scalar_one()
     if after is not None:
         query = query.where(
             tuple_(StepFailureRow.first_failed_at, StepFailureRow.id) > tuple_(*after)
@@ -401,12 +406,18 @@ async def list_alerts(
     county_code: str | None = None,
     township_code: str | None = None,
     limit: int = 100,
+    after: tuple[datetime, int] | None = None,
 ) -> list[SupervisorAlertRow]:
+    """Alerts newest first, by key before (raised_at, id) of the last one read."""
     query = select(SupervisorAlertRow)
     if county_code:
         query = query.where(SupervisorAlertRow.county_code == county_code)
     if township_code:
         query = query.where(SupervisorAlertRow.township_code == township_code)
+    if after is not None:
+        query = query.where(
+            tuple_(SupervisorAlertRow.raised_at, SupervisorAlertRow.id) < tuple_(*after)
+        )
     rows = await session.execute(
         query.order_by(SupervisorAlertRow.raised_at.desc(), SupervisorAlertRow.id.desc()).limit(
             limit

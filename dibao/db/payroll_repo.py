@@ -7,10 +7,11 @@ aggregation over released lines), so a county of 100,000 households is one round
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from sqlalchemy import delete, select, text
@@ -22,20 +23,43 @@ from dibao.db.payroll_models import PayrollDiscardRow, PayrollLineRow, PayrollRu
 from dibao.domain.case import Rejection
 from dibao.domain.enums import CaseStatus
 from dibao.domain.payroll import (
+    BankFileWriter,
     HouseholdPay,
     Line,
     LineKind,
     PayrollRun,
+    RosterSection,
     RunStatus,
     assemble_run,
-    bank_file,
+    is_booked,
     month_index,
     period_months,
+    roster_section,
     run_id_for,
-    stated_checksum,
 )
 
-# render(run, bank_file_sha256) -> the roster page; the activity passes the Jinja renderer.
+
+class RosterWriter(Protocol):
+    """The roster page (花名册) in pieces, as a build streams its households through: `head`,
+    the paid rows in batches, then each other section's rows; each section's end; `tail`."""
+
+    def head(self) -> str: ...
+
+    def section_start(self, section: RosterSection) -> str: ...
+
+    def rows(
+        self, section: RosterSection, households: Sequence[HouseholdPay], first_seq: int
+    ) -> str: ...
+
+    def section_end(self, section: RosterSection, households: int, total_fen: int) -> str: ...
+
+    def tail(self, bank_file_sha256: str) -> str: ...
+
+
+# render(run, bank_file_sha256) -> the roster page. The build first passes an empty run of its
+# county and period: a page with a `writer` (RosterWriter) is written through it as the
+# households stream by (the activity's Jinja renderer); a plain page is rendered once more
+# with the whole run at the end.
 RenderRoster = Callable[[PayrollRun, str], str]
 
 
@@ -108,9 +132,7 @@ changes AS MATERIALIZED (
     SELECT e.case_id, e.certificate_no, e.monthly_amount_fen,
            {_MONTH_INDEX.format("e.effective_month")} AS mi,
            lead({_MONTH_INDEX.format("e.effective_month")}) OVER (
-               PARTITION BY e.case_id ORDER BY e.effective_month, e.id) AS next_mi,
-           row_number() OVER (
-               PARTITION BY e.case_id ORDER BY e.effective_month DESC, e.id DESC) AS newest
+               PARTITION BY e.case_id ORDER BY e.effective_month, e.id) AS next_mi
     FROM entitlement_changes e
     JOIN households h ON h.case_id = e.case_id
     WHERE e.effective_month <= :last_month
@@ -168,7 +190,8 @@ SELECT o.case_id,
             ELSE coalesce(a.payload -> 'payee' ->> 'agent_reason', '') END AS agent_reason
 FROM owed o
 LEFT JOIN payees pay ON pay.case_id = o.case_id
-LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.newest = 1
+-- The newest change is the one no later change follows (one window, one sort).
+LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.next_mi IS NULL
 LEFT JOIN certificates cert ON cert.case_id = o.case_id
 LEFT JOIN applications a ON a.case_id = o.case_id
 LEFT JOIN LATERAL (
@@ -180,6 +203,9 @@ LEFT JOIN LATERAL (
 ORDER BY o.case_id, o.mi
 """
 )
+
+# The same for the driver's cursor: %(name)s placeholders (the casts' :: stay as they are).
+_ROSTER_DRIVER_SQL = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", _ROSTER_SQL.text)
 
 
 async def roster(session: AsyncSession, county_code: str, period: str) -> list[HouseholdPay]:
@@ -197,31 +223,47 @@ async def roster_stream(
     # The planner cannot see how many months a change spans and overestimates the query by
     # orders of magnitude; JIT-compiling it for that estimate costs more than it saves.
     await session.execute(text("SET LOCAL jit = off"))
-    result = await session.stream(
-        _ROSTER_SQL,
-        {
-            "county": county_code,
-            "receiving": CaseStatus.RECEIVING.value,
-            # A household whose benefit stopped may still be owed arrears or owe a recovery
-            # for the months before the stop.
-            "exited": CaseStatus.EXITED.value,
-            "released": RunStatus.RELEASED.value,
-            "first": month_index(months[0]),
-            "last_month": months[-1],
-            "after_last": month_index(months[-1]) + 1,
-        },
-        execution_options={"yield_per": _CURSOR_ROWS},
-    )
+    params = {
+        "county": county_code,
+        "receiving": CaseStatus.RECEIVING.value,
+        # A household whose benefit stopped may still be owed arrears or owe a recovery
+        # for the months before the stop.
+        "exited": CaseStatus.EXITED.value,
+        "released": RunStatus.RELEASED.value,
+        "first": month_index(months[0]),
+        "last_month": months[-1],
+        "after_last": month_index(months[-1]) + 1,
+    }
+    # The driver's own server-side cursor, in the session's transaction: rows come as plain
+    # tuples, without the ORM's per-row work (a county's roster is 100,000s of rows).
+    driver = await _driver(session)
+    async with driver.cursor(name="payroll_roster") as cursor:
+        await cursor.execute(_ROSTER_DRIVER_SQL, params)
+        async for household in _households(cursor):
+            yield household
+
+
+async def _households(cursor: psycopg.AsyncServerCursor[Any]) -> AsyncIterator[HouseholdPay]:
     current: tuple[str, str, str, str, str, bool, str] | None = None
     lines: list[Line] = []
-    async for case_id, month, kind, amount, cert, name, bank, account_no, agent, reason in result:
-        if current is None or case_id != current[0]:
-            if current is not None:
-                yield _household(current, lines)
-            current, lines = (case_id, cert, name, bank, account_no, bool(agent), reason), []
-        lines.append(Line(month, LineKind(kind), int(amount)))
+    while rows := await cursor.fetchmany(_CURSOR_ROWS):
+        for case_id, month, kind, amount, cert, name, bank, account_no, agent, reason in rows:
+            if current is None or case_id != current[0]:
+                if current is not None:
+                    yield _household(current, lines)
+                current, lines = (case_id, cert, name, bank, account_no, bool(agent), reason), []
+            lines.append(Line(month, LineKind(kind), int(amount)))
     if current is not None:
         yield _household(current, lines)
+
+
+async def _driver(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under the session, in its transaction (for COPY and cursors)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
+    return driver
 
 
 # Rows fetched from the roster's cursor at a time.
@@ -317,6 +359,11 @@ async def build_run(
 
     Idempotent: a run that exists already, draft or released, is returned exactly as stored
     (the same file), so a retried or repeated build never pays twice.
+
+    The roster streams through: households are read by a server-side cursor, their lines go
+    out by COPY a batch at a time, and the bank file and roster page are written in chunks to
+    a scratch table and joined into the run's row by PostgreSQL, so this process holds one
+    batch of households however large the county.
     """
     run_id = run_id_for(county_code, period)
     existing = await get_run(session, run_id)
@@ -333,55 +380,207 @@ async def build_run(
     if other is not None:
         await _end(session)
         raise PendingDraft(other)
-    run = assemble_run(county_code, period, await roster(session, county_code, period))
-    content = bank_file(run)
-    checksum = stated_checksum(content)
-    row = PayrollRunRow(
-        run_id=run_id,
-        county_code=county_code,
-        period=period,
-        status=RunStatus.DRAFT.value,
-        maker=maker,
-        checker=None,
-        built_at=built_at,
-        released_at=None,
-        households=len(run.paid),
-        total_fen=run.total_fen,
-        bank_file=content,
-        bank_file_sha256=checksum,
-        roster_html=render_roster(run, checksum),
-    )
-    values = {c.name: getattr(row, c.name) for c in PayrollRunRow.__table__.columns}
+    # The run's row first (its lines refer to it), completed at the end of the transaction:
+    # nobody sees it before, and a failed build leaves nothing.
     inserted = await session.execute(
         insert(PayrollRunRow)
-        .values(**values)
+        .values(
+            run_id=run_id,
+            county_code=county_code,
+            period=period,
+            status=RunStatus.DRAFT.value,
+            maker=maker,
+            checker=None,
+            built_at=built_at,
+            released_at=None,
+            households=0,
+            total_fen=0,
+            bank_file="",
+            bank_file_sha256="",
+            roster_html="",
+        )
         .on_conflict_do_nothing()
         .returning(PayrollRunRow.run_id)
     )
     # Under the county lock nobody else can have stored the run; if someone did regardless,
     # theirs stands and gets no lines of ours.
     if inserted.first() is not None:
-        await _copy_lines(session, run_id, run)
+        await _stream_build(session, run_id, county_code, period, render_roster)
     await session.commit()
     stored = await get_run(session, run_id)
     assert stored is not None
     return stored
 
 
-async def _copy_lines(session: AsyncSession, run_id: str, run: PayrollRun) -> None:
-    """The run's lines by COPY, in the build's transaction: the run was inserted just now under
-    the county lock, so it has no lines a COPY could collide with (COPY has no ON CONFLICT)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert isinstance(driver, psycopg.AsyncConnection)
+# Households handled at a time: their lines are one COPY, their rows one piece of each file.
+_BATCH = 5000
+
+# Parts of the scratch text, joined in this order: the bank file alone; the roster page from
+# its head and paid rows through its other tables to its signatures.
+_BANK_PART = 0
+_ROSTER_PARTS = {
+    RosterSection.PAID: 1,
+    RosterSection.OFFSET: 2,
+    RosterSection.OUTSTANDING: 3,
+    RosterSection.HELD: 4,
+}
+_TAIL_PART = 5
+
+
+class _Chunks:
+    """Text written to the transaction's scratch table in pieces of about `_CHUNK` characters."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._pending: dict[int, list[str]] = {}
+        self._sizes: dict[int, int] = {}
+        self._seq = 0
+
+    async def write(self, part: int, piece: str) -> None:
+        if not piece:
+            return
+        self._pending.setdefault(part, []).append(piece)
+        self._sizes[part] = self._sizes.get(part, 0) + len(piece)
+        if self._sizes[part] >= _CHUNK:
+            await self._flush(part)
+
+    async def close(self) -> None:
+        for part in list(self._pending):
+            await self._flush(part)
+
+    async def _flush(self, part: int) -> None:
+        pieces = self._pending.pop(part, [])
+        self._sizes.pop(part, None)
+        if not pieces:
+            return
+        self._seq += 1
+        await self._session.execute(
+            text("INSERT INTO payroll_build_text (part, seq, chunk) VALUES (:part, :seq, :chunk)"),
+            {"part": part, "seq": self._seq, "chunk": "".join(pieces)},
+        )
+
+
+_CHUNK = 256 * 1024
+
+
+class _NoPage:
+    """The roster writer of a renderer of whole pages: it writes nothing while streaming."""
+
+    def head(self) -> str:
+        return ""
+
+    def section_start(self, section: RosterSection) -> str:
+        return ""
+
+    def rows(
+        self, section: RosterSection, households: Sequence[HouseholdPay], first_seq: int
+    ) -> str:
+        return ""
+
+    def section_end(self, section: RosterSection, households: int, total_fen: int) -> str:
+        return ""
+
+    def tail(self, bank_file_sha256: str) -> str:
+        return ""
+
+
+_NO_PAGE = _NoPage()
+
+
+async def _stream_build(
+    session: AsyncSession, run_id: str, county_code: str, period: str, render: RenderRoster
+) -> None:
+    await session.execute(
+        text(
+            "CREATE TEMPORARY TABLE payroll_build_text (part int, seq int, chunk text) "
+            "ON COMMIT DROP"
+        )
+    )
+    # A renderer of whole pages only (a plain string back) gets the whole run at the end, as
+    # before streaming: for small runs and tests, never the activity's.
+    writer = getattr(render(PayrollRun(county_code, period, ()), ""), "writer", None)
+    roster: RosterWriter = writer if writer is not None else _NO_PAGE
+    whole: list[HouseholdPay] | None = None if writer is not None else []
+    chunks = _Chunks(session)
+    bank = BankFileWriter()
+    counts = dict.fromkeys(RosterSection, 0)
+    totals = dict.fromkeys(RosterSection, 0)
+    await chunks.write(_BANK_PART, bank.start())
+    await chunks.write(_ROSTER_PARTS[RosterSection.PAID], roster.head())
+
+    async def flush(batch: list[HouseholdPay]) -> None:
+        await _copy_lines(session, run_id, [h for h in batch if is_booked(h)])
+        sections: dict[RosterSection, list[HouseholdPay]] = {}
+        for household in batch:
+            sections.setdefault(roster_section(household), []).append(household)
+        await chunks.write(_BANK_PART, bank.rows(sections.get(RosterSection.PAID, [])))
+        for section, households in sections.items():
+            part = _ROSTER_PARTS[section]
+            if counts[section] == 0 and section is not RosterSection.PAID:
+                await chunks.write(part, roster.section_start(section))
+            await chunks.write(part, roster.rows(section, households, counts[section] + 1))
+            counts[section] += len(households)
+            totals[section] += sum(h.net_fen for h in households)
+
+    batch: list[HouseholdPay] = []
+    async for household in roster_stream(session, county_code, period):
+        if not household.lines:
+            continue
+        if whole is not None:
+            whole.append(household)
+        batch.append(household)
+        if len(batch) >= _BATCH:
+            await flush(batch)
+            batch = []
+    await flush(batch)
+    await chunks.write(_BANK_PART, bank.end())
+    for section, part in _ROSTER_PARTS.items():
+        if counts[section] or section is RosterSection.PAID:
+            await chunks.write(part, roster.section_end(section, counts[section], totals[section]))
+    await chunks.write(_TAIL_PART, roster.tail(bank.checksum))
+    if whole is not None:
+        page = render(assemble_run(county_code, period, whole), bank.checksum)
+        await chunks.write(_TAIL_PART, str(page))
+    await chunks.close()
+    await session.execute(
+        text(
+            """
+            UPDATE payroll_runs SET
+                households = :households, total_fen = :total_fen, bank_file_sha256 = :sha,
+                bank_file = coalesce((SELECT string_agg(chunk, '' ORDER BY seq)
+                                        FROM payroll_build_text WHERE part = :bank_part), ''),
+                roster_html = coalesce((SELECT string_agg(chunk, '' ORDER BY part, seq)
+                                          FROM payroll_build_text WHERE part <> :bank_part), '')
+            WHERE run_id = :run_id
+            """
+        ),
+        {
+            "households": bank.households,
+            "total_fen": bank.total_fen,
+            "sha": bank.checksum,
+            "bank_part": _BANK_PART,
+            "run_id": run_id,
+        },
+    )
+    # Dropped at commit anyway; dropped now so that a session going on to build another run
+    # in the same transaction could create it again.
+    await session.execute(text("DROP TABLE payroll_build_text"))
+
+
+async def _copy_lines(session: AsyncSession, run_id: str, households: list[HouseholdPay]) -> None:
+    """A batch of the run's lines by COPY, in the build's transaction: the run was inserted
+    just now under the county lock, so it has no lines a COPY could collide with (COPY has no
+    ON CONFLICT)."""
+    if not households:
+        return
+    driver = await _driver(session)
     async with (
         driver.cursor() as cursor,
         cursor.copy(
             "COPY payroll_lines (run_id, case_id, month, kind, amount_fen) FROM STDIN"
         ) as copy,
     ):
-        for household in run.households:
+        for household in households:
             for line in household.lines:
                 await copy.write_row(
                     (run_id, household.case_id, line.month, line.kind.value, line.amount_fen)

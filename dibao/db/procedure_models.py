@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -44,7 +45,18 @@ class PostingRow(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (UniqueConstraint("case_id", "step_key", name="uq_postings_case_step"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "step_key", name="uq_postings_case_step"),
+        # A village's open postings in the board's order, by key (migration 0033).
+        Index(
+            "ix_postings_open_village",
+            "village_code",
+            "stage",
+            "opens_at",
+            "posting_id",
+            postgresql_where=text("outcome = 'open'"),
+        ),
+    )
 
 
 class ObjectionRow(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,16 +66,25 @@ async def close_posting(
 
 
 async def open_postings_in_village(
-    session: AsyncSession, village_code: str, now: datetime
+    session: AsyncSession,
+    village_code: str,
+    now: datetime,
+    limit: int | None = None,
+    after: tuple[str, datetime, str] | None = None,
 ) -> list[PostingRow]:
-    rows = await session.execute(
-        select(PostingRow)
-        .where(
-            PostingRow.village_code == village_code,
-            PostingRow.outcome == PostingOutcome.OPEN.value,
-            PostingRow.opens_at <= now,
+    """The village's open postings by (stage, opens_at, posting ID), after `after` (the key of
+    the last one read) if given: a range of ix_postings_open_village."""
+    query = select(PostingRow).where(
+        PostingRow.village_code == village_code,
+        PostingRow.outcome == PostingOutcome.OPEN.value,
+        PostingRow.opens_at <= now,
+    )
+    if after is not None:
+        query = query.where(
+            tuple_(PostingRow.stage, PostingRow.opens_at, PostingRow.posting_id) > tuple_(*after)
         )
-        .order_by(PostingRow.stage, PostingRow.opens_at)
+    rows = await session.execute(
+        query.order_by(PostingRow.stage, PostingRow.opens_at, PostingRow.posting_id).limit(limit)
     )
     return list(rows.scalars())
 

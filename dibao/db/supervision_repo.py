@@ -152,6 +152,12 @@ class StuckKey:
     case_id: str
 
 
+def page_key(case: StuckCase) -> StuckKey:
+    """The key of a page ending at this case: the next page starts after it."""
+    assert case.sort_at is not None
+    return StuckKey(case.sort_at, case.case_id)
+
+
 async def stuck_cases(
     session: AsyncSession,
     flt: StuckFilter,

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property
 
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
@@ -31,6 +32,15 @@ class LineKind(StrEnum):
     REGULAR = "regular"  # 正常发放: a month of the period
     ARREARS = "arrears"  # 补发: an earlier month paid less than entitled
     RECOVERY = "recovery"  # 追回: a month paid more than entitled (negative)
+
+
+class RosterSection(StrEnum):
+    """The tables of the 花名册, in the order it prints them."""
+
+    PAID = "paid"  # in the bank file
+    OFFSET = "offset"  # 补发 and 追回 net to zero
+    OUTSTANDING = "outstanding"  # overpaid: recovered outside the bank file
+    HELD = "held"  # no account: paid once one is recorded
 
 
 LINE_LABELS = {LineKind.REGULAR: "正常发放", LineKind.ARREARS: "补发", LineKind.RECOVERY: "追回"}
@@ -305,8 +315,9 @@ class HouseholdPay:
     agent: bool = False
     agent_reason: str = ""
 
-    @property
+    @cached_property
     def net_fen(self) -> int:
+        # Cached: a build asks it of each household several times (section, bank row, total).
         return sum(line.amount_fen for line in self.lines)
 
 
@@ -346,9 +357,9 @@ def assemble_run(county_code: str, period: str, households: Iterable[HouseholdPa
     return PayrollRun(
         county_code=county_code,
         period=period,
-        households=tuple(h for h in ordered if h.net_fen == 0 or (h.net_fen > 0 and h.account_no)),
+        households=tuple(h for h in ordered if is_booked(h)),
         outstanding=tuple(h for h in ordered if h.net_fen < 0),
-        held=tuple(h for h in ordered if h.net_fen > 0 and not h.account_no),
+        held=tuple(h for h in ordered if is_held(h)),
     )
 
 
@@ -370,6 +381,86 @@ def describe_lines(lines: Iterable[Line]) -> str:
     )
 
 
+def is_booked(household: HouseholdPay) -> bool:
+    """The run books the household's lines: it nets zero, or is paid into its account."""
+    return household.net_fen == 0 or (household.net_fen > 0 and bool(household.account_no))
+
+
+def is_held(household: HouseholdPay) -> bool:
+    """Owed money but without an account to pay it into (PayrollRun.held)."""
+    return household.net_fen > 0 and not household.account_no
+
+
+def roster_section(household: HouseholdPay) -> RosterSection:
+    if household.net_fen < 0:
+        return RosterSection.OUTSTANDING
+    if household.net_fen == 0:
+        return RosterSection.OFFSET
+    return RosterSection.PAID if household.account_no else RosterSection.HELD
+
+
+class BankFileWriter:
+    """The bank file written a few rows at a time, its checksum computed as it goes, so a
+    county's file is never whole in memory: `rows` for each batch of paid households in
+    case_id order, then `end` for the TOTAL and SHA256 rows. `bank_file` is this, in one go.
+    """
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self._seq = 0
+        self._total_fen = 0
+        self._out = io.StringIO()
+        self._writer = csv.writer(self._out, lineterminator="\n")
+
+    @property
+    def households(self) -> int:
+        return self._seq
+
+    @property
+    def total_fen(self) -> int:
+        return self._total_fen
+
+    def start(self) -> str:
+        self._writer.writerow(BANK_FILE_HEADER)
+        return self._take()
+
+    def rows(self, paid: Iterable[HouseholdPay]) -> str:
+        for household in paid:
+            self._seq += 1
+            self._total_fen += household.net_fen
+            self._writer.writerow(
+                (
+                    self._seq,
+                    text_cell(household.case_id),
+                    text_cell(household.certificate_no),
+                    text_cell(household.account_holder),
+                    text_cell(household.bank),
+                    text_cell(household.account_no),
+                    format_yuan(household.net_fen),
+                    describe_lines(household.lines),
+                )
+            )
+        return self._take()
+
+    def end(self) -> str:
+        """The TOTAL row and the SHA256 row of every byte before it."""
+        self._writer.writerow(("TOTAL", self._seq, format_yuan(self._total_fen)))
+        total = self._take()
+        return total + f"SHA256,{self._sha.hexdigest()}\n"
+
+    @property
+    def checksum(self) -> str:
+        """The SHA256 row's value (after `end`)."""
+        return self._sha.hexdigest()
+
+    def _take(self) -> str:
+        text = self._out.getvalue()
+        self._out.seek(0)
+        self._out.truncate()
+        self._sha.update(text.encode("utf-8"))
+        return text
+
+
 def bank_file(run: PayrollRun) -> str:
     """The file for the bank (社会化发放): one row per household paid, in case_id order, a TOTAL
     row, and a last row with the SHA-256 of every byte before it, so the bank can tell a file
@@ -377,26 +468,8 @@ def bank_file(run: PayrollRun) -> str:
 
     Every row has an account: households without one are held back (PayrollRun.held).
     """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(BANK_FILE_HEADER)
-    paid = run.paid
-    for seq, household in enumerate(paid, start=1):
-        writer.writerow(
-            (
-                seq,
-                text_cell(household.case_id),
-                text_cell(household.certificate_no),
-                text_cell(household.account_holder),
-                text_cell(household.bank),
-                text_cell(household.account_no),
-                format_yuan(household.net_fen),
-                describe_lines(household.lines),
-            )
-        )
-    writer.writerow(("TOTAL", len(paid), format_yuan(sum(h.net_fen for h in paid))))
-    body = out.getvalue()
-    return body + f"SHA256,{bank_file_checksum(body)}\n"
+    writer = BankFileWriter()
+    return writer.start() + writer.rows(run.paid) + writer.end()
 
 
 def bank_file_checksum(body: str) -> str:
