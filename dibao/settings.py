@@ -127,6 +127,15 @@ class Settings(BaseSettings):
     sticky_queue_timeout_seconds: float = Field(
         default=10.0, gt=0, le=600, validation_alias="DIBAO_STICKY_QUEUE_TIMEOUT_SECONDS"
     )
+    # Tasks one worker runs at once. Workflow tasks are CPU (a replay is ~0.1 s of it); most
+    # activities wait on PostgreSQL, so more of them than the engine's pool (5 + 10 overflow)
+    # only queue for a connection.
+    max_concurrent_workflow_tasks: int = Field(
+        default=100, ge=1, le=2000, validation_alias="DIBAO_MAX_CONCURRENT_WORKFLOW_TASKS"
+    )
+    max_concurrent_activities: int = Field(
+        default=100, ge=1, le=2000, validation_alias="DIBAO_MAX_CONCURRENT_ACTIVITIES"
+    )
 
     @field_validator("codec_keys")
     @classmethod
