@@ -216,6 +216,7 @@ def _as_filed(case: CaseInput) -> CaseOut:
             provided_materials=tuple(sorted(provided)),
             missing_materials=missing,
             notices=(),
+            payee=app.payee,
         )
     )
 
