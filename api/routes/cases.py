@@ -65,6 +65,10 @@ _INVALID = {"description": "invalid input: `detail` lists each field path and re
     status_code=201,
     response_model=CaseOut,
     responses={
+        201: {
+            "description": "saved and its workflow started; the first notice follows from the "
+            "worker: `notice_status` is 'pending' until it is listed at `notices_url`"
+        },
         200: {"description": "same Idempotency-Key: the case it filed"},
         403: _DENIED,
         409: _CONFLICT,
