@@ -48,8 +48,6 @@ from workflows.case import CaseWorkflow
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 QUERY_TIMEOUT = timedelta(seconds=5)
 UPDATE_TIMEOUT = timedelta(seconds=30)
-# How long POST /cases waits for the workflow's first step, so the caller sees its first notice.
-FIRST_STEP_WAIT = 5.0
 
 
 def new_case_id() -> str:
@@ -115,7 +113,9 @@ async def file_application(
     match outcome:
         case cases_repo.Reserved():
             await _start(client, settings, case)
-            return Filed(await _first_view(client, case), created=True)
+            # Answered now, not when the worker has issued the first notice: under load that
+            # wait held every filing for seconds. The answer says where the notice will appear.
+            return Filed(_as_filed(case), created=True)
         case cases_repo.SameRequest(case_id):
             await ensure_workflow(sessions, client, settings, case_id)
             return Filed(await read_case(sessions, client, case_id), created=False)
@@ -194,18 +194,8 @@ async def ensure_workflow(
     await _start(client, settings, case)
 
 
-async def _first_view(client: Client, case: CaseInput) -> CaseOut:
-    """The case once its first step (notice) is done, or as filed if that takes too long."""
-    deadline = asyncio.get_running_loop().time() + FIRST_STEP_WAIT
-    handle = client.get_workflow_handle(case.case_id)
-    while asyncio.get_running_loop().time() < deadline:
-        try:
-            view = await handle.query(CaseWorkflow.state, rpc_timeout=QUERY_TIMEOUT)
-        except RPCError:
-            break
-        if view.notices:
-            return CaseOut.from_view(view)
-        await asyncio.sleep(0.1)
+def _as_filed(case: CaseInput) -> CaseOut:
+    """The case as saved, before its workflow's first step: no notice yet (pending)."""
     app = case.application
     provided = provided_materials(
         app.materials, app.declaration_signed, app.verification_authorised
@@ -226,6 +216,7 @@ async def _first_view(client: Client, case: CaseInput) -> CaseOut:
             provided_materials=tuple(sorted(provided)),
             missing_materials=missing,
             notices=(),
+            payee=app.payee,
         )
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi.encoders import jsonable_encoder
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 from api.fields import Line, Text
 from dibao.domain.application import (
@@ -371,6 +371,24 @@ class CaseOut(BaseModel):
         description="the actions the signed-in user may take on the case now, with the reason "
         "for each one not (GET /cases/{id} only)",
     )
+
+    # Filing answers once the case is saved and its workflow started, before the worker has
+    # issued the first notice: these say where it will appear and whether it is there yet.
+    @computed_field(  # type: ignore[prop-decorator]
+        description="where the case's notices are listed as they are issued: "
+        "GET it until `notice_status` is 'issued'"
+    )
+    @property
+    def notices_url(self) -> str:
+        return f"/cases/{self.case_id}/notices"
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="'pending' while the case has no notice yet (just filed: the worker is "
+        "issuing the one-time notice or the acceptance notice), 'issued' once it has one"
+    )
+    @property
+    def notice_status(self) -> Literal["pending", "issued"]:
+        return "issued" if self.notices else "pending"
 
     @classmethod
     def from_view(cls, view: CaseView) -> CaseOut:

@@ -10,6 +10,7 @@ import asyncio
 import html
 import json
 import re
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,9 @@ from cli.policy import calendar_app, rulepack_app
 from cli.region import region_app
 from cli.registry import registry_app
 from dibao.settings import get_settings
+
+# How long `dibao case new` looks for the first notice of the case it filed before printing.
+NOTICE_WAIT_SECONDS = 10.0
 
 # Locals in tracebacks could print a household's details to a shared terminal.
 app = typer.Typer(
@@ -237,7 +241,16 @@ def case_new(
     as_json: JsonOpt = False,
 ) -> None:
     """File an application from a JSON file (see examples/household.json)."""
-    print_case(call("POST", "/cases", body=load_json(file), key=key), as_json)
+    filed = call("POST", "/cases", body=load_json(file), key=key)
+    # The API answers once the case is saved, before the worker issues its first notice:
+    # the CLI looks a few seconds for it so the caseworker sees the notice to print.
+    deadline = time.monotonic() + NOTICE_WAIT_SECONDS
+    while filed.get("notice_status") == "pending" and time.monotonic() < deadline:
+        if call("GET", filed["notices_url"]):
+            filed = call("GET", f"/cases/{filed['case_id']}")
+            break
+        time.sleep(0.2)
+    print_case(filed, as_json)
 
 
 @case_app.command("show")

@@ -26,6 +26,15 @@ class Arithmetic:
     sentences: list[str] = field(default_factory=list)
 
 
+class Recorded(dict[str, Any]):
+    """The procedure's record as the page reads it: a part not recorded reads as none. The
+    page is also shown from the database alone (the workflow not answering: a case just
+    filed, no worker up), when the record has none of its parts."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
 def _fen(item: dict[str, Any]) -> int:
     if "monthly_fen" in item:
         return int(item["monthly_fen"])

@@ -210,7 +210,7 @@ async def case_page(request: Request, case_id: str, user: ConsoleUserDep) -> Res
         "console/case.html",
         case=case,
         row=row,
-        procedure=case.procedure or {},
+        procedure=casefile.Recorded(case.procedure or {}),
         application=case.application or {},
         timeline=timeline,
         audit=audit if may_audit else None,

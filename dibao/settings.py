@@ -120,16 +120,26 @@ class Settings(BaseSettings):
     batch_cases_per_run: int = Field(
         default=2000, ge=1, le=10_000, validation_alias="DIBAO_BATCH_CASES_PER_RUN"
     )
-    # Workflows a worker keeps in memory between tasks (an uncached case replays its history
-    # first: ~0.1 s CPU for a recipient's). Size it to the open cases the worker serves, at
-    # roughly 100-200 KB each; see docs/deploy.md.
+    # Workflows a worker keeps in memory between tasks. An uncached recipient case replays its
+    # history first (bench/uncached_case.py: ~40-60 ms CPU, its history bounded per review
+    # cycle); a cached one costs ~220 KB. 10,000 keeps half of a 20,000-case county warm on
+    # each of two workers in ~2.2 GB; see docs/deploy.md.
     max_cached_workflows: int = Field(
-        default=1000, ge=0, validation_alias="DIBAO_MAX_CACHED_WORKFLOWS"
+        default=10_000, ge=0, validation_alias="DIBAO_MAX_CACHED_WORKFLOWS"
     )
     # How long a case's next task waits on the worker that holds it cached before any worker
     # may take it (and replay it): short enough that a worker that is gone costs little.
     sticky_queue_timeout_seconds: float = Field(
         default=10.0, gt=0, le=600, validation_alias="DIBAO_STICKY_QUEUE_TIMEOUT_SECONDS"
+    )
+    # Tasks one worker runs at once. Workflow tasks are CPU (a replay is ~0.1 s of it); most
+    # activities wait on PostgreSQL, so more of them than the engine's pool (10 + 10 overflow)
+    # only queue for a connection.
+    max_concurrent_workflow_tasks: int = Field(
+        default=100, ge=1, le=2000, validation_alias="DIBAO_MAX_CONCURRENT_WORKFLOW_TASKS"
+    )
+    max_concurrent_activities: int = Field(
+        default=100, ge=1, le=2000, validation_alias="DIBAO_MAX_CONCURRENT_ACTIVITIES"
     )
 
     @field_validator("codec_keys")

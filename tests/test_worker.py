@@ -62,8 +62,15 @@ def test_sdk_metrics_listen_on_loopback_by_default() -> None:
 async def test_the_workflow_cache_and_sticky_timeout_come_from_the_settings(
     dev_env: WorkflowEnvironment,
 ) -> None:
-    configured = settings(max_cached_workflows=25_000, sticky_queue_timeout_seconds=3)
+    configured = settings(
+        max_cached_workflows=25_000,
+        sticky_queue_timeout_seconds=3,
+        max_concurrent_workflow_tasks=40,
+        max_concurrent_activities=30,
+    )
     worker = build_worker(dev_env.client, configured, [], None)  # type: ignore[arg-type]
     config: dict[str, Any] = dict(worker.config())
     assert config["max_cached_workflows"] == 25_000
     assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=3)
+    assert config["max_concurrent_workflow_tasks"] == 40
+    assert config["max_concurrent_activities"] == 30

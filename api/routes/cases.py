@@ -32,14 +32,15 @@ from api.schemas import (
     CaseListOut,
     CaseOut,
     CaseSummaryOut,
+    NoticeOut,
     OfferedActionOut,
     StageEventOut,
 )
-from dibao.db import audit_repo, cases_repo
+from dibao.db import audit_repo, cases_repo, notices_repo
 from dibao.domain import access
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
-from dibao.domain.enums import CaseStatus, Stage
+from dibao.domain.enums import CaseStatus, NoticeKind, Stage
 from dibao.domain.offered import CaseFacts, offered_actions
 from dibao.domain.spreadsheet import text_cell
 
@@ -64,6 +65,10 @@ _INVALID = {"description": "invalid input: `detail` lists each field path and re
     status_code=201,
     response_model=CaseOut,
     responses={
+        201: {
+            "description": "saved and its workflow started; the first notice follows from the "
+            "worker: `notice_status` is 'pending' until it is listed at `notices_url`"
+        },
         200: {"description": "same Idempotency-Key: the case it filed"},
         403: _DENIED,
         409: _CONFLICT,
@@ -247,3 +252,24 @@ async def get_audit(
 async def get_stages(case_id: CaseId, session: SessionDep) -> list[StageEventOut]:
     rows = await cases_repo.stage_events(session, case_id)
     return [StageEventOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get(
+    "/{case_id}/notices",
+    response_model=list[NoticeOut],
+    responses={403: _DENIED, **documented(404, r404="no case of that ID")},
+    dependencies=[Depends(case_actor(Action.READ_CASE))],
+    summary="The case's notices as issued, oldest first (a filing's answer points here)",
+)
+async def get_notices(case_id: CaseId, session: SessionDep) -> list[NoticeOut]:
+    # From PostgreSQL only: polled right after filing, it must not wait on the case's worker.
+    rows = await notices_repo.list_for_case(session, case_id)
+    return [
+        NoticeOut(
+            notice_id=n.notice_id,
+            kind=NoticeKind(n.kind),
+            content_sha256=n.content_sha256,
+            url=f"/notices/{n.notice_id}",
+        )
+        for n in rows
+    ]

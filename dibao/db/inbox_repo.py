@@ -7,18 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, func, literal_column, select, true, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db import recusal_repo
 from dibao.db.models import ApplicationRow, AuditRow, CaseRow
 from dibao.domain.access import Level, level_of
-from dibao.domain.enums import Role
+from dibao.domain.enums import Role, Stage
 
 # The inbox's order: soonest due first, cases without a deadline last; the case ID breaks ties
 # and makes the key unique. The same expression is indexed (migration 0025).
 DUE_KEY = func.coalesce(CaseRow.due_at, literal_column("'infinity'::timestamptz"))
 PAGE = 50
+# Counts per stage stop here ("1000+"): each is then at most this many index entries read over
+# an index led by (place, stage), never every open case of a county (migration 0034).
+COUNT_CAP = 1000
 
 
 def in_jurisdiction(jurisdiction: str) -> ColumnElement[bool]:
@@ -57,6 +61,7 @@ class Inbox:
     rows: list[InboxRow]
     counts: dict[str, int]
     next_key: str | None  # "<due ISO or 'none'>|<case_id>" of the last row, when more follow
+    capped: frozenset[str] = frozenset()  # stages with at least COUNT_CAP cases: "1000+"
 
 
 def _row(r: Any) -> InboxRow:
@@ -113,10 +118,7 @@ async def inbox(
         *_mine(role),
         await recusal_repo.not_recused(session, user_id),
     ]
-    counts_rows = await session.execute(
-        select(CaseRow.stage, func.count()).where(*conditions).group_by(CaseRow.stage)
-    )
-    counts = {s: n for s, n in counts_rows.all()}
+    counts, capped = await _stage_counts(session, conditions)
     if stage:
         conditions.append(CaseRow.stage == stage)
     # The page's case IDs from the projection and its index alone; only those rows are then
@@ -137,7 +139,36 @@ async def inbox(
         rows = rows[:PAGE]
         last = rows[-1]
         next_key = f"{last.due_at.isoformat() if last.due_at else 'none'}|{last.case_id}"
-    return Inbox(rows=rows, counts=counts, next_key=next_key)
+    return Inbox(rows=rows, counts=counts, next_key=next_key, capped=capped)
+
+
+async def _stage_counts(
+    session: AsyncSession, conditions: list[ColumnElement[bool]]
+) -> tuple[dict[str, int], frozenset[str]]:
+    """Open cases per stage, each counted up to COUNT_CAP, in one statement: for every stage a
+    LIMITed look into the (place, stage, due) index, so a county of 100,000 open cases costs
+    a few thousand index entries instead of a scan of all of them."""
+    # unnest of an array rather than VALUES: SQLAlchemy caches this statement's compiled form,
+    # which it cannot for a VALUES of literal rows (compiled anew on every page otherwise).
+    stages = (
+        func.unnest(postgresql.array([s.value for s in Stage]))
+        .table_valued("stage")
+        .render_derived(name="stages")
+    )
+    hits = (
+        select(literal_column("1").label("one"))
+        .select_from(CaseRow)
+        .where(*conditions, CaseRow.stage == stages.c.stage)
+        .limit(COUNT_CAP)
+        .lateral("hits")
+    )
+    query = (
+        select(stages.c.stage, func.count(hits.c.one))
+        .select_from(stages.outerjoin(hits, true()))
+        .group_by(stages.c.stage)
+    )
+    counts = {stage: n for stage, n in (await session.execute(query)).all() if n}
+    return counts, frozenset(stage for stage, n in counts.items() if n >= COUNT_CAP)
 
 
 async def find_by_name(

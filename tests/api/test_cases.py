@@ -12,6 +12,7 @@ import httpx
 import psycopg
 import pytest
 
+from tests.api.notices import until_notice
 from tests.conftest import Stack
 
 
@@ -28,11 +29,16 @@ async def test_filing_with_missing_materials_gives_one_time_notice_listing_every
 ) -> None:
     response = await file(api, sample)
     assert response.status_code == 201, response.text
-    case = response.json()
-    assert response.headers["location"] == f"/cases/{case['case_id']}"
-    assert case["case_id"].startswith("DB-")
+    filed = response.json()
+    assert response.headers["location"] == f"/cases/{filed['case_id']}"
+    assert filed["case_id"].startswith("DB-")
+    assert filed["missing_materials"] == ["verification_authorisation", "disability_certificate"]
+    # Answered before the worker issues the notice; the answer says where it will appear.
+    assert filed["notices_url"] == f"/cases/{filed['case_id']}/notices"
+    assert filed["notice_status"] == "pending" and filed["notices"] == []
+    case = await until_notice(api, response)
     assert case["status"] == "materials_incomplete"
-    assert case["missing_materials"] == ["verification_authorisation", "disability_certificate"]
+    assert case["notice_status"] == "issued"
     (notice,) = case["notices"]
     assert notice["kind"] == "materials_incomplete"
 
@@ -214,7 +220,13 @@ async def test_oversized_body_without_content_length_is_413_and_a_small_one_goes
 async def test_audit_log_rows_cannot_be_changed_or_deleted(
     api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
 ) -> None:
-    await file(api, sample)
+    # The filing's audit row is written by the worker, after the filing is answered.
+    filed = await file(api, sample)
+    await until_notice(api, filed)
+    for _ in range(200):
+        if count(dev_stack, "audit_log"):
+            break
+        await asyncio.sleep(0.05)
     with psycopg.connect(dev_stack.settings.database_url or "") as conn:
         for statement in ("UPDATE audit_log SET actor_id = 'x'", "DELETE FROM audit_log"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -129,7 +129,9 @@ async def test_art5_art6_where_one_may_apply_is_checked_at_filing(
     response = await post(api, "/cases", proxied, VILLAGE)
     assert response.status_code in (200, 201, 202), response.text
     case_id = response.json()["case_id"]
-    case = await until(api, case_id, lambda c: c["status"] == "materials_incomplete")
+    case = await until(
+        api, case_id, lambda c: c["status"] == "materials_incomplete" and c["notices"]
+    )
     assert "委托村（居）民委员会（示例村民委员会）代为申请" in case["application"]["proxy_label"]
     notice = (await api.get(case["notices"][-1]["url"])).text
     assert "委托申请书" in notice
@@ -137,7 +139,7 @@ async def test_art5_art6_where_one_may_apply_is_checked_at_filing(
     supplement = {"materials": ["proxy_mandate"]}
     response = await post(api, f"/cases/{case_id}/materials", supplement, VILLAGE)
     assert response.status_code == 200, response.text
-    case = await until(api, case_id, lambda c: c["stage"] == "survey")
+    case = await until(api, case_id, lambda c: c["stage"] == "survey" and len(c["notices"]) == 2)
     acceptance = (await api.get(case["notices"][-1]["url"])).text
     assert "受理通知书" in acceptance
     assert "本申请由示例村民委员会受你户委托代为提出" in acceptance

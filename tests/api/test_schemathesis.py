@@ -28,8 +28,7 @@ from tests.auth import Staff, bearer, token_of
 from tests.conftest import Stack
 
 # Wall time of the run itself: the phases share it, fuzzing and stateful repeat until it is
-# spent. With the server's own waits (a filing waits for its first notice) this is a few
-# thousand requests on 2 cores.
+# spent: a few thousand requests on 2 cores.
 MAX_SECONDS = 60
 MAX_EXAMPLES = 30
 SEED = 20261201  # the same requests on every run: a failure can be repeated

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from api.security_headers import SecurityHeaders
+from tests.api.notices import until_notice
 from tests.conftest import Stack
 
 
@@ -24,7 +25,7 @@ async def test_a_notice_page_may_run_no_script_nor_be_sniffed(
 ) -> None:
     filed = await api.post("/cases", json=sample)
     assert filed.status_code == 201, filed.text
-    page = await api.get(filed.json()["notices"][0]["url"])
+    page = await api.get((await until_notice(api, filed))["notices"][0]["url"])
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert_locked_down(page)
     # JSON answers are not sniffed either, and need no page policy.

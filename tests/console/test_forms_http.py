@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Mapping
 
 import httpx
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from tests.auth import PASSWORD, Staff
-from tests.conftest import Stack
+from tests.conftest import Stack, make_settings
 
 
 async def signed_in(client: httpx.AsyncClient, user_id: str) -> None:
@@ -311,3 +312,37 @@ async def test_a_township_caseworker_chooses_the_village_by_name(
     assert page.status_code == 200
     options = re.findall(r'<option value="(\d{12})"[^>]*>([^<]+)</option>', page.text)
     assert options == [("610423100201", "示例村"), ("610423100202", "示例二村")]
+
+
+async def test_filing_answers_without_waiting_for_the_notice_and_the_page_says_it_is_coming(
+    dev_env: WorkflowEnvironment, database_url: str, staff: Staff
+) -> None:
+    # No worker yet: nobody issues the notice, and the filing is answered all the same.
+    stack = Stack(dev_env, make_settings(database_url, dev_env.client))
+    app = create_app(stack.settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://dibao.test", timeout=60
+        ) as client,
+    ):
+        await signed_in(client, "zhang.wei")
+        answer = await file_one(client)
+        assert answer.status_code == 303, answer.text[-2000:]
+        page_url = answer.headers["location"]
+        stack.started.append(page_url.rsplit("/", 1)[1])
+        waiting = await client.get(page_url)
+        assert waiting.status_code == 200
+        assert "告知书生成中" in waiting.text
+        assert '<meta http-equiv="refresh"' in waiting.text
+
+        async with stack.worker():
+            for _ in range(300):
+                page = await client.get(page_url)
+                if 'href="/console/notices/' in page.text:
+                    break
+                await asyncio.sleep(0.1)
+        assert 'href="/console/notices/' in page.text and "一次性告知书" in page.text
+        assert "告知书生成中" not in page.text and 'http-equiv="refresh"' not in page.text
+    await stack.settle()
+    await stack.engine.dispose()

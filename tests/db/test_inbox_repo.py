@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from dibao.db import inbox_repo
 from dibao.db.engine import make_engine, make_sessionmaker
@@ -10,7 +11,9 @@ from dibao.domain.enums import Role
 from dibao.settings import Settings
 
 
-async def test_pages_by_key_cover_every_case_once_in_due_order(database_url: str) -> None:
+def seed_cases(database_url: str) -> None:
+    """130 open cases of one village: 60 at survey and 60 at evaluation wait for its
+    caseworker, 10 for the county approver."""
     with psycopg.connect(database_url) as conn:
         conn.execute(
             """
@@ -35,6 +38,10 @@ async def test_pages_by_key_cover_every_case_once_in_due_order(database_url: str
             FROM cases
             """
         )
+
+
+async def test_pages_by_key_cover_every_case_once_in_due_order(database_url: str) -> None:
+    seed_cases(database_url)
     engine = make_engine(Settings(_env_file=None, database_url=database_url))
     seen: list[inbox_repo.InboxRow] = []
     after = None
@@ -56,3 +63,23 @@ async def test_pages_by_key_cover_every_case_once_in_due_order(database_url: str
     assert dated == sorted(dated)
     assert all(r.due_at is None for r in seen[len(dated) :])  # undated cases last
     assert all(r.head_name == "户主" + r.case_id for r in seen)  # the head, not members[0]
+
+
+async def test_counts_per_stage_stop_at_the_cap_and_say_so(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cap is 1,000 in production; 50 here, so a stage of 60 cases reads "50+".
+    monkeypatch.setattr(inbox_repo, "COUNT_CAP", 50)
+    seed_cases(database_url)
+    engine = make_engine(Settings(_env_file=None, database_url=database_url))
+    try:
+        async with make_sessionmaker(engine)() as session:
+            mine = await inbox_repo.inbox(
+                session, "zhang.wei", Role.VILLAGE_CASEWORKER, "610423100201"
+            )
+            county = await inbox_repo.inbox(session, "chen.gang", Role.COUNTY_APPROVER, "610423")
+    finally:
+        await engine.dispose()
+    assert mine.counts == {"survey": 50, "evaluation": 50}
+    assert mine.capped == {"survey", "evaluation"}
+    assert county.counts == {"survey": 5, "evaluation": 5} and not county.capped
