@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from temporalio.service import RPCError
 
-from api import errors
+from api import errors, golive_service
 from api.deps import (
     AUTHENTICATED,
     ActorDep,
@@ -26,9 +26,8 @@ from api.deps import (
 from api.fields import CaseId
 from api.responses import documented
 from dibao import ledger_import, papers
-from dibao.db import bank_return_repo, ledger_repo, monthly_repo, payroll_repo
+from dibao.db import bank_return_repo, monthly_repo
 from dibao.domain.access import Action
-from dibao.domain.bank_return import ReturnRefused
 from dibao.domain.case import Actor
 from dibao.domain.ledger import LedgerError
 from dibao.domain.money import format_yuan
@@ -122,17 +121,13 @@ async def check_ledger(
 
 
 async def _progress(sessions: Any, import_id: str, created: bool) -> ImportOut:
-    async with sessions() as session:
-        row = await ledger_repo.get_import(session, import_id)
-        if row is None:
-            raise errors.not_found(f"ledger import {import_id}")
-        started = await ledger_repo.started_count(session, import_id)
+    p = await golive_service.import_progress(sessions, import_id)
     return ImportOut(
-        import_id=row.import_id,
-        households=row.households,
-        persons=row.persons,
-        started=started,
-        finished=row.finished_at is not None,
+        import_id=p.import_id,
+        households=p.households,
+        persons=p.persons,
+        started=p.started,
+        finished=p.finished,
         created=created,
     )
 
@@ -155,37 +150,20 @@ async def import_ledger(
     """Import a ledger: checked whole first (422 with every error, nothing written), then each
     household a case in the recipient phase. The cases' workflows start in the background at
     a limited rate; GET the import to follow them. The same file again changes nothing."""
-    check_county(actor, Action.IMPORT_LEDGER, county)
     content = await _read(file)
-    filename = file.filename or "ledger"
-    checked = await ledger_import.check_file(sessions, content, filename, county)
-    if checked.errors:
-        return _refused(checked.errors)
-    try:
-        imported = await ledger_import.write(sessions, settings, checked, filename, county, actor)
-    except ledger_import.ImportRaced:
-        raise errors.conflict(
-            "a household of this file was filed while it was imported; nothing was imported, "
-            "upload it again to see which"
-        ) from None
-    households = checked.households or await ledger_import.households_of_import(
-        sessions, content, filename, county
+    outcome = await golive_service.begin_import(
+        sessions,
+        client,
+        settings,
+        golive_service.app_tasks(request.app.state),
+        content,
+        file.filename or "ledger",
+        county,
+        actor,
     )
-    task = asyncio.create_task(
-        ledger_import.start_workflows(
-            sessions,
-            client,
-            settings,
-            imported.import_id,
-            households,
-            checked.file_sha,
-            actor,
-        )
-    )
-    # Held so the task is not collected while it runs; it removes itself when done.
-    tasks: set[asyncio.Task[int]] = request.app.state.__dict__.setdefault("golive_tasks", set())
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    if isinstance(outcome, ledger_import.Checked):
+        return _refused(outcome.errors)
+    imported = outcome
     return await _progress(sessions, imported.import_id, imported.created)
 
 
@@ -195,12 +173,9 @@ async def import_progress(
     sessions: SessionsDep,
     import_id: Annotated[str, Path(max_length=40, pattern=r"^LI-[0-9a-f]{16}$")],
 ) -> ImportOut:
-    out = await _progress(sessions, import_id, created=False)
-    async with sessions() as session:
-        row = await ledger_repo.get_import(session, import_id)
-        assert row is not None
-    check_county(actor, Action.IMPORT_LEDGER, row.county_code)
-    return out
+    p = await golive_service.import_progress(sessions, import_id)
+    check_county(actor, Action.IMPORT_LEDGER, p.county_code)
+    return await _progress(sessions, import_id, created=False)
 
 
 # --- the bank's return (回盘) ------------------------------------------------------------------
@@ -239,14 +214,6 @@ def _reconciliation_out(rec: Any, loaded: bool) -> ReconciliationOut:
     )
 
 
-async def _run_county(sessions: Any, run_id: str) -> str:
-    async with sessions() as session:
-        run = await payroll_repo.get_run(session, run_id)
-    if run is None:
-        raise errors.not_found(f"payroll run {run_id}")
-    return run.county_code
-
-
 @router.post("/payroll/runs/{run_id}/bank-return", response_model=ReconciliationOut)
 async def load_bank_return(
     run_id: RunId,
@@ -258,19 +225,7 @@ async def load_bank_return(
     reason, paid again as 补发 by the next run once the household's account is corrected. A
     file that does not answer the run is refused (422) with the reason; the same file again
     changes nothing."""
-    check_county(actor, Action.LOAD_BANK_RETURN, await _run_county(sessions, run_id))
-    raw = await file.read()
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise errors.unprocessable_message("file: must be UTF-8 CSV") from None
-    async with sessions() as session:
-        try:
-            rec = await bank_return_repo.load_return(
-                session, run_id, content, actor.id, datetime.now(UTC)
-            )
-        except ReturnRefused as refused:
-            raise errors.unprocessable_message(f"file: {refused}") from None
+    rec = await golive_service.load_bank_return(sessions, actor, run_id, await file.read())
     return _reconciliation_out(rec, loaded=True)
 
 
@@ -281,10 +236,7 @@ async def reconciliation(
     sessions: SessionsDep,
 ) -> ReconciliationOut:
     """The run against the bank's answer (对账): released, paid, returned, per household."""
-    check_county(actor, Action.READ_PAYROLL, await _run_county(sessions, run_id))
-    async with sessions() as session:
-        rec = await bank_return_repo.reconciliation(session, run_id)
-        loaded = await bank_return_repo.has_return(session, run_id)
+    rec, loaded = await golive_service.reconciliation(sessions, actor, run_id)
     return _reconciliation_out(rec, loaded)
 
 
