@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from api import errors
 from api.deps import check_county
-from dibao import ledger_import
+from dibao import ledger_import, papers
 from dibao.db import bank_return_repo, ledger_repo, payroll_repo
 from dibao.domain.access import Action
 from dibao.domain.bank_return import Reconciliation, ReturnRefused
 from dibao.domain.case import Actor
 from dibao.settings import Settings
+from workflows.case import CaseWorkflow
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -132,3 +134,39 @@ async def reconciliation(
         rec = await bank_return_repo.reconciliation(session, run_id)
         loaded = await bank_return_repo.has_return(session, run_id)
     return rec, loaded
+
+
+# --- papers: 低保证, 低保证明, the household's file ---------------------------------------------
+
+
+async def papers_household(sessions: Sessions, case_id: str) -> papers.Household:
+    """What the papers print of a household; 409 when it was neither approved nor imported."""
+    async with sessions() as session:
+        try:
+            return await papers.household(session, case_id)
+        except papers.NoEntitlement:
+            raise errors.conflict(
+                f"case {case_id} has no entitlement: it was neither approved nor imported"
+            ) from None
+
+
+async def household_file_html(
+    sessions: Sessions, client: Client, settings: Settings, case_id: str
+) -> str:
+    """The household's whole file as one printable page; without the workflow's record (when
+    Temporal cannot answer) the page says so rather than failing."""
+    view, reason = None, ""
+    try:
+        view = await client.get_workflow_handle(case_id).query(
+            CaseWorkflow.state, rpc_timeout=timedelta(seconds=5)
+        )
+    except RPCError:
+        reason = "案件流程记录暂不可读"
+    except RuntimeError as err:
+        if errors.dependency_down(err) is None:
+            raise
+        reason = "案件流程记录暂不可读"
+    async with sessions() as session:
+        return await papers.household_file_html(
+            session, settings.templates_dir, case_id, view, datetime.now(UTC), reason
+        )

@@ -49,7 +49,7 @@ import pkgutil
 
 from fastapi import APIRouter, FastAPI
 
-from console import errors, forms, pages, session, static
+from console import errors, forms, golive, pages, policy, session, static
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 # Forms first: their fixed paths (/cases/new) before the pages' /cases/{case_id}.
@@ -59,6 +59,8 @@ for _info in sorted(pkgutil.iter_modules(forms.__path__), key=lambda m: m.name):
         router.include_router(_module.router)
 router.include_router(session.router)
 router.include_router(static.router)
+router.include_router(policy.router)
+router.include_router(golive.router)
 router.include_router(pages.router)
 router.add_api_route("", pages.inbox, methods=["GET"], include_in_schema=False)
 

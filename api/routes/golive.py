@@ -4,15 +4,14 @@ statistics (月报) and the papers households ask for (低保证, 低保证明, 
 # No `from __future__ import annotations`: FastAPI reads parameter types at runtime.
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
-from temporalio.service import RPCError
 
-from api import errors, golive_service
+from api import golive_service
 from api.deps import (
     AUTHENTICATED,
     ActorDep,
@@ -33,7 +32,6 @@ from dibao.domain.ledger import LedgerError
 from dibao.domain.money import format_yuan
 from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
 from dibao.monthly_files import monthly_xlsx, report_data
-from workflows.case import CaseWorkflow
 
 router = APIRouter(
     tags=["going live"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
@@ -284,16 +282,6 @@ def _html(page: str) -> HTMLResponse:
     return HTMLResponse(page)
 
 
-async def _household(sessions: Any, case_id: str) -> papers.Household:
-    async with sessions() as session:
-        try:
-            return await papers.household(session, case_id)
-        except papers.NoEntitlement:
-            raise errors.conflict(
-                f"case {case_id} has no entitlement: it was neither approved nor imported"
-            ) from None
-
-
 @router.get(
     "/cases/{case_id}/certificate",
     response_class=HTMLResponse,
@@ -304,7 +292,7 @@ async def certificate(
 ) -> HTMLResponse:
     """The household's 低保证, a printable A4 page."""
     await check_case(sessions, actor, Action.PRINT_PAPERS, case_id)
-    h = await _household(sessions, case_id)
+    h = await golive_service.papers_household(sessions, case_id)
     return _html(papers.certificate_html(settings.templates_dir, h, datetime.now(UTC)))
 
 
@@ -318,7 +306,7 @@ async def certificate_letter(
 ) -> HTMLResponse:
     """A 低保证明 for the purpose given: recorded (who, why, when) and in the audit log."""
     await check_case(sessions, actor, Action.PRINT_PAPERS, case_id)
-    h = await _household(sessions, case_id)
+    h = await golive_service.papers_household(sessions, case_id)
     async with sessions() as session:
         page = await papers.print_letter(
             session, settings.templates_dir, h, actor, body.purpose.strip(), datetime.now(UTC)
@@ -338,21 +326,7 @@ async def household_file(
     """The household's whole file (一户一档) as one printable document: application, survey,
     verification, evaluation, postings, decisions, notices, ledger and payments, audit."""
     await check_case(sessions, actor, Action.READ_AUDIT, case_id)
-    view, reason = None, ""
-    try:
-        view = await client.get_workflow_handle(case_id).query(
-            CaseWorkflow.state, rpc_timeout=timedelta(seconds=5)
-        )
-    except RPCError:
-        reason = "案件流程记录暂不可读"
-    except RuntimeError as err:
-        if errors.dependency_down(err) is None:
-            raise
-        reason = "案件流程记录暂不可读"
-    async with sessions() as session:
-        page = await papers.household_file_html(
-            session, settings.templates_dir, case_id, view, datetime.now(UTC), reason
-        )
+    page = await golive_service.household_file_html(sessions, client, settings, case_id)
     if format == "html":
         return _html(page)
     pdf = await asyncio.to_thread(papers.to_pdf, page)
