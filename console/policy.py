@@ -220,7 +220,7 @@ async def _standards_page(
                 .get_workflow_handle(batch)
                 .query(StandardChangeWorkflow.progress)
             )
-        except Exception:  # noqa: BLE001 - a page that cannot ask still shows the standards
+        except Exception:
             progress = None
     return await _page(
         request,
