@@ -67,6 +67,7 @@ def _may(user: ConsoleUser, action: Action) -> bool:
 async def _page(request: Request, user: ConsoleUser, template: str, **ctx: Any) -> Response:
     check_role(user.actor, Action.READ_POLICY)
     ctx.setdefault("status_code", 200)
+    ctx.setdefault("file_errors", [])
     status = ctx.pop("status_code")
     return await render(
         request,
