@@ -152,7 +152,9 @@ async def test_regions_spot_checks_and_relatives_pages(
 
     spot = await client.get("/console/policy/spot-checks?year=2026")
     assert "本年尚未抽取" in spot.text
-    drawn = await client.post("/console/policy/spot-checks", data={**hidden(spot.text), "year": "2026"})
+    drawn = await client.post(
+        "/console/policy/spot-checks", data={**hidden(spot.text), "year": "2026"}
+    )
     assert drawn.status_code == 303
 
     rel = await client.get("/console/policy/relatives")
