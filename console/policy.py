@@ -171,7 +171,9 @@ async def rule_pack(
 
 
 @router.get("/compare", include_in_schema=False)
-async def compare(request: Request, user: ConsoleUserDep, a: str = "", b: str = "") -> Response:
+async def compare(
+    request: Request, user: ConsoleUserDep, a: str = "", b: str = "", only: str = ""
+) -> Response:
     left, right = _version_ref(a), _version_ref(b)
     context = await _packs_context(request, user)
     problems: dict[str, str] = {}
@@ -197,7 +199,8 @@ async def compare(request: Request, user: ConsoleUserDep, a: str = "", b: str = 
         status_code=422 if problems and (a or b) else 200,
         errors=problems if (a or b) else {},
         values={"a": a, "b": b},
-        rows=rows,
+        rows=[r for r in rows if r.differs] if only == "differs" else rows,
+        only=only == "differs",
         left=packs[0] if len(packs) == 2 and not problems else None,
         right=packs[1] if len(packs) == 2 and not problems else None,
         changed=sum(1 for r in rows if r.differs),
