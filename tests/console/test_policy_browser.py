@@ -72,9 +72,11 @@ async def test_rule_packs_compare_and_the_other_sections(new_page: Any, dev_stac
         ("年度抽查", "年度抽查", "policy-spot-checks"),
         ("行政区划", "本县行政区划", "policy-regions"),
     ):
-        await page.get_by_role("navigation", name="政策与基础数据").get_by_role(
-            "link", name=section
-        ).click()
+        await (
+            page.get_by_role("navigation", name="政策与基础数据")
+            .get_by_role("link", name=section)
+            .click()
+        )
         await page.get_by_role("heading", name=heading).first.wait_for()
         await screenshot(page, name)
     assert page.console_errors == []
