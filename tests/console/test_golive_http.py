@@ -25,7 +25,9 @@ __all__ = ["browser_like"]
 HOUSEHOLDS = 10
 
 
-async def import_through_console(client: httpx.AsyncClient, stack: Stack, rows: list) -> str:  # type: ignore[type-arg]
+async def import_through_console(
+    client: httpx.AsyncClient, stack: Stack, rows: list[dict[str, str]]
+) -> str:
     page = await client.get("/console/go-live")
     sent = await client.post(
         "/console/go-live/ledger",
@@ -88,6 +90,30 @@ async def test_a_ledger_with_errors_imports_nothing_and_a_clean_one_imports(
     done = await import_through_console(client, dev_stack, clean)
     assert f"{HOUSEHOLDS} / {HOUSEHOLDS}" in done
     assert dev_stack.sql("SELECT count(*) FROM cases") == [(HOUSEHOLDS,)]
+
+    # The imported household's papers, linked from its case page.
+    case_id = case_of(dev_stack, "LD000001")
+    case_page = await client.get(f"/console/cases/{case_id}")
+    for link in ("certificate", "letter", "file.pdf"):
+        assert f'href="/console/cases/{case_id}/{link}"' in case_page.text
+    certificate = await client.get(f"/console/cases/{case_id}/certificate")
+    assert certificate.status_code == 200 and "LD000001" in certificate.text
+    assert "script-src" not in certificate.headers["content-security-policy"]
+    form = await client.get(f"/console/cases/{case_id}/letter")
+    short = await client.post(
+        f"/console/cases/{case_id}/letter", data={**hidden(form.text), "purpose": "学"}
+    )
+    assert short.status_code == 422 and "请写明用途" in short.text
+    letter = await client.post(
+        f"/console/cases/{case_id}/letter",
+        data={**hidden(form.text), "purpose": "子女入学减免学费"},
+    )
+    assert letter.status_code == 200 and "子女入学减免学费" in letter.text
+    assert dev_stack.sql(
+        "SELECT printed_by FROM certificate_letters WHERE case_id = %s", case_id
+    ) == [("chen.gang",)]
+    pdf = await client.get(f"/console/cases/{case_id}/file.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
 async def test_a_bank_return_reconciles_on_the_page_and_the_monthly_report_equals_the_payroll(
