@@ -37,7 +37,9 @@ router = APIRouter(
     tags=["going live"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
 )
 
-UPLOAD_PREFIXES = ("/ledger/", "/payroll/runs/")
+# The console's upload forms (a ledger, a bank return, registry extracts, a year's calendar,
+# the region table) post the same files to its own pages.
+UPLOAD_PREFIXES = ("/ledger/", "/payroll/runs/", "/console/go-live/", "/console/policy/")
 UPLOAD_LIMIT = 64 * 1024 * 1024
 
 County = Annotated[str, Query(pattern=r"^\d{6}$", examples=["610423"])]
