@@ -545,8 +545,10 @@ async def add_relative(request: Request, form: ConsoleFormDep) -> Response:
 
 
 async def _spot_page(request: Request, user: ConsoleUser, year: int, **ctx: Any) -> Response:
-    async with sessions_dep(request)() as session:
-        rows = await policy_service.spot_check_of(session, user.actor, _county(user), year)
+    rows: list[Any] = []
+    if _may(user, Action.READ_SPOT_CHECK):
+        async with sessions_dep(request)() as session:
+            rows = await policy_service.spot_check_of(session, user.actor, _county(user), year)
     return await _page(
         request,
         user,
@@ -554,6 +556,7 @@ async def _spot_page(request: Request, user: ConsoleUser, year: int, **ctx: Any)
         year=year,
         rows=rows,
         selected=[r for r in rows if r.selected],
+        may_read=_may(user, Action.READ_SPOT_CHECK),
         **ctx,
     )
 

@@ -184,3 +184,31 @@ async def test_regions_spot_checks_and_relatives_pages(
     assert ok.status_code == 303
     listed = await client.get(ok.headers["location"])
     assert "已备案" in listed.text and "张父" in listed.text and "612522********0027" in listed.text
+
+
+async def test_a_township_caseworker_reads_the_sections_without_their_buttons(
+    browser_like: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    client = browser_like
+    await signed_in(client, "li.na")
+    for path in (
+        "/console/policy",
+        "/console/policy/standards",
+        "/console/policy/calendar",
+        "/console/policy/registry",
+        "/console/policy/relatives",
+        "/console/policy/spot-checks",
+        "/console/policy/regions",
+    ):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert "指定给本县" not in page.text and "上传全年安排" not in page.text
+    assert (
+        "由县级审批人员、监督人员和审计人员查看"
+        in (await client.get("/console/policy/spot-checks")).text
+    )
+    refused = await client.post(
+        "/console/policy/spot-checks",
+        data={**hidden((await client.get("/console/policy")).text), "year": "2026"},
+    )
+    assert refused.status_code == 403
