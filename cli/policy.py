@@ -316,3 +316,7 @@ def rulepack_publish(
         typer.echo(
             f"  {name}: {json.dumps(old, ensure_ascii=False)} -> {json.dumps(new, ensure_ascii=False)}"
         )
+
+
+# parse_calendar_csv lives in dibao/calendar_csv.py (shared with the console); named here too.
+__all__ = ["calendar_app", "parse_calendar_csv", "parse_day", "rulepack_app"]
