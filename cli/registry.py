@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 
 from cli.auth import operator
-from cli.registry_csv import parse_extract
 from dibao.db import registry_repo
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.db.registry_repo import LoadResult
@@ -23,6 +22,7 @@ from dibao.domain.application import validate_id_number
 from dibao.domain.calendar import CHINA_TZ
 from dibao.domain.money import format_amount
 from dibao.domain.verification import DEPARTMENT_LABELS, Department, RegistryRecord
+from dibao.registry_csv import parse_extract
 from dibao.settings import Settings, get_settings
 
 registry_app = typer.Typer(

@@ -49,7 +49,7 @@ import pkgutil
 
 from fastapi import APIRouter, FastAPI
 
-from console import errors, forms, ops, pages, session, static, supervision
+from console import errors, forms, golive, ops, pages, policy, session, static, supervision
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 # Forms first: their fixed paths (/cases/new) before the pages' /cases/{case_id}.
@@ -61,6 +61,8 @@ router.include_router(session.router)
 router.include_router(static.router)
 router.include_router(supervision.router)
 router.include_router(ops.router)
+router.include_router(policy.router)
+router.include_router(golive.router)
 router.include_router(pages.router)
 router.add_api_route("", pages.inbox, methods=["GET"], include_in_schema=False)
 

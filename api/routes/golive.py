@@ -4,15 +4,14 @@ statistics (月报) and the papers households ask for (低保证, 低保证明, 
 # No `from __future__ import annotations`: FastAPI reads parameter types at runtime.
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
-from temporalio.service import RPCError
 
-from api import errors
+from api import golive_service
 from api.deps import (
     AUTHENTICATED,
     ActorDep,
@@ -26,21 +25,21 @@ from api.deps import (
 from api.fields import CaseId
 from api.responses import documented
 from dibao import ledger_import, papers
-from dibao.db import bank_return_repo, ledger_repo, monthly_repo, payroll_repo
+from dibao.db import bank_return_repo, monthly_repo
 from dibao.domain.access import Action
-from dibao.domain.bank_return import ReturnRefused
 from dibao.domain.case import Actor
 from dibao.domain.ledger import LedgerError
 from dibao.domain.money import format_yuan
 from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
 from dibao.monthly_files import monthly_xlsx, report_data
-from workflows.case import CaseWorkflow
 
 router = APIRouter(
     tags=["going live"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)
 )
 
-UPLOAD_PREFIXES = ("/ledger/", "/payroll/runs/")
+# The console's upload forms (a ledger, a bank return, registry extracts, a year's calendar,
+# the region table) post the same files to its own pages.
+UPLOAD_PREFIXES = ("/ledger/", "/payroll/runs/", "/console/go-live/", "/console/policy/")
 UPLOAD_LIMIT = 64 * 1024 * 1024
 
 County = Annotated[str, Query(pattern=r"^\d{6}$", examples=["610423"])]
@@ -122,17 +121,13 @@ async def check_ledger(
 
 
 async def _progress(sessions: Any, import_id: str, created: bool) -> ImportOut:
-    async with sessions() as session:
-        row = await ledger_repo.get_import(session, import_id)
-        if row is None:
-            raise errors.not_found(f"ledger import {import_id}")
-        started = await ledger_repo.started_count(session, import_id)
+    p = await golive_service.import_progress(sessions, import_id)
     return ImportOut(
-        import_id=row.import_id,
-        households=row.households,
-        persons=row.persons,
-        started=started,
-        finished=row.finished_at is not None,
+        import_id=p.import_id,
+        households=p.households,
+        persons=p.persons,
+        started=p.started,
+        finished=p.finished,
         created=created,
     )
 
@@ -155,37 +150,20 @@ async def import_ledger(
     """Import a ledger: checked whole first (422 with every error, nothing written), then each
     household a case in the recipient phase. The cases' workflows start in the background at
     a limited rate; GET the import to follow them. The same file again changes nothing."""
-    check_county(actor, Action.IMPORT_LEDGER, county)
     content = await _read(file)
-    filename = file.filename or "ledger"
-    checked = await ledger_import.check_file(sessions, content, filename, county)
-    if checked.errors:
-        return _refused(checked.errors)
-    try:
-        imported = await ledger_import.write(sessions, settings, checked, filename, county, actor)
-    except ledger_import.ImportRaced:
-        raise errors.conflict(
-            "a household of this file was filed while it was imported; nothing was imported, "
-            "upload it again to see which"
-        ) from None
-    households = checked.households or await ledger_import.households_of_import(
-        sessions, content, filename, county
+    outcome = await golive_service.begin_import(
+        sessions,
+        client,
+        settings,
+        golive_service.app_tasks(request.app.state),
+        content,
+        file.filename or "ledger",
+        county,
+        actor,
     )
-    task = asyncio.create_task(
-        ledger_import.start_workflows(
-            sessions,
-            client,
-            settings,
-            imported.import_id,
-            households,
-            checked.file_sha,
-            actor,
-        )
-    )
-    # Held so the task is not collected while it runs; it removes itself when done.
-    tasks: set[asyncio.Task[int]] = request.app.state.__dict__.setdefault("golive_tasks", set())
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    if isinstance(outcome, ledger_import.Checked):
+        return _refused(outcome.errors)
+    imported = outcome
     return await _progress(sessions, imported.import_id, imported.created)
 
 
@@ -195,12 +173,9 @@ async def import_progress(
     sessions: SessionsDep,
     import_id: Annotated[str, Path(max_length=40, pattern=r"^LI-[0-9a-f]{16}$")],
 ) -> ImportOut:
-    out = await _progress(sessions, import_id, created=False)
-    async with sessions() as session:
-        row = await ledger_repo.get_import(session, import_id)
-        assert row is not None
-    check_county(actor, Action.IMPORT_LEDGER, row.county_code)
-    return out
+    p = await golive_service.import_progress(sessions, import_id)
+    check_county(actor, Action.IMPORT_LEDGER, p.county_code)
+    return await _progress(sessions, import_id, created=False)
 
 
 # --- the bank's return (回盘) ------------------------------------------------------------------
@@ -239,14 +214,6 @@ def _reconciliation_out(rec: Any, loaded: bool) -> ReconciliationOut:
     )
 
 
-async def _run_county(sessions: Any, run_id: str) -> str:
-    async with sessions() as session:
-        run = await payroll_repo.get_run(session, run_id)
-    if run is None:
-        raise errors.not_found(f"payroll run {run_id}")
-    return run.county_code
-
-
 @router.post("/payroll/runs/{run_id}/bank-return", response_model=ReconciliationOut)
 async def load_bank_return(
     run_id: RunId,
@@ -258,19 +225,7 @@ async def load_bank_return(
     reason, paid again as 补发 by the next run once the household's account is corrected. A
     file that does not answer the run is refused (422) with the reason; the same file again
     changes nothing."""
-    check_county(actor, Action.LOAD_BANK_RETURN, await _run_county(sessions, run_id))
-    raw = await file.read()
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise errors.unprocessable_message("file: must be UTF-8 CSV") from None
-    async with sessions() as session:
-        try:
-            rec = await bank_return_repo.load_return(
-                session, run_id, content, actor.id, datetime.now(UTC)
-            )
-        except ReturnRefused as refused:
-            raise errors.unprocessable_message(f"file: {refused}") from None
+    rec = await golive_service.load_bank_return(sessions, actor, run_id, await file.read())
     return _reconciliation_out(rec, loaded=True)
 
 
@@ -281,10 +236,7 @@ async def reconciliation(
     sessions: SessionsDep,
 ) -> ReconciliationOut:
     """The run against the bank's answer (对账): released, paid, returned, per household."""
-    check_county(actor, Action.READ_PAYROLL, await _run_county(sessions, run_id))
-    async with sessions() as session:
-        rec = await bank_return_repo.reconciliation(session, run_id)
-        loaded = await bank_return_repo.has_return(session, run_id)
+    rec, loaded = await golive_service.reconciliation(sessions, actor, run_id)
     return _reconciliation_out(rec, loaded)
 
 
@@ -332,16 +284,6 @@ def _html(page: str) -> HTMLResponse:
     return HTMLResponse(page)
 
 
-async def _household(sessions: Any, case_id: str) -> papers.Household:
-    async with sessions() as session:
-        try:
-            return await papers.household(session, case_id)
-        except papers.NoEntitlement:
-            raise errors.conflict(
-                f"case {case_id} has no entitlement: it was neither approved nor imported"
-            ) from None
-
-
 @router.get(
     "/cases/{case_id}/certificate",
     response_class=HTMLResponse,
@@ -352,7 +294,7 @@ async def certificate(
 ) -> HTMLResponse:
     """The household's 低保证, a printable A4 page."""
     await check_case(sessions, actor, Action.PRINT_PAPERS, case_id)
-    h = await _household(sessions, case_id)
+    h = await golive_service.papers_household(sessions, case_id)
     return _html(papers.certificate_html(settings.templates_dir, h, datetime.now(UTC)))
 
 
@@ -366,7 +308,7 @@ async def certificate_letter(
 ) -> HTMLResponse:
     """A 低保证明 for the purpose given: recorded (who, why, when) and in the audit log."""
     await check_case(sessions, actor, Action.PRINT_PAPERS, case_id)
-    h = await _household(sessions, case_id)
+    h = await golive_service.papers_household(sessions, case_id)
     async with sessions() as session:
         page = await papers.print_letter(
             session, settings.templates_dir, h, actor, body.purpose.strip(), datetime.now(UTC)
@@ -386,21 +328,7 @@ async def household_file(
     """The household's whole file (一户一档) as one printable document: application, survey,
     verification, evaluation, postings, decisions, notices, ledger and payments, audit."""
     await check_case(sessions, actor, Action.READ_AUDIT, case_id)
-    view, reason = None, ""
-    try:
-        view = await client.get_workflow_handle(case_id).query(
-            CaseWorkflow.state, rpc_timeout=timedelta(seconds=5)
-        )
-    except RPCError:
-        reason = "案件流程记录暂不可读"
-    except RuntimeError as err:
-        if errors.dependency_down(err) is None:
-            raise
-        reason = "案件流程记录暂不可读"
-    async with sessions() as session:
-        page = await papers.household_file_html(
-            session, settings.templates_dir, case_id, view, datetime.now(UTC), reason
-        )
+    page = await golive_service.household_file_html(sessions, client, settings, case_id)
     if format == "html":
         return _html(page)
     pdf = await asyncio.to_thread(papers.to_pdf, page)

@@ -10,15 +10,14 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import errors
-from api.deps import AUTHENTICATED, SessionDep, SettingsDep, check_county, require
+from api import errors, policy_service
+from api.deps import AUTHENTICATED, SessionDep, SettingsDep, require
 from api.fields import Day, Line
 from api.responses import documented
 from api.schemas import Strict
 from dibao.db import calendar_repo, rulepacks_repo
 from dibao.db.policy_models import CountyRulePackRow
 from dibao.domain.access import Action
-from dibao.domain.application import FieldError
 from dibao.domain.calendar import DaySource, YearStatus
 from dibao.domain.case import Actor
 
@@ -229,14 +228,7 @@ async def put_county_rule_pack(
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Action.ASSIGN_RULE_PACK))],
 ) -> CountyRulePackOut:
-    check_county(actor, Action.ASSIGN_RULE_PACK, county_code)
-    try:
-        assignment = await rulepacks_repo.assign_county(
-            session, county_code, body.pack_id, assigned_by=actor.id
-        )
-    except rulepacks_repo.UnknownRulePack as err:
-        known = ", ".join(r.id for r in await rulepacks_repo.list_packs(session))
-        raise errors.unprocessable([FieldError(("pack_id",), f"{err}; known: {known}")]) from None
+    assignment = await policy_service.assign_county_pack(session, actor, county_code, body.pack_id)
     return await _county_out(session, county_code, assignment, settings.default_rule_pack)
 
 

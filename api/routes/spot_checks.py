@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
-from api import errors
-from api.deps import AUTHENTICATED, SessionDep, SettingsDep, check_county, require
+from api import errors, policy_service
+from api.deps import AUTHENTICATED, SessionDep, SettingsDep, require
 from api.responses import documented
-from dibao.db import procedure_repo, rulepacks_repo
 from dibao.db.procedure_models import RecipientSpotCheckRow
 from dibao.domain.access import Action
 from dibao.domain.case import Actor
@@ -57,16 +56,7 @@ async def draw(
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Action.DRAW_SPOT_CHECK))],
 ) -> SpotCheckOut:
-    check_county(actor, Action.DRAW_SPOT_CHECK, county_code)
-    pack = await rulepacks_repo.pack_for_county(session, county_code, settings.default_rule_pack)
-    rows = await procedure_repo.annual_spot_check(
-        session,
-        county_code,
-        year,
-        f"{settings.spot_check_seed}:recipients:{county_code}:{year}",
-        pack.spot_check_share,
-        actor.id,
-    )
+    rows = await policy_service.draw_spot_check(session, settings, actor, county_code, year)
     return _out(county_code, year, rows)
 
 
@@ -81,8 +71,7 @@ async def show(
     session: SessionDep,
     actor: Annotated[Actor, Depends(require(Action.READ_SPOT_CHECK))],
 ) -> SpotCheckOut:
-    check_county(actor, Action.READ_SPOT_CHECK, county_code)
-    rows = await procedure_repo.annual_rows(session, county_code, year)
+    rows = await policy_service.spot_check_of(session, actor, county_code, year)
     if not rows:
         raise errors.not_found(f"spot check of {county_code} for {year}")
     return _out(county_code, year, rows)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import WorkflowQueryFailedError
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import errors
+from api import errors, policy_service
 from api.deps import (
     AUTHENTICATED,
     ClientDep,
@@ -26,11 +22,8 @@ from api.deps import (
 from api.fields import BatchId, Line
 from api.responses import documented
 from api.schemas import Yuan, to_fen
-from dibao.db import rulepacks_repo
 from dibao.domain.access import Action
-from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor, SkipReason, StandardChangeInput, StandardChangeProgress
-from dibao.domain.standards import standard_change_problems
+from dibao.domain.case import Actor, SkipReason, StandardChangeProgress
 from workflows.standard_change import StandardChangeWorkflow
 
 router = APIRouter(
@@ -103,41 +96,18 @@ async def start_standard_change(
     actor: Annotated[Actor, Depends(require(Action.CHANGE_STANDARD))],
     idempotency_key: IdempotencyKey = None,
 ) -> ProgressOut:
-    check_county(actor, Action.CHANGE_STANDARD, county_code)
-    urban, rural = to_fen(body.urban_standard), to_fen(body.rural_standard)
-    # Bounded by the county's pack: no month before it went live or beyond its horizon (a
-    # change from 0000-01 once stopped households), no standard no county could mean.
-    pack = await rulepacks_repo.pack_for_county(session, county_code, settings.default_rule_pack)
-    problems = standard_change_problems(
-        urban, rural, body.effective_month, pack, china_date(datetime.now(UTC))
-    )
-    if problems:
-        raise errors.unprocessable(problems)
-    token = (
-        hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]
-        if idempotency_key
-        else uuid.uuid4().hex[:12]
-    )
-    batch_id = f"SC-{county_code}-{body.effective_month}-{token}"
-    request = StandardChangeInput(
-        batch_id=batch_id,
-        county_code=county_code,
-        urban_standard_fen_month=urban,
-        rural_standard_fen_year=rural,
+    progress = await policy_service.start_standard_change(
+        session,
+        client,
+        settings,
+        actor,
+        county_code,
+        urban_fen=to_fen(body.urban_standard),
+        rural_fen=to_fen(body.rural_standard),
         effective_month=body.effective_month,
-        requested_by=actor,
-        page_size=settings.batch_page_size,
-        concurrency=settings.batch_concurrency,
-        cases_per_run=settings.batch_cases_per_run,
+        idempotency_key=idempotency_key,
     )
-    handle = await client.start_workflow(
-        StandardChangeWorkflow.run,
-        request,
-        id=batch_id,
-        task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
-    return _out(await handle.query(StandardChangeWorkflow.progress))
+    return _out(progress)
 
 
 @router.get(
