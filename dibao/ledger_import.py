@@ -91,9 +91,9 @@ async def check_file(
         return Checked(sha, parsed.rows, (), parsed.errors)
     ids = [r.get("id_number", "").strip().upper() for r in parsed.rows]
     async with sessions() as session:
-        open_heads = await ledger_repo.open_heads(session, [i for i in ids if i])
+        in_open_cases = await ledger_repo.in_open_cases(session, [i for i in ids if i])
     result = check_ledger(
-        parsed.rows, county_code, china_date(datetime.now(UTC)), open_heads=open_heads
+        parsed.rows, county_code, china_date(datetime.now(UTC)), in_open_cases=in_open_cases
     )
     return Checked(sha, parsed.rows, result.households, result.errors)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,19 +41,28 @@ async def get_import(session: AsyncSession, import_id: str) -> LedgerImportRow |
     return await session.get(LedgerImportRow, import_id)
 
 
-async def open_heads(session: AsyncSession, id_numbers: Sequence[str]) -> frozenset[str]:
-    """Of these ID numbers, those heading an open case."""
-    found: set[str] = set()
-    ids = list(dict.fromkeys(id_numbers))
-    for start in range(0, len(ids), CHUNK * 10):
-        rows = await session.execute(
-            select(CaseRow.head_id_number).where(
-                CaseRow.head_id_number.in_(ids[start : start + CHUNK * 10]),
-                CaseRow.closed_at.is_(None),
-            )
-        )
-        found.update(rows.scalars())
-    return frozenset(found)
+# Members of open cases with one of the given ID numbers: the application lists every member
+# (the head too); one pass over the open cases' applications, hash-joined to the file's IDs.
+_IN_OPEN_CASES = text(
+    """
+    SELECT DISTINCT ids.id_number
+    FROM cases c
+    JOIN applications a ON a.case_id = c.case_id
+    CROSS JOIN LATERAL jsonb_array_elements(a.payload -> 'members') m
+    JOIN unnest(CAST(:ids AS text[])) AS ids(id_number)
+        ON ids.id_number = upper(m ->> 'id_number')
+    WHERE c.closed_at IS NULL
+    """
+)
+
+
+async def in_open_cases(session: AsyncSession, id_numbers: Sequence[str]) -> frozenset[str]:
+    """Of these ID numbers, those of a member (head or not) of an open case."""
+    ids = sorted({i.upper() for i in id_numbers})
+    if not ids:
+        return frozenset()
+    rows = await session.execute(_IN_OPEN_CASES, {"ids": ids})
+    return frozenset(rows.scalars())
 
 
 async def _insert_all(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
