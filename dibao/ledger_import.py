@@ -44,10 +44,6 @@ from dibao.settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 
-# Workflow starts per second, and at most so many in flight: about what the worker turns
-# into first tasks without starving the cases people are working on.
-DEFAULT_RATE = 25.0
-CONCURRENCY = 8
 
 Progress = Callable[[int, int], None]  # (started, total)
 
@@ -153,11 +149,14 @@ async def start_workflows(
     file_sha: str,
     actor: Actor,
     *,
-    rate: float = DEFAULT_RATE,
+    rate: float | None = None,
     progress: Progress | None = None,
 ) -> int:
     """Start the workflow of every household of the import not started yet, at most `rate`
-    per second; returns how many were started now."""
+    per second (default: the settings' ledger_import_rate) and at most the settings'
+    ledger_import_concurrency at once; returns how many were started now."""
+    if rate is None:
+        rate = settings.ledger_import_rate
     async with sessions() as session:
         pending = {p.case_id for p in await ledger_repo.unstarted(session, import_id)}
         pack = None
@@ -176,7 +175,7 @@ async def start_workflows(
         return 0
     by_case = {case_id_for(file_sha, h.key): h for h in households}
     queue = [by_case[c] for c in by_case if c in pending]
-    gate = asyncio.Semaphore(CONCURRENCY)
+    gate = asyncio.Semaphore(settings.ledger_import_concurrency)
     interval = 1.0 / rate if rate > 0 else 0.0
     started_at = time.monotonic()
     finished: list[str] = []
@@ -262,7 +261,7 @@ async def import_file(
     county_code: str,
     actor: Actor,
     *,
-    rate: float = DEFAULT_RATE,
+    rate: float | None = None,
     progress: Progress | None = None,
 ) -> Checked | Imported:
     """Check, write and start: the Checked outcome when the file has errors."""
