@@ -44,7 +44,6 @@ from dibao.settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 
-
 Progress = Callable[[int, int], None]  # (started, total)
 
 
