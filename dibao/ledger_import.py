@@ -81,14 +81,20 @@ async def check_file(
         prior = await ledger_repo.find_import(session, sha)
         if prior is not None:
             return Checked(sha, [], (), (), already_imported=prior.import_id)
-    parsed = read_ledger(content, filename)
+    # Reading and checking a county's file is seconds of CPU: in a thread, so that the event
+    # loop (the API's, when the import is uploaded there) keeps answering meanwhile.
+    parsed = await asyncio.to_thread(read_ledger, content, filename)
     if parsed.errors:
         return Checked(sha, parsed.rows, (), parsed.errors)
     ids = [r.get("id_number", "").strip().upper() for r in parsed.rows]
     async with sessions() as session:
         in_open_cases = await ledger_repo.in_open_cases(session, [i for i in ids if i])
-    result = check_ledger(
-        parsed.rows, county_code, china_date(datetime.now(UTC)), in_open_cases=in_open_cases
+    result = await asyncio.to_thread(
+        check_ledger,
+        parsed.rows,
+        county_code,
+        china_date(datetime.now(UTC)),
+        in_open_cases=in_open_cases,
     )
     return Checked(sha, parsed.rows, result.households, result.errors)
 
@@ -247,8 +253,11 @@ async def households_of_import(
 ) -> tuple[ImportedHousehold, ...]:
     """The households of a file imported before (to resume starting its workflows): its rows
     are checked again without the open-case rule, which its own cases would now break."""
-    parsed = read_ledger(content, filename)
-    return check_ledger(parsed.rows, county_code, china_date(datetime.now(UTC))).households
+    parsed = await asyncio.to_thread(read_ledger, content, filename)
+    checked = await asyncio.to_thread(
+        check_ledger, parsed.rows, county_code, china_date(datetime.now(UTC))
+    )
+    return checked.households
 
 
 async def import_file(

@@ -102,6 +102,34 @@ async def write_import(
         )
     )
     await session.flush()
+    # Built and written a chunk at a time: the event loop gets its turn at every INSERT, and
+    # memory holds one chunk's rows, not the whole county's.
+    for start in range(0, len(households), CHUNK):
+        await _write_chunk(
+            session,
+            households[start : start + CHUNK],
+            import_id=import_id,
+            file_sha=file_sha,
+            rule_pack_id=rule_pack_id,
+            rule_pack_version=rule_pack_version,
+            actor=actor,
+            at=at,
+        )
+    await session.commit()
+    return import_id
+
+
+async def _write_chunk(
+    session: AsyncSession,
+    households: Sequence[ImportedHousehold],
+    *,
+    import_id: str,
+    file_sha: str,
+    rule_pack_id: str,
+    rule_pack_version: int,
+    actor: Actor,
+    at: datetime,
+) -> None:
     cases, applications, events, audits, ledger, links = [], [], [], [], [], []
     for household in households:
         case_id = case_id_for(file_sha, household.key)
@@ -190,8 +218,6 @@ async def write_import(
     await _insert_all(session, AuditRow, audits)
     await _insert_all(session, EntitlementRow, ledger)
     await _insert_all(session, LedgerImportHouseholdRow, links)
-    await session.commit()
-    return import_id
 
 
 @dataclass(frozen=True)
