@@ -27,12 +27,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 import psutil
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -199,13 +201,27 @@ async def main(database_url: str) -> None:
                 started = n
                 if n * 10 // HOUSEHOLDS > shown:
                     shown = n * 10 // HOUSEHOLDS
-                    print(f"  {n} started, {time.perf_counter() - t1:.0f} s", flush=True)
+                    pages = sorted(latencies["starts"]) or [0.0]
+                    print(
+                        f"  {n} started, {time.perf_counter() - t1:.0f} s; RSS "
+                        f"{rss_mb(api_process):.0f} MB (API), {rss_mb(worker_process):.0f} MB "
+                        f"(worker); case page p95 so far "
+                        f"{1000 * pages[int(0.95 * (len(pages) - 1))]:.0f} ms",
+                        flush=True,
+                    )
 
             await until_finished(api, import_id, progress)
             t2 = time.perf_counter()
             phase = "catch-up"
             last = case_id_for(file_sha256(content), rows[-1]["certificate_no"])
-            await env.client.get_workflow_handle(last).query(CaseWorkflow.state)
+            for _ in range(120):  # a worker short of CPU may miss a query's deadline
+                try:
+                    await env.client.get_workflow_handle(last).query(
+                        CaseWorkflow.state, rpc_timeout=timedelta(seconds=30)
+                    )
+                    break
+                except RPCError:
+                    await asyncio.sleep(1)
             t3 = time.perf_counter()
             phase = "idle"
             done.set()
