@@ -98,7 +98,7 @@ def check(
 
 
 async def _import(
-    settings: Settings, file: Path, county: str, rate: float, marked: Path | None
+    settings: Settings, file: Path, county: str, rate: float | None, marked: Path | None
 ) -> None:
     engine = make_engine(settings)
     try:
@@ -151,8 +151,14 @@ def import_(
     file: LedgerFile,
     county: County,
     rate: Annotated[
-        float, typer.Option("--rate", help="workflow starts per second", min=0.1, max=500)
-    ] = ledger_import.DEFAULT_RATE,
+        float | None,
+        typer.Option(
+            "--rate",
+            help="workflow starts per second (default: DIBAO_LEDGER_IMPORT_RATE, 25)",
+            min=0.1,
+            max=1000,
+        ),
+    ] = None,
     marked: Annotated[
         Path | None, typer.Option("--marked", help="on errors, write the marked file here")
     ] = None,

@@ -44,11 +44,6 @@ from dibao.settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 
-# Workflow starts per second, and at most so many in flight: about what the worker turns
-# into first tasks without starving the cases people are working on.
-DEFAULT_RATE = 25.0
-CONCURRENCY = 8
-
 Progress = Callable[[int, int], None]  # (started, total)
 
 
@@ -86,14 +81,20 @@ async def check_file(
         prior = await ledger_repo.find_import(session, sha)
         if prior is not None:
             return Checked(sha, [], (), (), already_imported=prior.import_id)
-    parsed = read_ledger(content, filename)
+    # Reading and checking a county's file is seconds of CPU: in a thread, so that the event
+    # loop (the API's, when the import is uploaded there) keeps answering meanwhile.
+    parsed = await asyncio.to_thread(read_ledger, content, filename)
     if parsed.errors:
         return Checked(sha, parsed.rows, (), parsed.errors)
     ids = [r.get("id_number", "").strip().upper() for r in parsed.rows]
     async with sessions() as session:
-        open_heads = await ledger_repo.open_heads(session, [i for i in ids if i])
-    result = check_ledger(
-        parsed.rows, county_code, china_date(datetime.now(UTC)), open_heads=open_heads
+        in_open_cases = await ledger_repo.in_open_cases(session, [i for i in ids if i])
+    result = await asyncio.to_thread(
+        check_ledger,
+        parsed.rows,
+        county_code,
+        china_date(datetime.now(UTC)),
+        in_open_cases=in_open_cases,
     )
     return Checked(sha, parsed.rows, result.households, result.errors)
 
@@ -153,11 +154,14 @@ async def start_workflows(
     file_sha: str,
     actor: Actor,
     *,
-    rate: float = DEFAULT_RATE,
+    rate: float | None = None,
     progress: Progress | None = None,
 ) -> int:
     """Start the workflow of every household of the import not started yet, at most `rate`
-    per second; returns how many were started now."""
+    per second (default: the settings' ledger_import_rate) and at most the settings'
+    ledger_import_concurrency at once; returns how many were started now."""
+    if rate is None:
+        rate = settings.ledger_import_rate
     async with sessions() as session:
         pending = {p.case_id for p in await ledger_repo.unstarted(session, import_id)}
         pack = None
@@ -176,7 +180,7 @@ async def start_workflows(
         return 0
     by_case = {case_id_for(file_sha, h.key): h for h in households}
     queue = [by_case[c] for c in by_case if c in pending]
-    gate = asyncio.Semaphore(CONCURRENCY)
+    gate = asyncio.Semaphore(settings.ledger_import_concurrency)
     interval = 1.0 / rate if rate > 0 else 0.0
     started_at = time.monotonic()
     finished: list[str] = []
@@ -249,8 +253,11 @@ async def households_of_import(
 ) -> tuple[ImportedHousehold, ...]:
     """The households of a file imported before (to resume starting its workflows): its rows
     are checked again without the open-case rule, which its own cases would now break."""
-    parsed = read_ledger(content, filename)
-    return check_ledger(parsed.rows, county_code, china_date(datetime.now(UTC))).households
+    parsed = await asyncio.to_thread(read_ledger, content, filename)
+    checked = await asyncio.to_thread(
+        check_ledger, parsed.rows, county_code, china_date(datetime.now(UTC))
+    )
+    return checked.households
 
 
 async def import_file(
@@ -262,7 +269,7 @@ async def import_file(
     county_code: str,
     actor: Actor,
     *,
-    rate: float = DEFAULT_RATE,
+    rate: float | None = None,
     progress: Progress | None = None,
 ) -> Checked | Imported:
     """Check, write and start: the Checked outcome when the file has errors."""

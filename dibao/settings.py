@@ -120,6 +120,15 @@ class Settings(BaseSettings):
     batch_cases_per_run: int = Field(
         default=2000, ge=1, le=10_000, validation_alias="DIBAO_BATCH_CASES_PER_RUN"
     )
+    # A ledger import (台账导入) starts its cases' workflows at most this many a second, with
+    # at most so many start calls in flight: each start is a first workflow task for the
+    # workers, which must keep up with it and still answer the cases people are working on.
+    ledger_import_rate: float = Field(
+        default=25.0, gt=0, le=1000, validation_alias="DIBAO_LEDGER_IMPORT_RATE"
+    )
+    ledger_import_concurrency: int = Field(
+        default=8, ge=1, le=200, validation_alias="DIBAO_LEDGER_IMPORT_CONCURRENCY"
+    )
     # Workflows a worker keeps in memory between tasks. An uncached recipient case replays its
     # history first (bench/uncached_case.py: ~40-60 ms CPU, its history bounded per review
     # cycle); a cached one costs ~220 KB. 10,000 keeps half of a 20,000-case county warm on

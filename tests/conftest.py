@@ -12,6 +12,7 @@ import copy
 import json
 import os
 import secrets
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -36,6 +37,14 @@ from dibao.temporal_client import register_search_attributes
 from tests.auth import Staff, seed_staff
 from worker import build_activities, build_worker
 from workflows import search_attributes as sa
+
+# The workflow sandbox imports the workflow modules anew for every workflow it starts or
+# replays; where the environment forbids writing bytecode (PYTHONDONTWRITEBYTECODE), each of
+# those imports compiled them from source, nearly halving what a worker gets through. Their
+# bytecode is cached outside the tree instead.
+if sys.dont_write_bytecode and sys.pycache_prefix is None:
+    sys.pycache_prefix = str(Path(tempfile.gettempdir()) / "dibao-pycache")
+    sys.dont_write_bytecode = False
 
 SAMPLE_PATH = PROJECT_ROOT / "examples" / "household.json"
 HISTORIES_DIR = Path(__file__).parent / "workflows" / "histories"

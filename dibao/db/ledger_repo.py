@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,26 +41,37 @@ async def get_import(session: AsyncSession, import_id: str) -> LedgerImportRow |
     return await session.get(LedgerImportRow, import_id)
 
 
-async def open_heads(session: AsyncSession, id_numbers: Sequence[str]) -> frozenset[str]:
-    """Of these ID numbers, those heading an open case."""
-    found: set[str] = set()
-    ids = list(dict.fromkeys(id_numbers))
-    for start in range(0, len(ids), CHUNK * 10):
-        rows = await session.execute(
-            select(CaseRow.head_id_number).where(
-                CaseRow.head_id_number.in_(ids[start : start + CHUNK * 10]),
-                CaseRow.closed_at.is_(None),
-            )
-        )
-        found.update(rows.scalars())
-    return frozenset(found)
+# Members of open cases with one of the given ID numbers: the application lists every member
+# (the head too); one pass over the open cases' applications, hash-joined to the file's IDs.
+_IN_OPEN_CASES = text(
+    """
+    SELECT DISTINCT ids.id_number
+    FROM cases c
+    JOIN applications a ON a.case_id = c.case_id
+    CROSS JOIN LATERAL jsonb_array_elements(a.payload -> 'members') m
+    JOIN unnest(CAST(:ids AS text[])) AS ids(id_number)
+        ON ids.id_number = upper(m ->> 'id_number')
+    WHERE c.closed_at IS NULL
+    """
+)
+
+
+async def in_open_cases(session: AsyncSession, id_numbers: Sequence[str]) -> frozenset[str]:
+    """Of these ID numbers, those of a member (head or not) of an open case."""
+    ids = sorted({i.upper() for i in id_numbers})
+    if not ids:
+        return frozenset()
+    rows = await session.execute(_IN_OPEN_CASES, {"ids": ids})
+    return frozenset(rows.scalars())
 
 
 async def _insert_all(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    # One statement compiled once and sent with many parameter sets (batched into multi-row
+    # INSERTs by the driver layer); a VALUES list of its own per chunk compiled every row's
+    # parameters in Python, most of a large import's writing time.
+    statement = insert(model.__table__).on_conflict_do_nothing()
     for start in range(0, len(rows), CHUNK):
-        await session.execute(
-            insert(model).values(rows[start : start + CHUNK]).on_conflict_do_nothing()
-        )
+        await session.execute(statement, rows[start : start + CHUNK])
 
 
 async def write_import(
@@ -91,6 +102,34 @@ async def write_import(
         )
     )
     await session.flush()
+    # Built and written a chunk at a time: the event loop gets its turn at every INSERT, and
+    # memory holds one chunk's rows, not the whole county's.
+    for start in range(0, len(households), CHUNK):
+        await _write_chunk(
+            session,
+            households[start : start + CHUNK],
+            import_id=import_id,
+            file_sha=file_sha,
+            rule_pack_id=rule_pack_id,
+            rule_pack_version=rule_pack_version,
+            actor=actor,
+            at=at,
+        )
+    await session.commit()
+    return import_id
+
+
+async def _write_chunk(
+    session: AsyncSession,
+    households: Sequence[ImportedHousehold],
+    *,
+    import_id: str,
+    file_sha: str,
+    rule_pack_id: str,
+    rule_pack_version: int,
+    actor: Actor,
+    at: datetime,
+) -> None:
     cases, applications, events, audits, ledger, links = [], [], [], [], [], []
     for household in households:
         case_id = case_id_for(file_sha, household.key)
@@ -179,8 +218,6 @@ async def write_import(
     await _insert_all(session, AuditRow, audits)
     await _insert_all(session, EntitlementRow, ledger)
     await _insert_all(session, LedgerImportHouseholdRow, links)
-    await session.commit()
-    return import_id
 
 
 @dataclass(frozen=True)

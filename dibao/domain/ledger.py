@@ -185,12 +185,13 @@ def check_ledger(
     rows: list[dict[str, str]],
     county_code: str,
     today: date,
-    open_heads: frozenset[str] = frozenset(),
+    in_open_cases: frozenset[str] = frozenset(),
 ) -> LedgerCheck:
     """Check the whole file; the households when there is no error, else every error.
 
-    `rows` are the data rows by column key, the first being spreadsheet row 2; `open_heads`
-    the ID numbers of people who already are in an open case of dibao.
+    `rows` are the data rows by column key, the first being spreadsheet row 2; `in_open_cases`
+    the ID numbers of people who already are in an open case of dibao, as its head or as any
+    other member: a person is paid by one household only.
     """
     errors: list[LedgerError] = []
 
@@ -216,7 +217,7 @@ def check_ledger(
                 err(index, "id_number", "身份证号无效（18位，校验码、出生日期或地区码有误）")
             elif ids[row["id_number"]] > 1:
                 err(index, "id_number", "身份证号在文件中重复出现")
-            elif row["id_number"] in open_heads:
+            elif row["id_number"] in in_open_cases:
                 err(index, "id_number", "此人已有未结案件，不能再导入")
         if row["relation"] and row["relation"] not in RELATIONS:
             err(index, "relation", "应为：" + "、".join(RELATIONS))

@@ -2,27 +2,61 @@
 and column; a clean one makes every household a case in the recipient phase whose first
 payroll pays only the months after the old system's last; the same file again is a no-op.
 
-The issue asks for 1,000 rows; 200 households (400 rows) keep this test within the shared
-machine's budget, and bench/import.py runs the large sizes."""
+1,000 households (2,000 rows: a head and a child each), as a county's first file might hold;
+bench/import.py runs the large sizes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from openpyxl import load_workbook
+from temporalio.service import RPCError
 
+from api.app import create_app
 from dibao.db import payroll_repo
 from dibao.domain.case import CaseView
 from dibao.ledger_files import ledger_csv, ledger_xlsx
 from tests.auth import COUNTY, VILLAGE
 from tests.conftest import Stack
-from tests.golive import ledger_rows
+from tests.golive import id_number, ledger_rows
 from workflows.case import CaseWorkflow
 
-HOUSEHOLDS = 200
+HOUSEHOLDS = 1000
+# Starts a second for the clean import: the worker in this process keeps up with this many on
+# a loaded two-core machine (the service's default is lower, DIBAO_LEDGER_IMPORT_RATE).
+RATE = 200.0
+
+
+@pytest.fixture
+async def importing_api(dev_stack: Stack, staff: object) -> AsyncIterator[httpx.AsyncClient]:
+    settings = dev_stack.settings.model_copy(update={"ledger_import_rate": RATE})
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://dibao.test", headers=COUNTY
+        ) as client,
+    ):
+        yield client
+
+
+async def terminate_all(dev_stack: Stack) -> None:
+    """Stop the import's workflows at once (the stack would stop them one by one)."""
+    gate = asyncio.Semaphore(32)
+
+    async def stop(case_id: str) -> None:
+        async with gate:
+            with contextlib.suppress(RPCError):  # completed already
+                await dev_stack.client.get_workflow_handle(case_id).terminate("test finished")
+
+    await asyncio.gather(*(stop(c) for c in dev_stack.started))
+    dev_stack.started.clear()
 
 
 def upload(content: bytes, name: str = "ledger.xlsx") -> dict[str, tuple[str, bytes]]:
@@ -30,7 +64,7 @@ def upload(content: bytes, name: str = "ledger.xlsx") -> dict[str, tuple[str, by
 
 
 async def until_started(api: httpx.AsyncClient, import_id: str) -> dict[str, object]:
-    for _ in range(600):
+    for _ in range(1200):
         body: dict[str, object] = (
             await api.get(f"/ledger/imports/{import_id}", headers=COUNTY)
         ).json()
@@ -81,16 +115,13 @@ async def test_a_ledger_with_errors_imports_nothing_and_names_each_error(
 
 
 async def test_a_clean_ledger_makes_recipient_cases_paid_after_the_paid_up_month(
-    api: httpx.AsyncClient, dev_stack: Stack
+    api: httpx.AsyncClient, importing_api: httpx.AsyncClient, dev_stack: Stack
 ) -> None:
     rows = ledger_rows(HOUSEHOLDS, paid_up_to="2026-10")
     content = ledger_csv(rows)
     assert (await api.get("/ledger/template", headers=VILLAGE)).status_code == 403
-    response = await api.post(
-        "/ledger/imports",
-        params={"county": "610423"},
-        files=upload(content, "台账.csv"),
-        headers=COUNTY,
+    response = await importing_api.post(
+        "/ledger/imports", params={"county": "610423"}, files=upload(content, "台账.csv")
     )
     assert response.status_code == 202, response.text
     body = response.json()
@@ -99,9 +130,18 @@ async def test_a_clean_ledger_makes_recipient_cases_paid_after_the_paid_up_month
         2 * HOUSEHOLDS,
         True,
     )
-    done = await until_started(api, body["import_id"])
-    assert done["started"] == HOUSEHOLDS
-    dev_stack.started += [r[0] for r in dev_stack.sql("SELECT case_id FROM cases")]
+    try:
+        done = await until_started(importing_api, body["import_id"])
+        dev_stack.started += [r[0] for r in dev_stack.sql("SELECT case_id FROM cases")]
+        assert done["started"] == HOUSEHOLDS
+        await imported_cases_are_paid_after_the_paid_up_month(importing_api, dev_stack, content)
+    finally:
+        await terminate_all(dev_stack)
+
+
+async def imported_cases_are_paid_after_the_paid_up_month(
+    api: httpx.AsyncClient, dev_stack: Stack, content: bytes
+) -> None:
     assert dev_stack.sql("SELECT stage, status, count(*) FROM cases GROUP BY 1, 2") == [
         ("recipient", "receiving", HOUSEHOLDS)
     ]
@@ -111,14 +151,17 @@ async def test_a_clean_ledger_makes_recipient_cases_paid_after_the_paid_up_month
     assert dev_stack.sql("SELECT count(*) FROM stage_events WHERE stage = 'recipient'") == [
         (HOUSEHOLDS,)
     ]
-    # The workflow holds the case in the recipient phase with the ledger's amount.
-    (case_id,) = dev_stack.sql(
-        "SELECT c.case_id FROM cases c JOIN entitlement_changes e USING (case_id) "
-        "WHERE e.certificate_no = 'LD000000'"
-    )[0]
-    view: CaseView = await dev_stack.client.get_workflow_handle(case_id).query(CaseWorkflow.state)
-    assert view.recipient is not None
-    assert (view.stage.value, view.recipient.monthly_amount_fen) == ("recipient", 30_000)
+    # The workflows hold their cases in the recipient phase with the ledger's amounts (every
+    # 50th asked: a query of a workflow no longer cached replays its history).
+    amounts = dev_stack.sql(
+        "SELECT case_id, monthly_amount_fen FROM entitlement_changes ORDER BY certificate_no"
+    )
+    for case_id, amount in amounts[::50]:
+        view: CaseView = await dev_stack.client.get_workflow_handle(case_id).query(
+            CaseWorkflow.state
+        )
+        assert view.recipient is not None
+        assert (view.stage.value, view.recipient.monthly_amount_fen) == ("recipient", amount)
 
     # The first payroll of December pays November and December, nothing before.
     async with dev_stack.sessions() as session:
@@ -132,22 +175,24 @@ async def test_a_clean_ledger_makes_recipient_cases_paid_after_the_paid_up_month
 
     # The same file again: nothing new.
     again = await api.post(
-        "/ledger/imports",
-        params={"county": "610423"},
-        files=upload(content, "again.csv"),
-        headers=COUNTY,
+        "/ledger/imports", params={"county": "610423"}, files=upload(content, "again.csv")
     )
     assert again.status_code == 202 and again.json()["created"] is False
     assert dev_stack.sql("SELECT count(*) FROM cases") == [(HOUSEHOLDS,)]
     assert dev_stack.sql("SELECT count(*) FROM entitlement_changes") == [(HOUSEHOLDS,)]
-    # Another file with a household already receiving is refused for that household.
+    assert dev_stack.sql("SELECT count(*) FROM audit_log") == [(HOUSEHOLDS,)]
+    assert dev_stack.sql("SELECT count(*) FROM ledger_imports") == [(1,)]
+
+    # Another file whose household lists a child of an imported one (not its head) is
+    # refused for that person's row.
     other = ledger_rows(1)
     other[0]["certificate_no"] = other[1]["certificate_no"] = "NEW-1"
+    other[0]["id_number"] = id_number(1)  # a head no case knows (heads have even numbers)
+    other[1]["id_number"] = ledger_rows(4)[7]["id_number"]  # LD000003's child
     refused = await api.post(
-        "/ledger/imports",
-        params={"county": "610423"},
-        files=upload(ledger_csv(other), "x.csv"),
-        headers=COUNTY,
+        "/ledger/imports", params={"county": "610423"}, files=upload(ledger_csv(other), "x.csv")
     )
     assert refused.status_code == 422
-    assert refused.json()["detail"]["errors"][0]["message"] == "此人已有未结案件，不能再导入"
+    assert [(e["row"], e["column"], e["message"]) for e in refused.json()["detail"]["errors"]] == [
+        (3, "身份证号", "此人已有未结案件，不能再导入")
+    ]

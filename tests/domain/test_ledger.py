@@ -47,8 +47,29 @@ def test_household_errors_are_named_by_row_and_column_and_nothing_is_kept() -> N
 
 def test_a_person_in_an_open_case_cannot_be_imported() -> None:
     rows = ledger_rows(2)
-    check = check_ledger(rows, "610423", TODAY, open_heads=frozenset({rows[2]["id_number"]}))
+    check = check_ledger(rows, "610423", TODAY, in_open_cases=frozenset({rows[2]["id_number"]}))
     assert [(e.row, e.message) for e in check.errors] == [(4, "此人已有未结案件，不能再导入")]
+
+
+def test_a_member_in_an_open_case_is_named_whoever_heads_that_case() -> None:
+    rows = ledger_rows(3)
+    # Row 5 is LD000001's child: someone else heads the open case that lists them.
+    check = check_ledger(rows, "610423", TODAY, in_open_cases=frozenset({rows[3]["id_number"]}))
+    assert check.households == ()
+    assert [(e.row, e.column, e.message) for e in check.errors] == [
+        (5, "身份证号", "此人已有未结案件，不能再导入")
+    ]
+
+
+def test_a_member_listed_in_two_households_of_the_file_is_named_on_both_rows() -> None:
+    rows = ledger_rows(3)
+    rows[5]["id_number"] = rows[1]["id_number"].lower()  # LD000002's child is LD000000's too
+    check = check_ledger(rows, "610423", TODAY)
+    assert check.households == ()
+    assert [(e.row, e.column, e.message) for e in check.errors] == [
+        (3, "身份证号", "身份证号在文件中重复出现"),
+        (7, "身份证号", "身份证号在文件中重复出现"),
+    ]
 
 
 def test_case_ids_are_opaque_and_stable_per_file_and_household() -> None:
