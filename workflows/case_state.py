@@ -706,7 +706,9 @@ class CaseState:
         posting opened, the county's spot check, the whole procedure's limit on acceptance,
         the notices). Under a failure drill of one of those steps they are written one by one
         (`_one_by_one`), so the drilled step fails, as rehearsed, under its own name."""
-        self._seq += 1
+        # The new stage's number counts once it is entered: until then the stage's claims
+        # (`_stage_slot`) still hold, so an action arriving meanwhile is refused as taken.
+        seq = self._seq + 1
         now = workflow.now()
         counted_from = None
         if stage is Stage.TOWNSHIP_REVIEW:
@@ -720,7 +722,7 @@ class CaseState:
         transition = RecordTransition(
             change=RecordStage(
                 case_id=self._case.case_id,
-                seq=self._seq,
+                seq=seq,
                 stage=stage,
                 status=status,
                 entered_at=now,
@@ -739,7 +741,9 @@ class CaseState:
             )
             if days is not None
             else None,
-            open_posting=self._posting_to_open(stage, now) if stage in POSTING_STAGES else None,
+            open_posting=self._posting_to_open(seq, stage, now)
+            if stage in POSTING_STAGES
+            else None,
             spot_check=DrawSpotCheck(
                 case_id=self._case.case_id,
                 share=self._pack.spot_check_share,
@@ -766,11 +770,11 @@ class CaseState:
             self._entered(transition, recorded)
         self._after_entering(transition, recorded, approval, standard)
 
-    def _posting_to_open(self, stage: Stage, opens: datetime) -> OpenPosting:
+    def _posting_to_open(self, seq: int, stage: Stage, opens: datetime) -> OpenPosting:
         amount, category = self._proposed_amount()
         return OpenPosting(
             case_id=self._case.case_id,
-            step_key=f"posting-{self._seq}",
+            step_key=f"posting-{seq}",
             stage=stage,
             opens_at=opens,
             closes_at=opens + self._pack.posting_duration,
@@ -783,6 +787,7 @@ class CaseState:
         """The stage as recorded: state, spot check and search attributes change together,
         in one workflow task, so no one sees the stage without what it requires."""
         change, stage = t.change, recorded.stage
+        self._seq = change.seq
         self._stage, self._status, self._stage_entered_at = (
             change.stage,
             change.status,
