@@ -113,38 +113,6 @@ async def record_transition(
             commit=False,
         )
 
-    certificate_no = None
-    notices = t.notices
-    if t.approval is not None:
-        issued_at = t.approval.issued_at
-        certificate = await procedure_repo.issue_certificate(
-            session, case_id, case.county_code, china_date(issued_at).year, issued_at, commit=False
-        )
-        certificate_no = certificate.certificate_no
-        e = t.approval.entitlement
-        await procedure_repo.record_entitlement(
-            session,
-            EntitlementRow(
-                case_id=e.case_id,
-                step_key=e.step_key,
-                certificate_no=certificate_no,
-                effective_month=e.from_month,
-                monthly_amount_fen=e.monthly_amount_fen,
-                category=e.category.value,
-                reason=e.reason,
-                recorded_at=e.recorded_at,
-                change_kind=e.change_kind,
-                paid_members=e.paid_members or None,
-            ),
-            commit=False,
-        )
-        notices = tuple(
-            dataclasses.replace(n, certificate_no=certificate_no)
-            if n.kind is NoticeKind.APPROVAL
-            else n
-            for n in notices
-        )
-
     # The stage itself: its deadline on the working-day calendar, the staff to recuse.
     due_at, warning = None, None
     if change.working_days is not None:
@@ -202,6 +170,14 @@ async def record_transition(
             outcome=PostingOutcome(row.outcome),
         )
 
+    standard = None
+    if t.standard is not None:
+        q = t.standard
+        found = await standards_repo.standard_in_force(session, q.county_code, q.area_type, q.month)
+        standard = StandardInForce(standard=found, month=q.month)
+
+    # Last, and briefly: the county-year counters (spot checks, certificate numbers) are
+    # serialised by advisory locks held until the commit.
     spot = None
     if t.spot_check is not None:
         year = date.fromisoformat(t.spot_check.decided_on).year
@@ -218,11 +194,37 @@ async def record_transition(
             selected=drawn.selected, seed=drawn.seed, draw=drawn.draw, reason=drawn.reason
         )
 
-    standard = None
-    if t.standard is not None:
-        q = t.standard
-        found = await standards_repo.standard_in_force(session, q.county_code, q.area_type, q.month)
-        standard = StandardInForce(standard=found, month=q.month)
+    certificate_no = None
+    notices = t.notices
+    if t.approval is not None:
+        issued_at = t.approval.issued_at
+        certificate = await procedure_repo.issue_certificate(
+            session, case_id, case.county_code, china_date(issued_at).year, issued_at, commit=False
+        )
+        certificate_no = certificate.certificate_no
+        e = t.approval.entitlement
+        await procedure_repo.record_entitlement(
+            session,
+            EntitlementRow(
+                case_id=e.case_id,
+                step_key=e.step_key,
+                certificate_no=certificate_no,
+                effective_month=e.from_month,
+                monthly_amount_fen=e.monthly_amount_fen,
+                category=e.category.value,
+                reason=e.reason,
+                recorded_at=e.recorded_at,
+                change_kind=e.change_kind,
+                paid_members=e.paid_members or None,
+            ),
+            commit=False,
+        )
+        notices = tuple(
+            dataclasses.replace(n, certificate_no=certificate_no)
+            if n.kind is NoticeKind.APPROVAL
+            else n
+            for n in notices
+        )
 
     # Rendered last: a notice states the stage's due date and the certificate as written.
     await session.flush()
