@@ -14,17 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.procedure_activities import posting_id_for
 from dibao.db import (
     audit_repo,
-    calendar_repo,
     cases_repo,
     notices_repo,
     ops_repo,
     procedure_repo,
     regions_repo,
     rulepacks_repo,
+    transition_repo,
 )
-from dibao.domain.calendar import Deadline, add_working_days, china_date
 from dibao.domain.case import (
     AuditEntry,
     AuditRecorded,
@@ -34,7 +34,9 @@ from dibao.domain.case import (
     ProcedureDeadline,
     RecordProcedureDeadline,
     RecordStage,
+    RecordTransition,
     StageRecorded,
+    TransitionRecorded,
 )
 from dibao.domain.enums import Relation
 from dibao.domain.materials import MATERIAL_LABELS
@@ -49,12 +51,7 @@ def notice_id_for(case_id: str, step_key: str) -> str:
     return "N-" + hashlib.sha256(f"{case_id}/{step_key}".encode()).hexdigest()[:20]
 
 
-async def _working_days_after(session: AsyncSession, start: datetime, days: int) -> Deadline:
-    day = china_date(start)
-    is_working_day = await calendar_repo.working_day_function(
-        session, day, calendar_repo.horizon(day, days)
-    )
-    return add_working_days(day, days, is_working_day)
+_working_days_after = transition_repo.working_days_after
 
 
 def township_label(township_code: str, names: dict[str, str] | None = None) -> str:
@@ -122,38 +119,7 @@ class CaseActivities:
     @activity.defn(name="issue_notice")
     async def issue_notice(self, request: IssueNotice) -> NoticeIssued:
         async with self._sessions() as session:
-            case = await cases_repo.get_case(session, request.case_id)
-            application = await cases_repo.get_application_payload(session, request.case_id)
-            if case is None or application is None:
-                raise ApplicationError(
-                    f"case {request.case_id} has no projection row", non_retryable=True
-                )
-            context = self._notice_context(request, application.payload)
-            names = await regions_repo.names_of(session, [case.county_code, case.township_code])
-            context.update(
-                await _law_context(
-                    session,
-                    case.rule_pack_id,
-                    case.rule_pack_version,
-                    request,
-                    county_name=names.get(case.county_code, ""),
-                )
-            )
-            context.update(
-                reasons=list(request.reasons),
-                certificate_no=request.certificate_no,
-                monthly_amount=format_yuan(request.monthly_amount_fen),
-                from_month=request.from_month,
-                decided_at=request.decided_at,
-                notice_working_days=request.notice_working_days,
-                filed_at=case.filed_at,
-                survey_due=case.due_at,
-                rule_pack_title=get_rule_pack(case.rule_pack_id).title,
-                township_label=township_label(case.township_code, names),
-                # County decisions (approval, refusal) are issued in the county bureau's name.
-                county_label=regions_repo.county_office(names, case.county_code),
-            )
-            content = render_notice(self._settings.templates_dir, request.kind, context)
+            content = await self._render(session, request)
             row = await notices_repo.store_once(
                 session,
                 notice_id=notice_id_for(request.case_id, request.step_key),
@@ -171,6 +137,66 @@ class CaseActivities:
                 content_sha256=row.content_sha256,
             )
         )
+
+    @activity.defn(name="record_transition")
+    async def record_transition(self, transition: RecordTransition) -> TransitionRecorded:
+        """A stage change with its audit entries, postings, approval and notices, written in
+        one transaction (dibao/db/transition_repo.py)."""
+        info = activity.info()
+        async with self._sessions() as session:
+            drilled = await transition_repo.drilled_parts(session, transition.change.case_id)
+            if drilled:
+                return TransitionRecorded(
+                    stage=StageRecorded(due_at=None, due_warning=None), drilled=drilled
+                )
+            try:
+                return await transition_repo.record_transition(
+                    session,
+                    transition,
+                    workflow_id=info.workflow_id or transition.change.case_id,
+                    run_id=info.workflow_run_id or "",
+                    spot_check_seed=self._settings.spot_check_seed,
+                    ids=transition_repo.Ids(notice_id=notice_id_for, posting_id=posting_id_for),
+                    render=self._render,
+                    content_sha256=content_sha256,
+                    now=datetime.now(UTC),
+                )
+            except LookupError as err:
+                raise ApplicationError(str(err), non_retryable=True) from None
+
+    async def _render(self, session: AsyncSession, request: IssueNotice) -> str:
+        case = await cases_repo.get_case(session, request.case_id)
+        application = await cases_repo.get_application_payload(session, request.case_id)
+        if case is None or application is None:
+            raise ApplicationError(
+                f"case {request.case_id} has no projection row", non_retryable=True
+            )
+        context = self._notice_context(request, application.payload)
+        names = await regions_repo.names_of(session, [case.county_code, case.township_code])
+        context.update(
+            await _law_context(
+                session,
+                case.rule_pack_id,
+                case.rule_pack_version,
+                request,
+                county_name=names.get(case.county_code, ""),
+            )
+        )
+        context.update(
+            reasons=list(request.reasons),
+            certificate_no=request.certificate_no,
+            monthly_amount=format_yuan(request.monthly_amount_fen),
+            from_month=request.from_month,
+            decided_at=request.decided_at,
+            notice_working_days=request.notice_working_days,
+            filed_at=case.filed_at,
+            survey_due=case.due_at,
+            rule_pack_title=get_rule_pack(case.rule_pack_id).title,
+            township_label=township_label(case.township_code, names),
+            # County decisions (approval, refusal) are issued in the county bureau's name.
+            county_label=regions_repo.county_office(names, case.county_code),
+        )
+        return render_notice(self._settings.templates_dir, request.kind, context)
 
     def _notice_context(self, request: IssueNotice, payload: dict[str, Any]) -> dict[str, Any]:
         """What every notice says of the household; `_law_context` adds the pack's rules."""
@@ -193,6 +219,7 @@ class CaseActivities:
             self.record_procedure_deadline,
             self.append_audit,
             self.issue_notice,
+            self.record_transition,
         ]
 
 

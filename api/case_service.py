@@ -222,14 +222,21 @@ def _as_filed(case: CaseInput) -> CaseOut:
 
 
 async def read_case(
-    sessions: async_sessionmaker[AsyncSession], client: Client, case_id: str
+    sessions: async_sessionmaker[AsyncSession],
+    client: Client,
+    case_id: str,
+    *,
+    row_read: bool = False,
 ) -> CaseOut:
+    """The case as its workflow holds it, with the stored notices. `row_read`: the caller
+    has read the case row already (its access check), so a missing workflow is not looked
+    up again to tell an unknown case from one whose workflow cannot answer."""
     try:
         view = await client.get_workflow_handle(case_id).query(
             CaseWorkflow.state, rpc_timeout=QUERY_TIMEOUT
         )
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
+        if err.status == RPCStatusCode.NOT_FOUND and not row_read:
             async with sessions() as session:
                 if await cases_repo.get_case(session, case_id) is None:
                     raise errors.not_found(f"case {case_id}") from err

@@ -12,6 +12,7 @@ phase is `workflows/case_recipient.py`, the state, its query and the steps every
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import timedelta
 
@@ -23,21 +24,20 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.application import payee_holder_problems, validate_payee
     from dibao.domain.calendar import china_date
     from dibao.domain.case import (
+        AuditEntry,
         CaseInput,
         CaseResult,
         CaseView,
-        CertificateIssued,
         ChangePayee,
-        DrawSpotCheck,
+        ClosePosting,
         Entitlement,
-        IssueCertificate,
         ObjectionRef,
         PayeeRecorded,
         RaiseObjection,
+        RecordApproval,
         RecordEntitlement,
         RecordPayee,
         Rejection,
-        SpotCheckResult,
         SubmitCountyDecision,
         SubmitCountyVisit,
         SubmitEvaluation,
@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         PostingOutcome,
         Stage,
     )
+    from dibao.domain.hashing import payload_sha256
     from dibao.domain.materials import provided_materials
     from dibao.domain.money import format_yuan
     from dibao.domain.procedure import (
@@ -69,7 +70,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows import case_steps, policies
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (
-        RECUSAL_VISIT_REASON,
         CaseClosing,
         invalid_input,
         reject,
@@ -99,27 +99,34 @@ class CaseWorkflow(RecipientPhase):
                 await self._close_on_request()
             await workflow.wait_condition(workflow.all_handlers_finished)
             return CaseResult(case_id=case.case_id, status=self._status)
-        try:
-            # Inside: ops may close the case at this step if the filing cannot be recorded.
-            await self._audit(
-                "filed",
-                case.filed_by,
-                AuditAction.FILE_APPLICATION,
-                case.application,
+        # The filing is audited with the case's first stage change, whichever it is.
+        self._pending_audits.append(
+            AuditEntry(
+                case_id=case.case_id,
+                step_key="filed",
+                actor=case.filed_by,
+                action=AuditAction.FILE_APPLICATION,
+                payload_sha256=payload_sha256(case.application),
                 at=case.filed_at,
             )
+        )
+        try:
+            # Inside: ops may close the case at this step if the filing cannot be recorded.
             if self._missing():
-                await self._enter(Stage.APPLICATION, CaseStatus.MATERIALS_INCOMPLETE)
-                await self._notice(
+                notice = self._notice_of(
                     NoticeKind.MATERIALS_INCOMPLETE, "materials-incomplete", missing=self._missing()
+                )
+                await self._enter(
+                    Stage.APPLICATION, CaseStatus.MATERIALS_INCOMPLETE, notices=(notice,)
                 )
                 await self._until(lambda: not self._missing())
             self._check_open()
-            await self._enter(Stage.SURVEY, CaseStatus.IN_PROGRESS)
-            await self._notice(NoticeKind.ACCEPTANCE, "acceptance")
-            self._accepted = True
-            self._accepted_at = self._stage_entered_at
-            await self._arm_procedure_deadline(extended=False)
+            await self._enter(
+                Stage.SURVEY,
+                CaseStatus.IN_PROGRESS,
+                notices=(self._notice_of(NoticeKind.ACCEPTANCE, "acceptance"),),
+                accept=True,
+            )
             await self._procedure()
         except CaseClosing:
             await self._close_on_request()
@@ -141,7 +148,13 @@ class CaseWorkflow(RecipientPhase):
         if stage is Stage.SURVEY:
             await self._until(lambda: self._survey is not None)
         elif stage is Stage.VERIFICATION:
-            await self._verify()
+            after = next_stage(
+                self._pack, stage, approved=self._approved, after_objection=self._after_objection
+            )
+            # The standard to assess on is read with the next stage change, unless that stage
+            # (a posting) states the amount already.
+            await self._verify(fold=after not in POSTING_STAGES)
+            return after
         elif stage is Stage.EVALUATION:
             await self._until(lambda: self._evaluation is not None)
             assert self._evaluation is not None
@@ -160,14 +173,10 @@ class CaseWorkflow(RecipientPhase):
         )
 
     async def _post(self, stage: Stage) -> bool:
-        """Run a public posting; True when an objection interrupted it."""
-        opens = workflow.now()
-        closes = opens + self._pack.posting_duration
-        amount, category = self._proposed_amount()
-        ref = await self._open_posting(
-            f"posting-{self._seq}", stage, opens, self._household_size(), amount, category
-        )
-        self._postings.append(ref)
+        """Run a public posting (opened with the stage change; closed with the next one);
+        True when an objection interrupted it."""
+        ref = self._postings[-1]
+        closes = self._stage_entered_at + self._pack.posting_duration
         self._pending_objection = None
         interrupted_by_close = False
         try:
@@ -198,8 +207,14 @@ class CaseWorkflow(RecipientPhase):
             if objection
             else PostingOutcome.COMPLETED
         )
-        closed = await self._close_posting(ref.posting_id, outcome)
-        self._postings[-1] = dataclasses.replace(ref, outcome=closed)
+        # Written with the next stage change; shown at once.
+        self._leaving_posting = ClosePosting(
+            case_id=self._case.case_id,
+            posting_id=ref.posting_id,
+            outcome=outcome,
+            closed_at=workflow.now(),
+        )
+        self._postings[-1] = dataclasses.replace(ref, outcome=outcome)
         self._check_open()
         if objection:
             # The steps from the objection's stage on are done again, on fresh answers.
@@ -212,21 +227,7 @@ class CaseWorkflow(RecipientPhase):
         return objection
 
     async def _county_approval(self) -> Stage:
-        spot: SpotCheckResult = await self._act(
-            case_steps.draw_spot_check,
-            DrawSpotCheck(
-                case_id=self._case.case_id,
-                share=self._pack.spot_check_share,
-                decided_on=china_date(workflow.now()).isoformat(),
-            ),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
-        )
-        self._visit_reasons = []
-        if spot.selected:
-            self._visit_reasons.append(f"县级抽查：{spot.reason}（种子 {spot.seed}）")
-        if self._recused:
-            self._visit_reasons.append(RECUSAL_VISIT_REASON)
+        # The spot check was drawn with the stage change (the visit reasons are set with it).
         self._decision = None
         await self._until(lambda: self._decision is not None)
         decision = self._decision
@@ -235,13 +236,13 @@ class CaseWorkflow(RecipientPhase):
         if decision.opinion is Opinion.REJECT:
             # Issued in the moment of the decision, so always within the pack's working days
             # for a written refusal (mca-2021 Art. 21); the notice states both.
-            await self._notice(
+            refusal = self._notice_of(
                 NoticeKind.REFUSAL,
                 f"refusal-{self._seq}",
                 reasons=decision.reasons,
                 decided_at=workflow.now(),
             )
-            await self._enter(Stage.CLOSED, CaseStatus.REFUSED)
+            await self._enter(Stage.CLOSED, CaseStatus.REFUSED, notices=(refusal,))
             self._closed = True
             return Stage.CLOSED
         await self._approve(decision)
@@ -261,41 +262,35 @@ class CaseWorkflow(RecipientPhase):
         if amount is None:
             amount = assessment.monthly_amount_fen if assessment else 0
         assert category is not None
-        certificate: CertificateIssued = await self._act(
-            case_steps.issue_certificate,
-            IssueCertificate(case_id=self._case.case_id, issued_at=now),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
-        )
         from_month = payment_start_month(self._pack, china_date(now))
-        await self._act(
-            case_steps.record_entitlement,
-            RecordEntitlement(
-                case_id=self._case.case_id,
-                step_key="approval",
-                certificate_no=certificate.certificate_no,
+        # Numbered, recorded and notified with the stage change the approval causes.
+        self._pending_approval = (
+            RecordApproval(
+                issued_at=now,
+                entitlement=RecordEntitlement(
+                    case_id=self._case.case_id,
+                    step_key="approval",
+                    certificate_no="",
+                    from_month=from_month,
+                    monthly_amount_fen=amount,
+                    category=category,
+                    reason=decision.override_reason or "县级审批同意",
+                    recorded_at=now,
+                    paid_members=self._household_size(),
+                ),
+            ),
+            self._notice_of(
+                NoticeKind.APPROVAL,
+                "approval",
+                monthly_amount_fen=amount,
+                from_month=from_month,
+            ),
+            Entitlement(
+                certificate_no="",
                 from_month=from_month,
                 monthly_amount_fen=amount,
                 category=category,
-                reason=decision.override_reason or "县级审批同意",
-                recorded_at=now,
-                paid_members=self._household_size(),
             ),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
-        )
-        self._entitlement = Entitlement(
-            certificate_no=certificate.certificate_no,
-            from_month=from_month,
-            monthly_amount_fen=amount,
-            category=category,
-        )
-        await self._notice(
-            NoticeKind.APPROVAL,
-            "approval",
-            certificate_no=certificate.certificate_no,
-            monthly_amount_fen=amount,
-            from_month=from_month,
         )
 
     async def _reassess_for(self, month: str) -> None:
@@ -319,14 +314,19 @@ class CaseWorkflow(RecipientPhase):
 
     async def _close_on_request(self) -> None:
         if self._termination is not None:
-            await self._enter(Stage.CLOSED, CaseStatus.TERMINATED)
-            await self._notice(
+            status = CaseStatus.TERMINATED
+            notice = self._notice_of(
                 NoticeKind.TERMINATION, "termination", reason=self._termination.reason
             )
         else:
             assert self._withdrawal is not None
-            await self._enter(Stage.CLOSED, CaseStatus.WITHDRAWN)
-            await self._notice(NoticeKind.WITHDRAWAL, "withdrawal", reason=self._withdrawal.reason)
+            status = CaseStatus.WITHDRAWN
+            notice = self._notice_of(
+                NoticeKind.WITHDRAWAL, "withdrawal", reason=self._withdrawal.reason
+            )
+        # Ops may close it at the closing step itself: then closed, as they recorded.
+        with contextlib.suppress(CaseClosing):
+            await self._enter(Stage.CLOSED, status, notices=(notice,))
         self._closed = True
 
     # --- updates: application -------------------------------------------------------------------
@@ -385,7 +385,7 @@ class CaseWorkflow(RecipientPhase):
             "supplement",
             apply,
             check=self._validate_supplement,
-            answer_when=lambda: bool(self._missing()) or self._accepted,
+            moves=lambda: not self._missing(),
         )
 
     @supplement_materials.validator
@@ -466,7 +466,7 @@ class CaseWorkflow(RecipientPhase):
             apply,
             check=self._validate_survey,
             claim=self._stage_slot("survey"),
-            answer_when=lambda: self._stage is not Stage.SURVEY,
+            moves=lambda: True,
         )
 
     @submit_survey.validator
@@ -497,6 +497,7 @@ class CaseWorkflow(RecipientPhase):
             apply,
             check=self._validate_evaluation,
             claim=self._stage_slot("evaluation"),
+            moves=lambda: True,
         )
 
     @submit_evaluation.validator
@@ -581,6 +582,7 @@ class CaseWorkflow(RecipientPhase):
             apply,
             check=self._validate_township,
             claim=self._stage_slot("township"),
+            moves=lambda: True,
         )
 
     @submit_township_review.validator
@@ -644,7 +646,7 @@ class CaseWorkflow(RecipientPhase):
             apply,
             check=self._validate_county_decision,
             claim=self._stage_slot("decision"),
-            answer_when=lambda: self._stage is not Stage.COUNTY_APPROVAL,
+            moves=lambda: True,
         )
 
     @submit_county_decision.validator

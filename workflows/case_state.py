@@ -11,12 +11,14 @@ deadline timer (escalation).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
@@ -32,10 +34,13 @@ with workflow.unsafe.imports_passed_through():
         CarriedState,
         CaseInput,
         CaseView,
+        CertificateIssued,
         CloseCase,
         ClosePosting,
+        DrawSpotCheck,
         Entitlement,
         ExtendDeadline,
+        IssueCertificate,
         IssueNotice,
         NoticeIssued,
         NoticeRef,
@@ -45,9 +50,11 @@ with workflow.unsafe.imports_passed_through():
         PostingRef,
         ProcedureDeadline,
         ProcedureView,
+        RecordApproval,
         RecordProcedureDeadline,
         RecordProcedureOverdue,
         RecordStage,
+        RecordTransition,
         RecuseStaff,
         Rejection,
         RetryStep,
@@ -59,9 +66,16 @@ with workflow.unsafe.imports_passed_through():
         SubmitSurvey,
         SubmitTownshipReview,
         Terminate,
+        TransitionRecorded,
         Withdraw,
     )
-    from dibao.domain.eligibility import Assessment, assess, household_facts, posted_category
+    from dibao.domain.eligibility import (
+        Assessment,
+        HouseholdFacts,
+        assess,
+        household_facts,
+        posted_category,
+    )
     from dibao.domain.enums import (
         AuditAction,
         CaseStatus,
@@ -87,7 +101,7 @@ with workflow.unsafe.imports_passed_through():
         incident_options,
         parse_corrections,
     )
-    from dibao.domain.procedure import payment_start_month
+    from dibao.domain.procedure import POSTING_STAGES, payment_start_month
     from dibao.domain.recipient import (
         PaymentChange,
         RecipientState,
@@ -177,13 +191,21 @@ class CaseState:
         self._rewake = False
         # supervision and operations
         self._overdue_since: datetime | None = None
-        self._deadline_timer: asyncio.Task[None] | None = None
+        # One task watches every open deadline (the stage's, the whole procedure's).
+        self._watcher: asyncio.Task[None] | None = None
+        # What the next stage change writes with it: the audit entries of the actions that
+        # cause it (their updates answer once written), the posting the stage leaves, the
+        # approval, the standard to assess on (with the facts assessed).
+        self._pending_audits: list[AuditEntry] = []
+        self._unrecorded: set[str] = set()
+        self._leaving_posting: ClosePosting | None = None
+        self._pending_approval: tuple[RecordApproval, IssueNotice, Entitlement] | None = None
+        self._pending_standard: tuple[StandardQuery, HouseholdFacts] | None = None
         # The whole procedure's limit (mca-2021 Art. 22), from acceptance to decision.
         self._accepted_at: datetime | None = None
         self._procedure_days: int | None = None
         self._procedure_due: ProcedureDeadline | None = None
         self._procedure_overdue_since: datetime | None = None
-        self._procedure_timer: asyncio.Task[None] | None = None
         self._extension: ExtendDeadline | None = None
         self._incident_no = 0
         self._incidents: dict[str, IncidentRef] = {}
@@ -196,7 +218,8 @@ class CaseState:
     # --- continue-as-new: the whole state, carried --------------------------------------------
 
     # Attributes not carried to the next run, and why: the case input itself (`_case`, and the
-    # pack it pins, `_pack`); a wake-up flag and a timer task of this run's loop; claims of
+    # pack it pins, `_pack`); a wake-up flag and the deadline watcher of this run's loop;
+    # what a stage change of the procedure writes with it (empty in the recipient phase); claims of
     # stages already answered; incidents, which are open only while a step waits, never when a
     # review cycle ends (all handlers have finished and no step is running then).
     TRANSIENT = frozenset(
@@ -204,8 +227,12 @@ class CaseState:
             "_case",
             "_pack",
             "_rewake",
-            "_deadline_timer",
-            "_procedure_timer",
+            "_watcher",
+            "_pending_audits",
+            "_unrecorded",
+            "_leaving_posting",
+            "_pending_approval",
+            "_pending_standard",
             "_claims",
             "_incidents",
             "_incident_inputs",
@@ -464,20 +491,46 @@ class CaseState:
         check: Callable[[Any], None],
         claim: str = "",
         answer_when: Callable[[], bool] | None = None,
+        moves: Callable[[], bool] | None = None,
     ) -> CaseView:
         """The steps every caseworker update shares: its validator again (`_recheck`), then,
         the first time of its request ID only, the audit entry and the effect (`apply`); it
-        answers the state, once `answer_when` holds when given. `claim` names the stage's
-        step the request answers (the first accepted one of a stage wins)."""
+        answers the state once the audit entry is written (and `answer_when` holds, when
+        given). `claim` names the stage's step the request answers (the first accepted one of
+        a stage wins). `moves`: whether the applied action moves the case to its next stage;
+        then its audit entry is written with that stage change, in one transaction, and the
+        update answers as soon as that is written, not after the next stage's steps."""
         self._recheck(check, request)
-        if await self._first_time(
-            request.request_id, request.actor, action, request, prefix, claim=claim
-        ):
+        key = f"{prefix}/{request.request_id}"
+        if moves is None:
+            if await self._first_time(
+                request.request_id, request.actor, action, request, prefix, claim=claim
+            ):
+                done = apply()
+                if done is not None:
+                    await done
+        elif key not in self._handled_requests:
+            self._handled_requests.add(key)
+            if claim:
+                self._claims[claim] = key
+            entry = AuditEntry(
+                case_id=self._case.case_id,
+                step_key=key,
+                actor=request.actor,
+                action=action,
+                payload_sha256=payload_sha256(request),
+                at=workflow.now(),
+            )
             done = apply()
-            if done is not None:
-                await done
-        if answer_when is not None:
-            await self._answer_when(answer_when)
+            assert done is None, "an action that moves the case applies at once"
+            if moves():
+                self._pending_audits.append(entry)
+                self._unrecorded.add(key)
+            else:
+                await self._write_audit(entry)
+        await self._answer_when(
+            lambda: key not in self._unrecorded and (answer_when is None or answer_when())
+        )
         return self.state()
 
     def _recheck(self, validator: Callable[[T], None], request: T) -> None:
@@ -578,11 +631,13 @@ class CaseState:
         return len(self._case.application.members)
 
     def _proposed_amount(self) -> tuple[int, str]:
-        if self._entitlement is not None:
-            category = self._entitlement.category.value
+        # An approval being written with this stage change states what is posted.
+        entitlement = self._pending_approval[2] if self._pending_approval else self._entitlement
+        if entitlement is not None:
+            category = entitlement.category.value
             if self._assessment is not None and self._assessment.single_person_members:
                 category = posted_category(self._assessment)
-            return self._entitlement.monthly_amount_fen, category
+            return entitlement.monthly_amount_fen, category
         if self._township is not None and self._township.proposed_amount_fen is not None:
             category = self._assessment.category.value if self._assessment else ""
             return self._township.proposed_amount_fen, category
@@ -590,7 +645,9 @@ class CaseState:
             return self._assessment.monthly_amount_fen, posted_category(self._assessment)
         return 0, ""
 
-    async def _verify(self) -> None:
+    async def _verify(self, fold: bool = False) -> None:
+        """Ask the registries, then assess on the standard in force. `fold`: the standard is
+        read with the next stage change, and the assessment made when it is recorded."""
         # Retried without limit: a registry that is down delays the case, visibly (the pending
         # activity and this stage), and loses nothing.
         survey = self._survey.report if self._survey else None
@@ -611,37 +668,61 @@ class CaseState:
         # now, or (a re-review) the month its change takes effect.
         today = china_date(workflow.now())
         month = next_month(today) if self._recipient else payment_start_month(self._pack, today)
+        if fold:
+            self._pending_standard = (self._standard_query(month), facts)
+            return
         found = await self._standard_in_force(month)
         self._assessment = assess(facts, self._pack, found.standard, found.month)
+
+    def _standard_query(self, month: str) -> StandardQuery:
+        return StandardQuery(
+            county_code=self._case.application.hukou.county_code,
+            area_type=self._case.application.area_type,
+            month=month,
+        )
 
     async def _standard_in_force(self, month: str) -> StandardInForce:
         """The county's standard in force in `month`, for the household's area type."""
         found: StandardInForce = await self._act(
             case_steps.standard_in_force,
-            StandardQuery(
-                county_code=self._case.application.hukou.county_code,
-                area_type=self._case.application.area_type,
-                month=month,
-            ),
+            self._standard_query(month),
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
         return found
 
-    # --- steps ------------------------------------------------------------------------------------
+    # --- stage changes: one transition each -------------------------------------------------------
 
-    async def _enter(self, stage: Stage, status: CaseStatus) -> None:
-        self._seq += 1
+    async def _enter(
+        self,
+        stage: Stage,
+        status: CaseStatus,
+        *,
+        notices: tuple[IssueNotice, ...] = (),
+        accept: bool = False,
+    ) -> None:
+        """Move to `stage`: one activity writes the stage change with everything that goes
+        with it (the causing actions' audit entries, the posting left, the approval, the
+        posting opened, the county's spot check, the whole procedure's limit on acceptance,
+        the notices). Under a failure drill of one of those steps they are written one by one
+        (`_one_by_one`), so the drilled step fails, as rehearsed, under its own name."""
+        # The new stage's number counts once it is entered: until then the stage's claims
+        # (`_stage_slot`) still hold, so an action arriving meanwhile is refused as taken.
+        seq = self._seq + 1
         now = workflow.now()
         counted_from = None
         if stage is Stage.TOWNSHIP_REVIEW:
             start = self._pack.stage_counted_from(stage, self._case.filed_at, now)
             counted_from = start if start != now else None
-        recorded: StageRecorded | None = await self._attempt(
-            case_steps.record_stage,
-            RecordStage(
+        approval = self._pending_approval
+        if approval is not None:
+            notices = (approval[1], *notices)
+        days = self._pack.whole_procedure_limit(False) if accept else None
+        standard = self._pending_standard
+        transition = RecordTransition(
+            change=RecordStage(
                 case_id=self._case.case_id,
-                seq=self._seq,
+                seq=seq,
                 stage=stage,
                 status=status,
                 entered_at=now,
@@ -649,44 +730,286 @@ class CaseState:
                 working_days=STAGES[stage].working_days(self._pack),
                 counted_from=counted_from,
             ),
+            audits=tuple(self._pending_audits),
+            close_posting=self._leaving_posting,
+            approval=approval[0] if approval else None,
+            procedure_deadline=RecordProcedureDeadline(
+                case_id=self._case.case_id,
+                step_key=f"procedure-deadline-{days}",
+                accepted_at=now,
+                working_days=days,
+            )
+            if days is not None
+            else None,
+            open_posting=self._posting_to_open(seq, stage, now)
+            if stage in POSTING_STAGES
+            else None,
+            spot_check=DrawSpotCheck(
+                case_id=self._case.case_id,
+                share=self._pack.spot_check_share,
+                decided_on=china_date(now).isoformat(),
+            )
+            if stage is Stage.COUNTY_APPROVAL
+            else None,
+            standard=standard[0] if standard else None,
+            notices=notices,
+        )
+        self._pending_audits = []
+        self._leaving_posting = None
+        self._pending_approval = None
+        self._pending_standard = None
+        recorded: TransitionRecorded = await self._act(
+            case_steps.record_transition,
+            transition,
+            timeout=policies.NOTICE_RENDER_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+        if recorded.drilled:
+            recorded = await self._one_by_one(transition)
+        else:
+            self._entered(transition, recorded)
+        self._after_entering(transition, recorded, approval, standard)
+
+    def _posting_to_open(self, seq: int, stage: Stage, opens: datetime) -> OpenPosting:
+        amount, category = self._proposed_amount()
+        return OpenPosting(
+            case_id=self._case.case_id,
+            step_key=f"posting-{seq}",
+            stage=stage,
+            opens_at=opens,
+            closes_at=opens + self._pack.posting_duration,
+            household_size=self._household_size(),
+            monthly_amount_fen=amount,
+            category=category,
+        )
+
+    def _entered(self, t: RecordTransition, recorded: TransitionRecorded) -> None:
+        """The stage as recorded: state, spot check and search attributes change together,
+        in one workflow task, so no one sees the stage without what it requires."""
+        change, stage = t.change, recorded.stage
+        self._seq = change.seq
+        self._stage, self._status, self._stage_entered_at = (
+            change.stage,
+            change.status,
+            change.entered_at,
+        )
+        self._due_at, self._due_warning = stage.due_at, stage.due_warning
+        self._recused = tuple(sorted(set(self._recused) | set(stage.recused_staff)))
+        if recorded.spot_check is not None:
+            spot = recorded.spot_check
+            self._visit_reasons = []
+            if spot.selected:
+                self._visit_reasons.append(f"县级抽查：{spot.reason}（种子 {spot.seed}）")
+            if self._recused:
+                self._visit_reasons.append(RECUSAL_VISIT_REASON)
+        attributes: list[SearchAttributeUpdate[Any]] = [
+            sa.STAGE.value_set(change.stage.value),
+            sa.STATUS.value_set(change.status.value),
+            sa.DUE_AT.value_set(stage.due_at) if stage.due_at else sa.DUE_AT.value_unset(),
+        ]
+        if self._overdue_since is not None:
+            self._overdue_since = None
+            attributes.append(sa.OVERDUE.value_unset())
+        workflow.upsert_search_attributes(attributes)
+
+    def _after_entering(
+        self,
+        t: RecordTransition,
+        recorded: TransitionRecorded,
+        approval: tuple[RecordApproval, IssueNotice, Entitlement] | None,
+        standard: tuple[StandardQuery, HouseholdFacts] | None,
+    ) -> None:
+        if t.close_posting is not None and self._postings:
+            outcome = recorded.posting_closed or t.close_posting.outcome
+            self._postings[-1] = dataclasses.replace(self._postings[-1], outcome=outcome)
+        if approval is not None:
+            self._entitlement = dataclasses.replace(
+                approval[2], certificate_no=recorded.certificate_no or ""
+            )
+        if standard is not None and recorded.standard is not None:
+            found = recorded.standard
+            self._assessment = assess(standard[1], self._pack, found.standard, found.month)
+        if t.procedure_deadline is not None:
+            self._accepted = True
+            self._accepted_at = t.change.entered_at
+            if recorded.procedure_deadline is not None:
+                self._procedure_days = t.procedure_deadline.working_days
+                self._procedure_due = recorded.procedure_deadline
+                self._procedure_overdue_since = None
+        elif t.notices and t.notices[0].kind is NoticeKind.ACCEPTANCE:
+            self._accepted = True
+            self._accepted_at = t.change.entered_at
+        if recorded.posting is not None:
+            self._postings.append(recorded.posting)
+        self._notices.extend(recorded.notices)
+        self._unrecorded -= {a.step_key for a in t.audits}
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch_deadlines())
+
+    async def _one_by_one(self, t: RecordTransition) -> TransitionRecorded:
+        """The transition's parts as separate steps, each its own incident if it gives up."""
+        for entry in t.audits:
+            await self._act(
+                case_steps.append_audit,
+                entry,
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+        closed = None
+        if t.close_posting is not None:
+            closed = await self._act(
+                case_steps.close_posting,
+                t.close_posting,
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+        certificate_no = None
+        if t.approval is not None:
+            certificate: CertificateIssued = await self._act(
+                case_steps.issue_certificate,
+                IssueCertificate(case_id=self._case.case_id, issued_at=t.approval.issued_at),
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+            certificate_no = certificate.certificate_no
+            await self._act(
+                case_steps.record_entitlement,
+                dataclasses.replace(t.approval.entitlement, certificate_no=certificate_no),
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+        spot = None
+        if t.spot_check is not None:
+            spot = await self._act(
+                case_steps.draw_spot_check,
+                t.spot_check,
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+        stage: StageRecorded | None = await self._attempt(
+            case_steps.record_stage,
+            t.change,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
-        if recorded is None:  # skipped by ops: no projection row, so no deadline either
-            recorded = StageRecorded(due_at=None, due_warning=None)
-        self._stage, self._status, self._stage_entered_at = stage, status, now
-        self._due_at, self._due_warning = recorded.due_at, recorded.due_warning
-        self._recused = tuple(sorted(set(self._recused) | set(recorded.recused_staff)))
-        workflow.upsert_search_attributes(
-            [
-                sa.STAGE.value_set(stage.value),
-                sa.STATUS.value_set(status.value),
-                sa.DUE_AT.value_set(recorded.due_at)
-                if recorded.due_at
-                else sa.DUE_AT.value_unset(),
-            ]
+        if stage is None:  # skipped by ops: no projection row, so no deadline either
+            stage = StageRecorded(due_at=None, due_warning=None)
+        recorded = TransitionRecorded(stage=stage, spot_check=spot)
+        self._entered(t, recorded)
+        procedure = None
+        if t.procedure_deadline is not None:
+            procedure = await self._act(
+                case_steps.record_procedure_deadline,
+                t.procedure_deadline,
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+        posting = None
+        if t.open_posting is not None:
+            posting = await self._act(
+                case_steps.open_posting,
+                t.open_posting,
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+        standard = None
+        if t.standard is not None:
+            standard = await self._act(
+                case_steps.standard_in_force,
+                t.standard,
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+        refs: list[NoticeRef] = []
+        for notice in t.notices:
+            if notice.kind is NoticeKind.APPROVAL and certificate_no is not None:
+                notice = dataclasses.replace(notice, certificate_no=certificate_no)
+            issued: NoticeIssued | None = await self._attempt(
+                case_steps.issue_notice,
+                notice,
+                timeout=policies.NOTICE_RENDER_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
+            if issued is not None:  # None: skipped by ops, with the reason in the audit log
+                refs.append(issued.notice)
+        return dataclasses.replace(
+            recorded,
+            posting_closed=closed.outcome if closed else None,
+            certificate_no=certificate_no,
+            procedure_deadline=procedure,
+            posting=posting,
+            standard=standard,
+            notices=tuple(refs),
         )
-        self._arm_deadline(self._seq, stage, status, recorded.due_at)
 
-    def _arm_deadline(
-        self, seq: int, stage: Stage, status: CaseStatus, due_at: datetime | None
-    ) -> None:
-        """A durable timer on the stage's deadline; the next stage change cancels it."""
-        if self._deadline_timer is not None and not self._deadline_timer.done():
-            self._deadline_timer.cancel()
-        self._deadline_timer = None
-        if self._overdue_since is not None:
-            self._overdue_since = None
-            workflow.upsert_search_attributes([sa.OVERDUE.value_unset()])
-        if due_at is not None and status.is_open:
-            self._deadline_timer = asyncio.create_task(self._escalate(seq, stage, due_at))
+    # --- deadlines: one watcher ---------------------------------------------------------------
+
+    def _next_deadline(self) -> datetime | None:
+        """The earliest deadline still open: the stage's until it is passed or left, the whole
+        procedure's until it is passed or the case decided."""
+        due: list[datetime] = []
+        if (
+            self._due_at is not None
+            and self._overdue_since is None
+            and self._status.is_open
+            and not self._closed
+        ):
+            due.append(self._due_at)
+        if (
+            self._procedure_due is not None
+            and self._procedure_overdue_since is None
+            and not self._procedure_decided()
+        ):
+            due.append(self._procedure_due.due_at)
+        return min(due) if due else None
+
+    async def _watch_deadlines(self) -> None:
+        """One durable timer at a time, on the earliest open deadline. A stage left before its
+        deadline leaves the timer running (it wakes, finds nothing due, and sleeps on to the
+        next); only a deadline earlier than the one slept on re-arms it."""
+        while not self._closed:
+            target = self._next_deadline()
+            if target is None:
+                await workflow.wait_condition(
+                    lambda: self._next_deadline() is not None or self._closed
+                )
+                continue
+            delay = target - workflow.now()
+            if delay > timedelta(0):
+                try:
+                    await workflow.wait_condition(
+                        functools.partial(self._earlier_than, target), timeout=delay
+                    )
+                    continue
+                except TimeoutError:
+                    pass
+            await self._escalate_due()
+
+    def _earlier_than(self, target: datetime) -> bool:
+        due = self._next_deadline()
+        return due is not None and due < target
+
+    async def _escalate_due(self) -> None:
+        now = workflow.now()
+        if (
+            self._due_at is not None
+            and self._due_at <= now
+            and self._overdue_since is None
+            and self._status.is_open
+            and not self._closed
+        ):
+            await self._escalate(self._seq, self._stage, self._due_at)
+        procedure = self._procedure_due
+        if (
+            procedure is not None
+            and procedure.due_at <= workflow.now()
+            and self._procedure_overdue_since is None
+            and not self._procedure_decided()
+            and self._procedure_days is not None
+        ):
+            await self._escalate_procedure(self._procedure_days, procedure.due_at)
 
     async def _escalate(self, seq: int, stage: Stage, due_at: datetime) -> None:
-        delay = due_at - workflow.now()
-        if delay > timedelta(0):
-            await workflow.sleep(delay)
-        if self._seq != seq or self._closed:
-            return
         self._overdue_since = workflow.now()
         workflow.upsert_search_attributes([sa.OVERDUE.value_set(True)])
         await self._attempt(
@@ -708,8 +1031,8 @@ class CaseState:
         return self._closed or self._closing() or self._decision is not None
 
     async def _arm_procedure_deadline(self, extended: bool) -> None:
-        """Set (or, extended, move) the limit from acceptance to decision, and a durable timer
-        on it that marks the case and alerts supervisors when it passes undecided."""
+        """Move the limit from acceptance to decision (it is set on acceptance, with the stage
+        change); the watcher marks the case and alerts supervisors when it passes undecided."""
         days = self._pack.whole_procedure_limit(extended)
         if days is None or self._accepted_at is None:
             return
@@ -724,18 +1047,12 @@ class CaseState:
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
-        if self._procedure_timer is not None and not self._procedure_timer.done():
-            self._procedure_timer.cancel()
         self._procedure_days, self._procedure_due = days, due
         self._procedure_overdue_since = None
-        self._procedure_timer = asyncio.create_task(self._escalate_procedure(days, due.due_at))
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch_deadlines())
 
     async def _escalate_procedure(self, days: int, due_at: datetime) -> None:
-        delay = due_at - workflow.now()
-        if delay > timedelta(0):
-            await workflow.sleep(delay)
-        if self._procedure_days != days or self._procedure_decided():
-            return
         self._procedure_overdue_since = workflow.now()
         await self._attempt(
             case_steps.record_procedure_overdue,
@@ -1036,8 +1353,7 @@ class CaseState:
         payload: Any,
         at: datetime | None = None,
     ) -> None:
-        await self._act(
-            case_steps.append_audit,
+        await self._write_audit(
             AuditEntry(
                 case_id=self._case.case_id,
                 step_key=step_key,
@@ -1045,12 +1361,28 @@ class CaseState:
                 action=action,
                 payload_sha256=payload_sha256(payload),
                 at=at or workflow.now(),
-            ),
+            )
+        )
+
+    async def _write_audit(self, entry: AuditEntry) -> None:
+        await self._act(
+            case_steps.append_audit,
+            entry,
             timeout=policies.DB_WRITE_TIMEOUT,
             retry=policies.DB_RETRY,
         )
 
-    async def _notice(
+    async def _notice(self, kind: NoticeKind, step_key: str, **details: Any) -> None:
+        issued: NoticeIssued | None = await self._attempt(
+            case_steps.issue_notice,
+            self._notice_of(kind, step_key, **details),
+            timeout=policies.NOTICE_RENDER_TIMEOUT,
+            retry=policies.DB_RETRY,
+        )
+        if issued is not None:  # None: skipped by ops, with the reason in the audit log
+            self._notices.append(issued.notice)
+
+    def _notice_of(
         self,
         kind: NoticeKind,
         step_key: str,
@@ -1061,28 +1393,21 @@ class CaseState:
         monthly_amount_fen: int = 0,
         from_month: str = "",
         decided_at: datetime | None = None,
-    ) -> None:
-        issued: NoticeIssued | None = await self._attempt(
-            case_steps.issue_notice,
-            IssueNotice(
-                case_id=self._case.case_id,
-                step_key=step_key,
-                kind=kind,
-                issued_at=workflow.now(),
-                missing_materials=missing,
-                reason=reason,
-                reasons=reasons,
-                certificate_no=certificate_no,
-                monthly_amount_fen=monthly_amount_fen,
-                from_month=from_month,
-                decided_at=decided_at,
-                notice_working_days=(
-                    self._pack.refusal_notice_working_days if decided_at is not None else None
-                ),
-                assessment=self._assessment if kind in ASSESSED_NOTICES else None,
+    ) -> IssueNotice:
+        return IssueNotice(
+            case_id=self._case.case_id,
+            step_key=step_key,
+            kind=kind,
+            issued_at=workflow.now(),
+            missing_materials=missing,
+            reason=reason,
+            reasons=reasons,
+            certificate_no=certificate_no,
+            monthly_amount_fen=monthly_amount_fen,
+            from_month=from_month,
+            decided_at=decided_at,
+            notice_working_days=(
+                self._pack.refusal_notice_working_days if decided_at is not None else None
             ),
-            timeout=policies.NOTICE_RENDER_TIMEOUT,
-            retry=policies.DB_RETRY,
+            assessment=self._assessment if kind in ASSESSED_NOTICES else None,
         )
-        if issued is not None:  # None: skipped by ops, with the reason in the audit log
-            self._notices.append(issued.notice)

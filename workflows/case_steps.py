@@ -33,8 +33,10 @@ from dibao.domain.case import (
     RecordProcedureDeadline,
     RecordProcedureOverdue,
     RecordStage,
+    RecordTransition,
     SpotCheckResult,
     StageRecorded,
+    TransitionRecorded,
 )
 from dibao.domain.measures import RecordReminder
 from dibao.domain.ops import (
@@ -55,6 +57,11 @@ def _stub() -> NoReturn:
 
 @activity.defn(name="record_stage")
 async def record_stage(change: RecordStage) -> StageRecorded:
+    _stub()
+
+
+@activity.defn(name="record_transition")
+async def record_transition(transition: RecordTransition) -> TransitionRecorded:
     _stub()
 
 
@@ -139,6 +146,7 @@ async def record_procedure_overdue(request: RecordProcedureOverdue) -> OverdueRe
 
 
 STEPS = (
+    record_transition,
     record_stage,
     append_audit,
     issue_notice,

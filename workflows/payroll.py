@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         Cadence,
         DiscardPayroll,
         DiscardRun,
-        PayrollDiscarded,
         PayrollInput,
         PayrollResult,
         PayrollRunRef,
@@ -44,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         workflow_id_for,
     )
     from workflows import payroll_policies as policies
+    from workflows import payroll_steps
 
 # Set by the server on workflows a schedule starts: the time the action was due, which a
 # catch-up after an outage may start later (even in the next month).
@@ -76,14 +76,13 @@ class PayrollWorkflow:
         if not request.period:
             return await self._delegate(request)
         run: PayrollRunRef = await workflow.execute_activity(
-            "build_payroll",
+            payroll_steps.build_payroll,
             BuildPayroll(
                 county_code=request.county_code,
                 period=request.period,
                 maker=request.requested_by.id,
                 built_at=workflow.now(),
             ),
-            result_type=PayrollRunRef,
             start_to_close_timeout=policies.BUILD_TIMEOUT,
             retry_policy=policies.BUILD_RETRY,
             heartbeat_timeout=policies.BUILD_HEARTBEAT_TIMEOUT,
@@ -99,13 +98,12 @@ class PayrollWorkflow:
                 return await self._discard_run(run)
             assert self._release is not None
             self._run = await workflow.execute_activity(
-                "release_payroll",
+                payroll_steps.release_payroll,
                 ReleasePayroll(
                     run_id=run.run_id,
                     checker=self._release.checker.id,
                     released_at=workflow.now(),
                 ),
-                result_type=PayrollRunRef,
                 start_to_close_timeout=policies.RELEASE_TIMEOUT,
                 retry_policy=policies.RELEASE_RETRY,
             )
@@ -117,14 +115,13 @@ class PayrollWorkflow:
     async def _discard_run(self, run: PayrollRunRef) -> PayrollResult:
         assert self._discard is not None
         await workflow.execute_activity(
-            "discard_payroll",
+            payroll_steps.discard_payroll,
             DiscardPayroll(
                 run_id=run.run_id,
                 discarded_by=self._discard.actor.id,
                 reason=self._discard.reason,
                 discarded_at=workflow.now(),
             ),
-            result_type=PayrollDiscarded,
             start_to_close_timeout=policies.RELEASE_TIMEOUT,
             retry_policy=policies.RELEASE_RETRY,
         )

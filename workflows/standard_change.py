@@ -34,8 +34,8 @@ with workflow.unsafe.imports_passed_through():
         StandardChangeInput,
         StandardChangeProgress,
     )
-    from dibao.domain.standards import CountyStandardsRecorded, RecordCountyStandards
-    from workflows import policies
+    from dibao.domain.standards import RecordCountyStandards
+    from workflows import policies, standard_change_steps
 
 # Skipped cases named one by one in the progress; beyond these only counted by reason.
 SKIPPED_SHOWN = 100
@@ -64,9 +64,8 @@ class StandardChangeWorkflow:
         if request.carried is None:
             await self._record_standards(request)
             count: ReceivingCount = await workflow.execute_activity(
-                "count_receiving_cases",
+                standard_change_steps.count_receiving_cases,
                 ListReceiving(county_code=request.county_code),
-                result_type=ReceivingCount,
                 start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
                 retry_policy=policies.DB_RETRY,
             )
@@ -78,9 +77,8 @@ class StandardChangeWorkflow:
         while reached < request.cases_per_run:
             limit = min(max(1, request.page_size), request.cases_per_run - reached)
             page: ReceivingCases = await workflow.execute_activity(
-                "receiving_case_page",
+                standard_change_steps.receiving_case_page,
                 ReceivingPage(county_code=request.county_code, after=self._after, limit=limit),
-                result_type=ReceivingCases,
                 start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
                 retry_policy=policies.DB_RETRY,
             )
@@ -106,7 +104,7 @@ class StandardChangeWorkflow:
 
     async def _record_standards(self, request: StandardChangeInput) -> None:
         await workflow.execute_activity(
-            "record_county_standards",
+            standard_change_steps.record_county_standards,
             RecordCountyStandards(
                 batch_id=request.batch_id,
                 county_code=request.county_code,
@@ -115,7 +113,6 @@ class StandardChangeWorkflow:
                 effective_month=request.effective_month,
                 recorded_by=request.requested_by.id,
             ),
-            result_type=CountyStandardsRecorded,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.DB_RETRY,
         )
@@ -131,7 +128,7 @@ class StandardChangeWorkflow:
     async def _apply(self, case_id: str) -> None:
         request = self._request
         result: StandardApplied = await workflow.execute_activity(
-            "apply_standard_to_case",
+            standard_change_steps.apply_standard_to_case,
             ApplyStandardToCase(
                 case_id=case_id,
                 update=ApplyStandard(
@@ -142,7 +139,6 @@ class StandardChangeWorkflow:
                     effective_month=request.effective_month,
                 ),
             ),
-            result_type=StandardApplied,
             start_to_close_timeout=policies.DB_WRITE_TIMEOUT,
             retry_policy=policies.DB_RETRY,
             heartbeat_timeout=policies.HEARTBEAT_TIMEOUT,

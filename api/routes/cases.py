@@ -148,7 +148,8 @@ async def get_case(
     client: ClientDep,
     who: Annotated[CaseAccess, Depends(case_access(Action.READ_CASE))],
 ) -> CaseOut:
-    case = await read_case(sessions, client, case_id)
+    # The access check read the case row: the case exists.
+    case = await read_case(sessions, client, case_id, row_read=True)
     facts = CaseFacts(
         stage=case.stage,
         status=case.status,

@@ -10,7 +10,7 @@ from dibao.db.once import write_once
 from dibao.domain.case import AuditEntry
 
 
-async def append_once(session: AsyncSession, entry: AuditEntry) -> int:
+async def append_once(session: AsyncSession, entry: AuditEntry, *, commit: bool = True) -> int:
     row = AuditRow(
         case_id=entry.case_id,
         step_key=entry.step_key,
@@ -20,7 +20,7 @@ async def append_once(session: AsyncSession, entry: AuditEntry) -> int:
         payload_sha256=entry.payload_sha256,
         at=entry.at,
     )
-    return (await write_once(session, row, "uq_audit_case_step")).id
+    return (await write_once(session, row, "uq_audit_case_step", commit=commit)).id
 
 
 async def list_for_case(

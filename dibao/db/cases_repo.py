@@ -240,7 +240,12 @@ async def list_cases(
 
 
 async def record_stage(
-    session: AsyncSession, change: RecordStage, recorded: StageRecorded, closed: bool
+    session: AsyncSession,
+    change: RecordStage,
+    recorded: StageRecorded,
+    closed: bool,
+    *,
+    commit: bool = True,
 ) -> None:
     """Append the stage event once and move the projection forward, never backward."""
     await session.execute(
@@ -272,7 +277,8 @@ async def record_stage(
             overdue_since=None,
         )
     )
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def stage_events(session: AsyncSession, case_id: str) -> list[StageEventRow]:
@@ -318,7 +324,9 @@ async def count_receiving(session: AsyncSession, county_code: str) -> int:
     return int(rows.scalar_one())
 
 
-async def record_procedure_deadline(session: AsyncSession, case_id: str, due_at: datetime) -> None:
+async def record_procedure_deadline(
+    session: AsyncSession, case_id: str, due_at: datetime, *, commit: bool = True
+) -> None:
     """The whole procedure's due moment (mca-2021 Art. 22), as first set or as extended; the
     overdue mark goes with the deadline it was raised against."""
     await session.execute(
@@ -329,4 +337,5 @@ async def record_procedure_deadline(session: AsyncSession, case_id: str, due_at:
             procedure_overdue_since=None,
         )
     )
-    await session.commit()
+    if commit:
+        await session.commit()

@@ -21,6 +21,7 @@ async def store_once(
     content: str,
     content_sha256: str,
     issued_at: datetime,
+    commit: bool = True,
 ) -> NoticeRow:
     row = NoticeRow(
         notice_id=notice_id,
@@ -31,7 +32,7 @@ async def store_once(
         content_sha256=content_sha256,
         issued_at=issued_at,
     )
-    return await write_once(session, row, "uq_notices_case_step")
+    return await write_once(session, row, "uq_notices_case_step", commit=commit)
 
 
 async def get_notice(session: AsyncSession, notice_id: str) -> NoticeRow | None:

@@ -14,9 +14,10 @@ from dibao.db.models import Base
 R = TypeVar("R", bound=Base)
 
 
-async def write_once(session: AsyncSession, row: R, constraint: str) -> R:
+async def write_once(session: AsyncSession, row: R, constraint: str, *, commit: bool = True) -> R:
     """Insert `row` unless its (case_id, step_key) was written already; the stored row either
-    way. Unset attributes (None) are left to the table's defaults."""
+    way. Unset attributes (None) are left to the table's defaults. `commit=False`: part of a
+    larger transaction (a stage transition), which its caller commits."""
     model: Any = type(row)
     values = {
         column.name: getattr(row, column.name)
@@ -26,7 +27,8 @@ async def write_once(session: AsyncSession, row: R, constraint: str) -> R:
     await session.execute(
         insert(model).values(**values).on_conflict_do_nothing(constraint=constraint)
     )
-    await session.commit()
+    if commit:
+        await session.commit()
     stored: R = (
         await session.execute(
             select(model).where(model.case_id == row.case_id, model.step_key == row.step_key)  # type: ignore[attr-defined]

@@ -66,7 +66,7 @@ async def record_failed_attempt(session: AsyncSession, failed: FailedAttempt) ->
 
 
 async def supersede_other_runs(
-    session: AsyncSession, workflow_id: str, run_id: str, at: datetime
+    session: AsyncSession, workflow_id: str, run_id: str, at: datetime, *, commit: bool = True
 ) -> None:
     """Steps still open in other runs of the workflow are over: a reset replaced those runs
     (continue-as-new never leaves one open). Called as each run moves to a new stage."""
@@ -84,7 +84,8 @@ async def supersede_other_runs(
             resolution=f"superseded by run {run_id} (workflow reset)",
         )
     )
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def record_recovered(

@@ -32,14 +32,17 @@ async def _lock(session: AsyncSession, key: str) -> None:
 # --- postings ------------------------------------------------------------------------------
 
 
-async def open_posting(session: AsyncSession, row: PostingRow) -> PostingRow:
+async def open_posting(
+    session: AsyncSession, row: PostingRow, *, commit: bool = True
+) -> PostingRow:
     values = {c.name: getattr(row, c.name) for c in PostingRow.__table__.columns}
     await session.execute(
         insert(PostingRow)
         .values(**values)
         .on_conflict_do_nothing(constraint="uq_postings_case_step")
     )
-    await session.commit()
+    if commit:
+        await session.commit()
     stored = (
         await session.execute(
             select(PostingRow).where(
@@ -51,7 +54,12 @@ async def open_posting(session: AsyncSession, row: PostingRow) -> PostingRow:
 
 
 async def close_posting(
-    session: AsyncSession, posting_id: str, outcome: PostingOutcome, closed_at: datetime
+    session: AsyncSession,
+    posting_id: str,
+    outcome: PostingOutcome,
+    closed_at: datetime,
+    *,
+    commit: bool = True,
 ) -> PostingOutcome:
     """Close an open posting; a posting already closed keeps its first outcome."""
     await session.execute(
@@ -59,7 +67,8 @@ async def close_posting(
         .where(PostingRow.posting_id == posting_id, PostingRow.outcome == PostingOutcome.OPEN.value)
         .values(outcome=outcome.value, closed_at=closed_at)
     )
-    await session.commit()
+    if commit:
+        await session.commit()
     stored = await session.get(PostingRow, posting_id, populate_existing=True)
     assert stored is not None
     return PostingOutcome(stored.outcome)
@@ -109,7 +118,14 @@ async def remove_objection(session: AsyncSession, objection_id: str) -> None:
 
 
 async def draw_spot_check(
-    session: AsyncSession, case_id: str, county_code: str, year: int, seed: str, share: float
+    session: AsyncSession,
+    case_id: str,
+    county_code: str,
+    year: int,
+    seed: str,
+    share: float,
+    *,
+    commit: bool = True,
 ) -> SpotCheckRow:
     existing = await session.get(SpotCheckRow, case_id)
     if existing is not None:
@@ -134,7 +150,7 @@ async def draw_spot_check(
         reason=draw.reason,
     )
     session.add(row)
-    await session.commit()
+    await (session.commit() if commit else session.flush())
     return row
 
 
@@ -142,7 +158,13 @@ async def draw_spot_check(
 
 
 async def issue_certificate(
-    session: AsyncSession, case_id: str, county_code: str, year: int, issued_at: datetime
+    session: AsyncSession,
+    case_id: str,
+    county_code: str,
+    year: int,
+    issued_at: datetime,
+    *,
+    commit: bool = True,
 ) -> CertificateRow:
     existing = await session.get(CertificateRow, case_id)
     if existing is not None:
@@ -165,12 +187,14 @@ async def issue_certificate(
         issued_at=issued_at,
     )
     session.add(row)
-    await session.commit()
+    await (session.commit() if commit else session.flush())
     return row
 
 
-async def record_entitlement(session: AsyncSession, row: EntitlementRow) -> int:
-    return (await write_once(session, row, "uq_entitlements_case_step")).id
+async def record_entitlement(
+    session: AsyncSession, row: EntitlementRow, *, commit: bool = True
+) -> int:
+    return (await write_once(session, row, "uq_entitlements_case_step", commit=commit)).id
 
 
 async def entitlements_for_case(session: AsyncSession, case_id: str) -> list[EntitlementRow]:

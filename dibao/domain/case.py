@@ -22,6 +22,7 @@ from dibao.domain.enums import (
 from dibao.domain.ops import IncidentRef
 from dibao.domain.recipient import CircumstanceKind, PaymentChange, RecipientState
 from dibao.domain.rulepacks import RulePack
+from dibao.domain.standards import StandardInForce, StandardQuery
 from dibao.domain.survey import SurveyReport
 from dibao.domain.verification import VerificationOutcome
 
@@ -735,3 +736,47 @@ class CarriedState:
     procedure_due: ProcedureDeadline | None = None
     procedure_overdue_since: datetime | None = None
     extension: ExtendDeadline | None = None
+
+
+@dataclass(frozen=True)
+class RecordApproval:
+    """The county's approval as written with the stage change it causes: the certificate is
+    numbered and the entitlement recorded under it (`entitlement.certificate_no` is filled in
+    then, as is an approval notice's)."""
+
+    issued_at: datetime
+    entitlement: RecordEntitlement
+
+
+@dataclass(frozen=True)
+class RecordTransition:
+    """One stage change and everything written with it, in one transaction keyed by (case,
+    step): the stage event and projection, the audit entries of the actions that caused it,
+    what the stage left behind (a posting closed, an approval) and what the new stage opens
+    with (a posting, the county's spot check, the whole procedure's time limit), and the
+    notices it issues. A retry, replay or reset writes nothing twice."""
+
+    change: RecordStage
+    audits: tuple[AuditEntry, ...] = ()
+    close_posting: ClosePosting | None = None
+    approval: RecordApproval | None = None
+    procedure_deadline: RecordProcedureDeadline | None = None
+    open_posting: OpenPosting | None = None
+    spot_check: DrawSpotCheck | None = None
+    standard: StandardQuery | None = None
+    notices: tuple[IssueNotice, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransitionRecorded:
+    stage: StageRecorded
+    posting_closed: PostingOutcome | None = None
+    certificate_no: str | None = None
+    procedure_deadline: ProcedureDeadline | None = None
+    posting: PostingRef | None = None
+    spot_check: SpotCheckResult | None = None
+    standard: StandardInForce | None = None
+    notices: tuple[NoticeRef, ...] = ()
+    # Steps of the transition under a failure drill (`dibao ops drill`): nothing was written;
+    # the workflow writes the parts one by one, so the drilled step fails as rehearsed.
+    drilled: tuple[str, ...] = ()

@@ -12,14 +12,16 @@ from temporalio import activity
 
 from activities.case_activities import CaseActivities
 from activities.ops_activities import OpsActivities
+from activities.payroll_activities import PayrollActivities
 from activities.procedure_activities import ProcedureActivities
 from activities.standard_change_activities import StandardChangeActivities
 from activities.verification.activity import VerificationActivities
-from workflows import case_steps
+from workflows import case_steps, payroll_steps, standard_change_steps
 
 CLASSES = (
     CaseActivities,
     OpsActivities,
+    PayrollActivities,
     ProcedureActivities,
     StandardChangeActivities,
     VerificationActivities,
@@ -48,7 +50,10 @@ def signature(fn: Any) -> tuple[Any, Any]:
     return argument, result
 
 
-@pytest.mark.parametrize("step", case_steps.STEPS, ids=[s.__name__ for s in case_steps.STEPS])
+STEPS = (*case_steps.STEPS, *payroll_steps.STEPS, *standard_change_steps.STEPS)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=[s.__name__ for s in STEPS])
 def test_each_step_is_the_registered_activity_of_its_name(step: Any) -> None:
     name = str(definition(step).name)
     assert name == step.__name__

@@ -196,6 +196,13 @@ async def test_the_case_history_is_labelled_with_the_households_county(
     with payloads_of_county(sample["hukou"]["county_code"]):
         handle = await file_case(ts_stack, sample, "DB-TESTCOUNTY01")
     await wait_for(handle, lambda v: v.notices)
+    # The filing's first stage change is one activity now: an action adds an update's
+    # payloads and its steps', so the history holds more than one of each kind.
+    with payloads_of_county(sample["hukou"]["county_code"]):
+        await handle.execute_update(
+            CaseWorkflow.withdraw,
+            Withdraw(request_id="w-county", actor=VILLAGE, reason="外出务工，自愿撤回"),
+        )
     history = await without_codec(ts_stack.client).get_workflow_handle(handle.id).fetch_history()
     encrypted = [
         payload
