@@ -74,6 +74,7 @@ def start_worker(database_url: str, temporal: str) -> subprocess.Popen[bytes]:
         "DIBAO_CODEC_KEYS": TEST_CODEC_KEYS,
         "DIBAO_SDK_METRICS_PORT": "0",
         "DIBAO_WORKER_METRICS_PORT": "0",
+        "DIBAO_MAX_CONCURRENT_WORKFLOW_TASKS": os.environ.get("BENCH_WORKFLOW_TASKS", "100"),
     }
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         # As a deployed worker has: bytecode for the modules its sandbox imports per workflow.
@@ -139,7 +140,8 @@ async def main(database_url: str) -> None:
     content = ledger_csv(rows)
     print(
         f"{HOUSEHOLDS} households, {len(rows)} rows, {len(content) / 2**20:.1f} MB CSV, "
-        f"{RATE:g} starts/s, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
+        f"{RATE:g} starts/s, {os.environ.get('BENCH_WORKFLOW_TASKS', '100')} workflow tasks "
+        f"at once, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
     )
     memory: list[tuple[int, float, float]] = []
     phase = "idle"
