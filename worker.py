@@ -79,7 +79,6 @@ def build_worker(
         workflow_runner=workflow_runner(),
         interceptors=[StepFailureInterceptor(sessions, settings.drill_poll_seconds)],
         max_cached_workflows=settings.max_cached_workflows,
-        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         sticky_queue_schedule_to_start_timeout=timedelta(
             seconds=settings.sticky_queue_timeout_seconds
         ),

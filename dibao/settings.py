@@ -136,12 +136,6 @@ class Settings(BaseSettings):
     max_cached_workflows: int = Field(
         default=10_000, ge=0, validation_alias="DIBAO_MAX_CACHED_WORKFLOWS"
     )
-    # Workflow tasks a worker works on at once (the SDK's default is 100). They share one
-    # Python interpreter: a query for a case page waits behind every task taken, so a worker
-    # taking many new workflows' first tasks at once (a ledger import) answers it late.
-    max_concurrent_workflow_tasks: int = Field(
-        default=100, ge=2, le=1000, validation_alias="DIBAO_MAX_CONCURRENT_WORKFLOW_TASKS"
-    )
     # How long a case's next task waits on the worker that holds it cached before any worker
     # may take it (and replay it): short enough that a worker that is gone costs little.
     sticky_queue_timeout_seconds: float = Field(
@@ -149,7 +143,9 @@ class Settings(BaseSettings):
     )
     # Tasks one worker runs at once. Workflow tasks are CPU (a replay is ~0.1 s of it); most
     # activities wait on PostgreSQL, so more of them than the engine's pool (10 + 10 overflow)
-    # only queue for a connection.
+    # only queue for a connection. Workflow tasks share one Python interpreter: a query for a
+    # case page waits behind every task taken, so a worker taking many new workflows' first
+    # tasks at once (a ledger import) answers it late (bench/import.py: fewer answer sooner).
     max_concurrent_workflow_tasks: int = Field(
         default=100, ge=1, le=2000, validation_alias="DIBAO_MAX_CONCURRENT_WORKFLOW_TASKS"
     )
