@@ -166,7 +166,10 @@ async def test_supplement_accepts_case_and_wrong_stage_action_is_409(
 async def test_empty_supplement_is_422_and_changes_nothing(
     api: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
 ) -> None:
-    case_id = (await file(api, sample)).json()["case_id"]
+    filed = await file(api, sample)
+    case_id = filed.json()["case_id"]
+    # Filing answers before the worker's first writes (the filing's audit row among them).
+    await until_notice(api, filed)
     response = await api.post(f"/cases/{case_id}/materials", json={"materials": []})
     assert response.status_code == 422
     assert count(dev_stack, "audit_log") == 1
