@@ -277,7 +277,7 @@ async def test_case_saved_but_never_started_is_resumed_not_lost(
     response = await file(api, sample)
     assert response.status_code == 409
     assert response.json()["detail"]["open_case_id"] == "DB-STRANDED0001"
-    for _ in range(100):
+    for _ in range(600):  # up to 30 s: the resumed workflow's first writes, on a busy machine
         shown = (await api.get("/cases/DB-STRANDED0001")).json()
         if shown["notices"]:
             break

@@ -20,6 +20,7 @@ import uvicorn
 
 from api.app import create_app
 from dibao.settings import PROJECT_ROOT
+from tests.api.notices import until_notice
 from tests.auth import PASSWORD, Staff, bearer
 from tests.conftest import Stack
 
@@ -133,10 +134,15 @@ async def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-async def file_case(base_url: str, application: dict[str, Any], user: str = "zhang.wei") -> str:
-    """A case filed through the API (the filing form is tested on its own)."""
+async def file_case(
+    base_url: str, application: dict[str, Any], user: str = "zhang.wei", *, written: bool = True
+) -> str:
+    """A case filed through the API (the filing form is tested on its own), once the worker
+    has written its first stage (filing answers before that)."""
     async with httpx.AsyncClient(base_url=base_url, headers=bearer(user), timeout=30) as client:
         response = await client.post("/cases", json=application)
-    assert response.status_code == 201, response.text
+        assert response.status_code == 201, response.text
+        if written:
+            await until_notice(client, response)
     case_id: str = response.json()["case_id"]
     return case_id

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from tests.api.notices import until_notice
 from tests.auth import VILLAGE, Staff
 from tests.conftest import Stack
 from tests.console.test_forms_http import hidden, signed_in
@@ -35,9 +36,15 @@ async def _as(console: httpx.AsyncClient, user_id: str) -> None:
     await signed_in(console, user_id)
 
 
-async def _file(console: httpx.AsyncClient, sample: dict[str, Any]) -> str:
+async def _file(
+    console: httpx.AsyncClient, sample: dict[str, Any], *, written: bool = False
+) -> str:
     filed = await console.post("/cases", json=complete(sample), headers=VILLAGE)
     assert filed.status_code == 201, filed.text
+    # The worker's first stage written (filing answers before it), so what a test then sets
+    # on the case row is not overwritten.
+    if written:
+        await until_notice(console, filed, headers=VILLAGE)
     case_id: str = filed.json()["case_id"]
     return case_id
 
@@ -45,7 +52,7 @@ async def _file(console: httpx.AsyncClient, sample: dict[str, Any]) -> str:
 async def test_supervision_page_charts_filters_and_refusals(
     console: httpx.AsyncClient, dev_stack: Stack, sample: dict[str, Any]
 ) -> None:
-    case_id = await _file(console, sample)
+    case_id = await _file(console, sample, written=True)
     dev_stack.sql(
         "UPDATE cases SET due_at = now() - interval '2 days' WHERE case_id = %s RETURNING 1",
         case_id,
