@@ -59,8 +59,8 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.standards import pack_standard, standard_change_problems
     from dibao.domain.survey import validate_survey
     from workflows import case_steps, policies
+    from workflows.case_household import HouseholdChanges
     from workflows.case_state import (
-        CaseState,
         invalid_input,
         reject,
     )
@@ -71,7 +71,7 @@ def unique(ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-class RecipientPhase(CaseState):
+class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_household.py
     def _first_recipient_state(self) -> RecipientState:
         entitlement = self._entitlement
         assert entitlement is not None
