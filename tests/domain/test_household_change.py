@@ -105,15 +105,15 @@ def test_during_a_suspension_the_change_takes_effect_when_payment_resumes() -> N
     assert effective_month(change, state(suspended_until="2027-01"), TODAY) == "2027-01"
 
 
-def test_a_member_leaving_with_a_wage_can_make_the_rest_of_the_household_eligible_for_more() -> (
-    None
-):
-    change = HouseholdChange(
+def test_a_member_leaving_takes_the_wage_reported_with_the_change() -> None:
+    leaves = HouseholdChange(
         HouseholdEvent.MARRIAGE_OUT, "2026-11-01", member_id_number=SON_ID, incomes=()
     )
-    decision = decide(change)
-    assert decision.change.kind is ChangeKind.INCREASE
-    assert "婚出" in decision.change.reasons[0]
+    kept = replace(leaves, incomes=None)  # incomes as last assessed
+    with_wage, without = decide(kept), decide(leaves)
+    assert without.change.monthly_amount_fen - with_wage.change.monthly_amount_fen == 30_000
+    assert "婚出" in without.change.reasons[0]
+    assert "家庭人均收入为 0.00 元/月" in without.change.reasons[0]
 
 
 def test_the_head_dies_and_a_new_head_is_named_on_the_same_case() -> None:
