@@ -17,6 +17,7 @@ from api.routes import (
     codec,
     golive,
     health,
+    household,
     notices,
     ops,
     payroll,
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(notices.router)
     app.include_router(actions.router)
+    app.include_router(household.router)
     app.include_router(postings.router)
     app.include_router(staff.router)
     app.include_router(payroll.router)
