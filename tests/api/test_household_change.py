@@ -9,7 +9,7 @@ urban household of a head and a child, paid 300.00 元 a month up to 2026-10."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -243,3 +243,35 @@ async def test_the_head_dies_stop_old_open_new_links_the_cases_and_pays_every_mo
     assert [o[0] for o in owed] == ["2026-11", "2026-12"]
     assert all(o[1] == (old_id if o[0] < month else new_id) for o in owed)
     assert new["payee"] is None
+
+
+async def test_stop_old_open_new_closes_the_old_case_once_its_stop_was_posted(
+    ts_api: httpx.AsyncClient, ts_stack: Stack
+) -> None:
+    # 001 陕西 第十条(四): the stop is posted 7 days like every change; then the old case is
+    # closed (exited) with a notice saying which case continues it, the new one receiving.
+    case = await imported_case(ts_api, ts_stack, "HC-CLOSE")
+    old_id = case["case_id"]
+    head, child = head_and_child(case)
+    body = {
+        "event": "death",
+        "on": YESTERDAY,
+        "member_id_number": head,
+        "new_head_id_number": child,
+        "successor": "new_case",
+    }
+    response = await change(ts_api, old_id, body)
+    assert response.status_code == 200, response.text
+    new_id = response.json()["links"]["continued_by"]
+    ts_stack.started.append(new_id)
+    await until_ledger(ts_stack, old_id, 2)
+    for _ in range(200):
+        if ts_stack.sql("SELECT count(*) FROM postings WHERE case_id = %s", old_id)[0][0]:
+            break
+        await asyncio.sleep(0.05)
+    await ts_stack.env.sleep(timedelta(days=7, minutes=1))
+    old = await until(ts_api, old_id, lambda c: c["status"] == "exited")
+    notice = (await ts_api.get(old["notices"][-1]["url"], headers=COUNTY)).text
+    assert "停发" in notice and "停旧建新" in notice
+    new = (await ts_api.get(f"/cases/{new_id}", headers=COUNTY)).json()
+    assert new["status"] == "receiving" and new["links"]["continues"] == old_id
