@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.eligibility import assess, household_facts
     from dibao.domain.enums import AuditAction, NoticeKind, Stage
     from dibao.domain.household_change import (
+        RecordHousehold,
         ReportHouseholdChange,
         changed_facts,
         changed_members,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         successor_case_id,
     )
     from dibao.domain.recipient import ChangeKind
+    from workflows import household_steps, policies
     from workflows.case_state import CaseState, invalid_input, reject
 
 
@@ -51,6 +53,21 @@ class HouseholdChanges(CaseState):
             found = await self._standard_in_force(month)
             assessment = assess(facts, self._pack, found.standard, found.month)
             decision = household_decision(state, state.members, change, assessment, month)
+            # The file first: the change's notice and posting address the household's head.
+            await self._act(
+                household_steps.record_household,
+                RecordHousehold(
+                    case_id=self._case.case_id,
+                    step_key=f"household-change-{request.request_id}",
+                    event=change.event,
+                    on=change.on,
+                    members=members,
+                    recorded_at=workflow.now(),
+                    moves_head=not decision.closes_case,
+                ),
+                timeout=policies.DB_WRITE_TIMEOUT,
+                retry=policies.DB_RETRY,
+            )
             kept = {m.id_number for m in members}
             self._assessment = assessment
             self._recipient = dataclasses.replace(

@@ -1,10 +1,22 @@
-"""停旧建新: the link from a case closed after its head left to the case that continues it."""
+"""Family changes: the household after each change, and the 停旧建新 link from a case closed
+after its head left to the case that continues it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dibao.db.models import Base
@@ -23,3 +35,19 @@ class CaseLinkRow(Base):
     linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (CheckConstraint("old_case_id <> new_case_id", name="ck_case_links_distinct"),)
+
+
+class HouseholdChangeRow(Base):
+    __tablename__ = "household_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
+    step_key: Mapped[str] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(20))
+    event_on: Mapped[date] = mapped_column(Date)
+    members: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # as an application's
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "step_key", name="uq_household_changes_case_step"),
+    )

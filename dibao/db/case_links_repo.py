@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dibao.db.case_link_models import CaseLinkRow
+from dibao.db.case_link_models import CaseLinkRow, HouseholdChangeRow
 from dibao.db.models import ApplicationRow, AuditRow, CaseRow, StageEventRow
 from dibao.db.procedure_models import EntitlementRow
 from dibao.domain.application import Application
 from dibao.domain.case import Actor
-from dibao.domain.enums import AuditAction, CaseStatus, Stage
+from dibao.domain.enums import AuditAction, CaseStatus, Relation, Stage
 from dibao.domain.hashing import canonical_json, payload_sha256
+from dibao.domain.household_change import RecordHousehold
 from dibao.domain.recipient import RecipientState
 
 SUCCESSOR_STEP = "successor-start"  # the step key of the new case's audit and ledger rows
@@ -150,3 +152,46 @@ async def links_of(session: AsyncSession, case_id: str) -> CaseLinks:
         else:
             continued_by, from_month = row.new_case_id, row.from_month
     return CaseLinks(continues, continued_by, from_month)
+
+
+async def record_household(session: AsyncSession, request: RecordHousehold) -> bool:
+    """The household after a change, once per (case, step); the case's head follows it
+    (`moves_head`), so one open case per household still holds for the new head (IntegrityError
+    when the new head heads another open case). False: recorded before."""
+    members = json.loads(canonical_json(request.members))
+    written = await session.execute(
+        insert(HouseholdChangeRow)
+        .values(
+            case_id=request.case_id,
+            step_key=request.step_key,
+            event=request.event.value,
+            event_on=date.fromisoformat(request.on),
+            members=members,
+            recorded_at=request.recorded_at,
+        )
+        .on_conflict_do_nothing()
+        .returning(HouseholdChangeRow.id)
+    )
+    new = written.scalar_one_or_none() is not None
+    if request.moves_head:
+        head = next(m for m in request.members if m.relation is Relation.HEAD)
+        await session.execute(
+            update(CaseRow)
+            .where(CaseRow.case_id == request.case_id, CaseRow.closed_at.is_(None))
+            .values(head_id_number=head.id_number)
+        )
+    await session.commit()
+    return new
+
+
+async def current_members(session: AsyncSession, case_id: str) -> list[dict[str, Any]] | None:
+    """The household after its latest family change, as an application's members; None when
+    it never changed."""
+    return (
+        await session.execute(
+            select(HouseholdChangeRow.members)
+            .where(HouseholdChangeRow.case_id == case_id)
+            .order_by(HouseholdChangeRow.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()

@@ -17,7 +17,7 @@ Pure rules: the case workflow (workflows/case_household.py) applies them.
 import dataclasses
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from stdnum.cn import ric
@@ -362,3 +362,24 @@ class ReportHouseholdChange:
     request_id: str
     actor: Actor
     change: HouseholdChange
+
+
+@dataclass(frozen=True)
+class RecordHousehold:
+    """The household after a family change, for the case's file (一户一档: change records,
+    002, 004 line 147): notices and postings address its head from then on."""
+
+    case_id: str
+    step_key: str
+    event: HouseholdEvent
+    on: str
+    members: tuple[Member, ...]
+    recorded_at: datetime
+    # The case's head follows the household's (one open case per household); not when the
+    # case stops for a linked new one (停旧建新), which the new head heads.
+    moves_head: bool = True
+
+
+@dataclass(frozen=True)
+class HouseholdRecorded:
+    recorded: bool  # False: recorded before (a retry)

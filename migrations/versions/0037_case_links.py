@@ -1,4 +1,4 @@
-"""停旧建新: a case closed after its head left, linked to the new case that continues it
+"""family changes: the household after each change; 停旧建新 links (old case → new case)
 
 Revision ID: 0037
 Revises: 0028
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0037"
 down_revision = "0028"
@@ -35,6 +36,26 @@ def upgrade() -> None:
         sa.CheckConstraint("old_case_id <> new_case_id", name="ck_case_links_distinct"),
     )
 
+    # 一户一档: each family change with the household it left (notices and postings address
+    # the newest one's head).
+    op.create_table(
+        "household_changes",
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+        sa.Column("case_id", sa.String(32), sa.ForeignKey("cases.case_id"), nullable=False),
+        sa.Column("step_key", sa.String(100), nullable=False),
+        sa.Column("event", sa.String(20), nullable=False),
+        sa.Column("event_on", sa.Date, nullable=False),
+        sa.Column("members", JSONB, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("case_id", "step_key", name="uq_household_changes_case_step"),
+        sa.CheckConstraint(
+            "event IN ('birth', 'marriage_in', 'move_in', 'death', 'marriage_out', 'move_out', "
+            "'head_change')",
+            name="ck_household_changes_event",
+        ),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("household_changes")
     op.drop_table("case_links")

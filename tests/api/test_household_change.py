@@ -192,6 +192,22 @@ async def test_the_head_dies_and_the_child_becomes_head_on_the_same_case(
     assert members(response.json()) == {child: "head"}
     assert response.json()["status"] == "receiving"
     assert response.json()["links"] == {"continues": None, "continued_by": None, "from_month": None}
+    # The file records the household as it now is: the case is the new head's, and the
+    # change's notice is addressed to them (one person now, no counted income: 530.00 元).
+    assert dev_stack.sql("SELECT head_id_number FROM cases WHERE case_id = %s", case_id) == [
+        (child,)
+    ]
+    assert dev_stack.sql(
+        "SELECT event, jsonb_array_length(members) FROM household_changes WHERE case_id = %s",
+        case_id,
+    ) == [("death", 1)]
+    rows = await until_ledger(dev_stack, case_id, 2)
+    assert rows[-1][0] == "increase" and rows[-1][2] == 53_000
+    case = await until(
+        api, case_id, lambda c: bool(c["notices"]) and c["notices"][-1]["kind"] == "payment_change"
+    )
+    notice = (await api.get(case["notices"][-1]["url"], headers=COUNTY)).text
+    assert "<p>子女0：</p>" in notice and "户主变更为身份证号尾号" in notice
 
 
 async def test_the_head_dies_stop_old_open_new_links_the_cases_and_pays_every_month_once(
