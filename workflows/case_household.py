@@ -10,6 +10,7 @@ this case stops and records which case continues it; the API starts that case.
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -23,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.household_change import (
         RecordHousehold,
         ReportHouseholdChange,
+        Successor,
         changed_facts,
         changed_members,
         effective_month,
@@ -36,6 +38,10 @@ with workflow.unsafe.imports_passed_through():
 
 
 class HouseholdChanges(CaseState):
+    # Until when the recipient phase posts a payment change (set while it does): the next
+    # change's ledger entry is written only after it.
+    _change_posting_until: datetime | None = None
+
     @workflow.update
     async def report_household_change(self, request: ReportHouseholdChange) -> CaseView:
         async def apply() -> None:
@@ -128,6 +134,18 @@ class HouseholdChanges(CaseState):
             )
         if any(c.kind is ChangeKind.STOP for c in self._changes):
             raise reject(Rejection.WRONG_STAGE, "the household's benefit is being stopped")
+        busy = self._changes or self._change_posting_until is not None
+        if request.change.successor is Successor.NEW_CASE and busy:
+            # The new case is paid from the month this one stops; this one's stop must be in
+            # the ledger first, or that month would be paid by both.
+            until = self._change_posting_until
+            raise reject(
+                Rejection.WRONG_STAGE,
+                "a payment change of this case is being posted"
+                + (f" until {until.date().isoformat()}" if until else "")
+                + "; open the linked new case (停旧建新) after it, or name the new head on this "
+                "case now",
+            )
         errors = household_change_problems(
             self._recipient.members, request.change, china_date(workflow.now())
         )

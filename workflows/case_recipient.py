@@ -293,7 +293,9 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
         )
         # The change takes effect from its month whatever the posting brings; an objection to
         # it is handled as a new report of circumstances.
+        self._change_posting_until = workflow.now() + self._pack.posting_duration  # 停旧建新 waits
         await workflow.sleep(self._pack.posting_duration)
+        self._change_posting_until = None
         await self._close_posting(posting.posting_id, PostingOutcome.COMPLETED)
 
     async def _continue_as_new(self) -> None:

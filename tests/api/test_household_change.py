@@ -291,3 +291,56 @@ async def test_stop_old_open_new_closes_the_old_case_once_its_stop_was_posted(
     assert "停发" in notice and "停旧建新" in notice
     new = (await ts_api.get(f"/cases/{new_id}", headers=COUNTY)).json()
     assert new["status"] == "receiving" and new["links"]["continues"] == old_id
+
+
+async def test_stop_old_open_new_waits_for_a_change_being_posted_so_no_month_is_paid_twice(
+    ts_api: httpx.AsyncClient, ts_stack: Stack
+) -> None:
+    # The new case is paid from the month the old one stops: the old one's stop must be in its
+    # ledger first, and a change being posted (001 陕西 第十条(四), 7 days) holds it back.
+    case = await imported_case(ts_api, ts_stack, "HC-WAIT")
+    old_id = case["case_id"]
+    head, child = head_and_child(case)
+    born = date.fromisoformat(YESTERDAY)
+    body = f"610423{born:%Y%m%d}006"
+    newborn = body + ric.calc_check_digit(body + "0")
+    birth = {
+        "event": "birth",
+        "on": YESTERDAY,
+        "joining": {"name": "小宝", "id_number": newborn, "relation": "grandchild"},
+    }
+    assert (await change(ts_api, old_id, birth)).status_code == 200
+    for _ in range(200):
+        if ts_stack.sql("SELECT count(*) FROM postings WHERE case_id = %s", old_id)[0][0]:
+            break
+        await asyncio.sleep(0.05)
+    death = {
+        "event": "death",
+        "on": YESTERDAY,
+        "member_id_number": head,
+        "new_head_id_number": child,
+        "successor": "new_case",
+    }
+    refused = await change(ts_api, old_id, death)
+    assert refused.status_code == 409, refused.text
+    assert "停旧建新" in refused.text and "name the new head on this case now" in refused.text
+    assert ts_stack.sql("SELECT count(*) FROM case_links") == [(0,)]
+    await ts_stack.env.sleep(timedelta(days=7, minutes=1))
+    for _ in range(100):
+        accepted = await ts_api.post(
+            f"/cases/{old_id}/household-change",
+            json=death,
+            headers={**TOWNSHIP, "Idempotency-Key": f"death-again-{old_id}"},
+        )
+        if accepted.status_code != 409:
+            break
+        await asyncio.sleep(0.05)
+    assert accepted.status_code == 200, accepted.text
+    new_id = accepted.json()["links"]["continued_by"]
+    ts_stack.started.append(new_id)
+    assert ledger(ts_stack, new_id)[0][0] == "start"
+    # Three people before (the newborn included), two after the head's death.
+    assert members(await until(ts_api, new_id, lambda c: c["recipient"] is not None)) == {
+        child: "head",
+        newborn: "grandchild",
+    }
