@@ -17,6 +17,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
     from dibao.domain.actions import Action
+    from dibao.domain.application import payee_holder_problems
     from dibao.domain.calendar import china_date
     from dibao.domain.case import CaseView, Rejection
     from dibao.domain.eligibility import assess, household_facts
@@ -35,6 +36,9 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.recipient import ChangeKind
     from workflows import household_steps, policies
     from workflows.case_state import CaseState, invalid_input, reject
+
+
+PAYEE_LEFT = "原收款账户的开户人已不是本户共同生活的家庭成员，请及时到乡镇（街道）登记新的收款账户"
 
 
 class HouseholdChanges(CaseState):
@@ -74,6 +78,13 @@ class HouseholdChanges(CaseState):
                 timeout=policies.DB_WRITE_TIMEOUT,
                 retry=policies.DB_RETRY,
             )
+            if self._payee is not None and payee_holder_problems(self._payee, members):
+                # The account's holder left (died, moved): the office records another.
+                change_ = decision.change
+                decision = dataclasses.replace(
+                    decision,
+                    change=dataclasses.replace(change_, reasons=(*change_.reasons, PAYEE_LEFT)),
+                )
             kept = {m.id_number for m in members}
             self._assessment = assessment
             self._recipient = dataclasses.replace(

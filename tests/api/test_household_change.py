@@ -73,6 +73,14 @@ async def until_ledger(stack: Stack, case_id: str, rows: int) -> list[tuple[Any,
     raise AssertionError(f"ledger of {case_id}: {ledger(stack, case_id)}")
 
 
+async def until_posted(stack: Stack, case_id: str) -> None:
+    for _ in range(200):
+        if stack.sql("SELECT count(*) FROM postings WHERE case_id = %s", case_id)[0][0]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no posting of {case_id}")
+
+
 def members(case: dict[str, Any]) -> dict[str, str]:
     return {m["id_number"]: m["relation"] for m in case["recipient"]["members"]}
 
@@ -122,6 +130,7 @@ async def test_a_member_dies_the_amount_is_reduced_from_the_month_after_with_a_n
     assert "减发" in notice and "死亡" in notice and "家庭人口由 2 人变为 1 人" in notice
     assert "行政复议" in notice  # a reduction states the remedies (Art. 38)
     # Posted like every payment change (001 陕西 第十条(四)).
+    await until_posted(dev_stack, case_id)
     assert dev_stack.sql(
         "SELECT household_size, monthly_amount_fen FROM postings WHERE case_id = %s AND stage = 'recipient'",
         case_id,
@@ -208,6 +217,8 @@ async def test_the_head_dies_and_the_child_becomes_head_on_the_same_case(
     )
     notice = (await api.get(case["notices"][-1]["url"], headers=COUNTY)).text
     assert "<p>子女0：</p>" in notice and "户主变更为身份证号尾号" in notice
+    # The account was the late head's: the family is told to record another.
+    assert "请及时到乡镇（街道）登记新的收款账户" in notice
 
 
 async def test_the_head_dies_stop_old_open_new_links_the_cases_and_pays_every_month_once(
@@ -281,10 +292,7 @@ async def test_stop_old_open_new_closes_the_old_case_once_its_stop_was_posted(
     new_id = response.json()["links"]["continued_by"]
     ts_stack.started.append(new_id)
     await until_ledger(ts_stack, old_id, 2)
-    for _ in range(200):
-        if ts_stack.sql("SELECT count(*) FROM postings WHERE case_id = %s", old_id)[0][0]:
-            break
-        await asyncio.sleep(0.05)
+    await until_posted(ts_stack, old_id)
     await ts_stack.env.sleep(timedelta(days=7, minutes=1))
     old = await until(ts_api, old_id, lambda c: c["status"] == "exited")
     notice = (await ts_api.get(old["notices"][-1]["url"], headers=COUNTY)).text
@@ -310,10 +318,7 @@ async def test_stop_old_open_new_waits_for_a_change_being_posted_so_no_month_is_
         "joining": {"name": "小宝", "id_number": newborn, "relation": "grandchild"},
     }
     assert (await change(ts_api, old_id, birth)).status_code == 200
-    for _ in range(200):
-        if ts_stack.sql("SELECT count(*) FROM postings WHERE case_id = %s", old_id)[0][0]:
-            break
-        await asyncio.sleep(0.05)
+    await until_posted(ts_stack, old_id)
     death = {
         "event": "death",
         "on": YESTERDAY,
