@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_activities import CaseActivities
+from activities.household_activities import HouseholdActivities
 from activities.interceptor import StepFailureInterceptor
 from activities.ops_activities import OpsActivities
 from activities.payroll_activities import PayrollActivities
@@ -52,6 +53,7 @@ def build_activities(
         *PayrollActivities(sessions, settings).all(),
         *VerificationActivities(sessions, connectors or default_connectors(sessions)).all(),
         *OpsActivities(sessions).all(),
+        *HouseholdActivities(sessions).all(),
     ]
 
 

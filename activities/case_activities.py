@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from activities.procedure_activities import posting_id_for
 from dibao.db import (
     audit_repo,
+    case_links_repo,
     cases_repo,
     notices_repo,
     ops_repo,
@@ -171,7 +172,12 @@ class CaseActivities:
             raise ApplicationError(
                 f"case {request.case_id} has no projection row", non_retryable=True
             )
-        context = self._notice_context(request, application.payload)
+        payload = application.payload
+        # After a family change the notice addresses the household as it now is.
+        members = await case_links_repo.current_members(session, request.case_id)
+        if members is not None:
+            payload = {**payload, "members": members}
+        context = self._notice_context(request, payload)
         names = await regions_repo.names_of(session, [case.county_code, case.township_code])
         context.update(
             await _law_context(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dibao.db import cases_repo, procedure_repo
+from dibao.db import case_links_repo, cases_repo, procedure_repo
 from dibao.db.procedure_models import EntitlementRow, PayeeAccountRow, PostingRow
 from dibao.domain.calendar import china_date
 from dibao.domain.case import (
@@ -51,8 +51,12 @@ class ProcedureActivities:
             application = await cases_repo.get_application_payload(session, request.case_id)
             if case is None or application is None:
                 raise ApplicationError(f"case {request.case_id} is unknown", non_retryable=True)
+            # After a family change the posting names the household's head as it now is.
+            members = await case_links_repo.current_members(session, request.case_id)
             head = next(
-                m for m in application.payload["members"] if m["relation"] == Relation.HEAD.value
+                m
+                for m in (members or application.payload["members"])
+                if m["relation"] == Relation.HEAD.value
             )
             row = await procedure_repo.open_posting(
                 session,

@@ -18,6 +18,7 @@ from api.routes import (
     complaints,
     golive,
     health,
+    household,
     notices,
     ops,
     payroll,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(notices.router)
     app.include_router(actions.router)
+    app.include_router(household.router)
     app.include_router(postings.router)
     app.include_router(staff.router)
     app.include_router(payroll.router)

@@ -323,6 +323,16 @@ class OfferedActionOut(BaseModel):
     )
 
 
+class CaseLinksOut(BaseModel):
+    """停旧建新: the case this one continues, and the case that continues it."""
+
+    continues: str | None = Field(default=None, description="the old case this one continues")
+    continued_by: str | None = Field(
+        default=None, description="the new case that continues this household's payment"
+    )
+    from_month: str | None = Field(default=None, description="the new case pays from this month")
+
+
 class CaseOut(BaseModel):
     case_id: str
     stage: Stage
@@ -370,6 +380,11 @@ class CaseOut(BaseModel):
         default_factory=list,
         description="the actions the signed-in user may take on the case now, with the reason "
         "for each one not (GET /cases/{id} only)",
+    )
+    links: CaseLinksOut = Field(
+        default_factory=CaseLinksOut,
+        description="停旧建新: the linked old and new case of a household whose head left "
+        "(GET /cases/{id} and POST /cases/{id}/household-change)",
     )
 
     # Filing answers once the case is saved and its workflow started, before the worker has

@@ -164,6 +164,11 @@ def show_case(case: dict[str, Any]) -> None:
         typer.echo("missing    " + ", ".join(case["missing_materials"]))
     if case.get("withdrawal_reason"):
         typer.echo(f"withdrawn  {case['withdrawal_reason']}")
+    links = case.get("links") or {}
+    if links.get("continued_by"):  # 停旧建新
+        typer.echo(f"continued  by case {links['continued_by']} from {links['from_month']}")
+    if links.get("continues"):
+        typer.echo(f"continues  case {links['continues']} (停旧建新, from {links['from_month']})")
     for notice in case.get("notices", []):
         typer.echo(f"notice     {notice['notice_id']}  {notice['kind']}")
     if case.get("waiting_for"):
@@ -548,6 +553,63 @@ def case_circumstance(
 ) -> None:
     """Report a change of circumstances of a recipient household."""
     act(case_id, "circumstances", {"kind": kind, "details": details}, key, as_json)
+
+
+@case_app.command("household-change")
+def case_household_change(
+    case_id: str,
+    event: Annotated[
+        str,
+        typer.Option(
+            help="birth, marriage_in, move_in (joins); death, marriage_out, move_out (leaves); "
+            "head_change"
+        ),
+    ],
+    on: Annotated[str, typer.Option(help="date of the event, YYYY-MM-DD")],
+    member: Annotated[str, typer.Option(help="ID number of the member who leaves")] = "",
+    joining: Annotated[
+        str, typer.Option(help="the member who joins: NAME,ID_NUMBER,RELATION (e.g. child)")
+    ] = "",
+    new_head: Annotated[str, typer.Option(help="ID number of the new head")] = "",
+    new_case: Annotated[
+        bool,
+        typer.Option(
+            "--new-case/--same-case",
+            help="when the head leaves: 停旧建新 (stop this case, open a linked new one)",
+        ),
+    ] = False,
+    incomes: Annotated[
+        str,
+        typer.Option(
+            help="the household's incomes after the change: CATEGORY=YUAN,... ('-': none)"
+        ),
+    ] = "",
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A family change (家庭人口变化): the case is recomputed on the new household."""
+    body: dict[str, object] = {"event": event, "on": on}
+    if member:
+        body["member_id_number"] = member
+    if joining:
+        parts = [p.strip() for p in joining.split(",")]
+        if len(parts) != 3:
+            raise typer.BadParameter("NAME,ID_NUMBER,RELATION", param_hint="--joining")
+        body["joining"] = {"name": parts[0], "id_number": parts[1], "relation": parts[2]}
+    if new_head:
+        body["new_head_id_number"] = new_head
+    if new_case:
+        body["successor"] = "new_case"
+    if incomes:
+        items = [] if incomes.strip() == "-" else [i for i in incomes.split(",") if i.strip()]
+        try:
+            body["incomes"] = [
+                {"category": c.strip(), "monthly_amount": a.strip()}
+                for c, a in (i.split("=", 1) for i in items)
+            ]
+        except ValueError:
+            raise typer.BadParameter("CATEGORY=YUAN,...", param_hint="--incomes") from None
+    act(case_id, "household-change", body, key, as_json)
 
 
 @app.command("standard-change")

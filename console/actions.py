@@ -61,6 +61,7 @@ CATALOGUE: tuple[tuple[str, Action, str, frozenset[Stage]], ...] = (
     ("sign-ins", Action.REPORT_RECIPIENT, "登记签到", frozenset({Stage.RECIPIENT})),
     ("labour-absences", Action.REPORT_RECIPIENT, "登记公益劳动缺勤", frozenset({Stage.RECIPIENT})),
     ("circumstances", Action.REPORT_RECIPIENT, "报告家庭情况变化", frozenset({Stage.RECIPIENT})),
+    ("household-change", Action.REPORT_RECIPIENT, "家庭人口变化", frozenset({Stage.RECIPIENT})),
     ("reemployment", Action.REPORT_RECIPIENT, "登记就业（渐退）", frozenset({Stage.RECIPIENT})),
     ("work-refusals", Action.REPORT_RECIPIENT, "登记拒绝就业", frozenset({Stage.RECIPIENT})),
     ("payee", Action.CHANGE_PAYEE, "变更收款账户", _PROCEDURE | _POSTINGS | {Stage.RECIPIENT}),

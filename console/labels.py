@@ -148,6 +148,7 @@ AUDIT: dict[str, str] = {
     "apply_standard": "执行新标准",
     "report_reemployment": "登记就业",
     "report_work_refusal": "登记拒绝就业",
+    "report_household_change": "家庭人口变化",
     "change_payee": "变更收款账户",
     "retry_step": "运维重试",
     "skip_step": "运维跳过",

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import errors
 from api.case_service import read_case
 from api.deps import check_case, client_dep, sessions_dep
+from api.household_change import with_links
 from console import casefile, labels
 from console.actions import offered_actions
 from console.render import HEADERS, place_names, render
@@ -170,6 +171,7 @@ async def case_page(request: Request, case_id: str, user: ConsoleUserDep) -> Res
     case, (events, audit, entitlements, lines, notices, complaints) = await asyncio.gather(
         read_case(sessions, client_dep(request), case_id), stored()
     )
+    case = await with_links(sessions, case)  # 停旧建新, both ways
     # Who acted at each stage: the audit rows between its start and the next stage's.
     timeline = []
     for i, event in enumerate(events):

@@ -59,8 +59,8 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.standards import pack_standard, standard_change_problems
     from dibao.domain.survey import validate_survey
     from workflows import case_steps, policies
+    from workflows.case_household import HouseholdChanges
     from workflows.case_state import (
-        CaseState,
         invalid_input,
         reject,
     )
@@ -71,7 +71,7 @@ def unique(ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-class RecipientPhase(CaseState):
+class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_household.py
     def _first_recipient_state(self) -> RecipientState:
         entitlement = self._entitlement
         assert entitlement is not None
@@ -293,7 +293,9 @@ class RecipientPhase(CaseState):
         )
         # The change takes effect from its month whatever the posting brings; an objection to
         # it is handled as a new report of circumstances.
+        self._change_posting_until = workflow.now() + self._pack.posting_duration  # 停旧建新 waits
         await workflow.sleep(self._pack.posting_duration)
+        self._change_posting_until = None
         await self._close_posting(posting.posting_id, PostingOutcome.COMPLETED)
 
     async def _continue_as_new(self) -> None:

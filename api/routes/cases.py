@@ -24,6 +24,7 @@ from api.deps import (
 )
 from api.examples import SAMPLE_APPLICATION
 from api.fields import CaseId, Offset
+from api.household_change import with_links
 from api.paging import NEXT_HEADER, After, decode_after, decode_key, encode_after, encode_key
 from api.responses import documented
 from api.schemas import (
@@ -165,6 +166,7 @@ async def get_case(
         OfferedActionOut(action=o.action.value, allowed=o.allowed, reason=o.reason)
         for o in offered_actions(facts, who.actor)
     ]
+    case = await with_links(sessions, case)  # 停旧建新, both ways
     return case.model_copy(update={"actions": offers})
 
 

@@ -16,8 +16,10 @@ from pydantic import ValidationError
 
 from api.case_service import read_case
 from api.deps import check_case, check_case_access
+from api.household_change import HouseholdChangeIn
 from api.procedure_schemas import ObjectionIn
 from api.routes.actions import act, raise_objection
+from api.routes.household import report_household_change
 from api.schemas import CaseOut
 from console import labels
 from console.errors import error_page
@@ -74,7 +76,8 @@ def prefill(spec: ActionForm, case: CaseOut, user: ConsoleUser) -> dict[str, Any
 
 
 def _members_of(case: CaseOut) -> list[tuple[str, str]]:
-    members = (case.application or {}).get("members", [])
+    # The household as it now is: a recipient's after family changes, else as filed.
+    members = (case.recipient or {}).get("members") or (case.application or {}).get("members", [])
     return [(m["id_number"], m["name"]) for m in members]
 
 
@@ -171,6 +174,10 @@ async def take_action(request: Request, case_id: str, key: str, form: ConsoleFor
         access = await check_case_access(sessions, actor, spec.action, case_id)
         if isinstance(body, ObjectionIn):
             result: Any = await raise_objection(
+                case_id, body, sessions, client, settings, access, form.request_id
+            )
+        elif isinstance(body, HouseholdChangeIn):  # 停旧建新 opens the linked case too
+            result = await report_household_change(
                 case_id, body, sessions, client, settings, access, form.request_id
             )
         else:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from api.household_change import HouseholdChangeIn
 from api.procedure_schemas import (
     CircumstanceIn,
     CountyDecisionIn,
@@ -35,7 +36,8 @@ from api.schemas import CaseOut, PayeeChangeIn, SupplementIn, WithdrawIn
 from console import labels
 from dibao.domain.access import Action
 from dibao.domain.eligibility import HouseholdCategory
-from dibao.domain.enums import CaseStatus, Material, Opinion, Stage
+from dibao.domain.enums import CaseStatus, Material, Opinion, Relation, Stage
+from dibao.domain.household_change import HouseholdEvent, Successor
 from dibao.domain.materials import SIGNED_MATERIALS
 from dibao.domain.recipient import CircumstanceKind
 from dibao.domain.survey import ExclusionFlag
@@ -91,6 +93,19 @@ CIRCUMSTANCE_ZH = {
     CircumstanceKind.MOVED_AWAY: "全家迁出（停发）",
     CircumstanceKind.INCOME_CHANGE: "家庭收入变化（需复核）",
     CircumstanceKind.MEMBERS_CHANGE: "家庭人口变化（需复核）",
+}
+HOUSEHOLD_EVENT_ZH = {
+    HouseholdEvent.BIRTH: "出生（成员增加）",
+    HouseholdEvent.MARRIAGE_IN: "婚入（成员增加）",
+    HouseholdEvent.MOVE_IN: "迁入（成员增加）",
+    HouseholdEvent.DEATH: "死亡（成员减少）",
+    HouseholdEvent.MARRIAGE_OUT: "婚出（成员减少）",
+    HouseholdEvent.MOVE_OUT: "迁出（成员减少）",
+    HouseholdEvent.HEAD_CHANGE: "户主变更",
+}
+SUCCESSOR_ZH = {
+    Successor.SAME_CASE: "在本案件中变更户主",
+    Successor.NEW_CASE: "停旧建新：本案停发，另立新案接续发放",
 }
 EXCLUSION_ZH = {
     ExclusionFlag.RELATIVE_IN_PUBLIC_SECTOR: "直系亲属在机关事业单位、大型企业工作",
@@ -302,6 +317,46 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
+            "household-change",
+            "家庭人口变化",
+            HouseholdChangeIn,
+            CaseWorkflow.report_household_change,
+            Action.REPORT_RECIPIENT,
+            (
+                Field(
+                    "event",
+                    "变化类型",
+                    "select",
+                    [(k.value, v) for k, v in HOUSEHOLD_EVENT_ZH.items()],
+                    required=True,
+                ),
+                Field("on", "发生日期", "date", required=True),
+                Field("member_id_number", "减少的成员", "members", hint="成员减少时选择"),
+                Field("joining.name", "增加成员的姓名", hint="成员增加时填写"),
+                Field("joining.id_number", "增加成员的身份证号"),
+                Field(
+                    "joining.relation",
+                    "增加成员与户主关系",
+                    "select",
+                    [(r.value, labels.RELATION[r]) for r in Relation if r is not Relation.HEAD],
+                ),
+                Field(
+                    "new_head_id_number",
+                    "新户主",
+                    "members",
+                    hint="户主死亡、迁出或变更时选择",
+                ),
+                Field(
+                    "successor",
+                    "户主变更方式",
+                    "select",
+                    [(k.value, v) for k, v in SUCCESSOR_ZH.items()],
+                    hint="不选即在本案件中变更户主",
+                ),
+                Field("details", "具体情况", "textarea"),
+            ),
+        ),
+        ActionForm(
             "reemployment",
             "就业渐退",
             ReemploymentIn,
@@ -400,6 +455,7 @@ _WHEN: dict[str, Callable[[CaseOut], bool]] = {
     "sign-ins": _receiving,
     "labour-absences": _receiving,
     "circumstances": _receiving,
+    "household-change": lambda c: _receiving(c) and not c.links.continued_by,
     "reemployment": lambda c: _receiving(c) and not (c.recipient or {}).get("gradual_exit_until"),
     "work-refusals": _receiving,
     "payee": lambda c: c.status.is_open and c.stage is not Stage.CLOSED,

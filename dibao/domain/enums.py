@@ -211,6 +211,7 @@ class AuditAction(StrEnum):
     APPLY_STANDARD = "apply_standard"
     REPORT_REEMPLOYMENT = "report_reemployment"
     REPORT_WORK_REFUSAL = "report_work_refusal"
+    REPORT_HOUSEHOLD_CHANGE = "report_household_change"
     CHANGE_PAYEE = "change_payee"
     RETRY_STEP = "retry_step"
     SKIP_STEP = "skip_step"

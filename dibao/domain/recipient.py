@@ -111,6 +111,11 @@ class RecipientState:
     # 单人保 (mca-2021 Art. 8): this many members are covered alone, and the amount is theirs
     # (a new standard or a wage changes it only through the next re-review's assessment).
     single_person_count: int = 0
+    # 停旧建新 (dibao/domain/household_change.py): the linked new case that continues this
+    # household's payment from `successor_from_month`, at `successor_amount_fen` a month.
+    successor_case_id: str = ""
+    successor_from_month: str = ""
+    successor_amount_fen: int = 0
 
 
 def household_income_fen(state: RecipientState) -> int:

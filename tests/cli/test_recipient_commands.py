@@ -67,3 +67,27 @@ def test_case_show_says_when_a_review_is_due(capsys: pytest.CaptureFixture[str])
         "review     due: submit the re-review survey, "
         "`dibao case review DB-CLIREVIEW01 -f survey.json`" in capsys.readouterr().out
     )
+
+
+def test_case_show_names_the_linked_cases_of_stop_old_open_new(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Issue 17 item 6 (停旧建新): the link is visible both ways.
+    old = {**receiving_case(False), "links": {"continued_by": "DB-SNEW", "from_month": "2026-12"}}
+    show_case(old)
+    assert "continued  by case DB-SNEW from 2026-12" in capsys.readouterr().out
+    new = {**receiving_case(False), "links": {"continues": "DB-OLD", "from_month": "2026-12"}}
+    show_case(new)
+    assert "continues  case DB-OLD (停旧建新, from 2026-12)" in capsys.readouterr().out
+
+
+async def test_household_change_says_how_to_write_a_joining_member(
+    api_url: str, dev_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The joining member is NAME,ID_NUMBER,RELATION; anything else is refused before sending.
+    result = await dibao(
+        "case", "household-change", "DB-NOSUCHCASE1", "--event", "death", "--on", "2026-11-01",
+        "--joining", "only-two,parts",
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "NAME,ID_NUMBER,RELATION" in result.output

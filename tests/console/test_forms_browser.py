@@ -206,7 +206,14 @@ async def test_walkthrough_from_filing_to_recipient_by_three_users(
     await screenshot(village, "case-recipient")
     assert dev_stack.sql("SELECT status FROM cases WHERE case_id = %s", case_id) == [("receiving",)]
     # Every form of the recipient phase opens for the village caseworker.
-    for slug in ("labour-absences", "reemployment", "work-refusals", "payee", "circumstances"):
+    for slug in (
+        "labour-absences",
+        "reemployment",
+        "work-refusals",
+        "payee",
+        "circumstances",
+        "household-change",
+    ):
         opened = await village.goto(f"/console/cases/{case_id}/act/{slug}")
         assert opened is not None and opened.status == 200, slug
     await village.goto(f"/console/cases/{case_id}/act/sign-ins")

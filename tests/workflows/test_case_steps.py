@@ -11,15 +11,17 @@ import pytest
 from temporalio import activity
 
 from activities.case_activities import CaseActivities
+from activities.household_activities import HouseholdActivities
 from activities.ops_activities import OpsActivities
 from activities.payroll_activities import PayrollActivities
 from activities.procedure_activities import ProcedureActivities
 from activities.standard_change_activities import StandardChangeActivities
 from activities.verification.activity import VerificationActivities
-from workflows import case_steps, payroll_steps, standard_change_steps
+from workflows import case_steps, household_steps, payroll_steps, standard_change_steps
 
 CLASSES = (
     CaseActivities,
+    HouseholdActivities,
     OpsActivities,
     PayrollActivities,
     ProcedureActivities,
@@ -50,7 +52,12 @@ def signature(fn: Any) -> tuple[Any, Any]:
     return argument, result
 
 
-STEPS = (*case_steps.STEPS, *payroll_steps.STEPS, *standard_change_steps.STEPS)
+STEPS = (
+    *case_steps.STEPS,
+    *household_steps.STEPS,
+    *payroll_steps.STEPS,
+    *standard_change_steps.STEPS,
+)
 
 
 @pytest.mark.parametrize("step", STEPS, ids=[s.__name__ for s in STEPS])
