@@ -36,6 +36,7 @@ _PROCEDURE = frozenset(
         Stage.APPLICATION,
         Stage.SURVEY,
         Stage.VERIFICATION,
+        Stage.EVIDENCE,
         Stage.EVALUATION,
         Stage.POSTING_BEFORE_REVIEW,
         Stage.TOWNSHIP_REVIEW,
@@ -51,6 +52,7 @@ _POSTINGS = frozenset(
 CATALOGUE: tuple[tuple[str, Action, str, frozenset[Stage]], ...] = (
     ("materials", Action.SUPPLEMENT_MATERIALS, "补齐材料", frozenset({Stage.APPLICATION})),
     ("survey", Action.SUBMIT_SURVEY, "填写入户调查", frozenset({Stage.SURVEY})),
+    ("evidence", Action.SUBMIT_EVIDENCE, "登记核对异议证明材料", frozenset({Stage.EVIDENCE})),
     ("evaluation", Action.SUBMIT_EVALUATION, "录入民主评议", frozenset({Stage.EVALUATION})),
     ("objections", Action.RAISE_OBJECTION, "登记公示异议", _POSTINGS),
     ("township-review", Action.TOWNSHIP_REVIEW, "乡镇审核", frozenset({Stage.TOWNSHIP_REVIEW})),
@@ -95,6 +97,7 @@ def offered_actions(
         recused_staff=place.recused_staff,
         materials_missing=materials_missing,
         review_due=review_due,
+        approval_delegated=place.approval_delegated,
     )
     return [
         OfferedAction(slug, action, label)

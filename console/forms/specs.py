@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from api.evidence_schemas import EvidenceIn
 from api.procedure_schemas import (
     CircumstanceIn,
     CountyDecisionIn,
@@ -37,6 +38,7 @@ from dibao.domain.access import Action
 from dibao.domain.eligibility import HouseholdCategory
 from dibao.domain.enums import CaseStatus, Material, Opinion, Stage
 from dibao.domain.materials import SIGNED_MATERIALS
+from dibao.domain.measures import EVIDENCE_EFFECT_ZH
 from dibao.domain.recipient import CircumstanceKind
 from dibao.domain.survey import ExclusionFlag
 from workflows.case import CaseWorkflow
@@ -154,6 +156,25 @@ FORMS: dict[str, ActionForm] = {
             Action.SUBMIT_SURVEY,
             SURVEY_FIELDS,
             household=True,
+        ),
+        ActionForm(
+            # mca-2021 Art. 18: the family's answer to the verification findings.
+            "evidence",
+            "登记核对异议证明材料",
+            EvidenceIn,
+            CaseWorkflow.submit_evidence,
+            Action.SUBMIT_EVIDENCE,
+            (
+                Field("received_on", "收到材料日期", "date", required=True),
+                Field("summary", "申请人提供的证明材料", "textarea", required=True),
+                Field(
+                    "effect",
+                    "处理",
+                    "radio",
+                    [(k.value, v) for k, v in EVIDENCE_EFFECT_ZH.items()],
+                    required=True,
+                ),
+            ),
         ),
         ActionForm(
             "evaluation",
