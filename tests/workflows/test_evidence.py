@@ -22,7 +22,6 @@ from tests.workflows.helpers import (
     complete,
     county_visit,
     decide,
-    evaluate,
     file_case,
     finish_posting,
     survey,
@@ -55,6 +54,10 @@ class VehicleRegistry:
         ]
 
 
+def after_verification(pack: RulePack) -> Stage:
+    return pack.procedure[pack.procedure.index(Stage.VERIFICATION) + 1]
+
+
 def notice_text(stack: Stack, notice_id: str) -> str:
     return str(stack.sql("SELECT content FROM notices WHERE notice_id = %s", notice_id)[0][0])
 
@@ -70,7 +73,7 @@ def evidence(rid: str = "ev1", effect: EvidenceEffect = EvidenceEffect.RECHECK) 
 
 
 async def contradicted_case(
-    env: Any, database_url: str, sample: dict[str, Any], case_id: str, pack: RulePack
+    env: Any, database_url: str, sample: dict[str, Any]
 ) -> tuple[Stack, VehicleRegistry]:
     stack = Stack(env, make_settings(database_url, env.client))
     head = next(m for m in sample["members"] if m["relation"] == "head")
@@ -86,9 +89,7 @@ async def test_art18_contradicted_check_waits_for_evidence_then_verification_run
     """mca-2021 Art. 18: the family is told what verification found, may give evidence within
     the pack's period (shown on the case with its deadline), and the township re-checks before
     the amount is decided. Both built-in packs give 5 working days."""
-    stack, registry = await contradicted_case(
-        time_skipping_env, database_url, sample, "DB-EVIDENCE0001", pack
-    )
+    stack, registry = await contradicted_case(time_skipping_env, database_url, sample)
     async with stack.worker():
         handle = await file_case(stack, complete(sample), "DB-EVIDENCE0001", pack)
         view = await at_stage(handle, Stage.SURVEY)
@@ -116,14 +117,20 @@ async def test_art18_contradicted_check_waits_for_evidence_then_verification_run
         registry.corrected = True  # the department corrected its record on the evidence
         view = await handle.execute_update(CaseWorkflow.submit_evidence, evidence())
         assert view.stage is Stage.VERIFICATION
-        view = await at_stage(handle, Stage.EVALUATION)
+        view = await at_stage(handle, after_verification(pack))
     await stack.settle()
     await stack.engine.dispose()
     assert registry.calls == 2
     assert view.procedure.verification is not None
     assert view.procedure.verification.discrepancies == ()
     stages = [s for (s,) in stack.sql("SELECT stage FROM stage_events ORDER BY seq")]
-    assert stages[:5] == ["survey", "verification", "evidence", "verification", "evaluation"]
+    assert stages[:5] == [
+        "survey",
+        "verification",
+        "evidence",
+        "verification",
+        after_verification(pack).value,
+    ]
     audits = stack.sql("SELECT action FROM audit_log WHERE action = 'submit_evidence'")
     assert len(audits) == 1
 
@@ -133,9 +140,7 @@ async def test_art18_period_passes_without_evidence_case_goes_on_with_verified_f
 ) -> None:
     """Art. 18: without evidence by the deadline the verified figures stand; the period is
     the family's, so its end is no overdue stage."""
-    stack, registry = await contradicted_case(
-        time_skipping_env, database_url, sample, "DB-EVIDENCE0002", MCA_2021
-    )
+    stack, registry = await contradicted_case(time_skipping_env, database_url, sample)
     async with stack.worker():
         handle = await file_case(stack, complete(sample), "DB-EVIDENCE0002", MCA_2021)
         view = await at_stage(handle, Stage.SURVEY)
@@ -145,7 +150,7 @@ async def test_art18_period_passes_without_evidence_case_goes_on_with_verified_f
         view = await wait_for(handle, lambda v: v.stage is not Stage.EVIDENCE, "end of period")
     await stack.settle()
     await stack.engine.dispose()
-    assert view.stage is Stage.EVALUATION
+    assert view.stage is Stage.TOWNSHIP_REVIEW  # mca-2021: no democratic evaluation by default
     assert registry.calls == 1
     assert view.procedure.verification is not None
     assert view.procedure.verification.discrepancies  # the verified figures stand
@@ -167,9 +172,7 @@ async def test_art2_delegated_approval_is_the_townships_and_its_notice_in_its_na
     handle = await file_case(ts_stack, complete(sample), "DB-DELEGATE0001", pack)
     view = await at_stage(handle, Stage.SURVEY)
     await survey(handle, survey_of(view.application))
-    await at_stage(handle, Stage.EVALUATION)
-    await evaluate(handle)
-    await finish_posting(ts_stack, handle, Stage.POSTING_BEFORE_REVIEW)
+    await at_stage(handle, Stage.TOWNSHIP_REVIEW)
     await township(handle)
     stage = Stage.COUNTY_APPROVAL
     if Stage.POSTING_BEFORE_APPROVAL in pack.procedure:
