@@ -402,6 +402,7 @@ _WHEN: dict[str, Callable[[CaseOut], bool]] = {
     "survey": lambda c: c.stage is Stage.SURVEY and _procedure(c).get("survey") is None,
     "evaluation": lambda c: c.stage is Stage.EVALUATION,
     "objections": _posting_open,
+    "evidence": lambda c: c.stage is Stage.EVIDENCE,
     "township-review": lambda c: c.stage is Stage.TOWNSHIP_REVIEW,
     "county-visit": lambda c: (
         c.stage is Stage.COUNTY_APPROVAL
