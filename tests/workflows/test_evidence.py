@@ -84,7 +84,11 @@ async def contradicted_case(
 
 @pytest.mark.parametrize("pack", [SEED_DEFAULT, MCA_2021], ids=lambda p: p.id)
 async def test_art18_contradicted_check_waits_for_evidence_then_verification_runs_again(
-    time_skipping_env: Any, database_url: str, sample: dict[str, Any], pack: RulePack
+    time_skipping_env: Any,
+    database_url: str,
+    sample: dict[str, Any],
+    pack: RulePack,
+    record_history: Any,
 ) -> None:
     """mca-2021 Art. 18: the family is told what verification found, may give evidence within
     the pack's period (shown on the case with its deadline), and the township re-checks before
@@ -118,6 +122,8 @@ async def test_art18_contradicted_check_waits_for_evidence_then_verification_run
         view = await handle.execute_update(CaseWorkflow.submit_evidence, evidence())
         assert view.stage is Stage.VERIFICATION
         view = await at_stage(handle, after_verification(pack))
+        if pack is MCA_2021:
+            await record_history(handle, "verification_contradicted_evidence_rechecked")
     await stack.settle()
     await stack.engine.dispose()
     assert registry.calls == 2
