@@ -70,6 +70,11 @@ CATALOGUE: tuple[tuple[str, Action, str, frozenset[Stage]], ...] = (
     ("terminate", Action.TERMINATE, "终止办理", _PROCEDURE),
 )
 SLUGS = frozenset(slug for slug, *_ in CATALOGUE)
+# mca-2021 Art. 2: where the county delegated approval, the township visits and decides.
+DELEGATED_LABELS = {
+    "county-visit": "乡镇入户核查（县级委托）",
+    "county-decision": "乡镇审批（县级委托）",
+}
 
 
 def offered_actions(
@@ -99,8 +104,9 @@ def offered_actions(
         review_due=review_due,
         approval_delegated=place.approval_delegated,
     )
+    labels = DELEGATED_LABELS if place.approval_delegated else {}
     return [
-        OfferedAction(slug, action, label)
+        OfferedAction(slug, action, labels.get(slug, label))
         for slug, action, label, stages in CATALOGUE
         if stage in stages
         and access.case_denial(actor, action, place) is None
