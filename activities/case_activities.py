@@ -188,6 +188,12 @@ class CaseActivities:
                 county_name=names.get(case.county_code, ""),
             )
         )
+        decision_office = (
+            # Art. 2: where the county delegated approval, the township decides, in its name.
+            township_label(case.township_code, names)
+            if context["approval_delegated"]
+            else regions_repo.county_office(names, case.county_code)
+        )
         context.update(
             reasons=list(request.reasons),
             certificate_no=request.certificate_no,
@@ -199,8 +205,9 @@ class CaseActivities:
             survey_due=case.due_at,
             rule_pack_title=get_rule_pack(case.rule_pack_id).title,
             township_label=township_label(case.township_code, names),
-            # County decisions (approval, refusal) are issued in the county bureau's name.
-            county_label=regions_repo.county_office(names, case.county_code),
+            # Decisions (approval, refusal) are issued in the deciding body's name: the county
+            # bureau's, or the township's where approval is delegated to it (Art. 2).
+            county_label=decision_office,
         )
         return render_notice(self._settings.templates_dir, request.kind, context)
 
@@ -245,6 +252,8 @@ async def _law_context(
         else "",
         "income_notes": [],
         "single_person": "",
+        "evidence_working_days": pack.evidence_working_days,  # Art. 18
+        "approval_delegated": pack.approval_delegated,  # Art. 2
     }
     assessment = request.assessment
     if assessment is not None:

@@ -15,10 +15,11 @@ from temporalio.client import Client
 from api import errors, fields
 from dibao import auth
 from dibao.auth import AuthenticatedUser
-from dibao.db import cases_repo, recusal_repo
+from dibao.db import cases_repo, recusal_repo, rulepacks_repo
 from dibao.domain import access
 from dibao.domain.access import Action, CasePlace
 from dibao.domain.case import Actor
+from dibao.domain.stages import DELEGATED_APPROVAL_ROLES
 from dibao.settings import Settings
 
 
@@ -171,7 +172,8 @@ async def check_case_access(
 async def _check_case(
     sessions: async_sessionmaker[AsyncSession], actor: Actor, action: Action, case_id: str
 ) -> tuple[CasePlace, str]:
-    check_role(actor, action)
+    if action not in DELEGATED_APPROVAL_ROLES:  # those depend on the case's pack (Art. 2)
+        check_role(actor, action)
     async with sessions() as session:
         row = await cases_repo.get_case(session, case_id)
         if row is None:
@@ -179,11 +181,15 @@ async def _check_case(
         # From the registry, not only as the workflow last recorded it: a relative registered
         # a moment ago is recused now.
         recused = await recusal_repo.recused_staff(session, row)
+        delegated = await rulepacks_repo.approval_delegated(
+            session, row.rule_pack_id, row.rule_pack_version
+        )
     place = CasePlace(
         county_code=row.county_code,
         township_code=row.township_code,
         village_code=row.village_code,
         recused_staff=recused,
+        approval_delegated=delegated,
     )
     reason = access.case_denial(actor, action, place)
     if reason:

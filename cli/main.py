@@ -387,6 +387,31 @@ def case_evaluation(
     act(case_id, "evaluation", load_json(file), key, as_json)
 
 
+@case_app.command("evidence")
+def case_evidence(
+    case_id: str,
+    received_on: Annotated[str, typer.Option(help="YYYY-MM-DD: when the township received it")],
+    summary: Annotated[str, typer.Option(help="what evidence the family gave")],
+    findings_stand: Annotated[
+        bool,
+        typer.Option(
+            "--findings-stand",
+            help="the evidence changes nothing: go on with the verified figures "
+            "(default: verification runs again)",
+        ),
+    ] = False,
+    key: KeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the family's evidence on a failed check (核对异议举证, mca-2021 Art. 18)."""
+    body = {
+        "received_on": received_on,
+        "summary": summary,
+        "effect": "findings_stand" if findings_stand else "recheck",
+    }
+    act(case_id, "evidence", body, key, as_json)
+
+
 @case_app.command("object")
 def case_object(
     case_id: str,

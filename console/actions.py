@@ -36,6 +36,7 @@ _PROCEDURE = frozenset(
         Stage.APPLICATION,
         Stage.SURVEY,
         Stage.VERIFICATION,
+        Stage.EVIDENCE,
         Stage.EVALUATION,
         Stage.POSTING_BEFORE_REVIEW,
         Stage.TOWNSHIP_REVIEW,
@@ -51,6 +52,7 @@ _POSTINGS = frozenset(
 CATALOGUE: tuple[tuple[str, Action, str, frozenset[Stage]], ...] = (
     ("materials", Action.SUPPLEMENT_MATERIALS, "补齐材料", frozenset({Stage.APPLICATION})),
     ("survey", Action.SUBMIT_SURVEY, "填写入户调查", frozenset({Stage.SURVEY})),
+    ("evidence", Action.SUBMIT_EVIDENCE, "登记核对异议证明材料", frozenset({Stage.EVIDENCE})),
     ("evaluation", Action.SUBMIT_EVALUATION, "录入民主评议", frozenset({Stage.EVALUATION})),
     ("objections", Action.RAISE_OBJECTION, "登记公示异议", _POSTINGS),
     ("township-review", Action.TOWNSHIP_REVIEW, "乡镇审核", frozenset({Stage.TOWNSHIP_REVIEW})),
@@ -69,6 +71,11 @@ CATALOGUE: tuple[tuple[str, Action, str, frozenset[Stage]], ...] = (
     ("terminate", Action.TERMINATE, "终止办理", _PROCEDURE),
 )
 SLUGS = frozenset(slug for slug, *_ in CATALOGUE)
+# mca-2021 Art. 2: where the county delegated approval, the township visits and decides.
+DELEGATED_LABELS = {
+    "county-visit": "乡镇入户核查（县级委托）",
+    "county-decision": "乡镇审批（县级委托）",
+}
 
 
 def offered_actions(
@@ -96,9 +103,11 @@ def offered_actions(
         recused_staff=place.recused_staff,
         materials_missing=materials_missing,
         review_due=review_due,
+        approval_delegated=place.approval_delegated,
     )
+    labels = DELEGATED_LABELS if place.approval_delegated else {}
     return [
-        OfferedAction(slug, action, label)
+        OfferedAction(slug, action, labels.get(slug, label))
         for slug, action, label, stages in CATALOGUE
         if stage in stages
         and access.case_denial(actor, action, place) is None

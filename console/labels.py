@@ -17,6 +17,7 @@ STAGE: dict[Stage, str] = {
     Stage.APPLICATION: "申请受理",
     Stage.SURVEY: "入户调查",
     Stage.VERIFICATION: "家庭经济状况核对",
+    Stage.EVIDENCE: "核对结果告知与举证",
     Stage.EVALUATION: "民主评议",
     Stage.POSTING_BEFORE_REVIEW: "第一榜公示",
     Stage.TOWNSHIP_REVIEW: "乡镇审核",
@@ -54,6 +55,7 @@ WAITING: dict[Stage, str] = {
     Stage.APPLICATION: "申请人补齐材料（村经办人跟进）",
     Stage.SURVEY: "入户调查报告（村、乡镇经办人）",
     Stage.VERIFICATION: "家庭经济状况核对（系统）",
+    Stage.EVIDENCE: "申请人就核对结果举证（乡镇经办人接收，期满按核对结果办理）",
     Stage.EVALUATION: "民主评议结果（村、乡镇经办人）",
     Stage.POSTING_BEFORE_REVIEW: "公示期满",
     Stage.TOWNSHIP_REVIEW: "乡镇审核意见（乡镇经办人）",
@@ -72,6 +74,7 @@ NOTICE: dict[NoticeKind, str] = {
     NoticeKind.REFUSAL: "不予批准通知书",
     NoticeKind.TERMINATION: "终止办理通知书",
     NoticeKind.PAYMENT_CHANGE: "低保金变更通知书",
+    NoticeKind.VERIFICATION_FINDINGS: "家庭经济状况核对结果告知书",
 }
 
 INCOME: dict[IncomeCategory, str] = {
@@ -135,6 +138,7 @@ AUDIT: dict[str, str] = {
     "withdraw": "撤回申请",
     "submit_survey": "提交入户调查",
     "submit_evaluation": "录入民主评议",
+    "submit_evidence": "登记核对异议证明材料",
     "raise_objection": "登记异议",
     "township_review": "乡镇审核",
     "county_home_visit": "县级入户核查",

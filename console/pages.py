@@ -134,14 +134,19 @@ async def find_by_id_number(request: Request, form: ConsoleFormDep) -> Response:
 
 
 async def _place(request: Request, case_id: str) -> tuple[Any, CasePlace]:
-    from dibao.db import recusal_repo
+    from dibao.db import recusal_repo, rulepacks_repo
 
     async with sessions_dep(request)() as session:
         row = await cases_repo.get_case(session, case_id)
         if row is None:
             raise errors.not_found(f"case {case_id}")
         recused = await recusal_repo.recused_staff(session, row)
-    return row, CasePlace(row.county_code, row.township_code, row.village_code, recused)
+        delegated = await rulepacks_repo.approval_delegated(
+            session, row.rule_pack_id, row.rule_pack_version
+        )
+    return row, CasePlace(
+        row.county_code, row.township_code, row.village_code, recused, approval_delegated=delegated
+    )
 
 
 @router.get("/cases/{case_id}", include_in_schema=False)

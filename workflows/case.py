@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ChangePayee,
         ClosePosting,
         Entitlement,
+        IssueNotice,
         ObjectionRef,
         PayeeRecorded,
         RaiseObjection,
@@ -58,6 +59,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.hashing import payload_sha256
     from dibao.domain.materials import provided_materials
+    from dibao.domain.measures import (
+        EvidenceEffect,
+        SubmitEvidence,
+        after_verification,
+        evidence_problems,
+        findings,
+    )
     from dibao.domain.money import format_yuan
     from dibao.domain.procedure import (
         POSTING_STAGES,
@@ -137,7 +145,7 @@ class CaseWorkflow(RecipientPhase):
         stage = first_stage(self._pack)
         while stage not in (Stage.RECIPIENT, Stage.CLOSED):
             if stage is not self._stage:
-                await self._enter(stage, CaseStatus.IN_PROGRESS)
+                await self._enter(stage, CaseStatus.IN_PROGRESS, notices=self._on_entering(stage))
             stage = await self._run_stage(stage)
         if stage is Stage.RECIPIENT:
             await self._enter(Stage.RECIPIENT, CaseStatus.RECEIVING)
@@ -154,7 +162,9 @@ class CaseWorkflow(RecipientPhase):
             # The standard to assess on is read with the next stage change, unless that stage
             # (a posting) states the amount already.
             await self._verify(fold=after not in POSTING_STAGES)
-            return after
+            return after_verification(self._verification, self._evidence_heard, after)
+        elif stage is Stage.EVIDENCE:
+            return await self._hear_evidence()
         elif stage is Stage.EVALUATION:
             await self._until(lambda: self._evaluation is not None)
             assert self._evaluation is not None
@@ -170,6 +180,41 @@ class CaseWorkflow(RecipientPhase):
             return await self._county_approval()
         return next_stage(
             self._pack, stage, approved=self._approved, after_objection=self._after_objection
+        )
+
+    def _on_entering(self, stage: Stage) -> tuple[IssueNotice, ...]:
+        """The notices a stage change of the main line issues with it: the findings of a
+        failed check (Art. 18), told to the family as the evidence period opens."""
+        if stage is not Stage.EVIDENCE:
+            return ()
+        notice = self._notice_of(
+            NoticeKind.VERIFICATION_FINDINGS,
+            f"verification-findings-{self._seq + 1}",
+            reasons=findings(self._verification),
+        )
+        return (notice,)
+
+    async def _hear_evidence(self) -> Stage:
+        """Art. 18: wait for the family's evidence until the period ends (the stage's due
+        date). Evidence on the registries' data sends the case back to verification, which
+        runs once more; otherwise, or when the period passes without evidence, the case goes on
+        with the verified figures (the notice said so)."""
+        self._evidence_heard = True
+        # No due date (the stage's recording was skipped by ops): the caseworker records it.
+        remaining = self._due_at - workflow.now() if self._due_at is not None else None
+        if remaining is None or remaining > timedelta(0):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._evidence is not None or self._closing(), timeout=remaining
+                )
+        self._check_open()
+        if self._evidence is not None and self._evidence.effect is EvidenceEffect.RECHECK:
+            return Stage.VERIFICATION
+        return next_stage(
+            self._pack,
+            Stage.VERIFICATION,
+            approved=self._approved,
+            after_objection=self._after_objection,
         )
 
     async def _post(self, stage: Stage) -> bool:
@@ -533,6 +578,37 @@ class CaseWorkflow(RecipientPhase):
                 f"votes_for: {votes} votes cast by {request.attendees} attendees",
             )
         self._require_past_date(request.held_on, "held_on")
+
+    @workflow.update
+    async def submit_evidence(self, request: SubmitEvidence) -> CaseView:
+        def apply() -> None:
+            self._evidence = request
+
+        return await self._take(
+            request,
+            AuditAction.SUBMIT_EVIDENCE,
+            "evidence",
+            apply,
+            check=self._validate_evidence,
+            claim=self._stage_slot("evidence"),
+            moves=lambda: True,
+        )
+
+    @submit_evidence.validator
+    def _validate_evidence(self, request: SubmitEvidence) -> None:
+        self._require_actor(
+            request.actor, Action.SUBMIT_EVIDENCE, "record the family's evidence on a failed check"
+        )
+        if self._seen(f"evidence/{request.request_id}", request.actor):
+            return
+        self._require_stage(Action.SUBMIT_EVIDENCE)
+        self._require_unclaimed(
+            self._stage_slot("evidence"), "the family's evidence on this check was already recorded"
+        )
+        self._require_past_date(request.received_on, "received_on")
+        errors = evidence_problems(request)
+        if errors:
+            raise invalid_input(errors)
 
     @workflow.update
     async def raise_objection(self, request: RaiseObjection) -> CaseView:

@@ -87,6 +87,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.hashing import payload_sha256
     from dibao.domain.materials import missing_materials, provided_materials
+    from dibao.domain.measures import SubmitEvidence
     from dibao.domain.ops import (
         SKIPPABLE_ACTIVITIES,
         CloseIncident,
@@ -108,7 +109,7 @@ with workflow.unsafe.imports_passed_through():
         next_month,
     )
     from dibao.domain.rulepacks import RulePack, get_rule_pack
-    from dibao.domain.stages import STAGES, roles_for, stages_accepting
+    from dibao.domain.stages import STAGES, roles_for, stage_entry, stages_accepting
     from dibao.domain.standards import StandardInForce, StandardQuery
     from dibao.domain.verification import VerificationOutcome, VerifyHousehold
     from workflows import case_steps, policies
@@ -170,6 +171,9 @@ class CaseState:
         self._verification: VerificationOutcome | None = None
         self._assessment: Assessment | None = None
         self._evaluation: SubmitEvaluation | None = None
+        # Art. 18: the family's evidence on a failed check, and whether its period was held.
+        self._evidence: SubmitEvidence | None = None
+        self._evidence_heard = False
         self._township: SubmitTownshipReview | None = None
         self._county_visit: SubmitCountyVisit | None = None
         self._visit_reasons: list[str] = []
@@ -237,6 +241,10 @@ class CaseState:
             "_incidents",
             "_incident_inputs",
             "_resolutions",
+            # Answered before approval (the audit log keeps the evidence); the recipient
+            # phase, the only one that continues as new, never reads them.
+            "_evidence",
+            "_evidence_heard",
         }
     )
     # Idempotency keys kept for the next run: enough for any retry a client still sends.
@@ -424,7 +432,7 @@ class CaseState:
             if self._review_due:
                 return "复核入户调查 (village/township caseworkers: re-review survey)"
             return f"动态管理，下次复核 {self._recipient.next_review_on} (recipient)"
-        return STAGES[self._stage].waits_for
+        return stage_entry(self._stage, self._pack).waits_for
 
     # --- recusal (近亲属备案) ------------------------------------------------------------------
 
@@ -588,7 +596,7 @@ class CaseState:
         """The actor's role may take this step (the stage table's roles, which the API's role
         table also holds) and the household lies in its jurisdiction: checked here as the API
         does, for updates sent to Temporal without it."""
-        self._require_role(actor, roles_for(action), what)
+        self._require_role(actor, roles_for(action, self._pack), what)
         hukou = self._case.application.hukou
         refused = place_denial(
             actor.jurisdiction, hukou.county_code, hukou.township_code, hukou.village_code
@@ -953,6 +961,8 @@ class CaseState:
             and self._overdue_since is None
             and self._status.is_open
             and not self._closed
+            # The evidence period is the family's: its end moves the case on, no escalation.
+            and self._stage is not Stage.EVIDENCE
         ):
             due.append(self._due_at)
         if (

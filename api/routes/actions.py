@@ -25,6 +25,7 @@ from api.deps import (
     SettingsDep,
     case_access,
 )
+from api.evidence_schemas import EvidenceIn
 from api.fields import CaseId
 from api.ops_schemas import CloseCaseIn, RetryStepIn, SkipStepIn
 from api.procedure_schemas import (
@@ -187,6 +188,14 @@ action(
     CaseWorkflow.submit_survey,
     Action.SUBMIT_SURVEY,
     "Submit the household survey (入户调查)",
+)
+action(
+    "evidence",
+    EvidenceIn,
+    CaseWorkflow.submit_evidence,
+    Action.SUBMIT_EVIDENCE,
+    "Record the family's evidence on a failed check (核对异议举证, mca-2021 Art. 18): the case "
+    "waits for it at stage `evidence` until its due date, then goes on with the verified figures",
 )
 action(
     "evaluation",

@@ -161,6 +161,7 @@ async def get_case(
         materials_missing=bool(case.missing_materials),
         review_due=case.review_due,
         open_incidents=len(case.incidents),
+        approval_delegated=who.place.approval_delegated,
     )
     offers = [
         OfferedActionOut(action=o.action.value, allowed=o.allowed, reason=o.reason)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from api.evidence_schemas import EvidenceIn
 from api.household_change import HouseholdChangeIn
 from api.procedure_schemas import (
     CircumstanceIn,
@@ -39,6 +40,7 @@ from dibao.domain.eligibility import HouseholdCategory
 from dibao.domain.enums import CaseStatus, Material, Opinion, Relation, Stage
 from dibao.domain.household_change import HouseholdEvent, Successor
 from dibao.domain.materials import SIGNED_MATERIALS
+from dibao.domain.measures import EVIDENCE_EFFECT_ZH
 from dibao.domain.recipient import CircumstanceKind
 from dibao.domain.survey import ExclusionFlag
 from workflows.case import CaseWorkflow
@@ -169,6 +171,25 @@ FORMS: dict[str, ActionForm] = {
             Action.SUBMIT_SURVEY,
             SURVEY_FIELDS,
             household=True,
+        ),
+        ActionForm(
+            # mca-2021 Art. 18: the family's answer to the verification findings.
+            "evidence",
+            "登记核对异议证明材料",
+            EvidenceIn,
+            CaseWorkflow.submit_evidence,
+            Action.SUBMIT_EVIDENCE,
+            (
+                Field("received_on", "收到材料日期", "date", required=True),
+                Field("summary", "申请人提供的证明材料", "textarea", required=True),
+                Field(
+                    "effect",
+                    "处理",
+                    "radio",
+                    [(k.value, v) for k, v in EVIDENCE_EFFECT_ZH.items()],
+                    required=True,
+                ),
+            ),
         ),
         ActionForm(
             "evaluation",
@@ -436,6 +457,7 @@ _WHEN: dict[str, Callable[[CaseOut], bool]] = {
     "survey": lambda c: c.stage is Stage.SURVEY and _procedure(c).get("survey") is None,
     "evaluation": lambda c: c.stage is Stage.EVALUATION,
     "objections": _posting_open,
+    "evidence": lambda c: c.stage is Stage.EVIDENCE,
     "township-review": lambda c: c.stage is Stage.TOWNSHIP_REVIEW,
     "county-visit": lambda c: (
         c.stage is Stage.COUNTY_APPROVAL

@@ -11,11 +11,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dibao.db import recusal_repo
+from dibao.db import recusal_repo, rulepacks_repo
 from dibao.db.models import ApplicationRow, CaseRow, StageEventRow
 from dibao.domain.case import CaseInput, RecordStage, StageRecorded
 from dibao.domain.enums import CaseStatus, Stage
 from dibao.domain.ops import WAITING_ROLE
+from dibao.domain.stages import DELEGATED_APPROVAL
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,18 @@ async def record_stage(
         .on_conflict_do_nothing(constraint="uq_stage_events_case_seq")
     )
     closed_at: datetime | None = change.entered_at if closed else None
+    role = WAITING_ROLE[change.stage]
+    if change.stage is Stage.COUNTY_APPROVAL:
+        # mca-2021 Art. 2: where the county delegated approval, the township decides.
+        pinned = (
+            await session.execute(
+                select(CaseRow.rule_pack_id, CaseRow.rule_pack_version).where(
+                    CaseRow.case_id == change.case_id
+                )
+            )
+        ).first()
+        if pinned is not None and await rulepacks_repo.approval_delegated(session, *pinned):
+            role = DELEGATED_APPROVAL.waiting_role
     await session.execute(
         update(CaseRow)
         .where(CaseRow.case_id == change.case_id, CaseRow.stage_seq < change.seq)
@@ -273,7 +286,7 @@ async def record_stage(
             due_warning=recorded.due_warning,
             closed_at=closed_at,
             recused_staff=",".join(recorded.recused_staff) or None,
-            waiting_role=role.value if (role := WAITING_ROLE[change.stage]) else None,
+            waiting_role=role.value if role else None,
             overdue_since=None,
         )
     )

@@ -207,3 +207,10 @@ async def publish_version(
             f"{pack_id} version {pack.version} was published meanwhile; review it and retry"
         ) from None
     return pack
+
+
+async def approval_delegated(session: AsyncSession, pack_id: str, version: int) -> bool:
+    """Whether the case's pinned pack moves approval to the township (mca-2021 Art. 2): what
+    the role checks of its approval stage read before the request reaches the workflow."""
+    row = await get_pack_row(session, pack_id, version)
+    return bool(row.params.get("approval_delegated", False)) if row is not None else False

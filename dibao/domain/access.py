@@ -18,7 +18,7 @@ from enum import StrEnum
 from dibao.domain.actions import Action as Action  # the key of each action, re-exported
 from dibao.domain.case import Actor
 from dibao.domain.enums import Role
-from dibao.domain.stages import CASE_ACTION_ROLES
+from dibao.domain.stages import CASE_ACTION_ROLES, DELEGATED_APPROVAL_ROLES
 
 V = Role.VILLAGE_CASEWORKER
 T = Role.TOWNSHIP_CASEWORKER
@@ -79,6 +79,7 @@ LABELS: dict[Action, str] = {
     Action.WITHDRAW: "withdraw an application",
     Action.SUBMIT_SURVEY: "submit a household survey",
     Action.SUBMIT_EVALUATION: "record a democratic evaluation",
+    Action.SUBMIT_EVIDENCE: "record the family's evidence on a failed check",
     Action.RAISE_OBJECTION: "record an objection",
     Action.TOWNSHIP_REVIEW: "give the township review opinion",
     Action.COUNTY_VISIT: "record the county home visit",
@@ -172,6 +173,7 @@ class CasePlace:
     township_code: str
     village_code: str
     recused_staff: tuple[str, ...] = ()
+    approval_delegated: bool = False  # its pack moves approval to the township (Art. 2)
 
     @classmethod
     def parse_recused(cls, value: str | None) -> tuple[str, ...]:
@@ -183,8 +185,13 @@ def _a(role: Role) -> str:
     return ("an " if role.value[0] in "aeio" else "a ") + role.value
 
 
-def role_denial(action: Action, role: Role) -> str | None:
-    allowed = ROLE_TABLE[action]
+def role_denial(action: Action, role: Role, approval_delegated: bool = False) -> str | None:
+    """`approval_delegated`: the case's pack moves approval to the township (mca-2021 Art. 2)."""
+    allowed = (
+        DELEGATED_APPROVAL_ROLES[action]
+        if approval_delegated and action in DELEGATED_APPROVAL_ROLES
+        else ROLE_TABLE[action]
+    )
     if role in allowed:
         return None
     names = ", ".join(sorted(r.value for r in allowed))
@@ -220,7 +227,7 @@ def recusal_denial(user_id: str, recused_staff: tuple[str, ...]) -> str | None:
 def case_denial(subject: Actor, action: Action, case: CasePlace) -> str | None:
     """Role, then jurisdiction, then recusal: the first reason that refuses."""
     return (
-        role_denial(action, subject.role)
+        role_denial(action, subject.role, case.approval_delegated)
         or place_denial(
             subject.jurisdiction, case.county_code, case.township_code, case.village_code
         )

@@ -14,6 +14,7 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     SUBMIT_SURVEY = "submit_survey"
     SUBMIT_EVALUATION = "submit_evaluation"
+    SUBMIT_EVIDENCE = "submit_evidence"
     RAISE_OBJECTION = "raise_objection"
     TOWNSHIP_REVIEW = "township_review"
     COUNTY_VISIT = "county_visit"

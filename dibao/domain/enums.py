@@ -11,6 +11,9 @@ class Stage(StrEnum):
     APPLICATION = "application"  # 申请: filed, materials being completed
     SURVEY = "survey"  # 入户调查
     VERIFICATION = "verification"  # 家庭经济状况核对
+    # 核对结果告知与举证 (mca-2021 Art. 18): entered only when verification contradicts the
+    # declaration; not part of any pack's procedure, so no other case passes through it.
+    EVIDENCE = "evidence"
     EVALUATION = "evaluation"  # 民主评议
     POSTING_BEFORE_REVIEW = "posting_before_review"  # 第一榜
     TOWNSHIP_REVIEW = "township_review"  # 乡镇审核
@@ -188,6 +191,7 @@ class NoticeKind(StrEnum):
     REFUSAL = "refusal"  # 不予批准通知书
     TERMINATION = "termination"  # 终止办理通知书
     PAYMENT_CHANGE = "payment_change"  # 低保金变更（增发/减发/暂停/恢复/停发）通知书
+    VERIFICATION_FINDINGS = "verification_findings"  # 家庭经济状况核对结果告知书 (Art. 18)
 
 
 class AuditAction(StrEnum):
@@ -198,6 +202,7 @@ class AuditAction(StrEnum):
     WITHDRAW = "withdraw"
     SUBMIT_SURVEY = "submit_survey"
     SUBMIT_EVALUATION = "submit_evaluation"
+    SUBMIT_EVIDENCE = "submit_evidence"  # the family's answer to a failed check (Art. 18)
     RAISE_OBJECTION = "raise_objection"
     TOWNSHIP_REVIEW = "township_review"
     COUNTY_HOME_VISIT = "county_home_visit"

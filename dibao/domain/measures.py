@@ -1,6 +1,6 @@
 """Rules of the 2021 measures that are neither eligibility nor money (issue 17): the remedies an
-adverse notice states, where one may apply, the gradual-exit reminder, and (domain only, not yet
-wired into the workflow) a failed check answered and approval delegated to townships.
+adverse notice states, where one may apply, the gradual-exit reminder, a failed check answered
+(the workflow's `evidence` stage) and approval delegated to townships.
 
 Each rule names its article (`reference/mca-2021-measures.md`) or seed line.
 """
@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from dibao.domain.application import Application, FieldError
-from dibao.domain.enums import NoticeKind, ProxyKind, Role
+from dibao.domain.case import Actor
+from dibao.domain.enums import NoticeKind, ProxyKind, Role, Stage
 from dibao.domain.rulepacks import RulePack
+from dibao.domain.verification import VerificationOutcome
 
 # --- remedies (Arts. 21, 38) -----------------------------------------------------------------
 
@@ -150,7 +153,60 @@ def gradual_exit_reminder_text(until_month: str, pack: RulePack) -> str:
     )
 
 
-# --- a failed check answered (Art. 18) — domain only, not wired into the workflow -------------
+# --- a failed check answered (Art. 18) -------------------------------------------------------
+
+
+def contradicted(outcome: VerificationOutcome | None) -> bool:
+    """Art. 18: verification contradicts the declaration when the registries found something
+    that differs from what the family declared (or the survey found)."""
+    return outcome is not None and bool(outcome.discrepancies)
+
+
+def findings(outcome: VerificationOutcome | None) -> tuple[str, ...]:
+    """What was found, in words fit to show the household: the notice's list."""
+    return tuple(d.message for d in outcome.discrepancies) if outcome is not None else ()
+
+
+def after_verification(outcome: VerificationOutcome | None, heard: bool, following: Stage) -> Stage:
+    """Art. 18: a contradicted case waits for the family's evidence (once: a re-check that
+    still differs goes on with the verified figures) before the amount is decided."""
+    if contradicted(outcome) and not heard:
+        return Stage.EVIDENCE
+    return following
+
+
+class EvidenceEffect(StrEnum):
+    """What the township makes of the family's evidence (Art. 18: it re-checks)."""
+
+    RECHECK = "recheck"  # the evidence concerns the registries' data: verification runs again
+    FINDINGS_STAND = "findings_stand"  # the evidence changes nothing: the verified figures hold
+
+
+EVIDENCE_EFFECT_ZH: dict[EvidenceEffect, str] = {
+    EvidenceEffect.RECHECK: "重新核对家庭经济状况",
+    EvidenceEffect.FINDINGS_STAND: "证明材料不足以推翻核对结果，按核对结果认定",
+}
+
+
+@dataclass(frozen=True)
+class SubmitEvidence:
+    """Update `submit_evidence`: the family's evidence on the verification findings, as the
+    township received it, and what it makes of it."""
+
+    request_id: str
+    actor: Actor
+    received_on: str  # ISO date
+    summary: str  # what the family gave (no personal data beyond the case's own)
+    effect: EvidenceEffect = EvidenceEffect.RECHECK
+
+
+def evidence_problems(request: SubmitEvidence) -> list[FieldError]:
+    problems: list[FieldError] = []
+    if not request.summary.strip():
+        problems.append(FieldError(("summary",), "say what evidence the family gave"))
+    elif len(request.summary) > 2000:
+        problems.append(FieldError(("summary",), "at most 2000 characters"))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -184,7 +240,7 @@ def evidence_period(
     return EvidencePeriod(opens_on=told_on, closes_on=closes, notice_text=text)
 
 
-# --- where approval sits (Art. 2) — domain only, not wired into the workflow ------------------
+# --- where approval sits (Art. 2) -----------------------------------------------------------
 
 
 def approving_role(pack: RulePack) -> Role:

@@ -37,6 +37,7 @@ class CaseFacts:
     materials_missing: bool = False
     review_due: bool = False
     open_incidents: int = 0
+    approval_delegated: bool = False  # mca-2021 Art. 2: the township approves
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def action_denial(facts: CaseFacts, actor: Actor, action: Action) -> str | None:
     """Role, then jurisdiction, then recusal (as the API refuses, 403), then the stage and
     what the stage waits for (as the workflow refuses, 409): the first reason, or None."""
     who = (
-        role_denial(action, actor.role)
+        role_denial(action, actor.role, facts.approval_delegated)
         or place_denial(
             actor.jurisdiction, facts.county_code, facts.township_code, facts.village_code
         )

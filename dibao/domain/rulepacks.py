@@ -115,11 +115,12 @@ class RulePack:
     gradual_exit_reminder_days: int = 30
     # --- where one may apply (Art. 5): a residence-permit holder where they live ---
     residence_permit_applications: bool = False
-    # --- Art. 2: the county may delegate approval to its townships (domain rule only:
-    # measures.approving_role / notice_issuer; the workflow does not read it yet) ---
+    # --- Art. 2: the county may delegate approval to its townships: the approval stage's
+    # roles, waiting role and notices' issuer become the township's (stages.stage_entry) ---
     approval_delegated: bool = False
     # --- Art. 18: working days a family has to answer a failed check with evidence (the
-    # measures set no number; this is a start a county changes) ---
+    # `evidence` stage's deadline; the measures set no number; this is a start a county
+    # changes) ---
     evidence_working_days: int = 5
     # --- complaints and reports (Arts. 36–37; 000 篇3, 003): working days from receipt to the
     # written answer (anonymous: to closing). Art. 37 says only 及时 (promptly) and the seeds

@@ -35,6 +35,8 @@ CASE_ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.WITHDRAW: frozenset({V, T}),
     Action.SUBMIT_SURVEY: FIELDWORK,
     Action.SUBMIT_EVALUATION: FIELDWORK,
+    # The family answers a failed check at the township, or through the village (Art. 18).
+    Action.SUBMIT_EVIDENCE: frozenset({V, T}),
     Action.RAISE_OBJECTION: FIELDWORK,
     Action.TOWNSHIP_REVIEW: frozenset({T, C}),
     Action.TERMINATE: frozenset({T, C}),
@@ -67,9 +69,9 @@ class StageEntry:
     deadline: str | None = None  # the RulePack field with its working days; None: no office clock
     publishes: Stage | None = None  # a posting: the stage whose (positive) opinion it publishes
 
-    def roles(self, action: Action) -> frozenset[Role]:
+    def roles(self, action: Action, pack: RulePack | None = None) -> frozenset[Role]:
         """The roles that may take `action` here; none when the stage does not accept it."""
-        return CASE_ACTION_ROLES[action] if action in self.accepts else frozenset()
+        return roles_for(action, pack) if action in self.accepts else frozenset()
 
     def working_days(self, pack: RulePack) -> int | None:
         if self.deadline is None:
@@ -101,6 +103,18 @@ STAGE_TABLE: tuple[StageEntry, ...] = (
         "家庭经济状况核对 (system: cross-department verification)",
         Role.SYSTEM,  # its registries
         deadline="verification_working_days",
+    ),
+    StageEntry(
+        # mca-2021 Art. 18: verification contradicted the declaration; the family was told what
+        # was found and may give evidence until the deadline (the family's, not the office's:
+        # it passing is no escalation, the case goes on with the verified figures).
+        Stage.EVIDENCE,
+        "核对结果告知与举证",
+        (Action.SUBMIT_EVIDENCE, *_UNDECIDED),
+        "申请人就核对结果举证 (applicant: evidence on the verification findings, until the "
+        "deadline)",
+        T,  # receives the evidence
+        deadline="evidence_working_days",
     ),
     StageEntry(
         Stage.EVALUATION,
@@ -174,6 +188,38 @@ def stages_accepting(action: Action) -> tuple[Stage, ...]:
     return tuple(e.stage for e in STAGE_TABLE if action in e.accepts)
 
 
-def roles_for(action: Action) -> frozenset[Role]:
-    """Who may take a case action at any stage: what the workflow checks again."""
+# mca-2021 Art. 2: a county may delegate approval to its townships (`approval_delegated`):
+# the decision and the county's home visit are then the township's, within the same deadline.
+DELEGATED_APPROVAL_ROLES: dict[Action, frozenset[Role]] = {
+    Action.COUNTY_VISIT: frozenset({T}),
+    Action.COUNTY_DECISION: frozenset({T}),
+}
+# Whoever may decide under some pack: what the API lets through before it reads the case's
+# pack (dibao/domain/access.py); the workflow and the API then hold the pack's own roles.
+ANY_PACK_ROLES: dict[Action, frozenset[Role]] = {
+    action: CASE_ACTION_ROLES[action] | roles for action, roles in DELEGATED_APPROVAL_ROLES.items()
+}
+
+DELEGATED_APPROVAL = StageEntry(
+    Stage.COUNTY_APPROVAL,
+    "乡镇审批（县级委托）",
+    STAGES[Stage.COUNTY_APPROVAL].accepts,
+    "乡镇审批 (township caseworker: decision, delegated by the county, Art. 2)",
+    T,
+    deadline="county_approval_working_days",
+)
+
+
+def stage_entry(stage: Stage, pack: RulePack | None) -> StageEntry:
+    """The stage's entry under `pack`: approval sits at the township where the county
+    delegated it (Art. 2), else as the table says."""
+    if stage is Stage.COUNTY_APPROVAL and pack is not None and pack.approval_delegated:
+        return DELEGATED_APPROVAL
+    return STAGES[stage]
+
+
+def roles_for(action: Action, pack: RulePack | None = None) -> frozenset[Role]:
+    """Who may take a case action at any stage under `pack`: what the workflow checks again."""
+    if pack is not None and pack.approval_delegated and action in DELEGATED_APPROVAL_ROLES:
+        return DELEGATED_APPROVAL_ROLES[action]
     return CASE_ACTION_ROLES[action]

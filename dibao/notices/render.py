@@ -25,6 +25,7 @@ TEMPLATE_FOR_KIND: dict[NoticeKind, str] = {
     NoticeKind.REFUSAL: "notices/refusal.html.j2",
     NoticeKind.TERMINATION: "notices/termination.html.j2",
     NoticeKind.PAYMENT_CHANGE: "notices/payment_change.html.j2",
+    NoticeKind.VERIFICATION_FINDINGS: "notices/verification_findings.html.j2",
 }
 
 POSTING_TITLES: dict[str, str] = {

@@ -193,3 +193,52 @@ async def test_supervision_and_ops_from_the_command_line(
     )
     assert skipped.exit_code == 0, skipped.output
     assert "0 step(s)" in (await dibao("ops", "incidents")).output
+
+
+async def test_art18_the_familys_evidence_on_a_failed_check_from_the_command_line(
+    api_url: str, dev_stack: Stack, sample: dict[str, Any], tmp_path: Path
+) -> None:
+    """mca-2021 Art. 18: `dibao case evidence` records the family's answer to the findings."""
+    from dibao.db import registry_repo
+    from dibao.domain.verification import Department, RecordKind, RegistryRecord
+    from dibao.settings import PROJECT_ROOT
+
+    head = next(m for m in sample["members"] if m["relation"] == "head")
+    record = RegistryRecord(
+        Department.VEHICLES, head["id_number"], RecordKind.VEHICLE, detail="motorcycle"
+    )
+    async with dev_stack.sessions() as session:
+        await registry_repo.load_batch(
+            session, Department.VEHICLES, [record], "v.csv", "d" * 64, "chen.gang", replace=True
+        )
+    sample["materials"].append("disability_certificate")
+    sample["verification_authorised"] = True
+    household = tmp_path / "household.json"
+    household.write_text(json.dumps(sample, ensure_ascii=False), encoding="utf-8")
+    filed = await dibao("case", "new", "-f", str(household), "--json")
+    case_id = json.loads(filed.output)["case_id"]
+    survey = await dibao(
+        "case", "survey", case_id, "-f", str(PROJECT_ROOT / "examples/survey.json")
+    )
+    assert survey.exit_code == 0, survey.output
+    for _ in range(100):
+        shown = await dibao("case", "show", case_id)
+        if "evidence" in shown.output:
+            break
+        await asyncio.sleep(0.05)
+    assert "申请人就核对结果举证" in shown.output
+    given = await dibao(
+        "case",
+        "evidence",
+        case_id,
+        "--received-on",
+        "2026-11-30",
+        "--summary",
+        "摩托车已报废注销证明",
+        "--findings-stand",
+    )
+    assert given.exit_code == 0, given.output
+    assert "evaluation" in given.output
+    assert dev_stack.sql(
+        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'submit_evidence'", case_id
+    ) == [(1,)]

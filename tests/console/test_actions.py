@@ -66,3 +66,13 @@ def test_the_time_limit_is_extended_only_once_the_application_is_accepted() -> N
     # mca-2021 Art. 22: the 30 working days run from acceptance.
     assert "extend-deadline" not in slugs(COUNTY, Stage.APPLICATION)
     assert "extend-deadline" in slugs(COUNTY, Stage.SURVEY)
+
+
+def test_art2_a_delegating_county_has_the_township_offered_the_decision_in_its_name() -> None:
+    township = Actor(id="li.na", role=Role.TOWNSHIP_CASEWORKER, jurisdiction="610423100")
+    delegated = CasePlace("610423", "610423100", "610423100201", approval_delegated=True)
+    offered = offered_actions(township, Stage.COUNTY_APPROVAL, CaseStatus.IN_PROGRESS, delegated)
+    labels = {a.slug: a.label for a in offered}
+    assert labels["county-decision"] == "乡镇审批（县级委托）"
+    assert "county-decision" not in slugs(COUNTY, Stage.COUNTY_APPROVAL, delegated)
+    assert "county-decision" not in slugs(township, Stage.COUNTY_APPROVAL)  # seed packs: county
