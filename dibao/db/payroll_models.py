@@ -103,9 +103,7 @@ class PayrollPaidRangeRow(Base):
 
     __tablename__ = "payroll_paid_ranges"
 
-    case_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("cases.case_id"), primary_key=True
-    )
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"), primary_key=True)
     from_mi: Mapped[int] = mapped_column(Integer, primary_key=True)
     to_mi: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)

@@ -103,6 +103,7 @@ def test_cached_region_check_gives_the_same_answers_as_python_stdnum_every_time(
     # what python-stdnum itself says, for valid numbers and for every kind of invalid one.
     region_never_assigned = "990101" + "19800101" + "001"
     county_not_yet_assigned = "610403" + "19500101" + "001"  # 杨陵区 exists from 1997 only
+
     def checked(first17: str) -> str:
         return first17 + ric.calc_check_digit(first17 + "0")
 

@@ -1,4 +1,4 @@
-"""what each household was paid, as month ranges (payroll_paid_ranges)
+"""what each household was paid, as month ranges (payroll_paid_ranges); cases.payee_held
 
 The roster of a period compares what a household is entitled to with what released runs paid
 it. Summing every released line of every month made a county's roster read its whole payment
@@ -6,6 +6,11 @@ history (a line per household and month). This table holds the same sums as rang
 consecutive months with one net amount, merged in by a trigger in the transaction that
 releases a run, so the roster reads about one row per household. Backfilled from the released
 lines.
+
+cases.payee_held: whether the household's payee, as the payroll reads it (the newest account
+recorded, else the application's), has no account number or an agent (代领人) without a
+reason: kept by triggers on payee_accounts and applications, under a partial index, so the
+households held back are found without reading every household's payee.
 
 Revision ID: 0039
 Revises: 0036
@@ -42,7 +47,63 @@ SELECT case_id, from_mi, to_mi, level FROM stretches WHERE level <> 0 AND to_mi 
 """
 
 
+# The payee as payroll_view_repo's held-back list and the roster read it, for the case_ids
+# of the trigger's transition table `changed`.
+HELD_OF = """
+SELECT t.case_id,
+       coalesce(pay.account_no, a.payload -> 'payee' ->> 'account_no', '') = ''
+       OR (CASE WHEN pay.case_id IS NOT NULL THEN pay.agent
+                ELSE coalesce((a.payload -> 'payee' ->> 'agent')::boolean, false) END
+           AND btrim(CASE WHEN pay.case_id IS NOT NULL THEN pay.agent_reason
+                          ELSE coalesce(a.payload -> 'payee' ->> 'agent_reason', '') END) = '')
+       AS held
+FROM (SELECT DISTINCT case_id FROM {source}) t
+LEFT JOIN LATERAL (
+    SELECT p.case_id, p.account_no, p.agent, p.agent_reason FROM payee_accounts p
+    WHERE p.case_id = t.case_id ORDER BY p.id DESC LIMIT 1
+) pay ON true
+LEFT JOIN applications a ON a.case_id = t.case_id
+"""
+
+
 def upgrade() -> None:
+    # Without an application or account a household is held (nothing to pay into); filing
+    # stores the application in the case's transaction, and its trigger clears the flag.
+    op.add_column(
+        "cases",
+        sa.Column("payee_held", sa.Boolean, nullable=False, server_default=sa.text("true")),
+    )
+    op.execute(
+        f"""
+        CREATE FUNCTION cases_payee_held() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          UPDATE cases c SET payee_held = x.held
+          FROM ({HELD_OF.format(source="changed")}) x
+          WHERE c.case_id = x.case_id AND c.payee_held IS DISTINCT FROM x.held;
+          RETURN NULL;
+        END $$;
+        """
+    )
+    for table in ("payee_accounts", "applications"):
+        for event, kind in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            op.execute(
+                f"CREATE TRIGGER {table}_payee_held_{event.lower()} AFTER {event} ON {table} "
+                f"REFERENCING {kind} TABLE AS changed "
+                "FOR EACH STATEMENT EXECUTE FUNCTION cases_payee_held()"
+            )
+    op.execute(
+        f"""
+        UPDATE cases c SET payee_held = x.held
+        FROM ({HELD_OF.format(source="cases")}) x
+        WHERE c.case_id = x.case_id
+        """
+    )
+    op.create_index(
+        "ix_cases_payee_held",
+        "cases",
+        ["county_code", "case_id"],
+        postgresql_where=sa.text("payee_held"),
+    )
     op.create_table(
         "payroll_paid_ranges",
         sa.Column("case_id", sa.String(32), sa.ForeignKey("cases.case_id"), nullable=False),
@@ -103,6 +164,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in ("payee_accounts", "applications"):
+        for event in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_payee_held_{event} ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS cases_payee_held()")
+    op.drop_index("ix_cases_payee_held", table_name="cases")
+    op.drop_column("cases", "payee_held")
     op.execute("DROP TRIGGER IF EXISTS payroll_runs_paid_ranges ON payroll_runs")
     op.execute("DROP FUNCTION IF EXISTS payroll_paid_merge()")
     op.drop_table("payroll_paid_ranges")
