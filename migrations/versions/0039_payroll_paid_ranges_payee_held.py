@@ -117,17 +117,20 @@ def upgrade() -> None:
     op.execute(
         f"""
         CREATE FUNCTION payroll_paid_merge() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+          kept payroll_paid_ranges[];
         BEGIN
-          -- The run's lines merged into the ranges of its households, in one statement: the
-          -- old ranges are read from the statement's snapshot while they are deleted.
-          WITH touched AS (
-              SELECT DISTINCT case_id FROM payroll_lines WHERE run_id = NEW.run_id
-          ),
-          old AS (
-              SELECT p.* FROM payroll_paid_ranges p JOIN touched t ON t.case_id = p.case_id
-          ),
-          gone AS (
-              DELETE FROM payroll_paid_ranges p USING touched t WHERE p.case_id = t.case_id
+          -- The run's lines merged into the ranges of its households: their old ranges are
+          -- taken out first (a statement may not insert a key it deletes), then rewritten.
+          WITH gone AS (
+              DELETE FROM payroll_paid_ranges p
+              WHERE p.case_id IN (SELECT case_id FROM payroll_lines WHERE run_id = NEW.run_id)
+              RETURNING p.*
+          )
+          SELECT array_agg((case_id, from_mi, to_mi, amount_fen)::payroll_paid_ranges)
+          INTO kept FROM gone;
+          WITH old AS (
+              SELECT * FROM unnest(coalesce(kept, '{{}}'::payroll_paid_ranges[]))
           ),
           events AS (
               SELECT case_id, from_mi AS at, amount_fen AS d FROM old
