@@ -90,13 +90,14 @@ class HeldRow:
 
 # Over ix_cases_payee_held: cases.payee_held is kept with the payee by triggers (migration
 # 0039), so a county with nobody held back reads an empty index, not every household's payee.
-# The account is read again for the page found, to say why each is held.
+# The account is read again for the page found, to say why each is held. The status is
+# written out, as in the index's condition, so that the planner matches the two.
 _HELD = text(
     f"""
 WITH page AS (
     SELECT c.case_id, c.village_code
     FROM cases c
-    WHERE c.county_code = :county AND c.payee_held AND c.status = :receiving
+    WHERE c.county_code = :county AND c.payee_held AND c.status = '{CaseStatus.RECEIVING.value}'
       AND c.case_id > :after
     ORDER BY c.case_id
     LIMIT :limit
@@ -123,7 +124,6 @@ async def held_back(
         _HELD,
         {
             "county": county_code,
-            "receiving": CaseStatus.RECEIVING.value,
             "after": after,
             "limit": limit,
         },
