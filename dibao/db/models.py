@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -57,6 +58,9 @@ class CaseRow(Base):
     # The whole procedure's limit (mca-2021 Art. 22) and since when it has passed undecided.
     procedure_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     procedure_overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The payee as the payroll reads it cannot be paid (no account number, or an agent without
+    # a reason): kept by triggers on payee_accounts and applications (migration 0039).
+    payee_held: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -94,3 +94,21 @@ class PayrollDiscardRow(Base):
     discarded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("run_id", "built_at", name="uq_payroll_discards_build"),)
+
+
+class PayrollPaidRangeRow(Base):
+    """What released runs paid a case, as ranges of consecutive months (numbered year * 12 +
+    month - 1) with one net amount each; merged in by a trigger when a run is released
+    (migration 0039), so the roster reads a row per household, not a line per month."""
+
+    __tablename__ = "payroll_paid_ranges"
+
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"), primary_key=True)
+    from_mi: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to_mi: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("to_mi >= from_mi", name="ck_payroll_paid_ranges_order"),
+        CheckConstraint("amount_fen <> 0", name="ck_payroll_paid_ranges_amount"),
+    )

@@ -137,26 +137,46 @@ changes AS MATERIALIZED (
     JOIN households h ON h.case_id = e.case_id
     WHERE e.effective_month <= :last_month
 ),
-movements AS (
-    -- + what each month is entitled to, − what released runs paid for it.
-    SELECT ch.case_id, m AS mi, ch.monthly_amount_fen AS amount
+events AS (
+    -- What is owed as steps, never month by month: +amount from the month a change holds,
+    -- −amount from the month it ends; − what released runs paid, as their ranges of months
+    -- (payroll_paid_ranges, cut at the period's last month); + what the bank returned.
+    SELECT ch.case_id, ch.mi AS at, ch.monthly_amount_fen::bigint AS d
     FROM changes ch
-    CROSS JOIN LATERAL generate_series(ch.mi, coalesce(ch.next_mi, :after_last) - 1) AS m
     UNION ALL
-    SELECT l.case_id, {_MONTH_INDEX.format("l.month")}, -l.amount_fen
-    FROM payroll_lines l
-    JOIN payroll_runs r ON r.run_id = l.run_id
-    JOIN households h ON h.case_id = l.case_id
-    WHERE r.status = :released AND l.month <= :last_month
+    SELECT ch.case_id, coalesce(ch.next_mi, :after_last), -ch.monthly_amount_fen::bigint
+    FROM changes ch
+    UNION ALL
+    SELECT p.case_id, p.from_mi, -p.amount_fen
+    FROM payroll_paid_ranges p
+    JOIN households h ON h.case_id = p.case_id
+    WHERE p.from_mi < :after_last
+    UNION ALL
+    SELECT p.case_id, least(p.to_mi + 1, :after_last), p.amount_fen
+    FROM payroll_paid_ranges p
+    JOIN households h ON h.case_id = p.case_id
+    WHERE p.from_mi < :after_last
     UNION ALL
     -- 退票 (bank_return_lines): what the bank returned is owed again, as arrears, once the
     -- household's account was corrected (an account recorded after the return).
-    SELECT b.case_id, {_MONTH_INDEX.format("b.month")}, b.amount_fen
+    SELECT b.case_id, r.mi, r.amount
     FROM bank_return_lines b
     JOIN households h ON h.case_id = b.case_id
+    CROSS JOIN LATERAL (VALUES ({_MONTH_INDEX.format("b.month")}, b.amount_fen::bigint),
+                               ({_MONTH_INDEX.format("b.month")} + 1, -b.amount_fen::bigint))
+        AS r (mi, amount)
     WHERE b.month <= :last_month
       AND EXISTS (SELECT 1 FROM payee_accounts p
                   WHERE p.case_id = b.case_id AND p.id > b.payee_id_at_return)
+),
+points AS (
+    SELECT case_id, at, sum(d) AS d FROM events GROUP BY case_id, at HAVING sum(d) <> 0
+),
+stretches AS (
+    -- Between two points the amount owed is the same every month: the running sum.
+    SELECT case_id, at AS from_mi, lead(at) OVER w AS until_mi, sum(d) OVER w AS amount
+    FROM points
+    WINDOW w AS (PARTITION BY case_id ORDER BY at)
 ),
 payees AS MATERIALIZED (
     -- The newest account recorded after filing; without one, the application's (below).
@@ -167,10 +187,11 @@ payees AS MATERIALIZED (
     ORDER BY p.case_id, p.id DESC
 ),
 owed AS MATERIALIZED (
-    SELECT case_id, mi, sum(amount) AS amount
-    FROM movements
-    GROUP BY case_id, mi
-    HAVING sum(amount) <> 0
+    -- Only the months with something owed are spelled out.
+    SELECT s.case_id, m AS mi, s.amount
+    FROM stretches s
+    CROSS JOIN LATERAL generate_series(s.from_mi, s.until_mi - 1) AS m
+    WHERE s.amount <> 0 AND s.until_mi IS NOT NULL
 )
 SELECT o.case_id,
        to_char(make_date(o.mi / 12, mod(o.mi, 12) + 1, 1), 'YYYY-MM') AS month,

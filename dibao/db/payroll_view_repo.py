@@ -88,38 +88,24 @@ class HeldRow:
     reason: str  # HeldReason
 
 
-# Set-based (hash joins over the county), the holder's name only for the page found: a county
-# with nobody held back is read once, not row by row.
+# Over ix_cases_payee_held: cases.payee_held is kept with the payee by triggers (migration
+# 0039), so a county with nobody held back reads an empty index, not every household's payee.
+# The account is read again for the page found, to say why each is held. The status is
+# written out, as in the index's condition, so that the planner matches the two.
 _HELD = text(
     f"""
-WITH h AS MATERIALIZED (
+WITH page AS (
     SELECT c.case_id, c.village_code
     FROM cases c
-    WHERE c.county_code = :county AND c.status = :receiving AND c.case_id > :after
-),
-pay AS MATERIALIZED (
-    SELECT DISTINCT ON (p.case_id) p.case_id, p.account_no, p.agent, p.agent_reason
-    FROM payee_accounts p JOIN h ON h.case_id = p.case_id
-    ORDER BY p.case_id, p.id DESC
-),
-found AS (
-    SELECT h.case_id, h.village_code,
-           coalesce(pay.account_no, a.payload -> 'payee' ->> 'account_no', '') AS account_no,
-           CASE WHEN pay.case_id IS NOT NULL THEN pay.agent
-                ELSE coalesce((a.payload -> 'payee' ->> 'agent')::boolean, false) END AS agent,
-           CASE WHEN pay.case_id IS NOT NULL THEN pay.agent_reason
-                ELSE coalesce(a.payload -> 'payee' ->> 'agent_reason', '') END AS agent_reason
-    FROM h
-    LEFT JOIN pay ON pay.case_id = h.case_id
-    LEFT JOIN applications a ON a.case_id = h.case_id
-),
-page AS (
-    SELECT * FROM found
-    WHERE account_no = '' OR (agent AND btrim(agent_reason) = '')
-    ORDER BY case_id
+    WHERE c.county_code = :county AND c.payee_held AND c.status = '{CaseStatus.RECEIVING.value}'
+      AND c.case_id > :after
+    ORDER BY c.case_id
     LIMIT :limit
 )
-SELECT page.case_id, page.village_code, {_HOLDER} AS holder, page.account_no
+SELECT page.case_id, page.village_code, {_HOLDER} AS holder,
+       coalesce((SELECT p.account_no FROM payee_accounts p WHERE p.case_id = page.case_id
+                 ORDER BY p.id DESC LIMIT 1),
+                a.payload -> 'payee' ->> 'account_no', '') AS account_no
 FROM page
 JOIN cases c ON c.case_id = page.case_id
 LEFT JOIN applications a ON a.case_id = page.case_id
@@ -138,7 +124,6 @@ async def held_back(
         _HELD,
         {
             "county": county_code,
-            "receiving": CaseStatus.RECEIVING.value,
             "after": after,
             "limit": limit,
         },

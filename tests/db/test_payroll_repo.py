@@ -233,6 +233,45 @@ async def test_roster_sql_equals_the_pure_ledger_on_a_mixed_set(
     assert not {"DB-OTHER001", "DB-CLOSED01", "DB-INPROG01"} & set(by_case)
 
 
+async def test_roster_sql_equals_the_pure_ledger_after_many_releases_over_the_same_months(
+    conn: psycopg.Connection[Any], session: AsyncSession
+) -> None:
+    # Each release merges its lines into what the household was paid before (as month
+    # ranges): runs that pay again, top up, recover or pay nothing for months already paid
+    # must leave the roster owing exactly what the pure ledger says.
+    rng = random.Random(20261201)
+    months = months_from("2026-01", "2026-10")
+    for i in range(30):
+        seed_case(conn, f"DB-REL{i:04d}", f"户主{i}", [("2026-01", 50_000, "start")])
+        if i % 3 == 0:
+            add_change(conn, f"DB-REL{i:04d}", "2026-06", 55_000)
+    for n, month in enumerate(months):
+        lines = []
+        for i in range(30):
+            roll = rng.random()
+            if roll < 0.7:
+                lines.append((f"DB-REL{i:04d}", month, "regular", 50_000))
+            elif roll < 0.8:
+                earlier = rng.choice(months[: n + 1])
+                lines.append((f"DB-REL{i:04d}", earlier, "arrears", rng.choice([5_000, 50_000])))
+            elif roll < 0.9:
+                earlier = rng.choice(months[: n + 1])
+                lines.append((f"DB-REL{i:04d}", earlier, "recovery", -5_000))
+        released_run(conn, f"PR-610423-{month}", lines)
+        for period in (month, "2026-11"):
+            households = await payroll_repo.roster(session, COUNTY, period)
+            got = {h.case_id: list(h.lines) for h in households}
+            assert got == reference(conn, period), (month, period)
+    # A household fully paid up to October is one range, not a line per month.
+    ranges = conn.execute(
+        "SELECT count(*) FROM payroll_paid_ranges WHERE case_id LIKE 'DB-REL%%'"
+    ).fetchone()
+    lines_paid = conn.execute(
+        "SELECT count(*) FROM payroll_lines WHERE case_id LIKE 'DB-REL%%'"
+    ).fetchone()
+    assert ranges is not None and lines_paid is not None and ranges[0] < lines_paid[0]
+
+
 # --- building, idempotence, release ----------------------------------------------------------
 
 

@@ -98,6 +98,33 @@ def test_id_number_with_birth_date_in_the_future_is_rejected() -> None:
     assert validate_id_number(number, today=date(2027, 1, 1)) is None
 
 
+def test_cached_region_check_gives_the_same_answers_as_python_stdnum_every_time() -> None:
+    # A file repeats regions and birth years: asked again, the cached check must still say
+    # what python-stdnum itself says, for valid numbers and for every kind of invalid one.
+    region_never_assigned = "990101" + "19800101" + "001"
+    county_not_yet_assigned = "610403" + "19500101" + "001"  # 杨陵区 exists from 1997 only
+
+    def checked(first17: str) -> str:
+        return first17 + ric.calc_check_digit(first17 + "0")
+
+    numbers = [
+        HEAD_ID,
+        SON_ID,
+        checked(region_never_assigned),
+        checked(county_not_yet_assigned),
+        with_check_digit("610403" + "20000101" + "001"),
+        HEAD_ID[:-1] + ("0" if HEAD_ID[-1] != "0" else "1"),
+        checked("61042319581331002"),
+    ]
+    for _ in range(3):
+        for number in numbers:
+            expected = ric.is_valid(number)
+            assert (validate_id_number(number) is None) is expected, number
+    assert validate_id_number(numbers[2]) == (
+        "check digit, birth date or region code is wrong (GB 11643)"
+    )
+
+
 # --- validate_application: a valid application ---------------------------------------------
 
 
