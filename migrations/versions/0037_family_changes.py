@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0037"
-down_revision = "0028"
+down_revision = "0036"
 branch_labels = None
 depends_on = None
 
