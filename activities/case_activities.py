@@ -26,7 +26,12 @@ from dibao.db import (
     rulepacks_repo,
     transition_repo,
 )
-from dibao.domain.case import (
+from dibao.domain.enums import Relation
+from dibao.domain.materials import MATERIAL_LABELS
+from dibao.domain.measures import remedy_text, states_remedy
+from dibao.domain.money import format_yuan
+from dibao.domain.rulepacks import get_rule_pack
+from dibao.messages.case import (
     AuditEntry,
     AuditRecorded,
     IssueNotice,
@@ -39,11 +44,6 @@ from dibao.domain.case import (
     StageRecorded,
     TransitionRecorded,
 )
-from dibao.domain.enums import Relation
-from dibao.domain.materials import MATERIAL_LABELS
-from dibao.domain.measures import remedy_text, states_remedy
-from dibao.domain.money import format_yuan
-from dibao.domain.rulepacks import get_rule_pack
 from dibao.notices.render import content_sha256, render_notice
 from dibao.settings import Settings
 

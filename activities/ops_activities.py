@@ -13,7 +13,6 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from dibao.db import ops_repo
-from dibao.domain.case import RecordProcedureOverdue
 from dibao.domain.measures import RecordReminder
 from dibao.domain.ops import (
     CloseIncident,
@@ -23,6 +22,7 @@ from dibao.domain.ops import (
     OverdueRecorded,
     RecordOverdue,
 )
+from dibao.messages.case import RecordProcedureOverdue
 
 
 class OpsActivities:

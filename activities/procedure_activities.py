@@ -17,7 +17,8 @@ from temporalio.exceptions import ApplicationError
 from dibao.db import case_links_repo, cases_repo, procedure_repo
 from dibao.db.procedure_models import EntitlementRow, PayeeAccountRow, PostingRow
 from dibao.domain.calendar import china_date
-from dibao.domain.case import (
+from dibao.domain.enums import PostingOutcome, Relation, Stage
+from dibao.messages.case import (
     CertificateIssued,
     ClosePosting,
     DrawSpotCheck,
@@ -31,7 +32,6 @@ from dibao.domain.case import (
     RecordPayee,
     SpotCheckResult,
 )
-from dibao.domain.enums import PostingOutcome, Relation, Stage
 from dibao.settings import Settings
 
 

@@ -15,15 +15,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.heartbeat import heartbeating
 from dibao.codec import county_in_workflow_id, payloads_of_county
 from dibao.db import cases_repo, standards_repo
-from dibao.domain.case import (
-    ApplyStandardToCase,
-    ListReceiving,
-    ReceivingCases,
-    ReceivingCount,
-    ReceivingPage,
-    SkipReason,
-    StandardApplied,
-)
 from dibao.domain.enums import AreaType
 from dibao.domain.standards import (
     CountyStandardsRecorded,
@@ -31,6 +22,15 @@ from dibao.domain.standards import (
     Standard,
     StandardInForce,
     StandardQuery,
+)
+from dibao.messages.case import (
+    ApplyStandardToCase,
+    ListReceiving,
+    ReceivingCases,
+    ReceivingCount,
+    ReceivingPage,
+    SkipReason,
+    StandardApplied,
 )
 
 

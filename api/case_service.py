@@ -36,11 +36,11 @@ from dibao.db.models import NoticeRow
 from dibao.domain import access
 from dibao.domain.application import validate_application
 from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor, CaseInput, CaseView
 from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
 from dibao.domain.hashing import payload_sha256
 from dibao.domain.materials import missing_materials, provided_materials
 from dibao.domain.measures import place_of_application_problems
+from dibao.messages.case import Actor, CaseInput, CaseView
 from dibao.settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow

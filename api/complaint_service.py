@@ -39,7 +39,6 @@ from dibao.domain import complaints as rules
 from dibao.domain.access import Action
 from dibao.domain.application import FieldError
 from dibao.domain.calendar import china_date, horizon
-from dibao.domain.case import Actor, ReportCircumstance, Terminate
 from dibao.domain.complaints import (
     Channel,
     ComplaintKind,
@@ -53,6 +52,7 @@ from dibao.domain.complaints import (
 )
 from dibao.domain.hashing import payload_sha256
 from dibao.domain.recipient import CircumstanceKind
+from dibao.messages.case import Actor, ReportCircumstance, Terminate
 from dibao.notices.render import content_sha256, render_page
 from dibao.settings import Settings
 from workflows.case import CaseWorkflow

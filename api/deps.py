@@ -18,8 +18,8 @@ from dibao.auth import AuthenticatedUser
 from dibao.db import cases_repo, recusal_repo, rulepacks_repo
 from dibao.domain import access
 from dibao.domain.access import Action, CasePlace
-from dibao.domain.case import Actor
 from dibao.domain.stages import DELEGATED_APPROVAL_ROLES
+from dibao.messages.case import Actor
 from dibao.settings import Settings
 
 

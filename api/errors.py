@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from dibao.domain.application import FieldError
-from dibao.domain.case import Rejection
+from dibao.messages.case import Rejection
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from pydantic import Field
 
 from api.fields import IsoDate, Text
 from api.schemas import Strict
-from dibao.domain.case import Actor
 from dibao.domain.measures import EvidenceEffect, SubmitEvidence
+from dibao.messages.case import Actor
 
 
 class EvidenceIn(Strict):

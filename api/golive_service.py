@@ -19,7 +19,7 @@ from dibao import ledger_import, papers
 from dibao.db import bank_return_repo, ledger_repo, payroll_repo
 from dibao.domain.access import Action
 from dibao.domain.bank_return import Reconciliation, ReturnRefused
-from dibao.domain.case import Actor
+from dibao.messages.case import Actor
 from dibao.settings import Settings
 from workflows.case import CaseWorkflow
 

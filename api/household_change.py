@@ -23,7 +23,6 @@ from api.schemas import CaseLinksOut, CaseOut, IncomeIn, MemberIn, Strict
 from dibao.codec import payloads_of_county
 from dibao.db import case_links_repo, rulepacks_repo
 from dibao.domain.application import payee_holder_problems
-from dibao.domain.case import Actor, CaseInput, CaseView
 from dibao.domain.enums import CaseStatus, Stage
 from dibao.domain.household_change import (
     HouseholdChange,
@@ -31,6 +30,7 @@ from dibao.domain.household_change import (
     ReportHouseholdChange,
     Successor,
 )
+from dibao.messages.case import Actor, CaseInput, CaseView
 from dibao.settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow

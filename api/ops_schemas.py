@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.fields import Line, Text
 from api.outage import OutageOut
-from dibao.domain.case import Actor, CloseCase, RetryStep, SkipStep
 from dibao.domain.enums import Role, Stage
 from dibao.domain.ops import StuckReason
+from dibao.messages.case import Actor, CloseCase, RetryStep, SkipStep
 
 
 class Strict(BaseModel):

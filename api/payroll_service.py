@@ -34,7 +34,6 @@ from dibao.db import payroll_repo, rulepacks_repo
 from dibao.db.payroll_models import PayrollDiscardRow, PayrollRunRow
 from dibao.domain.access import Action
 from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.payroll import (
     DiscardRun,
@@ -50,6 +49,7 @@ from dibao.domain.payroll import (
     workflow_id_for,
 )
 from dibao.domain.standards import month_problem
+from dibao.messages.case import Actor
 from dibao.settings import Settings
 from workflows import payroll_policies
 from workflows.payroll import PayrollWorkflow

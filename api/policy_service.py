@@ -29,9 +29,9 @@ from dibao.db.procedure_models import RecipientSpotCheckRow
 from dibao.domain.access import Action
 from dibao.domain.application import FieldError
 from dibao.domain.calendar import china_date, official_covers
-from dibao.domain.case import Actor, StandardChangeInput, StandardChangeProgress
 from dibao.domain.standards import standard_change_problems
 from dibao.domain.verification import Department
+from dibao.messages.case import Actor, StandardChangeInput, StandardChangeProgress
 from dibao.registry_csv import ParsedExtract, parse_extract
 from dibao.settings import Settings
 from workflows.standard_change import StandardChangeWorkflow

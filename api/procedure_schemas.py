@@ -8,7 +8,11 @@ from pydantic import Field
 
 from api.fields import IdNumber, IsoDate, Line, ReasonItem, Reference, StaffId, Text
 from api.schemas import AssetsIn, IncomeIn, MemberIn, Strict, Yuan, to_fen
-from dibao.domain.case import (
+from dibao.domain.eligibility import HouseholdCategory
+from dibao.domain.enums import Opinion
+from dibao.domain.recipient import CircumstanceKind
+from dibao.domain.survey import ExclusionFlag, NeighbourVisit, SurveyReport
+from dibao.messages.case import (
     Actor,
     EvaluationComposition,
     ExtendDeadline,
@@ -19,15 +23,11 @@ from dibao.domain.case import (
     ReportWorkRefusal,
     Terminate,
 )
-from dibao.domain.case import SubmitCountyDecision as CountyDecisionMsg
-from dibao.domain.case import SubmitCountyVisit as CountyVisitMsg
-from dibao.domain.case import SubmitEvaluation as EvaluationMsg
-from dibao.domain.case import SubmitSurvey as SurveyMsg
-from dibao.domain.case import SubmitTownshipReview as TownshipMsg
-from dibao.domain.eligibility import HouseholdCategory
-from dibao.domain.enums import Opinion
-from dibao.domain.recipient import CircumstanceKind
-from dibao.domain.survey import ExclusionFlag, NeighbourVisit, SurveyReport
+from dibao.messages.case import SubmitCountyDecision as CountyDecisionMsg
+from dibao.messages.case import SubmitCountyVisit as CountyVisitMsg
+from dibao.messages.case import SubmitEvaluation as EvaluationMsg
+from dibao.messages.case import SubmitSurvey as SurveyMsg
+from dibao.messages.case import SubmitTownshipReview as TownshipMsg
 
 
 class NeighbourVisitIn(Strict):

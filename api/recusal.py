@@ -15,7 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import errors
 from dibao.codec import payloads_of_county
 from dibao.db import cases_repo, recusal_repo
-from dibao.domain.case import RecuseStaff
+from dibao.messages.case import RecuseStaff
 from workflows.case import CaseWorkflow
 
 

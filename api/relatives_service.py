@@ -17,7 +17,7 @@ from dibao.domain import access
 from dibao.domain.access import Action
 from dibao.domain.application import validate_id_number
 from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor
+from dibao.messages.case import Actor
 
 
 async def _jurisdiction_of(session: AsyncSession, staff_id: str) -> str | None:

@@ -22,7 +22,6 @@ from dibao.domain.application import (
     RigidExpense,
     SupportObligor,
 )
-from dibao.domain.case import Actor, CaseView, ChangePayee, SupplementMaterials, Withdraw
 from dibao.domain.enums import (
     AreaType,
     CaseStatus,
@@ -39,6 +38,7 @@ from dibao.domain.enums import (
 from dibao.domain.materials import SIGNED_MATERIALS
 from dibao.domain.measures import proxy_label
 from dibao.domain.money import format_yuan
+from dibao.messages.case import Actor, CaseView, ChangePayee, SupplementMaterials, Withdraw
 
 Yuan = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 

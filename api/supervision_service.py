@@ -13,9 +13,9 @@ from dibao.db import ops_repo, supervision_repo
 from dibao.db.ops_models import SupervisorAlertRow
 from dibao.domain import access
 from dibao.domain.access import ListScope
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role, Stage
 from dibao.domain.ops import StuckReason
+from dibao.messages.case import Actor
 
 
 @dataclass(frozen=True)

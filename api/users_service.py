@@ -26,8 +26,8 @@ from dibao.db import users_repo
 from dibao.db.auth_models import UserRow
 from dibao.domain import access
 from dibao.domain.application import FieldError
-from dibao.domain.case import Actor
 from dibao.domain.enums import UserAuditAction
+from dibao.messages.case import Actor
 
 # Easily read aloud or copied from a screen: no 0/O, 1/l/I.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

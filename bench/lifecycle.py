@@ -48,9 +48,9 @@ from dibao.binaries import find_binary
 from dibao.codec import data_converter, new_key
 from dibao.db import cases_repo
 from dibao.db.engine import make_engine, make_sessionmaker
-from dibao.domain.case import CaseInput, CaseView, SupplementMaterials
 from dibao.domain.enums import Material, Stage
 from dibao.domain.rulepacks import TRAINING_SEED_DEFAULT
+from dibao.messages.case import CaseInput, CaseView, SupplementMaterials
 from dibao.settings import PROJECT_ROOT, Settings
 from dibao.temporal_client import register_search_attributes
 from tests.workflows import helpers

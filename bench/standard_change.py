@@ -39,8 +39,8 @@ from bench.bench_db import seeded_database
 from bench.lifecycle import PACK, Driver, connect, dev_server
 from dibao.codec import new_key
 from dibao.db.engine import make_engine, make_sessionmaker
-from dibao.domain.case import Actor, CaseInput, StandardChangeInput, StandardChangeProgress
 from dibao.domain.enums import Role
+from dibao.messages.case import Actor, CaseInput, StandardChangeInput, StandardChangeProgress
 from dibao.settings import Settings
 from dibao.temporal_client import register_search_attributes
 from tests.workflows import helpers

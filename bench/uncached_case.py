@@ -41,8 +41,8 @@ from bench.lifecycle import PACK, Driver, connect, dev_server
 from bench.standard_change import clone_rows, start_recipients
 from dibao.codec import new_key
 from dibao.db.engine import make_engine, make_sessionmaker
-from dibao.domain.case import CaseInput, CaseView, ReportCircumstance, SubmitSurvey
 from dibao.domain.recipient import CircumstanceKind
+from dibao.messages.case import CaseInput, CaseView, ReportCircumstance, SubmitSurvey
 from dibao.settings import Settings
 from dibao.temporal_client import register_search_attributes
 from tests.workflows import helpers

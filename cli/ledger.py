@@ -22,11 +22,11 @@ from dibao.db import bank_return_repo, monthly_repo, payroll_repo
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.domain.access import Action
 from dibao.domain.bank_return import Reconciliation, ReturnRefused
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.money import format_yuan
 from dibao.domain.monthly import MonthlyReport
 from dibao.ledger_files import marked_copy, template_xlsx
+from dibao.messages.case import Actor
 from dibao.monthly_files import monthly_xlsx
 from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from dibao.domain import access
 from dibao.domain.access import Action, CasePlace
-from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Stage
 from dibao.domain.offered import CaseFacts, action_denial
+from dibao.messages.case import Actor
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from api.routes.auth import sign_in_source
 from dibao import auth
 from dibao.db import console_repo
 from dibao.db.console_models import ConsoleSessionRow
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
+from dibao.messages.case import Actor
 from dibao.settings import Settings
 
 SESSION_COOKIE = "dibao_console"

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db import auth_repo
 from dibao.db.auth_models import ApiTokenRow, UserRow
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
+from dibao.messages.case import Actor
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes).
 _HASHER = PasswordHasher()

@@ -28,7 +28,6 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from dibao.codec import payloads_of_county
 from dibao.db import ledger_repo, rulepacks_repo
 from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor, CaseInput
 from dibao.domain.enums import CaseStatus, Stage
 from dibao.domain.ledger import (
     ImportedHousehold,
@@ -40,6 +39,7 @@ from dibao.domain.ledger import (
     recipient_state_of,
 )
 from dibao.ledger_files import read_ledger
+from dibao.messages.case import Actor, CaseInput
 from dibao.settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow

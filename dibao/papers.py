@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dibao.db import audit_repo, cases_repo, notices_repo, payroll_repo, procedure_repo
 from dibao.db.golive_models import CertificateLetterRow
 from dibao.db.models import AuditRow
-from dibao.domain.case import Actor, CaseView
 from dibao.domain.enums import AuditAction
 from dibao.domain.ledger import AREA_LABELS, RELATIONS
 from dibao.domain.money import format_yuan
 from dibao.domain.verification import DEPARTMENT_LABELS
+from dibao.messages.case import Actor, CaseView
 from dibao.notices.render import render_page
 
 _RELATION_LABELS = {v: k for k, v in reversed(RELATIONS.items())}

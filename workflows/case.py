@@ -23,31 +23,6 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.actions import Action
     from dibao.domain.application import payee_holder_problems, validate_payee
     from dibao.domain.calendar import china_date
-    from dibao.domain.case import (
-        AuditEntry,
-        CaseInput,
-        CaseResult,
-        CaseView,
-        ChangePayee,
-        ClosePosting,
-        Entitlement,
-        IssueNotice,
-        ObjectionRef,
-        PayeeRecorded,
-        RaiseObjection,
-        RecordApproval,
-        RecordEntitlement,
-        RecordPayee,
-        Rejection,
-        SubmitCountyDecision,
-        SubmitCountyVisit,
-        SubmitEvaluation,
-        SubmitSurvey,
-        SubmitTownshipReview,
-        SupplementMaterials,
-        Terminate,
-        Withdraw,
-    )
     from dibao.domain.eligibility import assess, household_facts
     from dibao.domain.enums import (
         AuditAction,
@@ -75,6 +50,31 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.stages import STAGES
     from dibao.domain.survey import validate_survey
+    from dibao.messages.case import (
+        AuditEntry,
+        CaseInput,
+        CaseResult,
+        CaseView,
+        ChangePayee,
+        ClosePosting,
+        Entitlement,
+        IssueNotice,
+        ObjectionRef,
+        PayeeRecorded,
+        RaiseObjection,
+        RecordApproval,
+        RecordEntitlement,
+        RecordPayee,
+        Rejection,
+        SubmitCountyDecision,
+        SubmitCountyVisit,
+        SubmitEvaluation,
+        SubmitSurvey,
+        SubmitTownshipReview,
+        SupplementMaterials,
+        Terminate,
+        Withdraw,
+    )
     from workflows import case_steps, policies
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (

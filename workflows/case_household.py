@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.actions import Action
     from dibao.domain.application import payee_holder_problems
     from dibao.domain.calendar import china_date
-    from dibao.domain.case import CaseView, Rejection
     from dibao.domain.eligibility import assess, household_facts
     from dibao.domain.enums import AuditAction, NoticeKind, Stage
     from dibao.domain.household_change import (
@@ -34,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         successor_case_id,
     )
     from dibao.domain.recipient import ChangeKind
+    from dibao.messages.case import CaseView, Rejection
     from workflows import household_steps, policies
     from workflows.case_state import CaseState, invalid_input, reject
 

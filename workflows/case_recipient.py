@@ -14,19 +14,6 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
     from dibao.domain.actions import Action
     from dibao.domain.calendar import china_date
-    from dibao.domain.case import (
-        Actor,
-        ApplyStandard,
-        CaseView,
-        RecordEntitlement,
-        Rejection,
-        ReportCircumstance,
-        ReportLabourAbsence,
-        ReportReemployment,
-        ReportSignIn,
-        ReportWorkRefusal,
-        SubmitSurvey,
-    )
     from dibao.domain.eligibility import monthly_standard_fen
     from dibao.domain.enums import (
         AuditAction,
@@ -58,6 +45,19 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.standards import pack_standard, standard_change_problems
     from dibao.domain.survey import validate_survey
+    from dibao.messages.case import (
+        Actor,
+        ApplyStandard,
+        CaseView,
+        RecordEntitlement,
+        Rejection,
+        ReportCircumstance,
+        ReportLabourAbsence,
+        ReportReemployment,
+        ReportSignIn,
+        ReportWorkRefusal,
+        SubmitSurvey,
+    )
     from workflows import case_steps, policies
     from workflows.case_household import HouseholdChanges
     from workflows.case_state import (

@@ -13,7 +13,18 @@ from typing import NoReturn
 
 from temporalio import activity
 
-from dibao.domain.case import (
+from dibao.domain.measures import RecordReminder
+from dibao.domain.ops import (
+    CloseIncident,
+    IncidentClosed,
+    IncidentOpened,
+    OpenIncident,
+    OverdueRecorded,
+    RecordOverdue,
+)
+from dibao.domain.standards import StandardInForce, StandardQuery
+from dibao.domain.verification import VerificationOutcome, VerifyHousehold
+from dibao.messages.case import (
     AuditEntry,
     AuditRecorded,
     CertificateIssued,
@@ -38,17 +49,6 @@ from dibao.domain.case import (
     StageRecorded,
     TransitionRecorded,
 )
-from dibao.domain.measures import RecordReminder
-from dibao.domain.ops import (
-    CloseIncident,
-    IncidentClosed,
-    IncidentOpened,
-    OpenIncident,
-    OverdueRecorded,
-    RecordOverdue,
-)
-from dibao.domain.standards import StandardInForce, StandardQuery
-from dibao.domain.verification import VerificationOutcome, VerifyHousehold
 
 
 def _stub() -> NoReturn:

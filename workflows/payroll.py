@@ -23,7 +23,6 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain.calendar import china_date
-    from dibao.domain.case import Actor, Rejection
     from dibao.domain.payroll import (
         CHECKER_ROLES,
         BuildPayroll,
@@ -42,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         validate_period,
         workflow_id_for,
     )
+    from dibao.messages.case import Actor, Rejection
     from workflows import payroll_policies as policies
     from workflows import payroll_steps
 

@@ -20,7 +20,8 @@ import dataclasses
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from dibao.domain.case import (
+    from dibao.domain.standards import RecordCountyStandards
+    from dibao.messages.case import (
         ApplyStandard,
         ApplyStandardToCase,
         BatchProgress,
@@ -34,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         StandardChangeInput,
         StandardChangeProgress,
     )
-    from dibao.domain.standards import RecordCountyStandards
     from workflows import policies, standard_change_steps
 
 # Skipped cases named one by one in the progress; beyond these only counted by reason.

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from dibao.domain.case import (
+from dibao.domain.standards import CountyStandardsRecorded, RecordCountyStandards
+from dibao.messages.case import (
     ApplyStandardToCase,
     ListReceiving,
     ReceivingCases,
@@ -14,7 +15,6 @@ from dibao.domain.case import (
     ReceivingPage,
     StandardApplied,
 )
-from dibao.domain.standards import CountyStandardsRecorded, RecordCountyStandards
 from workflows.case_steps import _stub
 
 

@@ -49,8 +49,8 @@ from api.schemas import CaseOut, PayeeChangeIn, SupplementIn, WithdrawIn
 from dibao.db import procedure_repo
 from dibao.db.procedure_models import ObjectionRow
 from dibao.domain.access import Action
-from dibao.domain.case import Actor, RaiseObjection
 from dibao.domain.enums import CaseStatus
+from dibao.messages.case import Actor, RaiseObjection
 from workflows.case import CaseWorkflow
 
 router = APIRouter(

@@ -40,10 +40,10 @@ from api.schemas import (
 from dibao.db import audit_repo, cases_repo, notices_repo
 from dibao.domain import access
 from dibao.domain.access import Action
-from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, NoticeKind, Stage
 from dibao.domain.offered import CaseFacts, offered_actions
 from dibao.domain.spreadsheet import text_cell
+from dibao.messages.case import Actor
 
 router = APIRouter(
     prefix="/cases",

@@ -36,8 +36,8 @@ from dibao.codec import (
     payloads_of_county,
 )
 from dibao.domain import access
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
+from dibao.messages.case import Actor
 from dibao.settings import Settings
 
 PREFIX = "/codec"

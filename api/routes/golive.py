@@ -27,10 +27,10 @@ from api.responses import documented
 from dibao import ledger_import, papers
 from dibao.db import bank_return_repo, monthly_repo
 from dibao.domain.access import Action
-from dibao.domain.case import Actor
 from dibao.domain.ledger import LedgerError
 from dibao.domain.money import format_yuan
 from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
+from dibao.messages.case import Actor
 from dibao.monthly_files import monthly_xlsx, report_data
 
 router = APIRouter(

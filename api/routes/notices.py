@@ -13,7 +13,7 @@ from api.fields import NoticeId
 from api.responses import documented
 from dibao.db import notices_repo
 from dibao.domain.access import Action
-from dibao.domain.case import Actor
+from dibao.messages.case import Actor
 
 router = APIRouter(
     prefix="/notices",

@@ -19,8 +19,8 @@ from api.responses import documented
 from dibao.db import ops_repo
 from dibao.domain import access
 from dibao.domain.access import Action
-from dibao.domain.case import Actor
 from dibao.domain.ops import FailureStatus
+from dibao.messages.case import Actor
 
 router = APIRouter(tags=["ops"], responses=documented(401, 403, 422))
 

@@ -36,7 +36,6 @@ from dibao.db import payroll_repo, procedure_repo
 from dibao.db.payroll_models import PayrollRunRow
 from dibao.domain.access import Action
 from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor
 from dibao.domain.money import format_yuan
 from dibao.domain.payroll import (
     Change,
@@ -45,6 +44,7 @@ from dibao.domain.payroll import (
     month_accounts,
     month_of,
 )
+from dibao.messages.case import Actor
 
 router = APIRouter(
     tags=["payroll"], dependencies=AUTHENTICATED, responses=documented(401, 403, 404, 413, 422)

@@ -19,7 +19,7 @@ from dibao.db import calendar_repo, rulepacks_repo
 from dibao.db.policy_models import CountyRulePackRow
 from dibao.domain.access import Action
 from dibao.domain.calendar import DaySource, YearStatus
-from dibao.domain.case import Actor
+from dibao.messages.case import Actor
 
 router = APIRouter(
     tags=["policy"],

@@ -12,7 +12,7 @@ from api.deps import AUTHENTICATED, SessionDep, SettingsDep, require
 from api.responses import documented
 from dibao.db.procedure_models import RecipientSpotCheckRow
 from dibao.domain.access import Action
-from dibao.domain.case import Actor
+from dibao.messages.case import Actor
 
 router = APIRouter(
     tags=["spot checks"],

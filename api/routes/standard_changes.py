@@ -23,7 +23,7 @@ from api.fields import BatchId, Line
 from api.responses import documented
 from api.schemas import Yuan, to_fen
 from dibao.domain.access import Action
-from dibao.domain.case import Actor, SkipReason, StandardChangeProgress
+from dibao.messages.case import Actor, SkipReason, StandardChangeProgress
 from workflows.standard_change import StandardChangeWorkflow
 
 router = APIRouter(

@@ -17,9 +17,9 @@ from api.paging import NEXT_HEADER, After, decode_time_key, encode_key
 from api.responses import documented
 from dibao.db import supervision_repo
 from dibao.domain.access import Action
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role, Stage
 from dibao.domain.ops import StuckReason
+from dibao.messages.case import Actor
 from dibao.metrics import case_gauges
 
 router = APIRouter(tags=["supervision"], responses=documented(401, 403, 422))

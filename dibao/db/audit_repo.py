@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.models import AuditRow
 from dibao.db.once import write_once
-from dibao.domain.case import AuditEntry
+from dibao.messages.case import AuditEntry
 
 
 async def append_once(session: AsyncSession, entry: AuditEntry, *, commit: bool = True) -> int:

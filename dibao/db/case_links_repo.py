@@ -16,11 +16,11 @@ from dibao.db.case_link_models import CaseLinkRow, HouseholdChangeRow
 from dibao.db.models import ApplicationRow, AuditRow, CaseRow, StageEventRow
 from dibao.db.procedure_models import EntitlementRow
 from dibao.domain.application import Application
-from dibao.domain.case import Actor
 from dibao.domain.enums import AuditAction, CaseStatus, Relation, Stage
 from dibao.domain.hashing import canonical_json, payload_sha256
 from dibao.domain.household_change import RecordHousehold
 from dibao.domain.recipient import RecipientState
+from dibao.messages.case import Actor
 
 SUCCESSOR_STEP = "successor-start"  # the step key of the new case's audit and ledger rows
 SUCCESSOR_SEQ = 1  # the new case's first stage entry: the recipient phase

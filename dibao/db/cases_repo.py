@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db import recusal_repo, rulepacks_repo
 from dibao.db.models import ApplicationRow, CaseRow, StageEventRow
-from dibao.domain.case import CaseInput, RecordStage, StageRecorded
 from dibao.domain.enums import CaseStatus, Stage
 from dibao.domain.ops import WAITING_ROLE
 from dibao.domain.stages import DELEGATED_APPROVAL
+from dibao.messages.case import CaseInput, RecordStage, StageRecorded
 
 
 @dataclass(frozen=True)

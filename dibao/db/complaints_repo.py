@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.complaint_models import ComplaintEventRow, ComplaintRow
 from dibao.db.models import AuditRow
-from dibao.domain.case import Actor
 from dibao.domain.complaints import OPEN, Step
 from dibao.domain.enums import AuditAction
+from dibao.messages.case import Actor
 
 AUDIT_OF_STEP = {
     Step.RECEIVE: AuditAction.COMPLAINT_RECEIVE,

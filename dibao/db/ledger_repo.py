@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dibao.db.golive_models import LedgerImportHouseholdRow, LedgerImportRow
 from dibao.db.models import ApplicationRow, AuditRow, CaseRow, StageEventRow
 from dibao.db.procedure_models import EntitlementRow
-from dibao.domain.case import Actor
 from dibao.domain.enums import AuditAction, CaseStatus, Stage
 from dibao.domain.hashing import canonical_json, payload_sha256
 from dibao.domain.ledger import IMPORTED_SEQ, ImportedHousehold, application_of, case_id_for
+from dibao.messages.case import Actor
 
 CHUNK = 1000  # rows per INSERT statement
 IMPORT_STEP = "ledger-import"  # the step key of the import's audit and ledger rows

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.models import CaseRow
 from dibao.db.ops_models import OpsDrillRow, StepFailureRow, SupervisorAlertRow
-from dibao.domain.case import RecordProcedureOverdue
 from dibao.domain.measures import RecordReminder
 from dibao.domain.ops import CloseIncident, FailureStatus, OpenIncident, RecordOverdue
+from dibao.messages.case import RecordProcedureOverdue
 
 OPEN_STATUSES = tuple(s.value for s in FailureStatus if s.is_open)
 

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from dibao.db.payroll_models import PayrollDiscardRow, PayrollLineRow, PayrollRunRow
-from dibao.domain.case import Rejection
 from dibao.domain.enums import CaseStatus
 from dibao.domain.payroll import (
     BankFileWriter,
@@ -37,6 +36,7 @@ from dibao.domain.payroll import (
     roster_section,
     run_id_for,
 )
+from dibao.messages.case import Rejection
 
 
 class RosterWriter(Protocol):

@@ -26,7 +26,9 @@ from dibao.db import (
 from dibao.db.models import NoticeRow
 from dibao.db.procedure_models import EntitlementRow, PostingRow
 from dibao.domain.calendar import Deadline, add_working_days, china_date
-from dibao.domain.case import (
+from dibao.domain.enums import NoticeKind, PostingOutcome, Relation, Stage
+from dibao.domain.standards import StandardInForce
+from dibao.messages.case import (
     IssueNotice,
     NoticeRef,
     PostingRef,
@@ -36,8 +38,6 @@ from dibao.domain.case import (
     StageRecorded,
     TransitionRecorded,
 )
-from dibao.domain.enums import NoticeKind, PostingOutcome, Relation, Stage
-from dibao.domain.standards import StandardInForce
 
 # The activities a transition stands in for: a failure drill on one of them applies to it.
 PARTS = (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dibao.domain.actions import Action as Action  # the key of each action, re-exported
-from dibao.domain.case import Actor
+from dibao.domain.actor import Actor
 from dibao.domain.enums import Role
 from dibao.domain.stages import CASE_ACTION_ROLES, DELEGATED_APPROVAL_ROLES
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from dibao.domain.actor import Actor
 from dibao.domain.calendar import Deadline, add_working_days, official_is_working_day
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 
 

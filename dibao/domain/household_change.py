@@ -22,8 +22,8 @@ from enum import StrEnum
 
 from stdnum.cn import ric
 
+from dibao.domain.actor import Actor
 from dibao.domain.application import FieldError, IncomeItem, Member, validate_id_number
-from dibao.domain.case import Actor
 from dibao.domain.eligibility import Assessment, HouseholdFacts
 from dibao.domain.enums import Relation
 from dibao.domain.money import format_yuan

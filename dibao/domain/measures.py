@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from dibao.domain.actor import Actor
 from dibao.domain.application import Application, FieldError
-from dibao.domain.case import Actor
 from dibao.domain.enums import NoticeKind, ProxyKind, Role, Stage
 from dibao.domain.rulepacks import RulePack
 from dibao.domain.verification import VerificationOutcome

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from dibao.domain.access import place_denial, recusal_denial, role_denial
 from dibao.domain.actions import Action
-from dibao.domain.case import Actor
+from dibao.domain.actor import Actor
 from dibao.domain.enums import CaseStatus, Stage
 from dibao.domain.stages import CASE_ACTION_ROLES, STAGES, stages_accepting
 

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 
-from dibao.domain.case import Actor
+from dibao.domain.actor import Actor
 from dibao.domain.enums import Role
 from dibao.domain.money import format_yuan
 from dibao.domain.spreadsheet import text_cell

@@ -258,8 +258,8 @@ async def test_case_saved_but_never_started_is_resumed_not_lost(
 
     from api.schemas import ApplicationIn
     from dibao.db import cases_repo
-    from dibao.domain.case import Actor, CaseInput
     from dibao.domain.enums import Role
+    from dibao.messages.case import Actor, CaseInput
 
     body = ApplicationIn.model_validate(sample)
     case = CaseInput(

@@ -20,8 +20,8 @@ from temporalio.service import RPCError
 
 from api.app import create_app
 from dibao.db import payroll_repo
-from dibao.domain.case import CaseView
 from dibao.ledger_files import ledger_csv, ledger_xlsx
+from dibao.messages.case import CaseView
 from tests.auth import COUNTY, VILLAGE
 from tests.conftest import Stack
 from tests.golive import id_number, ledger_rows

@@ -7,9 +7,9 @@ import asyncio
 
 import httpx
 
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.payroll import PayrollInput, workflow_id_for
+from dibao.messages.case import Actor
 from tests.auth import COUNTY
 from tests.conftest import Stack
 from workflows.payroll import PayrollWorkflow

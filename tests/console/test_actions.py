@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from console.actions import offered_actions
 from dibao.domain.access import CasePlace
-from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Role, Stage
+from dibao.messages.case import Actor
 
 PLACE = CasePlace("610423", "610423100", "610423100201")
 VILLAGE = Actor(id="zhang.wei", role=Role.VILLAGE_CASEWORKER, jurisdiction="610423100201")

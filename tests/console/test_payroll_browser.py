@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.payroll import PayrollInput, workflow_id_for
 from dibao.ledger_files import ledger_csv
+from dibao.messages.case import Actor
 from tests.api.test_ledger_import import until_started
 from tests.auth import COUNTY
 from tests.conftest import Stack

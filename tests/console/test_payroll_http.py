@@ -13,9 +13,9 @@ from temporalio.client import Client
 
 from api.app import create_app
 from console.forms.payroll import building_zh
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.payroll import PayrollInput, schedule_id_for, workflow_id_for
+from dibao.messages.case import Actor
 from tests.auth import Staff
 from tests.conftest import Stack
 from tests.console.test_forms_http import hidden, signed_in

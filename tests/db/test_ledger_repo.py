@@ -8,9 +8,9 @@ from sqlalchemy import text
 
 from dibao.db import ledger_repo
 from dibao.db.engine import make_engine, make_sessionmaker
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
 from dibao.domain.ledger import check_ledger, file_sha256
+from dibao.messages.case import Actor
 from dibao.settings import Settings
 from tests.golive import ledger_rows
 

@@ -6,8 +6,8 @@ import pytest
 
 from dibao.domain import access
 from dibao.domain.access import ROLE_TABLE, Action, CasePlace, ListScope
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
+from dibao.messages.case import Actor
 
 V, T, C = Role.VILLAGE_CASEWORKER, Role.TOWNSHIP_CASEWORKER, Role.COUNTY_APPROVER
 S, A, O = Role.SUPERVISOR, Role.AUDITOR, Role.OPS  # noqa: E741 - one letter per role

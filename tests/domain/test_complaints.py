@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 from dibao.domain import complaints as rules
-from dibao.domain.case import Actor
 from dibao.domain.complaints import (
     Channel,
     ComplaintKind,
@@ -19,6 +18,7 @@ from dibao.domain.complaints import (
 )
 from dibao.domain.enums import Role
 from dibao.domain.rulepacks import MCA_2021, SEED_DEFAULT, policy_problems
+from dibao.messages.case import Actor
 
 TOWNSHIP = Actor(id="li.na", role=Role.TOWNSHIP_CASEWORKER, jurisdiction="610423100")
 COUNTY = Actor(id="chen.gang", role=Role.COUNTY_APPROVER, jurisdiction="610423")

@@ -10,7 +10,6 @@ import pytest
 from dibao.domain import access
 from dibao.domain.access import CasePlace
 from dibao.domain.actions import Action
-from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Role, Stage
 from dibao.domain.measures import (
     EvidenceEffect,
@@ -29,6 +28,7 @@ from dibao.domain.verification import (
     RecordKind,
     VerificationOutcome,
 )
+from dibao.messages.case import Actor
 
 FOUND = Discrepancy(
     Department.VEHICLES, "X", RecordKind.VEHICLE, "摩托车 0 辆", "摩托车 1 辆", "名下有摩托车 1 辆"

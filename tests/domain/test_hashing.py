@@ -7,9 +7,9 @@ import json
 from dataclasses import replace
 
 from dibao.domain.application import Member
-from dibao.domain.case import Actor, Withdraw
 from dibao.domain.enums import Material, Relation, Role
 from dibao.domain.hashing import canonical_json, payload_sha256
+from dibao.messages.case import Actor, Withdraw
 from tests.domain.factories import HEAD_ID, SON_ID, application
 
 

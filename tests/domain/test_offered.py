@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dibao.domain.actions import Action
-from dibao.domain.case import Actor
 from dibao.domain.enums import CaseStatus, Role, Stage
 from dibao.domain.offered import OFFERED, CaseFacts, action_denial, offered_actions
+from dibao.messages.case import Actor
 
 AT_SURVEY = CaseFacts(Stage.SURVEY, CaseStatus.IN_PROGRESS, "610423", "610423100", "610423100201")
 VILLAGE = Actor(id="zhang.wei", role=Role.VILLAGE_CASEWORKER, jurisdiction="610423100201")

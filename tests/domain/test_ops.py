@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from dibao.domain.application import Payee
-from dibao.domain.case import Actor, AuditEntry, IssueNotice, RecordPayee
 from dibao.domain.enums import AuditAction, NoticeKind, Role, Stage
 from dibao.domain.ops import (
     SKIPPABLE_ACTIVITIES,
@@ -21,6 +20,7 @@ from dibao.domain.ops import (
     incident_options,
     parse_corrections,
 )
+from dibao.messages.case import Actor, AuditEntry, IssueNotice, RecordPayee
 
 NOTICE = IssueNotice(
     case_id="DB-1",

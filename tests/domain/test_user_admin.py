@@ -7,8 +7,8 @@ import pytest
 
 from dibao.domain import access
 from dibao.domain.access import Action
-from dibao.domain.case import Actor
 from dibao.domain.enums import Role
+from dibao.messages.case import Actor
 
 ADMIN = Actor(id="gao.lei", role=Role.USER_ADMIN, jurisdiction="610423")
 

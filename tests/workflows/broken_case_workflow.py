@@ -8,8 +8,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from dibao.domain.case import CaseInput, CaseResult
     from dibao.domain.enums import CaseStatus, NoticeKind, Stage
+    from dibao.messages.case import CaseInput, CaseResult
     from workflows.case import CaseWorkflow
 
 

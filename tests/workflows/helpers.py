@@ -11,7 +11,10 @@ from temporalio.client import WorkflowHandle
 from api.schemas import ApplicationIn
 from dibao.db import cases_repo
 from dibao.domain.application import Application
-from dibao.domain.case import (
+from dibao.domain.enums import Opinion, PostingOutcome, Role, Stage
+from dibao.domain.rulepacks import SEED_DEFAULT, RulePack
+from dibao.domain.survey import ExclusionFlag, NeighbourVisit, SurveyReport
+from dibao.messages.case import (
     Actor,
     CaseInput,
     CaseView,
@@ -22,9 +25,6 @@ from dibao.domain.case import (
     SubmitSurvey,
     SubmitTownshipReview,
 )
-from dibao.domain.enums import Opinion, PostingOutcome, Role, Stage
-from dibao.domain.rulepacks import SEED_DEFAULT, RulePack
-from dibao.domain.survey import ExclusionFlag, NeighbourVisit, SurveyReport
 from tests.conftest import Stack
 from workflows.case import CaseWorkflow
 

@@ -12,8 +12,8 @@ from temporalio.exceptions import ApplicationError
 
 from dibao.domain import stages
 from dibao.domain.access import ROLE_TABLE, Action
-from dibao.domain.case import Actor, SubmitSurvey, Withdraw
 from dibao.domain.enums import CaseStatus, Role, Stage
+from dibao.messages.case import Actor, SubmitSurvey, Withdraw
 from tests.conftest import Stack
 from tests.workflows.helpers import VILLAGE, at_stage, complete, file_case, state, survey_of
 from workflows.case import CaseWorkflow

@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from api.schemas import ApplicationIn
-from dibao.domain.case import CarriedState, CaseInput
 from dibao.domain.rulepacks import MCA_2021
+from dibao.messages.case import CarriedState, CaseInput
 from tests.conftest import TEST_CONVERTER
 from tests.workflows.helpers import VILLAGE
 from workflows.case_state import CaseState

@@ -12,8 +12,8 @@ from temporalio.exceptions import ApplicationError
 
 from api.schemas import ApplicationIn
 from dibao.db import cases_repo
-from dibao.domain.case import Actor, CaseInput, CaseView, SupplementMaterials, Withdraw
 from dibao.domain.enums import CaseStatus, Material, NoticeKind, Role, Stage
+from dibao.messages.case import Actor, CaseInput, CaseView, SupplementMaterials, Withdraw
 from tests.conftest import Stack
 from workflows.case import CaseWorkflow
 

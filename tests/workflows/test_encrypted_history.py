@@ -22,8 +22,8 @@ from temporalio.worker import Replayer, Worker
 
 from api.schemas import ApplicationIn
 from dibao.codec import ENCODING, county_of, payloads_of_county
-from dibao.domain.case import Withdraw
 from dibao.domain.enums import CaseStatus, Stage
+from dibao.messages.case import Withdraw
 from tests.conftest import TEST_CONVERTER, Stack, without_codec
 from tests.workflows.failing_workflow import DuplicateCheckWorkflow, refuse_duplicate
 from tests.workflows.helpers import (

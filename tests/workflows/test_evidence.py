@@ -212,7 +212,7 @@ async def test_art2_delegated_approval_is_the_townships_and_its_notice_in_its_na
 
 
 def _visit() -> Any:
-    from dibao.domain.case import SubmitCountyVisit
+    from dibao.messages.case import SubmitCountyVisit
 
     return SubmitCountyVisit(
         request_id="v-t",
@@ -224,6 +224,6 @@ def _visit() -> Any:
 
 
 def _decision() -> Any:
-    from dibao.domain.case import SubmitCountyDecision
+    from dibao.messages.case import SubmitCountyDecision
 
     return SubmitCountyDecision(request_id="d-t", actor=COUNTY, opinion=Opinion.APPROVE)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
-from dibao.domain.case import ReportReemployment
+from dibao.messages.case import ReportReemployment
 from tests.conftest import Stack
 from tests.workflows.helpers import VILLAGE
 from tests.workflows.test_recipient import approved_case

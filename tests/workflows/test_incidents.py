@@ -11,7 +11,8 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 
 from dibao.domain.application import Payee
-from dibao.domain.case import (
+from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
+from dibao.messages.case import (
     Actor,
     ChangePayee,
     CloseCase,
@@ -21,7 +22,6 @@ from dibao.domain.case import (
     Terminate,
     Withdraw,
 )
-from dibao.domain.enums import CaseStatus, NoticeKind, Role, Stage
 from tests.conftest import Stack
 from tests.workflows.helpers import TOWNSHIP, VILLAGE, complete, file_case, wait_for
 from workflows.case import CaseWorkflow

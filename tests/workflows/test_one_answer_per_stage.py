@@ -9,8 +9,8 @@ from typing import Any
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from dibao.domain.case import Terminate, Withdraw
 from dibao.domain.enums import CaseStatus, Stage
+from dibao.messages.case import Terminate, Withdraw
 from tests.conftest import Stack, make_settings
 from tests.workflows.helpers import (
     TOWNSHIP,

@@ -32,7 +32,6 @@ from api.routes.payroll import router as payroll_router
 from cli.payroll_schedule import ensure_schedule
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.domain.calendar import china_date
-from dibao.domain.case import Actor, Rejection
 from dibao.domain.enums import Role
 from dibao.domain.payroll import (
     SCHEDULE_ACTOR,
@@ -45,6 +44,7 @@ from dibao.domain.payroll import (
     verify_bank_file,
     workflow_id_for,
 )
+from dibao.messages.case import Actor, Rejection
 from dibao.settings import Settings
 from tests.auth import Staff, bearer
 from tests.conftest import make_settings

@@ -9,10 +9,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from dibao.domain.case import RaiseObjection, SubmitSurvey
 from dibao.domain.enums import CaseStatus, NoticeKind, Opinion, PostingOutcome, Stage
 from dibao.domain.rulepacks import MCA_2021
 from dibao.domain.survey import ExclusionFlag
+from dibao.messages.case import RaiseObjection, SubmitSurvey
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     COUNTY,
@@ -270,8 +270,8 @@ async def test_near_relative_of_household_is_recused_and_county_must_visit(
         await township(handle)  # li.na is the aunt's relative
     assert isinstance(err.value.cause, ApplicationError)
     assert err.value.cause.type == "Recused"
-    from dibao.domain.case import Actor, SubmitTownshipReview
     from dibao.domain.enums import Role
+    from dibao.messages.case import Actor, SubmitTownshipReview
 
     await handle.execute_update(
         CaseWorkflow.submit_township_review,
@@ -289,7 +289,7 @@ async def test_near_relative_of_household_is_recused_and_county_must_visit(
 
 
 async def test_village_caseworker_cannot_approve(ts_stack: Stack, sample: dict[str, Any]) -> None:
-    from dibao.domain.case import SubmitCountyDecision
+    from dibao.messages.case import SubmitCountyDecision
 
     handle = await file_case(ts_stack, complete(sample), "DB-ROLECHECK001")
     await at_stage(handle, Stage.SURVEY)

@@ -12,9 +12,9 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from dibao.domain.calendar import add_working_days, china_date
-from dibao.domain.case import ExtendDeadline
 from dibao.domain.enums import NoticeKind, Opinion, Stage
 from dibao.domain.rulepacks import MCA_2021
+from dibao.messages.case import ExtendDeadline
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     COUNTY,

@@ -13,16 +13,16 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from dibao.domain.application import IncomeItem
-from dibao.domain.case import (
+from dibao.domain.enums import CaseStatus, IncomeCategory, NoticeKind, Stage
+from dibao.domain.recipient import CircumstanceKind, add_months, first_moment
+from dibao.domain.rulepacks import MCA_2021
+from dibao.messages.case import (
     CaseView,
     ReportCircumstance,
     ReportLabourAbsence,
     ReportSignIn,
     SubmitSurvey,
 )
-from dibao.domain.enums import CaseStatus, IncomeCategory, NoticeKind, Stage
-from dibao.domain.recipient import CircumstanceKind, add_months, first_moment
-from dibao.domain.rulepacks import MCA_2021
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     VILLAGE,
@@ -112,7 +112,7 @@ async def test_two_review_cycles_continue_as_new_and_a_reduction_is_noticed_and_
 
     # A new account recorded in the first cycle is still the household's in the next run.
     from dibao.domain.application import Payee
-    from dibao.domain.case import ChangePayee
+    from dibao.messages.case import ChangePayee
 
     payee = Payee("王秀英", "示例农商银行", "6217000000000000002")
     await handle.execute_update(
@@ -277,8 +277,8 @@ async def test_standard_change_is_applied_to_every_recipient_of_the_county(
 
     from stdnum.cn import ric
 
-    from dibao.domain.case import Actor, StandardChangeInput
     from dibao.domain.enums import Role
+    from dibao.messages.case import Actor, StandardChangeInput
     from workflows.standard_change import StandardChangeWorkflow
 
     handles = []
@@ -348,8 +348,8 @@ def this_month() -> str:
 async def change_standard(
     stack: Stack, batch_id: str, month: str, urban_fen: int, rural_fen: int
 ) -> None:
-    from dibao.domain.case import Actor, StandardChangeInput
     from dibao.domain.enums import Role
+    from dibao.messages.case import Actor, StandardChangeInput
     from workflows.standard_change import StandardChangeWorkflow
 
     stack.started.append(batch_id)
@@ -423,7 +423,7 @@ async def test_a_case_that_exits_on_a_standard_change_stops_in_its_ledger_too(
 async def test_reemployment_wage_is_not_counted_during_gradual_exit_then_reduces(
     ts_stack: Stack, sample: dict[str, Any]
 ) -> None:
-    from dibao.domain.case import ReportReemployment
+    from dibao.messages.case import ReportReemployment
 
     handle = await approved_case(ts_stack, sample, "DB-GRADUAL00001")
     view = await state(handle)
@@ -456,7 +456,7 @@ async def test_reemployment_wage_is_not_counted_during_gradual_exit_then_reduces
 async def test_three_refusals_of_suitable_work_stop_that_members_portion_under_mca_2021(
     ts_stack: Stack, sample: dict[str, Any]
 ) -> None:
-    from dibao.domain.case import ReportWorkRefusal
+    from dibao.messages.case import ReportWorkRefusal
 
     handle = await approved_case(ts_stack, sample, "DB-WORKREFUSE01")
     amount = (await state(handle)).recipient.monthly_amount_fen  # type: ignore[union-attr]
@@ -528,8 +528,8 @@ async def test_a_household_approved_after_a_new_standard_took_effect_is_paid_on_
 async def test_a_re_review_uses_the_standard_in_force_for_the_month_it_assesses(
     ts_stack: Stack, sample: dict[str, Any]
 ) -> None:
-    from dibao.domain.case import ReportCircumstance
     from dibao.domain.recipient import CircumstanceKind
+    from dibao.messages.case import ReportCircumstance
 
     handle = await approved_case(ts_stack, sample, "DB-REVIEWSTAND1")
     # A standard recorded for the county (not pushed to this case): the review reads it.

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from dibao.domain.case import Actor, RecuseStaff, ReportSignIn, SubmitSurvey
 from dibao.domain.enums import Role
+from dibao.messages.case import Actor, RecuseStaff, ReportSignIn, SubmitSurvey
 from tests.conftest import Stack
 from tests.workflows.helpers import VILLAGE, state, survey_of, wait_for
 from tests.workflows.test_recipient import approved_case

@@ -98,8 +98,8 @@ async def reset(stack: Stack, workflow_id: str, event_id: int) -> str:
 async def test_incidents_follow_a_reset_and_none_is_left_open(
     dev_stack: Stack, sample: dict[str, Any]
 ) -> None:
-    from dibao.domain.case import Actor, RetryStep
     from dibao.domain.enums import Role
+    from dibao.messages.case import Actor, RetryStep
     from tests.workflows.test_incidents import drill, stop_drills
     from workflows.case import CaseWorkflow
 

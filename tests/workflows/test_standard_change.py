@@ -10,15 +10,15 @@ from temporalio.client import WorkflowHandle
 
 from api.schemas import ApplicationIn
 from dibao.db import cases_repo
-from dibao.domain.case import (
+from dibao.domain.enums import CaseStatus, Role
+from dibao.domain.rulepacks import MCA_2021
+from dibao.messages.case import (
     Actor,
     CaseInput,
     SkippedCount,
     SkipReason,
     StandardChangeInput,
 )
-from dibao.domain.enums import CaseStatus, Role
-from dibao.domain.rulepacks import MCA_2021
 from tests.conftest import Stack
 from tests.workflows.helpers import VILLAGE, another_household, complete, wait_for
 from tests.workflows.test_recipient import approved_case, pass_change_posting

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from dibao.domain.actor import Actor as Actor
+from dibao.domain.actor import Rejection as Rejection
 from dibao.domain.application import Application, Payee
 from dibao.domain.eligibility import Assessment, HouseholdCategory
 from dibao.domain.enums import (
@@ -16,7 +18,6 @@ from dibao.domain.enums import (
     NoticeKind,
     Opinion,
     PostingOutcome,
-    Role,
     Stage,
 )
 from dibao.domain.ops import IncidentRef
@@ -25,23 +26,6 @@ from dibao.domain.rulepacks import RulePack
 from dibao.domain.standards import StandardInForce, StandardQuery
 from dibao.domain.survey import SurveyReport
 from dibao.domain.verification import VerificationOutcome
-
-
-class Rejection(StrEnum):
-    """Why an update was refused; the API maps these to HTTP statuses (409 / 422)."""
-
-    WRONG_STAGE = "WrongStage"
-    INVALID = "InvalidAction"
-    RECUSED = "Recused"  # a registered near relative of the household may not act (403)
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: str
-    role: Role
-    # The authenticated user's county/township/village code. Defaulted so that actors in
-    # histories recorded before authentication still decode.
-    jurisdiction: str = ""
 
 
 @dataclass(frozen=True)
