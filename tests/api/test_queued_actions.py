@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from tests.api.conftest import CLERK
+from tests.api.notices import until_notice
 from tests.auth import Staff, seed_staff
 from tests.conftest import Stack, make_settings
 
@@ -52,6 +53,8 @@ async def test_action_without_a_worker_is_queued_and_applies_once_when_one_retur
         assert filed.status_code == 201, filed.text
         case_id = filed.json()["case_id"]
         stack.started.append(case_id)
+        # Filing answers before the worker's first stage; the worker leaves once it is written.
+        await until_notice(api, filed)
 
     # No worker: the API answers within seconds, saying the action is kept.
     began = time.monotonic()

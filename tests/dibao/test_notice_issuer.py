@@ -32,6 +32,7 @@ def context() -> dict[str, object]:
         "remedy": "",
         "income_notes": [],
         "single_person": "",
+        "approval_delegated": False,
     }
 
 
