@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -231,8 +232,21 @@ async def case_page(request: Request, case_id: str, user: ConsoleUserDep) -> Res
         offered=offered,
         arith=casefile.arithmetic(case.procedure or {}, case.application or {}),
         department=casefile.department,
+        stage_name=_stage_namer(place.approval_delegated),
         now=datetime.now(UTC),
     )
+
+
+def _stage_namer(delegated: bool) -> Callable[[str], str]:
+    """The stage's name on this case: approval delegated to the township (mca-2021 Art. 2) is
+    the township's, not the county's."""
+
+    def name(stage: str) -> str:
+        if delegated and stage == Stage.COUNTY_APPROVAL:
+            return "乡镇审批（县级委托）"
+        return labels.zh("stage", stage)
+
+    return name
 
 
 def _entitled_by_month(entitlements: list[Any], months: list[str]) -> dict[str, int]:
