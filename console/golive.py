@@ -348,14 +348,24 @@ async def letter(request: Request, case_id: str, form: ConsoleFormDep) -> Respon
         )
     h = await golive_service.papers_household(sessions, case_id)
     async with sessions() as session:
-        page = await papers.print_letter(
-            session,
-            request.app.state.settings.templates_dir,
-            h,
-            form.actor,
-            purpose,
-            datetime.now(UTC),
-        )
+        row = await papers.record_letter(session, h, form.actor, purpose, datetime.now(UTC))
+    # To the letter's own page: a reload shows it again instead of issuing (and auditing)
+    # another one.
+    return RedirectResponse(f"/console/cases/{case_id}/letters/{row.id}", status_code=303)
+
+
+@router.get("/cases/{case_id}/letters/{letter_id}", include_in_schema=False)
+async def letter_issued(
+    request: Request, case_id: str, letter_id: int, user: ConsoleUserDep
+) -> Response:
+    sessions = sessions_dep(request)
+    await check_case(sessions, user.actor, Action.PRINT_PAPERS, _case_id(case_id))
+    async with sessions() as session:
+        row = await papers.letter(session, case_id, letter_id)
+    if row is None:
+        raise HTTPException(404, f"no letter {letter_id} of case {case_id}")
+    h = await golive_service.papers_household(sessions, case_id)
+    page = papers.letter_page(request.app.state.settings.templates_dir, h, row)
     return _paper(page, case_id)
 
 

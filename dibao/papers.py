@@ -125,6 +125,14 @@ async def print_letter(
     printed_at: datetime,
 ) -> str:
     """The 低保证明 for `purpose`, recorded with who printed it in the letters and the audit log."""
+    row = await record_letter(session, h, actor, purpose, printed_at)
+    return letter_page(templates, h, row)
+
+
+async def record_letter(
+    session: AsyncSession, h: Household, actor: Actor, purpose: str, printed_at: datetime
+) -> CertificateLetterRow:
+    """A 低保证明 issued: its row and its audit entry, in one commit."""
     row = CertificateLetterRow(
         case_id=h.case_id, printed_by=actor.id, purpose=purpose, printed_at=printed_at
     )
@@ -142,13 +150,25 @@ async def print_letter(
         )
     )
     await session.commit()
+    return row
+
+
+def letter_page(templates: Path, h: Household, row: CertificateLetterRow) -> str:
+    """A letter already issued, as printed then (shown again without a new record)."""
     context = {
-        **_common(h, printed_at),
-        "purpose": purpose,
-        "printed_by": actor.id,
+        **_common(h, row.printed_at),
+        "purpose": row.purpose,
+        "printed_by": row.printed_by,
         "letter_no": f"{h.certificate_no}-Z{row.id}",
     }
     return render_page(templates, "papers/letter.html.j2", context)
+
+
+async def letter(
+    session: AsyncSession, case_id: str, letter_id: int
+) -> CertificateLetterRow | None:
+    row = await session.get(CertificateLetterRow, letter_id)
+    return row if row is not None and row.case_id == case_id else None
 
 
 async def letters(session: AsyncSession, case_id: str) -> list[CertificateLetterRow]:
