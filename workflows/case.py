@@ -75,7 +75,7 @@ with workflow.unsafe.imports_passed_through():
         Terminate,
         Withdraw,
     )
-    from workflows import case_steps, policies
+    from workflows import case_steps
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (
         CaseClosing,
@@ -390,8 +390,6 @@ class CaseWorkflow(RecipientPhase):
                     recorded_by=request.actor.id,
                     recorded_at=workflow.now(),
                 ),
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
             # As written: ops may have corrected it to get it written (a NUL in the bank).
             self._payee = recorded.payee or request.payee

@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from dibao.domain.recipient import ChangeKind
     from dibao.messages.case import CaseView, Rejection
-    from workflows import household_steps, policies
+    from workflows import household_steps
     from workflows.case_state import CaseState, invalid_input, reject
 
 
@@ -75,8 +75,6 @@ class HouseholdChanges(CaseState):
                     recorded_at=workflow.now(),
                     moves_head=not decision.closes_case,
                 ),
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
             if self._payee is not None and payee_holder_problems(self._payee, members):
                 # The account's holder left (died, moved): the office records another.

@@ -58,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
         ReportWorkRefusal,
         SubmitSurvey,
     )
-    from workflows import case_steps, policies
+    from workflows import case_steps
     from workflows.case_household import HouseholdChanges
     from workflows.case_state import (
         invalid_input,
@@ -166,8 +166,6 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
                         message=gradual_exit_reminder_text(state.gradual_exit_until, self._pack),
                         raised_at=now,
                     ),
-                    timeout=policies.DB_WRITE_TIMEOUT,
-                    retry=policies.DB_RETRY,
                 )
             if exit_at is not None and now >= exit_at:
                 standard = (await self._standard_in_force(state.gradual_exit_until)).standard
@@ -262,8 +260,6 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
                 change_kind=change.kind.value,
                 paid_members=len(state.members) - len(state.portion_stopped),
             ),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
         )
         if change.kind is ChangeKind.SUSPEND:
             state = dataclasses.replace(

@@ -348,8 +348,6 @@ class CaseState:
                 monthly_amount_fen=amount,
                 category=category,
             ),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
         )
         return ref
 
@@ -363,8 +361,6 @@ class CaseState:
                 outcome=outcome,
                 closed_at=workflow.now(),
             ),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
         )
         return closed.outcome
 
@@ -694,8 +690,6 @@ class CaseState:
         found: StandardInForce = await self._act(
             case_steps.standard_in_force,
             self._standard_query(month),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
         )
         return found
 
@@ -860,45 +854,33 @@ class CaseState:
             await self._act(
                 case_steps.append_audit,
                 entry,
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
         closed = None
         if t.close_posting is not None:
             closed = await self._act(
                 case_steps.close_posting,
                 t.close_posting,
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
         certificate_no = None
         if t.approval is not None:
             certificate: CertificateIssued = await self._act(
                 case_steps.issue_certificate,
                 IssueCertificate(case_id=self._case.case_id, issued_at=t.approval.issued_at),
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
             certificate_no = certificate.certificate_no
             await self._act(
                 case_steps.record_entitlement,
                 dataclasses.replace(t.approval.entitlement, certificate_no=certificate_no),
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
         spot = None
         if t.spot_check is not None:
             spot = await self._act(
                 case_steps.draw_spot_check,
                 t.spot_check,
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
         stage: StageRecorded | None = await self._attempt(
             case_steps.record_stage,
             t.change,
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
         )
         if stage is None:  # skipped by ops: no projection row, so no deadline either
             stage = StageRecorded(due_at=None, due_warning=None)
@@ -909,24 +891,18 @@ class CaseState:
             procedure = await self._act(
                 case_steps.record_procedure_deadline,
                 t.procedure_deadline,
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
         posting = None
         if t.open_posting is not None:
             posting = await self._act(
                 case_steps.open_posting,
                 t.open_posting,
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
         standard = None
         if t.standard is not None:
             standard = await self._act(
                 case_steps.standard_in_force,
                 t.standard,
-                timeout=policies.DB_WRITE_TIMEOUT,
-                retry=policies.DB_RETRY,
             )
         refs: list[NoticeRef] = []
         for notice in t.notices:
@@ -1031,8 +1007,6 @@ class CaseState:
                 due_at=due_at,
                 raised_at=self._overdue_since,
             ),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
         )
 
     # --- the whole procedure's limit (mca-2021 Art. 22) -------------------------------------------
@@ -1054,8 +1028,6 @@ class CaseState:
                 accepted_at=self._accepted_at,
                 working_days=days,
             ),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
         )
         self._procedure_days, self._procedure_due = days, due
         self._procedure_overdue_since = None
@@ -1074,8 +1046,6 @@ class CaseState:
                 due_at=due_at,
                 raised_at=self._procedure_overdue_since,
             ),
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
         )
 
     @workflow.update
@@ -1130,11 +1100,12 @@ class CaseState:
         step: Callable[[A], Awaitable[T]],
         arg: A,
         *,
-        timeout: timedelta,
-        retry: RetryPolicy,
+        timeout: timedelta = policies.DB_WRITE_TIMEOUT,
+        retry: RetryPolicy = policies.DB_RETRY,
         heartbeat: timedelta | None = None,
     ) -> T:
-        """Run a step the case cannot do without; if it gives up, wait for ops to retry it."""
+        """Run a step the case cannot do without; if it gives up, wait for ops to retry it.
+        Steps are database writes unless told otherwise (their named timeout and retry)."""
         result = await self._attempt(step, arg, timeout=timeout, retry=retry, heartbeat=heartbeat)
         assert result is not None, f"{step.__name__} is not skippable"
         return result
@@ -1144,8 +1115,8 @@ class CaseState:
         step: Callable[[A], Awaitable[T]],
         arg: A,
         *,
-        timeout: timedelta,
-        retry: RetryPolicy,
+        timeout: timedelta = policies.DB_WRITE_TIMEOUT,
+        retry: RetryPolicy = policies.DB_RETRY,
         heartbeat: timedelta | None = None,
     ) -> T | None:
         """Run a step (an activity of workflows/case_steps.py); if it exhausts its retries or
@@ -1378,8 +1349,6 @@ class CaseState:
         await self._act(
             case_steps.append_audit,
             entry,
-            timeout=policies.DB_WRITE_TIMEOUT,
-            retry=policies.DB_RETRY,
         )
 
     async def _notice(self, kind: NoticeKind, step_key: str, **details: Any) -> None:
