@@ -27,7 +27,7 @@ from console.errors_zh import message_zh
 from console.render import HEADERS, register_page, render, yuan
 from console.session import ConsoleForm, ConsoleFormDep, ConsoleUser, ConsoleUserDep
 from dibao import ledger_import, papers
-from dibao.db import monthly_repo, payroll_repo
+from dibao.db import letters_repo, monthly_repo, payroll_repo
 from dibao.domain.access import Action
 from dibao.domain.calendar import CHINA_TZ
 from dibao.domain.monthly import MonthlyReport
@@ -346,9 +346,10 @@ async def letter(request: Request, case_id: str, form: ConsoleFormDep) -> Respon
             errors={"purpose": "请写明用途，2至200个字（将与打印人一并记录）"},
             values=form.data,
         )
-    h = await golive_service.papers_household(sessions, case_id)
+    # Only a household with a 低保证 gets a letter (409 otherwise), so nothing is recorded.
+    await golive_service.papers_household(sessions, case_id)
     async with sessions() as session:
-        row = await papers.record_letter(session, h, form.actor, purpose, datetime.now(UTC))
+        row = await letters_repo.record(session, case_id, form.actor, purpose, datetime.now(UTC))
     # To the letter's own page: a reload shows it again instead of issuing (and auditing)
     # another one.
     return RedirectResponse(f"/console/cases/{case_id}/letters/{row.id}", status_code=303)
@@ -361,7 +362,7 @@ async def letter_issued(
     sessions = sessions_dep(request)
     await check_case(sessions, user.actor, Action.PRINT_PAPERS, _case_id(case_id))
     async with sessions() as session:
-        row = await papers.letter(session, case_id, letter_id)
+        row = await letters_repo.one(session, case_id, letter_id)
     if row is None:
         raise HTTPException(404, f"no letter {letter_id} of case {case_id}")
     h = await golive_service.papers_household(sessions, case_id)

@@ -4,20 +4,23 @@ come from Debian's fonts-noto-cjk and are embedded in the PDF)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dibao.db import audit_repo, cases_repo, notices_repo, payroll_repo, procedure_repo
+from dibao.db import (
+    audit_repo,
+    cases_repo,
+    letters_repo,
+    notices_repo,
+    payroll_repo,
+    procedure_repo,
+)
 from dibao.db.golive_models import CertificateLetterRow
-from dibao.db.models import AuditRow
-from dibao.domain.enums import AuditAction
 from dibao.domain.ledger import AREA_LABELS, RELATIONS
 from dibao.domain.money import format_yuan
 from dibao.domain.verification import DEPARTMENT_LABELS
@@ -125,32 +128,8 @@ async def print_letter(
     printed_at: datetime,
 ) -> str:
     """The 低保证明 for `purpose`, recorded with who printed it in the letters and the audit log."""
-    row = await record_letter(session, h, actor, purpose, printed_at)
+    row = await letters_repo.record(session, h.case_id, actor, purpose, printed_at)
     return letter_page(templates, h, row)
-
-
-async def record_letter(
-    session: AsyncSession, h: Household, actor: Actor, purpose: str, printed_at: datetime
-) -> CertificateLetterRow:
-    """A 低保证明 issued: its row and its audit entry, in one commit."""
-    row = CertificateLetterRow(
-        case_id=h.case_id, printed_by=actor.id, purpose=purpose, printed_at=printed_at
-    )
-    session.add(row)
-    await session.flush()
-    session.add(
-        AuditRow(
-            case_id=h.case_id,
-            step_key=f"letter-{row.id}",
-            actor_id=actor.id,
-            actor_role=actor.role.value,
-            action=AuditAction.PRINT_CERTIFICATE_LETTER.value,
-            payload_sha256=hashlib.sha256(purpose.encode()).hexdigest(),
-            at=printed_at,
-        )
-    )
-    await session.commit()
-    return row
 
 
 def letter_page(templates: Path, h: Household, row: CertificateLetterRow) -> str:
@@ -162,22 +141,6 @@ def letter_page(templates: Path, h: Household, row: CertificateLetterRow) -> str
         "letter_no": f"{h.certificate_no}-Z{row.id}",
     }
     return render_page(templates, "papers/letter.html.j2", context)
-
-
-async def letter(
-    session: AsyncSession, case_id: str, letter_id: int
-) -> CertificateLetterRow | None:
-    row = await session.get(CertificateLetterRow, letter_id)
-    return row if row is not None and row.case_id == case_id else None
-
-
-async def letters(session: AsyncSession, case_id: str) -> list[CertificateLetterRow]:
-    rows = await session.execute(
-        select(CertificateLetterRow)
-        .where(CertificateLetterRow.case_id == case_id)
-        .order_by(CertificateLetterRow.id)
-    )
-    return list(rows.scalars())
 
 
 def _procedure(view: CaseView | None) -> dict[str, Any]:
