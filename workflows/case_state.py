@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
@@ -139,6 +139,16 @@ def invalid_input(errors: list[FieldError]) -> ApplicationError:
     return reject(Rejection.INVALID, f"{path}: {first.message}{more}")
 
 
+@dataclasses.dataclass(frozen=True)
+class Failed:
+    """A step that gave up, as an incident records it: a regular activity's error wraps its
+    cause and names the activity; a local activity's error is the cause itself."""
+
+    activity_id: str
+    cause: BaseException | None
+    message: str
+
+
 class CaseClosing(Exception):
     """Raised inside the main line when a withdrawal or termination arrives mid-procedure."""
 
@@ -212,6 +222,7 @@ class CaseState:
         self._procedure_overdue_since: datetime | None = None
         self._extension: ExtendDeadline | None = None
         self._incident_no = 0
+        self._local_steps = 0  # local activities started by this run, for their IDs
         self._incidents: dict[str, IncidentRef] = {}
         self._incident_inputs: dict[str, Any] = {}
         self._resolutions: dict[str, RetryStep | SkipStep | CloseCase] = {}
@@ -1124,21 +1135,44 @@ class CaseState:
         it (maybe with corrected input) or, for a step in SKIPPABLE_ACTIVITIES, to skip it
         (then None)."""
         activity = step.__name__  # the activity's registered name
+        local_id = ""
         while True:
             try:
-                result: T = await workflow.execute_activity(
-                    step,
-                    arg,
-                    start_to_close_timeout=timeout,
-                    retry_policy=retry,
-                    heartbeat_timeout=heartbeat,
-                )
+                if heartbeat is None:
+                    # A short database write runs in the worker as a local activity: one
+                    # marker in history instead of three events and a round trip through the
+                    # server, so an update that waits for it answers sooner. Its retries and
+                    # give-up are the same (the same policy, then an incident).
+                    self._local_steps += 1
+                    local_id = f"L{self._local_steps}"  # incidents match its failed attempts
+                    result: T = await workflow.execute_local_activity(
+                        step,
+                        arg,
+                        activity_id=local_id,
+                        start_to_close_timeout=timeout,
+                        retry_policy=retry,
+                        local_retry_threshold=policies.LOCAL_RETRY_THRESHOLD,
+                    )
+                else:
+                    result = await workflow.execute_activity(
+                        step,
+                        arg,
+                        start_to_close_timeout=timeout,
+                        retry_policy=retry,
+                        heartbeat_timeout=heartbeat,
+                    )
                 return result
             except ActivityError as err:
                 if isinstance(err.cause, CancelledError):
                     raise
                 key = str(getattr(arg, "step_key", "") or activity)
-                resolution = await self._incident(activity, key, arg, err)
+                failure = Failed(err.activity_id, err.cause, str(err))
+                resolution = await self._incident(activity, key, arg, failure)
+            except (ApplicationError, TimeoutError) as err:
+                # A local activity that gave up: its error comes unwrapped.
+                key = str(getattr(arg, "step_key", "") or activity)
+                failure = Failed(local_id, err, str(err))
+                resolution = await self._incident(activity, key, arg, failure)
             if isinstance(resolution, SkipStep):
                 return None
             if isinstance(resolution, CloseCase):
@@ -1165,13 +1199,13 @@ class CaseState:
         raise CaseClosing()
 
     async def _incident(
-        self, activity: str, step: str, arg: Any, err: ActivityError
+        self, activity: str, step: str, arg: Any, err: Failed
     ) -> RetryStep | SkipStep | CloseCase:
         self._incident_no += 1
         info = workflow.info()
         incident_id = f"I-{info.run_id}-{self._incident_no}"
         cause = err.cause
-        error = f"{type(cause).__name__}: {cause}" if cause is not None else str(err)
+        error = f"{type(cause).__name__}: {cause}" if cause is not None else err.message
         opened: IncidentOpened = await workflow.execute_activity(
             case_steps.open_incident,
             OpenIncident(

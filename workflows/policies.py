@@ -22,6 +22,11 @@ DB_RETRY = RetryPolicy(
     non_retryable_error_types=["NonRetryable"],
 )
 
+# A short database write runs as a local activity (workflows/case_state.py `_attempt`); a
+# retry that must wait longer than this waits on a timer in history, not in the worker's
+# memory, so a restart, or a test server skipping time, carries it on.
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=1)
+
 # Recording an incident must not itself become one: retried without a cap.
 INCIDENT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),

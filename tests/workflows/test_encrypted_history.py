@@ -39,6 +39,18 @@ from tests.workflows.helpers import (
 from worker import WORKFLOWS, workflow_runner
 from workflows.case import CaseWorkflow
 
+# What the SDK writes in clear of a local activity, to replay it (temporalio core).
+LOCAL_ACTIVITY_BOOKKEEPING = {
+    "seq",
+    "attempt",
+    "activity_id",
+    "activity_type",
+    "complete_time",
+    "backoff",
+    "original_schedule_time",
+    "activation_index",
+}
+
 
 def history_bytes(history: WorkflowHistory) -> bytes:
     """Every byte Temporal stores for the history, and its JSON form (what the UI shows)."""
@@ -98,16 +110,29 @@ async def test_case_history_has_no_clear_name_or_id_number(
     assert leaks(history_bytes(history), personal) == []
 
     # Every payload is encrypted, except what Temporal itself must read: search attributes
-    # (indexed by the server; only stage, status, area codes and due time) and the SDK's
-    # patch markers (`workflow.patched` names, read on replay).
+    # (indexed by the server; only stage, status, area codes and due time), the SDK's
+    # patch markers (`workflow.patched` names, read on replay) and a local activity's
+    # bookkeeping (its sequence number, type, attempt and time; its result stays encrypted).
     clear = [
         where
         for event in history.events
-        if event.marker_recorded_event_attributes.marker_name != "core_patch"
+        if event.marker_recorded_event_attributes.marker_name
+        not in ("core_patch", "core_local_activity")
         for where, payload in payloads_in(event)
         if payload.metadata.get("encoding") != ENCODING and "search_attributes" not in where
     ]
     assert clear == []
+    local = [
+        event.marker_recorded_event_attributes.details
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+    assert local, "the stage changes ran as local activities"
+    for details in local:
+        assert set(details) <= {"data", "result"}
+        for payload in details["data"].payloads:
+            assert set(json.loads(payload.data)) <= LOCAL_ACTIVITY_BOOKKEEPING
+        assert all(p.metadata.get("encoding") == ENCODING for p in details["result"].payloads)
 
     # The same history, read with the key: the application is in it (so the search above
     # would have found it in clear), and it replays.

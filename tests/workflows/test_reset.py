@@ -172,13 +172,24 @@ async def test_a_step_still_retrying_in_a_replaced_run_is_not_left_listed(
         if dev_stack.sql("SELECT 1 FROM step_failures WHERE run_id = %s", old_run):
             break
         await asyncio.sleep(0.02)
+    # The failing step is a local activity: the first workflow task completes once its
+    # retry waits on a timer.
+    first_task = None
+    for _ in range(250):
+        history = await handle.fetch_history()
+        first_task = next(
+            (
+                e.event_id
+                for e in history.events
+                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+            ),
+            None,
+        )
+        if first_task is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert first_task is not None
     stop_drills(dev_stack)
-    history = await handle.fetch_history()
-    first_task = next(
-        e.event_id
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-    )
     run = await reset(dev_stack, "DB-RESET000003", first_task)
     new_handle = dev_stack.client.get_workflow_handle("DB-RESET000003", run_id=run)
     await wait_for(new_handle, lambda v: v.stage is Stage.SURVEY and bool(v.notices))
