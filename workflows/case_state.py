@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import TimeoutError as StepTimeout
 
 with workflow.unsafe.imports_passed_through():
     from dibao.domain import application as _application  # noqa: F401  (type hints resolve in the sandbox)
@@ -236,7 +237,8 @@ class CaseState:
     # pack it pins, `_pack`); a wake-up flag and the deadline watcher of this run's loop;
     # what a stage change of the procedure writes with it (empty in the recipient phase); claims of
     # stages already answered; incidents, which are open only while a step waits, never when a
-    # review cycle ends (all handlers have finished and no step is running then).
+    # review cycle ends (all handlers have finished and no step is running then); the count
+    # of local activities, which names them within one run only.
     TRANSIENT = frozenset(
         {
             "_case",
@@ -252,6 +254,7 @@ class CaseState:
             "_incidents",
             "_incident_inputs",
             "_resolutions",
+            "_local_steps",
             # Answered before approval (the audit log keeps the evidence); the recipient
             # phase, the only one that continues as new, never reads them.
             "_evidence",
@@ -1168,7 +1171,7 @@ class CaseState:
                 key = str(getattr(arg, "step_key", "") or activity)
                 failure = Failed(err.activity_id, err.cause, str(err))
                 resolution = await self._incident(activity, key, arg, failure)
-            except (ApplicationError, TimeoutError) as err:
+            except (ApplicationError, StepTimeout) as err:
                 # A local activity that gave up: its error comes unwrapped.
                 key = str(getattr(arg, "step_key", "") or activity)
                 failure = Failed(local_id, err, str(err))
