@@ -30,8 +30,8 @@ from activities.verification.connectors import Connector, default_connectors
 from dibao import logs
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.metrics import WORKER_REGISTRY
-from dibao.settings import Settings, get_settings
-from dibao.temporal_client import connect
+from dibao.settings import Settings
+from dibao.temporal_client import connect, startup_settings
 from workflows.case import CaseWorkflow
 from workflows.payroll import PayrollWorkflow
 from workflows.standard_change import StandardChangeWorkflow
@@ -144,7 +144,7 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = startup_settings("dibao worker")
     logs.configure("worker", settings.log_format)
     asyncio.run(run(settings))
 

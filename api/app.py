@@ -33,7 +33,7 @@ from api.security_headers import SecurityHeaders
 from dibao import logs
 from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.settings import Settings, get_settings
-from dibao.temporal_client import connect
+from dibao.temporal_client import connect, startup_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -103,6 +103,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app_factory() -> FastAPI:
     """For `uvicorn --factory api.app:app_factory`."""
-    settings = get_settings()
+    settings = startup_settings("dibao api")
     logs.configure("api", settings.log_format)
     return create_app(settings)

@@ -28,7 +28,7 @@ from cli.payroll import payroll_app
 from cli.policy import calendar_app, rulepack_app
 from cli.region import region_app
 from cli.registry import registry_app
-from dibao.settings import get_settings
+from dibao.settings import get_settings, settings_error
 
 # How long `dibao case new` looks for the first notice of the case it filed before printing.
 NOTICE_WAIT_SECONDS = 10.0
@@ -99,7 +99,9 @@ def api() -> None:
     """Run the HTTP API."""
     import uvicorn
 
-    settings = get_settings()
+    from dibao.temporal_client import startup_settings
+
+    settings = startup_settings("dibao api")
     uvicorn.run("api.app:app_factory", factory=True, host=settings.api_host, port=settings.api_port)
 
 
@@ -797,7 +799,21 @@ def html_to_text(content: str) -> str:
 
 
 def main() -> None:
-    app()
+    # A setting that cannot work ends any command with the variable it names, not a traceback.
+    from pydantic import ValidationError
+
+    from dibao.temporal_client import TemporalSettingsError
+
+    try:
+        app()
+    except ValidationError as err:
+        if err.title != "Settings":
+            raise
+        typer.echo(f"error: {settings_error(err)}", err=True)
+        raise SystemExit(2) from None
+    except TemporalSettingsError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

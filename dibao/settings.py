@@ -7,7 +7,14 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +41,25 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field(
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE")
     )
+    # A cluster that wants TLS (Temporal Cloud, a secured self-hosted frontend). The variables
+    # are the `temporal` CLI's own, so one environment serves it and dibao. TEMPORAL_TLS unset
+    # means on when any of the others is set (an API key included), as the SDK does; files are
+    # PEM, read when connecting (dibao.temporal_client.connect_options).
+    temporal_tls: bool | None = Field(default=None, validation_alias="TEMPORAL_TLS")
+    temporal_tls_ca_path: Path | None = Field(
+        default=None, validation_alias="TEMPORAL_TLS_SERVER_CA_CERT_PATH"
+    )
+    temporal_tls_cert_path: Path | None = Field(
+        default=None, validation_alias="TEMPORAL_TLS_CLIENT_CERT_PATH"
+    )
+    temporal_tls_key_path: Path | None = Field(
+        default=None, validation_alias="TEMPORAL_TLS_CLIENT_KEY_PATH"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, min_length=1, validation_alias="TEMPORAL_TLS_SERVER_NAME"
+    )
+    # Sent as "Authorization: Bearer …" on every call; secret so printing settings hides it.
+    temporal_api_key: SecretStr | None = Field(default=None, validation_alias="TEMPORAL_API_KEY")
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
 
     task_queue: str = Field(default="dibao-cases", validation_alias="DIBAO_TASK_QUEUE")
@@ -162,6 +188,44 @@ class Settings(BaseSettings):
             parse_keys(value.get_secret_value())
         return value
 
+    @model_validator(mode="after")
+    def _temporal_tls_consistent(self) -> Settings:
+        cert, key = self.temporal_tls_cert_path, self.temporal_tls_key_path
+        if (cert is None) != (key is None):
+            given, missing = (
+                ("TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH")
+                if key is None
+                else ("TEMPORAL_TLS_CLIENT_KEY_PATH", "TEMPORAL_TLS_CLIENT_CERT_PATH")
+            )
+            raise ValueError(f"{given} is set but {missing} is not: mTLS needs both")
+        named = [name for name, value in self._temporal_tls_options() if value is not None]
+        if self.temporal_tls is False and named:  # an API key alone may go to a local TLS proxy
+            raise ValueError(f"TEMPORAL_TLS is false but {', '.join(named)} is set")
+        if self.temporal_api_key is not None:
+            named.append("TEMPORAL_API_KEY")
+        if self.temporal_address is None and named:
+            # Without an address dibao talks to the dev server `make dev` starts, in plain gRPC.
+            raise ValueError(
+                f"{', '.join(named)} is set without TEMPORAL_ADDRESS (the cluster it is for)"
+            )
+        return self
+
+    def _temporal_tls_options(self) -> list[tuple[str, object]]:
+        return [
+            ("TEMPORAL_TLS_SERVER_CA_CERT_PATH", self.temporal_tls_ca_path),
+            ("TEMPORAL_TLS_CLIENT_CERT_PATH", self.temporal_tls_cert_path),
+            ("TEMPORAL_TLS_CLIENT_KEY_PATH", self.temporal_tls_key_path),
+            ("TEMPORAL_TLS_SERVER_NAME", self.temporal_tls_server_name),
+        ]
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        if self.temporal_tls is not None:
+            return self.temporal_tls
+        return self.temporal_api_key is not None or any(
+            value is not None for _, value in self._temporal_tls_options()
+        )
+
     @property
     def sqlalchemy_url(self) -> str:
         """DATABASE_URL as SQLAlchemy wants it: always the psycopg 3 driver."""
@@ -209,3 +273,14 @@ def to_sqlalchemy_url(url: str) -> str:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_error(err: ValidationError) -> str:
+    """A rejected environment as one line per variable (never its value), for a process that
+    stops at start instead of printing a stack trace."""
+    problems = []
+    for error in err.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return "invalid settings: " + "; ".join(problems)
