@@ -234,6 +234,13 @@ def show_case(case: dict[str, Any]) -> None:
                 f"review     due: submit the re-review survey, "
                 f"`dibao case review {case['case_id']} -f survey.json`"
             )
+    commands = [
+        command(a["action"]) for a in case.get("actions") or [] if a["allowed"] and a.get("path")
+    ]
+    if commands:
+        typer.echo(
+            "you may    " + ", ".join(commands) + f"  (dibao case <action> {case['case_id']})"
+        )
     if case.get("recused_staff"):
         typer.echo("recused    " + ", ".join(case["recused_staff"]))
     if case.get("source") == "projection":

@@ -30,6 +30,11 @@ async def test_each_user_sees_the_actions_open_to_them_at_the_stage(
     assert not allowed and "stage 'survey'" in reason and "'evaluation'" in reason
     allowed, reason = village["materials"]
     assert not allowed and "'application'" in reason
+    # Each names where it is posted, from its key; ops' several actions name none.
+    paths = {a["action"]: a["path"] for a in case["actions"]}
+    assert paths["survey"] == f"/cases/{case_id}/survey"
+    assert paths["township_review"] == f"/cases/{case_id}/township-review"
+    assert paths["operate"] is None
 
     county = offers((await api.get(f"/cases/{case_id}", headers=COUNTY)).json())
     assert county["survey"] == (True, "")

@@ -25,6 +25,7 @@ async def test_file_show_supplement_and_audit_from_the_command_line(
     shown = await dibao("case", "show", case_id)
     assert "materials_incomplete" in shown.output
     assert "verification_authorisation, disability_certificate" in shown.output
+    assert "you may    materials, withdraw," in shown.output  # each one `dibao case <key>`
 
     notice_id = case["notices"][0]["notice_id"]
     notice = await dibao("notice", "show", notice_id)
