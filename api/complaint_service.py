@@ -427,7 +427,7 @@ async def _follow_up(
     reason = f"举报/投诉（{row.complaint_id}）经核查属实：{(row.investigation or '')[:900]}"
     try:
         if follow_up is FollowUp.REVIEW:
-            access = await check_case_access(sessions, actor, Action.REPORT_RECIPIENT, row.case_id)
+            access = await check_case_access(sessions, actor, Action.CIRCUMSTANCE, row.case_id)
             message: ReportCircumstance | Terminate = ReportCircumstance(
                 request_id=key, actor=actor, kind=CircumstanceKind.INCOME_CHANGE, details=reason
             )

@@ -321,6 +321,11 @@ class OfferedActionOut(BaseModel):
     reason: str = Field(
         default="", description="why not: the role, jurisdiction, recusal or stage; '' if allowed"
     )
+    path: str | None = Field(
+        default=None,
+        description="where the action is posted (POST), derived from its key; null for ops' "
+        "actions on a failed step (retry-step, skip-step, close-case)",
+    )
 
 
 class CaseLinksOut(BaseModel):

@@ -28,6 +28,7 @@ from cli.payroll import payroll_app
 from cli.policy import calendar_app, rulepack_app
 from cli.region import region_app
 from cli.registry import registry_app
+from dibao.domain.actions import Action, case_path, command
 from dibao.settings import get_settings, settings_error
 
 # How long `dibao case new` looks for the first notice of the case it filed before printing.
@@ -235,6 +236,13 @@ def show_case(case: dict[str, Any]) -> None:
                 f"review     due: submit the re-review survey, "
                 f"`dibao case review {case['case_id']} -f survey.json`"
             )
+    commands = [
+        command(a["action"]) for a in case.get("actions") or [] if a["allowed"] and a.get("path")
+    ]
+    if commands:
+        typer.echo(
+            "you may    " + ", ".join(commands) + f"  (dibao case <action> {case['case_id']})"
+        )
     if case.get("recused_staff"):
         typer.echo("recused    " + ", ".join(case["recused_staff"]))
     if case.get("source") == "projection":
@@ -307,8 +315,8 @@ def case_list(
     )
 
 
-@case_app.command("supplement")
-def case_supplement(
+@case_app.command(command(Action.MATERIALS))
+def case_materials(
     case_id: str,
     material: Annotated[
         list[str] | None, typer.Option("--material", "-m", help="a material now provided")
@@ -324,10 +332,10 @@ def case_supplement(
         "declaration_signed": declaration_signed,
         "verification_authorised": verification_authorised,
     }
-    act(case_id, "materials", body, key, as_json)
+    act(case_id, Action.MATERIALS, body, key, as_json)
 
 
-@case_app.command("withdraw")
+@case_app.command(command(Action.WITHDRAW))
 def case_withdraw(
     case_id: str,
     reason: Annotated[str, typer.Option(help="the applicant's reason")],
@@ -335,10 +343,10 @@ def case_withdraw(
     as_json: JsonOpt = False,
 ) -> None:
     """Withdraw an application at the applicant's request (撤回)."""
-    act(case_id, "withdraw", {"reason": reason}, key, as_json)
+    act(case_id, Action.WITHDRAW, {"reason": reason}, key, as_json)
 
 
-@case_app.command("payee")
+@case_app.command(command(Action.PAYEE))
 def case_payee(
     case_id: str,
     holder: Annotated[str, typer.Option(help="account holder (开户人)")],
@@ -358,7 +366,7 @@ def case_payee(
     body: dict[str, Any] = {"account_holder": holder, "bank": bank, "account_no": account_no}
     if agent_reason:
         body |= {"agent": True, "agent_reason": agent_reason}
-    act(case_id, "payee", body, key, as_json)
+    act(case_id, Action.PAYEE, body, key, as_json)
 
 
 def load_json(file: Path) -> Any:
@@ -368,28 +376,28 @@ def load_json(file: Path) -> Any:
         fail(f"{file}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})")
 
 
-def act(case_id: str, action: str, body: Any, key: str | None, as_json: bool) -> None:
-    print_case(call("POST", f"/cases/{case_id}/{action}", body=body, key=key), as_json)
+def act(case_id: str, action: Action, body: Any, key: str | None, as_json: bool) -> None:
+    print_case(call("POST", case_path(action, case_id), body=body, key=key), as_json)
 
 
 FileOpt = Annotated[Path, typer.Option("--file", "-f", exists=True, dir_okay=False)]
 
 
-@case_app.command("survey")
+@case_app.command(command(Action.SURVEY))
 def case_survey(case_id: str, file: FileOpt, key: KeyOpt = None, as_json: JsonOpt = False) -> None:
     """Submit the household survey (入户调查) from a JSON file (see examples/survey.json)."""
-    act(case_id, "survey", load_json(file), key, as_json)
+    act(case_id, Action.SURVEY, load_json(file), key, as_json)
 
 
-@case_app.command("evaluation")
+@case_app.command(command(Action.EVALUATION))
 def case_evaluation(
     case_id: str, file: FileOpt, key: KeyOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Record the democratic evaluation (民主评议) from a JSON file (examples/evaluation.json)."""
-    act(case_id, "evaluation", load_json(file), key, as_json)
+    act(case_id, Action.EVALUATION, load_json(file), key, as_json)
 
 
-@case_app.command("evidence")
+@case_app.command(command(Action.EVIDENCE))
 def case_evidence(
     case_id: str,
     received_on: Annotated[str, typer.Option(help="YYYY-MM-DD: when the township received it")],
@@ -411,11 +419,11 @@ def case_evidence(
         "summary": summary,
         "effect": "findings_stand" if findings_stand else "recheck",
     }
-    act(case_id, "evidence", body, key, as_json)
+    act(case_id, Action.EVIDENCE, body, key, as_json)
 
 
-@case_app.command("object")
-def case_object(
+@case_app.command(command(Action.OBJECTION))
+def case_objection(
     case_id: str,
     summary: Annotated[str, typer.Option(help="what the objection says")],
     objector_name: Annotated[str, typer.Option(help="kept private")] = "",
@@ -429,10 +437,10 @@ def case_object(
         "objector_name": objector_name,
         "objector_contact": objector_contact,
     }
-    act(case_id, "objections", body, key, as_json)
+    act(case_id, Action.OBJECTION, body, key, as_json)
 
 
-@case_app.command("township-review")
+@case_app.command(command(Action.TOWNSHIP_REVIEW))
 def case_township_review(
     case_id: str,
     opinion: Annotated[str, typer.Option(help="approve or reject")],
@@ -445,10 +453,10 @@ def case_township_review(
     body: dict[str, Any] = {"opinion": opinion, "reasons": reason or []}
     if proposed_amount is not None:
         body["proposed_amount"] = proposed_amount
-    act(case_id, "township-review", body, key, as_json)
+    act(case_id, Action.TOWNSHIP_REVIEW, body, key, as_json)
 
 
-@case_app.command("county-visit")
+@case_app.command(command(Action.COUNTY_VISIT))
 def case_county_visit(
     case_id: str,
     visited_on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
@@ -459,10 +467,10 @@ def case_county_visit(
 ) -> None:
     """Record the county's own home visit (县级入户核查)."""
     body = {"visited_on": visited_on, "visitors": visitor, "findings": findings}
-    act(case_id, "county-visit", body, key, as_json)
+    act(case_id, Action.COUNTY_VISIT, body, key, as_json)
 
 
-@case_app.command("county-decision")
+@case_app.command(command(Action.COUNTY_DECISION))
 def case_county_decision(
     case_id: str,
     opinion: Annotated[str, typer.Option(help="approve or reject")],
@@ -483,10 +491,10 @@ def case_county_decision(
         body["monthly_amount"] = amount
     if category is not None:
         body["category"] = category
-    act(case_id, "county-decision", body, key, as_json)
+    act(case_id, Action.COUNTY_DECISION, body, key, as_json)
 
 
-@case_app.command("terminate")
+@case_app.command(command(Action.TERMINATE))
 def case_terminate(
     case_id: str,
     reason: Annotated[str, typer.Option(help="for the notice")],
@@ -494,10 +502,10 @@ def case_terminate(
     as_json: JsonOpt = False,
 ) -> None:
     """Terminate the procedure, e.g. for non-cooperation (终止办理)."""
-    act(case_id, "terminate", {"reason": reason}, key, as_json)
+    act(case_id, Action.TERMINATE, {"reason": reason}, key, as_json)
 
 
-@case_app.command("extend-deadline")
+@case_app.command(command(Action.EXTEND_DEADLINE))
 def case_extend_deadline(
     case_id: str,
     reason: Annotated[str, typer.Option(help="the special circumstances (recorded, audited)")],
@@ -505,16 +513,16 @@ def case_extend_deadline(
     as_json: JsonOpt = False,
 ) -> None:
     """County: extend the whole procedure's limit once (mca-2021 Art. 22: to 45 working days)."""
-    act(case_id, "extend-deadline", {"reason": reason}, key, as_json)
+    act(case_id, Action.EXTEND_DEADLINE, {"reason": reason}, key, as_json)
 
 
-@case_app.command("review")
+@case_app.command(command(Action.REVIEW))
 def case_review(case_id: str, file: FileOpt, key: KeyOpt = None, as_json: JsonOpt = False) -> None:
     """Submit the re-review survey of a recipient household (复核), same format as a survey."""
-    act(case_id, "review", load_json(file), key, as_json)
+    act(case_id, Action.REVIEW, load_json(file), key, as_json)
 
 
-@case_app.command("sign-in")
+@case_app.command(command(Action.SIGN_IN))
 def case_sign_in(
     case_id: str,
     month: Annotated[str, typer.Option(help="YYYY-MM")],
@@ -523,11 +531,11 @@ def case_sign_in(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a monthly sign-in (签到); two missed in a row stop payment."""
-    act(case_id, "sign-ins", {"month": month, "done": not missed}, key, as_json)
+    act(case_id, Action.SIGN_IN, {"month": month, "done": not missed}, key, as_json)
 
 
-@case_app.command("absence")
-def case_absence(
+@case_app.command(command(Action.LABOUR_ABSENCE))
+def case_labour_absence(
     case_id: str,
     on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
     justified: Annotated[bool, typer.Option("--justified/--unjustified")] = False,
@@ -536,10 +544,16 @@ def case_absence(
     as_json: JsonOpt = False,
 ) -> None:
     """Record an absence from public-benefit labour (公益劳动)."""
-    act(case_id, "labour-absences", {"on": on, "justified": justified, "note": note}, key, as_json)
+    act(
+        case_id,
+        Action.LABOUR_ABSENCE,
+        {"on": on, "justified": justified, "note": note},
+        key,
+        as_json,
+    )
 
 
-@case_app.command("reemployment")
+@case_app.command(command(Action.REEMPLOYMENT))
 def case_reemployment(
     case_id: str,
     member: Annotated[str, typer.Option(help="the member's ID number")],
@@ -550,10 +564,10 @@ def case_reemployment(
 ) -> None:
     """A member found work: 渐退 — the wage counts only after the gradual-exit months."""
     body = {"member_id_number": member, "monthly_wage": wage, "started_on": started_on}
-    act(case_id, "reemployment", body, key, as_json)
+    act(case_id, Action.REEMPLOYMENT, body, key, as_json)
 
 
-@case_app.command("work-refusal")
+@case_app.command(command(Action.WORK_REFUSAL))
 def case_work_refusal(
     case_id: str,
     member: Annotated[str, typer.Option(help="the member's ID number")],
@@ -565,10 +579,10 @@ def case_work_refusal(
 ) -> None:
     """A member refused suitable work (mca-2021 Art. 34)."""
     body = {"member_id_number": member, "on": on, "justified": justified, "note": note}
-    act(case_id, "work-refusals", body, key, as_json)
+    act(case_id, Action.WORK_REFUSAL, body, key, as_json)
 
 
-@case_app.command("circumstance")
+@case_app.command(command(Action.CIRCUMSTANCE))
 def case_circumstance(
     case_id: str,
     kind: Annotated[
@@ -579,10 +593,10 @@ def case_circumstance(
     as_json: JsonOpt = False,
 ) -> None:
     """Report a change of circumstances of a recipient household."""
-    act(case_id, "circumstances", {"kind": kind, "details": details}, key, as_json)
+    act(case_id, Action.CIRCUMSTANCE, {"kind": kind, "details": details}, key, as_json)
 
 
-@case_app.command("household-change")
+@case_app.command(command(Action.HOUSEHOLD_CHANGE))
 def case_household_change(
     case_id: str,
     event: Annotated[
@@ -636,7 +650,7 @@ def case_household_change(
             ]
         except ValueError:
             raise typer.BadParameter("CATEGORY=YUAN,...", param_hint="--incomes") from None
-    act(case_id, "household-change", body, key, as_json)
+    act(case_id, Action.HOUSEHOLD_CHANGE, body, key, as_json)
 
 
 @app.command("standard-change")

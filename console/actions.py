@@ -6,8 +6,8 @@ missing, a re-review due), so a button is shown only where the API and the workf
 the action. The workflow's validators still decide when the form is sent (a step a colleague
 claimed a moment ago), and an action not offered is refused there too if forged.
 
-Each action's slug is the last part of its form's path, /console/cases/{id}/act/{slug}, and
-the same as the API's action path (POST /cases/{id}/{slug}).
+Each action's slug is its key as a path writes it (dibao.domain.actions.segment): the last part
+of its form's path, /console/cases/{id}/act/{slug}, and of the API's (POST /cases/{id}/{slug}).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from dibao.domain import access
 from dibao.domain.access import Action, CasePlace
+from dibao.domain.actions import segment
 from dibao.domain.enums import CaseStatus, Stage
 from dibao.domain.offered import CaseFacts, action_denial
 from dibao.messages.case import Actor
@@ -48,33 +49,33 @@ _POSTINGS = frozenset(
     {Stage.POSTING_BEFORE_REVIEW, Stage.POSTING_BEFORE_APPROVAL, Stage.POSTING_AFTER_APPROVAL}
 )
 
-# (slug, action, label, stages at which it is offered), in the order the page lists them.
-CATALOGUE: tuple[tuple[str, Action, str, frozenset[Stage]], ...] = (
-    ("materials", Action.SUPPLEMENT_MATERIALS, "补齐材料", frozenset({Stage.APPLICATION})),
-    ("survey", Action.SUBMIT_SURVEY, "填写入户调查", frozenset({Stage.SURVEY})),
-    ("evidence", Action.SUBMIT_EVIDENCE, "登记核对异议证明材料", frozenset({Stage.EVIDENCE})),
-    ("evaluation", Action.SUBMIT_EVALUATION, "录入民主评议", frozenset({Stage.EVALUATION})),
-    ("objections", Action.RAISE_OBJECTION, "登记公示异议", _POSTINGS),
-    ("township-review", Action.TOWNSHIP_REVIEW, "乡镇审核", frozenset({Stage.TOWNSHIP_REVIEW})),
-    ("county-visit", Action.COUNTY_VISIT, "县级入户核查", frozenset({Stage.COUNTY_APPROVAL})),
-    ("county-decision", Action.COUNTY_DECISION, "县级审批", frozenset({Stage.COUNTY_APPROVAL})),
-    ("extend-deadline", Action.EXTEND_DEADLINE, "延长办理时限", _PROCEDURE),
-    ("review", Action.SUBMIT_REVIEW, "定期复核", frozenset({Stage.RECIPIENT})),
-    ("sign-ins", Action.REPORT_RECIPIENT, "登记签到", frozenset({Stage.RECIPIENT})),
-    ("labour-absences", Action.REPORT_RECIPIENT, "登记公益劳动缺勤", frozenset({Stage.RECIPIENT})),
-    ("circumstances", Action.REPORT_RECIPIENT, "报告家庭情况变化", frozenset({Stage.RECIPIENT})),
-    ("household-change", Action.REPORT_RECIPIENT, "家庭人口变化", frozenset({Stage.RECIPIENT})),
-    ("reemployment", Action.REPORT_RECIPIENT, "登记就业（渐退）", frozenset({Stage.RECIPIENT})),
-    ("work-refusals", Action.REPORT_RECIPIENT, "登记拒绝就业", frozenset({Stage.RECIPIENT})),
-    ("payee", Action.CHANGE_PAYEE, "变更收款账户", _PROCEDURE | _POSTINGS | {Stage.RECIPIENT}),
-    ("withdraw", Action.WITHDRAW, "撤回申请", _PROCEDURE),
-    ("terminate", Action.TERMINATE, "终止办理", _PROCEDURE),
+# (action, label, stages at which it is offered), in the order the page lists them.
+CATALOGUE: tuple[tuple[Action, str, frozenset[Stage]], ...] = (
+    (Action.MATERIALS, "补齐材料", frozenset({Stage.APPLICATION})),
+    (Action.SURVEY, "填写入户调查", frozenset({Stage.SURVEY})),
+    (Action.EVIDENCE, "登记核对异议证明材料", frozenset({Stage.EVIDENCE})),
+    (Action.EVALUATION, "录入民主评议", frozenset({Stage.EVALUATION})),
+    (Action.OBJECTION, "登记公示异议", _POSTINGS),
+    (Action.TOWNSHIP_REVIEW, "乡镇审核", frozenset({Stage.TOWNSHIP_REVIEW})),
+    (Action.COUNTY_VISIT, "县级入户核查", frozenset({Stage.COUNTY_APPROVAL})),
+    (Action.COUNTY_DECISION, "县级审批", frozenset({Stage.COUNTY_APPROVAL})),
+    (Action.EXTEND_DEADLINE, "延长办理时限", _PROCEDURE),
+    (Action.REVIEW, "定期复核", frozenset({Stage.RECIPIENT})),
+    (Action.SIGN_IN, "登记签到", frozenset({Stage.RECIPIENT})),
+    (Action.LABOUR_ABSENCE, "登记公益劳动缺勤", frozenset({Stage.RECIPIENT})),
+    (Action.CIRCUMSTANCE, "报告家庭情况变化", frozenset({Stage.RECIPIENT})),
+    (Action.HOUSEHOLD_CHANGE, "家庭人口变化", frozenset({Stage.RECIPIENT})),
+    (Action.REEMPLOYMENT, "登记就业（渐退）", frozenset({Stage.RECIPIENT})),
+    (Action.WORK_REFUSAL, "登记拒绝就业", frozenset({Stage.RECIPIENT})),
+    (Action.PAYEE, "变更收款账户", _PROCEDURE | _POSTINGS | {Stage.RECIPIENT}),
+    (Action.WITHDRAW, "撤回申请", _PROCEDURE),
+    (Action.TERMINATE, "终止办理", _PROCEDURE),
 )
-SLUGS = frozenset(slug for slug, *_ in CATALOGUE)
+SLUGS = frozenset(segment(action) for action, *_ in CATALOGUE)
 # mca-2021 Art. 2: where the county delegated approval, the township visits and decides.
 DELEGATED_LABELS = {
-    "county-visit": "乡镇入户核查（县级委托）",
-    "county-decision": "乡镇审批（县级委托）",
+    Action.COUNTY_VISIT: "乡镇入户核查（县级委托）",
+    Action.COUNTY_DECISION: "乡镇审批（县级委托）",
 }
 
 
@@ -107,8 +108,8 @@ def offered_actions(
     )
     labels = DELEGATED_LABELS if place.approval_delegated else {}
     return [
-        OfferedAction(slug, action, labels.get(slug, label))
-        for slug, action, label, stages in CATALOGUE
+        OfferedAction(segment(action), action, labels.get(action, label))
+        for action, label, stages in CATALOGUE
         if stage in stages
         and access.case_denial(actor, action, place) is None
         and action_denial(facts, actor, action) is None

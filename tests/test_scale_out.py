@@ -253,7 +253,7 @@ async def test_two_workers_and_two_apis_share_cases_and_every_effect_happens_onc
         "SELECT case_id, action, count(*) FROM audit_log GROUP BY case_id, action",
     )
     assert sorted(audit) == sorted(
-        (c, action, 1) for c in case_ids for action in ("file_application", "supplement_materials")
+        (c, action, 1) for c in case_ids for action in ("file_application", "materials")
     )
     assert _sql(shared_database, "SELECT count(*) FROM cases") == [(HOUSEHOLDS,)]
 

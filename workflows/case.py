@@ -76,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
         Withdraw,
     )
     from workflows import case_steps
+    from workflows.action_updates import action_update
     from workflows.case_recipient import RecipientPhase
     from workflows.case_state import (
         CaseClosing,
@@ -376,7 +377,7 @@ class CaseWorkflow(RecipientPhase):
 
     # --- updates: application -------------------------------------------------------------------
 
-    @workflow.update
+    @action_update(Action.PAYEE)
     async def change_payee(self, request: ChangePayee) -> CaseView:
         key = f"payee/{request.request_id}"
 
@@ -396,7 +397,7 @@ class CaseWorkflow(RecipientPhase):
 
         return await self._take(
             request,
-            AuditAction.CHANGE_PAYEE,
+            AuditAction.PAYEE,
             "payee",
             apply,
             check=self._validate_change_payee,
@@ -404,7 +405,7 @@ class CaseWorkflow(RecipientPhase):
 
     @change_payee.validator
     def _validate_change_payee(self, request: ChangePayee) -> None:
-        self._require_actor(request.actor, Action.CHANGE_PAYEE, "record the payee account")
+        self._require_actor(request.actor, Action.PAYEE, "record the payee account")
         if self._seen(f"payee/{request.request_id}", request.actor):
             return
         self._require_open()
@@ -414,7 +415,7 @@ class CaseWorkflow(RecipientPhase):
         if errors:
             raise invalid_input(errors)
 
-    @workflow.update
+    @action_update(Action.MATERIALS)
     async def supplement_materials(self, request: SupplementMaterials) -> CaseView:
         def apply() -> None:
             self._provided = self._provided | provided_materials(
@@ -424,7 +425,7 @@ class CaseWorkflow(RecipientPhase):
         # Answer once the case has moved on, so the caller sees the acceptance it caused.
         return await self._take(
             request,
-            AuditAction.SUPPLEMENT_MATERIALS,
+            AuditAction.MATERIALS,
             "supplement",
             apply,
             check=self._validate_supplement,
@@ -433,9 +434,7 @@ class CaseWorkflow(RecipientPhase):
 
     @supplement_materials.validator
     def _validate_supplement(self, request: SupplementMaterials) -> None:
-        self._require_actor(
-            request.actor, Action.SUPPLEMENT_MATERIALS, "record supplemented materials"
-        )
+        self._require_actor(request.actor, Action.MATERIALS, "record supplemented materials")
         if self._seen(f"supplement/{request.request_id}", request.actor):
             return
         self._require_open()
@@ -447,7 +446,7 @@ class CaseWorkflow(RecipientPhase):
         if not (request.materials or request.declaration_signed or request.verification_authorised):
             raise reject(Rejection.INVALID, "nothing to supplement: no material was given")
 
-    @workflow.update
+    @action_update(Action.WITHDRAW)
     async def withdraw(self, request: Withdraw) -> CaseView:
         def apply() -> None:
             self._withdrawal = request
@@ -471,7 +470,7 @@ class CaseWorkflow(RecipientPhase):
         if not request.reason.strip():
             raise reject(Rejection.INVALID, "reason: a withdrawal needs the applicant's reason")
 
-    @workflow.update
+    @action_update(Action.TERMINATE)
     async def terminate(self, request: Terminate) -> CaseView:
         def apply() -> None:
             self._termination = request
@@ -497,14 +496,14 @@ class CaseWorkflow(RecipientPhase):
 
     # --- updates: procedure ---------------------------------------------------------------------
 
-    @workflow.update
+    @action_update(Action.SURVEY)
     async def submit_survey(self, request: SubmitSurvey) -> CaseView:
         def apply() -> None:
             self._survey = request
 
         return await self._take(
             request,
-            AuditAction.SUBMIT_SURVEY,
+            AuditAction.SURVEY,
             "survey",
             apply,
             check=self._validate_survey,
@@ -514,10 +513,10 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_survey.validator
     def _validate_survey(self, request: SubmitSurvey) -> None:
-        self._require_actor(request.actor, Action.SUBMIT_SURVEY, "submit a survey")
+        self._require_actor(request.actor, Action.SURVEY, "submit a survey")
         if self._seen(f"survey/{request.request_id}", request.actor):
             return
-        self._require_stage(Action.SUBMIT_SURVEY)
+        self._require_stage(Action.SURVEY)
         if self._survey is not None:
             raise reject(Rejection.WRONG_STAGE, "a survey report was already submitted")
         self._require_unclaimed(
@@ -528,14 +527,14 @@ class CaseWorkflow(RecipientPhase):
         if errors:
             raise invalid_input(errors)
 
-    @workflow.update
+    @action_update(Action.EVALUATION)
     async def submit_evaluation(self, request: SubmitEvaluation) -> CaseView:
         def apply() -> None:
             self._evaluation = request
 
         return await self._take(
             request,
-            AuditAction.SUBMIT_EVALUATION,
+            AuditAction.EVALUATION,
             "evaluation",
             apply,
             check=self._validate_evaluation,
@@ -545,12 +544,10 @@ class CaseWorkflow(RecipientPhase):
 
     @submit_evaluation.validator
     def _validate_evaluation(self, request: SubmitEvaluation) -> None:
-        self._require_actor(
-            request.actor, Action.SUBMIT_EVALUATION, "record a democratic evaluation"
-        )
+        self._require_actor(request.actor, Action.EVALUATION, "record a democratic evaluation")
         if self._seen(f"evaluation/{request.request_id}", request.actor):
             return
-        self._require_stage(Action.SUBMIT_EVALUATION)
+        self._require_stage(Action.EVALUATION)
         self._require_unclaimed(
             self._stage_slot("evaluation"),
             "the democratic evaluation of this stage was already recorded",
@@ -577,14 +574,14 @@ class CaseWorkflow(RecipientPhase):
             )
         self._require_past_date(request.held_on, "held_on")
 
-    @workflow.update
+    @action_update(Action.EVIDENCE)
     async def submit_evidence(self, request: SubmitEvidence) -> CaseView:
         def apply() -> None:
             self._evidence = request
 
         return await self._take(
             request,
-            AuditAction.SUBMIT_EVIDENCE,
+            AuditAction.EVIDENCE,
             "evidence",
             apply,
             check=self._validate_evidence,
@@ -595,11 +592,11 @@ class CaseWorkflow(RecipientPhase):
     @submit_evidence.validator
     def _validate_evidence(self, request: SubmitEvidence) -> None:
         self._require_actor(
-            request.actor, Action.SUBMIT_EVIDENCE, "record the family's evidence on a failed check"
+            request.actor, Action.EVIDENCE, "record the family's evidence on a failed check"
         )
         if self._seen(f"evidence/{request.request_id}", request.actor):
             return
-        self._require_stage(Action.SUBMIT_EVIDENCE)
+        self._require_stage(Action.EVIDENCE)
         self._require_unclaimed(
             self._stage_slot("evidence"), "the family's evidence on this check was already recorded"
         )
@@ -608,7 +605,7 @@ class CaseWorkflow(RecipientPhase):
         if errors:
             raise invalid_input(errors)
 
-    @workflow.update
+    @action_update(Action.OBJECTION)
     async def raise_objection(self, request: RaiseObjection) -> CaseView:
         def apply() -> None:
             objection = ObjectionRef(
@@ -622,7 +619,7 @@ class CaseWorkflow(RecipientPhase):
 
         return await self._take(
             request,
-            AuditAction.RAISE_OBJECTION,
+            AuditAction.OBJECTION,
             "objection",
             apply,
             check=self._validate_objection,
@@ -630,12 +627,12 @@ class CaseWorkflow(RecipientPhase):
 
     @raise_objection.validator
     def _validate_objection(self, request: RaiseObjection) -> None:
-        self._require_actor(request.actor, Action.RAISE_OBJECTION, "record an objection")
+        self._require_actor(request.actor, Action.OBJECTION, "record an objection")
         if self._seen(f"objection/{request.request_id}", request.actor):
             return
         self._require_open()
         open_posting = bool(self._postings) and self._postings[-1].outcome is PostingOutcome.OPEN
-        if Action.RAISE_OBJECTION not in STAGES[self._stage].accepts or not open_posting:
+        if Action.OBJECTION not in STAGES[self._stage].accepts or not open_posting:
             raise reject(
                 Rejection.WRONG_STAGE,
                 f"objections are taken during a public posting; the case is at stage "
@@ -644,7 +641,7 @@ class CaseWorkflow(RecipientPhase):
         if not request.summary.strip():
             raise reject(Rejection.INVALID, "summary: say what the objection is")
 
-    @workflow.update
+    @action_update(Action.TOWNSHIP_REVIEW)
     async def submit_township_review(self, request: SubmitTownshipReview) -> CaseView:
         def apply() -> None:
             self._township = request
@@ -675,14 +672,14 @@ class CaseWorkflow(RecipientPhase):
         if request.proposed_amount_fen is not None and request.proposed_amount_fen < 0:
             raise reject(Rejection.INVALID, "proposed_amount: must not be negative")
 
-    @workflow.update
+    @action_update(Action.COUNTY_VISIT)
     async def submit_county_visit(self, request: SubmitCountyVisit) -> CaseView:
         def apply() -> None:
             self._county_visit = request
 
         return await self._take(
             request,
-            AuditAction.COUNTY_HOME_VISIT,
+            AuditAction.COUNTY_VISIT,
             "visit",
             apply,
             check=self._validate_county_visit,
@@ -700,7 +697,7 @@ class CaseWorkflow(RecipientPhase):
             raise reject(Rejection.INVALID, "findings: record what the visit found")
         self._require_past_date(request.visited_on, "visited_on")
 
-    @workflow.update
+    @action_update(Action.COUNTY_DECISION)
     async def submit_county_decision(self, request: SubmitCountyDecision) -> CaseView:
         def apply() -> None:
             decision = request

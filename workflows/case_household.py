@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.recipient import ChangeKind
     from dibao.messages.case import CaseView, Rejection
     from workflows import household_steps
+    from workflows.action_updates import action_update
     from workflows.case_state import CaseState, invalid_input, reject
 
 
@@ -46,7 +47,7 @@ class HouseholdChanges(CaseState):
     # change's ledger entry is written only after it.
     _change_posting_until: datetime | None = None
 
-    @workflow.update
+    @action_update(Action.HOUSEHOLD_CHANGE)
     async def report_household_change(self, request: ReportHouseholdChange) -> CaseView:
         async def apply() -> None:
             state = self._recipient
@@ -117,7 +118,7 @@ class HouseholdChanges(CaseState):
 
         return await self._take(
             request,
-            AuditAction.REPORT_HOUSEHOLD_CHANGE,
+            AuditAction.HOUSEHOLD_CHANGE,
             "household-change",
             apply,
             check=self._validate_household_change,
@@ -126,7 +127,7 @@ class HouseholdChanges(CaseState):
     @report_household_change.validator
     def _validate_household_change(self, request: ReportHouseholdChange) -> None:
         what = "report on a recipient household"
-        self._require_actor(request.actor, Action.REPORT_RECIPIENT, what)
+        self._require_actor(request.actor, Action.HOUSEHOLD_CHANGE, what)
         if self._seen(f"household-change/{request.request_id}", request.actor):
             return
         if self._stage is not Stage.RECIPIENT or self._closed or self._recipient is None:

@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         SubmitSurvey,
     )
     from workflows import case_steps
+    from workflows.action_updates import action_update
     from workflows.case_household import HouseholdChanges
     from workflows.case_state import (
         invalid_input,
@@ -332,7 +333,7 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
     def _require_receiving(
         self,
         actor: Actor,
-        action: Action = Action.REPORT_RECIPIENT,
+        action: Action,
         what: str = "report on a recipient household",
     ) -> None:
         self._require_actor(actor, action, what)
@@ -345,7 +346,7 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
     # --- updates: events at any time ---------------------------------------------------------
 
-    @workflow.update
+    @action_update(Action.SIGN_IN)
     async def report_sign_in(self, request: ReportSignIn) -> CaseView:
         def apply() -> None:
             assert self._recipient is not None
@@ -362,7 +363,7 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
         return await self._take(
             request,
-            AuditAction.REPORT_SIGN_IN,
+            AuditAction.SIGN_IN,
             "sign-in",
             apply,
             check=self._validate_sign_in,
@@ -370,18 +371,16 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
     @report_sign_in.validator
     def _validate_sign_in(self, request: ReportSignIn) -> None:
-        self._require_actor(
-            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
-        )
+        self._require_actor(request.actor, Action.SIGN_IN, "report on a recipient household")
         if self._seen(f"sign-in/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor)
+        self._require_receiving(request.actor, Action.SIGN_IN)
         assert self._recipient is not None
         problem = sign_in_problem(self._recipient, request.month, china_date(workflow.now()))
         if problem:
             raise reject(Rejection.INVALID, problem)
 
-    @workflow.update
+    @action_update(Action.LABOUR_ABSENCE)
     async def report_labour_absence(self, request: ReportLabourAbsence) -> CaseView:
         def apply() -> None:
             assert self._recipient is not None
@@ -394,7 +393,7 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
         return await self._take(
             request,
-            AuditAction.REPORT_LABOUR_ABSENCE,
+            AuditAction.LABOUR_ABSENCE,
             "absence",
             apply,
             check=self._validate_absence,
@@ -402,15 +401,13 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
     @report_labour_absence.validator
     def _validate_absence(self, request: ReportLabourAbsence) -> None:
-        self._require_actor(
-            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
-        )
+        self._require_actor(request.actor, Action.LABOUR_ABSENCE, "report on a recipient household")
         if self._seen(f"absence/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor)
+        self._require_receiving(request.actor, Action.LABOUR_ABSENCE)
         self._require_past_date(request.on, "on")
 
-    @workflow.update
+    @action_update(Action.CIRCUMSTANCE)
     async def report_circumstance(self, request: ReportCircumstance) -> CaseView:
         def apply() -> None:
             if request.kind in STOPPING_CIRCUMSTANCES:
@@ -428,7 +425,7 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
         return await self._take(
             request,
-            AuditAction.REPORT_CIRCUMSTANCE,
+            AuditAction.CIRCUMSTANCE,
             "circumstance",
             apply,
             check=self._validate_circumstance,
@@ -436,12 +433,10 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
     @report_circumstance.validator
     def _validate_circumstance(self, request: ReportCircumstance) -> None:
-        self._require_actor(
-            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
-        )
+        self._require_actor(request.actor, Action.CIRCUMSTANCE, "report on a recipient household")
         if self._seen(f"circumstance/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor)
+        self._require_receiving(request.actor, Action.CIRCUMSTANCE)
         if not request.details.strip():
             raise reject(Rejection.INVALID, "details: say what changed, for the notice")
 
@@ -504,7 +499,7 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
         if problems:
             raise invalid_input(problems)
 
-    @workflow.update
+    @action_update(Action.REEMPLOYMENT)
     async def report_reemployment(self, request: ReportReemployment) -> CaseView:
         async def apply() -> None:
             state = self._recipient
@@ -530,7 +525,7 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
         return await self._take(
             request,
-            AuditAction.REPORT_REEMPLOYMENT,
+            AuditAction.REEMPLOYMENT,
             "reemployment",
             apply,
             check=self._validate_reemployment,
@@ -539,12 +534,10 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
     @report_reemployment.validator
     def _validate_reemployment(self, request: ReportReemployment) -> None:
-        self._require_actor(
-            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
-        )
+        self._require_actor(request.actor, Action.REEMPLOYMENT, "report on a recipient household")
         if self._seen(f"reemployment/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor)
+        self._require_receiving(request.actor, Action.REEMPLOYMENT)
         assert self._recipient is not None
         if request.member_id_number.upper() not in {m.id_number for m in self._recipient.members}:
             raise reject(Rejection.INVALID, "member_id_number: not a member of this household")
@@ -558,7 +551,7 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
         self._require_unclaimed("reemployment", "a gradual exit was already reported")
         self._require_past_date(request.started_on, "started_on")
 
-    @workflow.update
+    @action_update(Action.WORK_REFUSAL)
     async def report_work_refusal(self, request: ReportWorkRefusal) -> CaseView:
         def apply() -> None:
             state = self._recipient
@@ -577,7 +570,7 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
         return await self._take(
             request,
-            AuditAction.REPORT_WORK_REFUSAL,
+            AuditAction.WORK_REFUSAL,
             "work-refusal",
             apply,
             check=self._validate_work_refusal,
@@ -585,25 +578,23 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
     @report_work_refusal.validator
     def _validate_work_refusal(self, request: ReportWorkRefusal) -> None:
-        self._require_actor(
-            request.actor, Action.REPORT_RECIPIENT, "report on a recipient household"
-        )
+        self._require_actor(request.actor, Action.WORK_REFUSAL, "report on a recipient household")
         if self._seen(f"work-refusal/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor)
+        self._require_receiving(request.actor, Action.WORK_REFUSAL)
         assert self._recipient is not None
         if request.member_id_number.upper() not in {m.id_number for m in self._recipient.members}:
             raise reject(Rejection.INVALID, "member_id_number: not a member of this household")
         self._require_past_date(request.on, "on")
 
-    @workflow.update
+    @action_update(Action.REVIEW)
     async def submit_review(self, request: SubmitSurvey) -> CaseView:
         def apply() -> None:
             self._review_survey = request
 
         return await self._take(
             request,
-            AuditAction.SUBMIT_REVIEW,
+            AuditAction.REVIEW,
             "review",
             apply,
             check=self._validate_review,
@@ -613,10 +604,10 @@ class RecipientPhase(HouseholdChanges):  # family changes: workflows/case_househ
 
     @submit_review.validator
     def _validate_review(self, request: SubmitSurvey) -> None:
-        self._require_actor(request.actor, Action.SUBMIT_REVIEW, "submit a re-review")
+        self._require_actor(request.actor, Action.REVIEW, "submit a re-review")
         if self._seen(f"review/{request.request_id}", request.actor):
             return
-        self._require_receiving(request.actor, Action.SUBMIT_REVIEW, "submit a re-review")
+        self._require_receiving(request.actor, Action.REVIEW, "submit a re-review")
         if not self._review_due:
             assert self._recipient is not None
             raise reject(

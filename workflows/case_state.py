@@ -115,6 +115,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import case_steps, policies
     from workflows import search_attributes as sa
+    from workflows.action_updates import action_update
 
 # Arts. 11, 20 (mca-2021): the county visits the household of a registered relative itself.
 RECUSAL_VISIT_REASON = "近亲属备案：须由县级民政部门入户核查"
@@ -1062,7 +1063,7 @@ class CaseState:
             ),
         )
 
-    @workflow.update
+    @action_update(Action.EXTEND_DEADLINE)
     async def extend_deadline(self, request: ExtendDeadline) -> CaseView:
         key = f"extend-deadline/{request.request_id}"
         if key not in self._handled_requests:

@@ -49,6 +49,7 @@ from api.schemas import CaseOut, PayeeChangeIn, SupplementIn, WithdrawIn
 from dibao.db import procedure_repo
 from dibao.db.procedure_models import ObjectionRow
 from dibao.domain.access import Action
+from dibao.domain.actions import case_path, segment
 from dibao.domain.enums import CaseStatus
 from dibao.messages.case import Actor, RaiseObjection
 from workflows.case import CaseWorkflow
@@ -107,9 +108,20 @@ async def act(
     )
 
 
-def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, summary: str) -> None:
-    """Register POST /cases/{case_id}/<path> sending `update` with the body's message, for the
-    roles the role table gives `kind`."""
+# Each action's key and the workflow update it sends (registered under that key): what
+# tests/domain/test_action_keys.py holds to one key per action.
+SENDS: dict[str, Any] = {}
+
+
+def action(
+    kind: Action, body_type: type[BaseModel], update: Any, summary: str, key: str = ""
+) -> None:
+    """Register POST /cases/{case_id}/<key> sending `update` with the body's message, for the
+    roles the role table gives `kind`. The key is `kind`'s own, but for ops' actions, whose
+    role-table action (OPERATE) covers several."""
+    key = key or kind.value
+    SENDS[key] = update
+    prefix = segment(key)
 
     async def endpoint(
         case_id: CaseId,
@@ -129,163 +141,147 @@ def action(path: str, body_type: type[BaseModel], update: Any, kind: Action, sum
             update,
             idempotency_key,
             lambda rid: message.to_message(rid, case.actor),
-            path,
+            prefix,
             case,
         )
 
-    endpoint.__name__ = path.replace("-", "_")
-    router.post(
-        f"/cases/{{case_id}}/{path}", response_model=CaseOut, responses=RESPONSES, summary=summary
-    )(endpoint)
+    endpoint.__name__ = key
+    router.post(case_path(key), response_model=CaseOut, responses=RESPONSES, summary=summary)(
+        endpoint
+    )
 
 
 action(
-    "payee",
+    Action.PAYEE,
     PayeeChangeIn,
     CaseWorkflow.change_payee,
-    Action.CHANGE_PAYEE,
     "Record or change the account the benefit is paid into (代发账户)",
 )
 action(
-    "retry-step",
+    Action.OPERATE,
     RetryStepIn,
     CaseWorkflow.retry_step,
-    Action.OPERATE,
     "Ops: run a failed step again, optionally with corrected input (运维重试)",
+    key="retry_step",
 )
 action(
-    "skip-step",
+    Action.OPERATE,
     SkipStepIn,
     CaseWorkflow.skip_step,
-    Action.OPERATE,
     "Ops: go on without a failed step that the case can do without, with a reason (运维跳过)",
+    key="skip_step",
 )
 action(
-    "close-case",
+    Action.OPERATE,
     CloseCaseIn,
     CaseWorkflow.close_case,
-    Action.OPERATE,
     "Ops: close the case at a failed step that can neither be corrected nor skipped; the "
     "household gets a termination notice with the reason (运维结案)",
+    key="close_case",
 )
 action(
-    "materials",
+    Action.MATERIALS,
     SupplementIn,
     CaseWorkflow.supplement_materials,
-    Action.SUPPLEMENT_MATERIALS,
     "Supplement missing materials (补齐材料)",
 )
 action(
-    "withdraw",
+    Action.WITHDRAW,
     WithdrawIn,
     CaseWorkflow.withdraw,
-    Action.WITHDRAW,
     "Withdraw at the applicant's request (撤回)",
 )
 action(
-    "survey",
+    Action.SURVEY,
     SurveyIn,
     CaseWorkflow.submit_survey,
-    Action.SUBMIT_SURVEY,
     "Submit the household survey (入户调查)",
 )
 action(
-    "evidence",
+    Action.EVIDENCE,
     EvidenceIn,
     CaseWorkflow.submit_evidence,
-    Action.SUBMIT_EVIDENCE,
     "Record the family's evidence on a failed check (核对异议举证, mca-2021 Art. 18): the case "
     "waits for it at stage `evidence` until its due date, then goes on with the verified figures",
 )
 action(
-    "evaluation",
+    Action.EVALUATION,
     EvaluationIn,
     CaseWorkflow.submit_evaluation,
-    Action.SUBMIT_EVALUATION,
     "Record the democratic evaluation (民主评议)",
 )
 action(
-    "township-review",
+    Action.TOWNSHIP_REVIEW,
     TownshipReviewIn,
     CaseWorkflow.submit_township_review,
-    Action.TOWNSHIP_REVIEW,
     "Give the township review opinion (乡镇审核)",
 )
 action(
-    "county-visit",
+    Action.COUNTY_VISIT,
     CountyVisitIn,
     CaseWorkflow.submit_county_visit,
-    Action.COUNTY_VISIT,
     "Record the county's own home visit (县级入户核查)",
 )
 action(
-    "county-decision",
+    Action.COUNTY_DECISION,
     CountyDecisionIn,
     CaseWorkflow.submit_county_decision,
-    Action.COUNTY_DECISION,
     "Approve or refuse (县级审批)",
 )
 action(
-    "extend-deadline",
+    Action.EXTEND_DEADLINE,
     ExtendDeadlineIn,
     CaseWorkflow.extend_deadline,
-    Action.EXTEND_DEADLINE,
     "Extend the whole procedure's time limit once, with the reason (mca-2021 Art. 22: to 45 "
     "working days in special cases)",
 )
 action(
-    "review",
+    Action.REVIEW,
     ReviewIn,
     CaseWorkflow.submit_review,
-    Action.SUBMIT_REVIEW,
     "Submit the re-review survey of a recipient household (复核)",
 )
 action(
-    "sign-ins",
+    Action.SIGN_IN,
     SignInIn,
     CaseWorkflow.report_sign_in,
-    Action.REPORT_RECIPIENT,
     "Record a monthly sign-in, done or missed (签到); two missed in a row stop payment",
 )
 action(
-    "labour-absences",
+    Action.LABOUR_ABSENCE,
     LabourAbsenceIn,
     CaseWorkflow.report_labour_absence,
-    Action.REPORT_RECIPIENT,
     "Record an absence from public-benefit labour (公益劳动); two unjustified suspend 3 months",
 )
 action(
-    "circumstances",
+    Action.CIRCUMSTANCE,
     CircumstanceIn,
     CaseWorkflow.report_circumstance,
-    Action.REPORT_RECIPIENT,
     "Report a change of circumstances: death or moving away stops payment, others re-review",
 )
 action(
-    "reemployment",
+    Action.REEMPLOYMENT,
     ReemploymentIn,
     CaseWorkflow.report_reemployment,
-    Action.REPORT_RECIPIENT,
     "Report that a member found work: 渐退, the wage is not counted for the pack's months",
 )
 action(
-    "work-refusals",
+    Action.WORK_REFUSAL,
     WorkRefusalIn,
     CaseWorkflow.report_work_refusal,
-    Action.REPORT_RECIPIENT,
     "Record a refusal of suitable work (mca-2021 Art. 34: 3 unjustified stop the member's portion)",
 )
 action(
-    "terminate",
+    Action.TERMINATE,
     TerminateIn,
     CaseWorkflow.terminate,
-    Action.TERMINATE,
     "Terminate the procedure, e.g. for non-cooperation (终止办理)",
 )
+SENDS[Action.OBJECTION.value] = CaseWorkflow.raise_objection
 
 
 @router.post(
-    "/cases/{case_id}/objections",
+    case_path(Action.OBJECTION),
     response_model=CaseOut,
     responses=RESPONSES,
     summary="Record an objection raised during a public posting (公示异议)",
@@ -296,7 +292,7 @@ async def raise_objection(
     sessions: SessionsDep,
     client: ClientDep,
     settings: SettingsDep,
-    case: Annotated[CaseAccess, Depends(case_access(Action.RAISE_OBJECTION))],
+    case: Annotated[CaseAccess, Depends(case_access(Action.OBJECTION))],
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut | JSONResponse:
     actor = case.actor
@@ -326,7 +322,7 @@ async def raise_objection(
             lambda rid: RaiseObjection(
                 request_id=rid, actor=actor, objection_id=objection_id, summary=body.summary
             ),
-            "objection",
+            segment(Action.OBJECTION),
             case,
         )
     except Exception:

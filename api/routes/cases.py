@@ -40,6 +40,7 @@ from api.schemas import (
 from dibao.db import audit_repo, cases_repo, notices_repo
 from dibao.domain import access
 from dibao.domain.access import Action
+from dibao.domain.actions import CASE_ACTIONS, case_path
 from dibao.domain.enums import CaseStatus, NoticeKind, Stage
 from dibao.domain.offered import CaseFacts, offered_actions
 from dibao.domain.spreadsheet import text_cell
@@ -164,7 +165,12 @@ async def get_case(
         approval_delegated=who.place.approval_delegated,
     )
     offers = [
-        OfferedActionOut(action=o.action.value, allowed=o.allowed, reason=o.reason)
+        OfferedActionOut(
+            action=o.action.value,
+            allowed=o.allowed,
+            reason=o.reason,
+            path=case_path(o.action, case_id) if o.action in CASE_ACTIONS else None,
+        )
         for o in offered_actions(facts, who.actor)
     ]
     case = await with_links(sessions, case)  # 停旧建新, both ways

@@ -21,9 +21,10 @@ from api.deps import (
 from api.fields import CaseId
 from api.household_change import HouseholdChangeIn, start_successor, with_links
 from api.responses import documented
-from api.routes.actions import RESPONSES, act
+from api.routes.actions import RESPONSES, SENDS, act
 from api.schemas import CaseOut
 from dibao.domain.access import Action
+from dibao.domain.actions import case_path, segment
 from dibao.domain.household_change import Successor
 from workflows.case import CaseWorkflow
 
@@ -32,8 +33,11 @@ router = APIRouter(
 )
 
 
+SENDS[Action.HOUSEHOLD_CHANGE.value] = CaseWorkflow.report_household_change
+
+
 @router.post(
-    "/cases/{case_id}/household-change",
+    case_path(Action.HOUSEHOLD_CHANGE),
     response_model=CaseOut,
     responses=RESPONSES,
     summary="Report a family change (家庭人口变化): the case is recomputed on the new household; "
@@ -45,7 +49,7 @@ async def report_household_change(
     sessions: SessionsDep,
     client: ClientDep,
     settings: SettingsDep,
-    case: Annotated[CaseAccess, Depends(case_access(Action.REPORT_RECIPIENT))],
+    case: Annotated[CaseAccess, Depends(case_access(Action.HOUSEHOLD_CHANGE))],
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut | JSONResponse:
     out = await act(
@@ -56,7 +60,7 @@ async def report_household_change(
         CaseWorkflow.report_household_change,
         idempotency_key,
         lambda rid: body.to_message(rid, case.actor),
-        "household-change",
+        segment(Action.HOUSEHOLD_CHANGE),
         case,
     )
     if not isinstance(out, CaseOut):

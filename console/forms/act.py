@@ -28,6 +28,7 @@ from console.forms.common import household_choices, page_errors, refusal_of, row
 from console.forms.specs import FORMS, ActionForm, applies
 from console.render import render
 from console.session import ConsoleFormDep, ConsoleUser, ConsoleUserDep
+from dibao.domain.access import Action
 from dibao.domain.calendar import china_date
 
 router = APIRouter()
@@ -68,9 +69,9 @@ def prefill(spec: ActionForm, case: CaseOut, user: ConsoleUser) -> dict[str, Any
     for f in spec.fields:
         if f.kind == "date" and f.name not in values:
             values[f.name] = today.isoformat()
-    if spec.key == "sign-ins":
+    if spec.action is Action.SIGN_IN:
         values["month"] = today.strftime("%Y-%m")
-    if spec.key == "county-visit":
+    if spec.action is Action.COUNTY_VISIT:
         values["visitors"] = user.user_id
     return {k: v for k, v in values.items() if v is not None}
 

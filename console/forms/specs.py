@@ -2,7 +2,7 @@
 
 Each names the API's request model (so the form is validated exactly as the API validates a
 body), the workflow update and the role-table action, and lists its fields for the page. The
-keys are the slugs of console/actions.py (the API's action paths). `applies(form, case)` is the
+keys are the slugs of console/actions.py (each action's key as the API's path writes it). `applies(form, case)` is the
 finer check of the form page itself: what the workflow's validators would refuse at once
 (materials already complete, the survey submitted, no posting open) is not offered as a form.
 """
@@ -36,6 +36,7 @@ from api.procedure_schemas import (
 from api.schemas import CaseOut, PayeeChangeIn, SupplementIn, WithdrawIn
 from console import labels
 from dibao.domain.access import Action
+from dibao.domain.actions import segment
 from dibao.domain.eligibility import HouseholdCategory
 from dibao.domain.enums import CaseStatus, Material, Opinion, Relation, Stage
 from dibao.domain.household_change import HouseholdEvent, Successor
@@ -64,7 +65,6 @@ class Field:
 
 @dataclass(frozen=True)
 class ActionForm:
-    key: str  # /console/cases/{id}/act/{key}; the API's action path
     title: str
     model: type[BaseModel]
     update: Any
@@ -72,6 +72,11 @@ class ActionForm:
     fields: tuple[Field, ...] = ()
     household: bool = False  # the survey's members, incomes and assets sections
     danger: bool = False
+
+    @property
+    def key(self) -> str:
+        """/console/cases/{id}/act/{key}: the action's key as the API's action path writes it."""
+        return segment(self.action)
 
     def multi(self) -> frozenset[str]:
         names = {f.name for f in self.fields if f.kind == "checkboxes"}
@@ -156,29 +161,26 @@ FORMS: dict[str, ActionForm] = {
     f.key: f
     for f in (
         ActionForm(
-            "materials",
             "补齐材料",
             SupplementIn,
             CaseWorkflow.supplement_materials,
-            Action.SUPPLEMENT_MATERIALS,
+            Action.MATERIALS,
             (Field("materials", "补交的材料", "checkboxes", options=DOCUMENTS), *SIGNED),
         ),
         ActionForm(
-            "survey",
             "入户调查",
             SurveyIn,
             CaseWorkflow.submit_survey,
-            Action.SUBMIT_SURVEY,
+            Action.SURVEY,
             SURVEY_FIELDS,
             household=True,
         ),
         ActionForm(
             # mca-2021 Art. 18: the family's answer to the verification findings.
-            "evidence",
             "登记核对异议证明材料",
             EvidenceIn,
             CaseWorkflow.submit_evidence,
-            Action.SUBMIT_EVIDENCE,
+            Action.EVIDENCE,
             (
                 Field("received_on", "收到材料日期", "date", required=True),
                 Field("summary", "申请人提供的证明材料", "textarea", required=True),
@@ -192,11 +194,10 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "evaluation",
             "民主评议",
             EvaluationIn,
             CaseWorkflow.submit_evaluation,
-            Action.SUBMIT_EVALUATION,
+            Action.EVALUATION,
             (
                 Field("held_on", "评议日期", "date", required=True),
                 Field("attendees", "到会人数", "number", required=True),
@@ -211,11 +212,10 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "objections",
             "登记公示异议",
             ObjectionIn,
             CaseWorkflow.raise_objection,
-            Action.RAISE_OBJECTION,
+            Action.OBJECTION,
             (
                 Field("summary", "异议内容", "textarea", required=True),
                 Field("objector_name", "异议人姓名（保密，不进入流程记录）"),
@@ -223,7 +223,6 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "township-review",
             "乡镇审核",
             TownshipReviewIn,
             CaseWorkflow.submit_township_review,
@@ -235,7 +234,6 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "county-visit",
             "县级入户核查",
             CountyVisitIn,
             CaseWorkflow.submit_county_visit,
@@ -247,7 +245,6 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "county-decision",
             "县级审批",
             CountyDecisionIn,
             CaseWorkflow.submit_county_decision,
@@ -263,7 +260,6 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "extend-deadline",
             "延长办理时限",
             ExtendDeadlineIn,
             CaseWorkflow.extend_deadline,
@@ -271,7 +267,6 @@ FORMS: dict[str, ActionForm] = {
             (Field("reason", "延长的特殊情况", "textarea", required=True),),
         ),
         ActionForm(
-            "withdraw",
             "撤回申请",
             WithdrawIn,
             CaseWorkflow.withdraw,
@@ -280,7 +275,6 @@ FORMS: dict[str, ActionForm] = {
             danger=True,
         ),
         ActionForm(
-            "terminate",
             "终止办理",
             TerminateIn,
             CaseWorkflow.terminate,
@@ -289,31 +283,28 @@ FORMS: dict[str, ActionForm] = {
             danger=True,
         ),
         ActionForm(
-            "review",
             "复核调查",
             ReviewIn,
             CaseWorkflow.submit_review,
-            Action.SUBMIT_REVIEW,
+            Action.REVIEW,
             SURVEY_FIELDS,
             household=True,
         ),
         ActionForm(
-            "sign-ins",
             "月度签到",
             SignInIn,
             CaseWorkflow.report_sign_in,
-            Action.REPORT_RECIPIENT,
+            Action.SIGN_IN,
             (
                 Field("month", "月份", "month", required=True, hint="年-月，如 2026-11"),
                 Field("done", "是否签到", "radio", [("true", "已签到"), ("false", "未签到")], True),
             ),
         ),
         ActionForm(
-            "labour-absences",
             "公益劳动缺勤",
             LabourAbsenceIn,
             CaseWorkflow.report_labour_absence,
-            Action.REPORT_RECIPIENT,
+            Action.LABOUR_ABSENCE,
             (
                 Field("on", "缺勤日期", "date", required=True),
                 Field("justified", "是否有正当理由", "radio", YES_NO, required=True),
@@ -321,11 +312,10 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "circumstances",
             "家庭情况变化",
             CircumstanceIn,
             CaseWorkflow.report_circumstance,
-            Action.REPORT_RECIPIENT,
+            Action.CIRCUMSTANCE,
             (
                 Field(
                     "kind",
@@ -338,11 +328,10 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "household-change",
             "家庭人口变化",
             HouseholdChangeIn,
             CaseWorkflow.report_household_change,
-            Action.REPORT_RECIPIENT,
+            Action.HOUSEHOLD_CHANGE,
             (
                 Field(
                     "event",
@@ -378,11 +367,10 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "reemployment",
             "就业渐退",
             ReemploymentIn,
             CaseWorkflow.report_reemployment,
-            Action.REPORT_RECIPIENT,
+            Action.REEMPLOYMENT,
             (
                 Field("member_id_number", "就业的家庭成员", "members", required=True),
                 Field("monthly_wage", "月工资（元）", "money", required=True),
@@ -390,11 +378,10 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "work-refusals",
             "拒绝就业",
             WorkRefusalIn,
             CaseWorkflow.report_work_refusal,
-            Action.REPORT_RECIPIENT,
+            Action.WORK_REFUSAL,
             (
                 Field("member_id_number", "家庭成员", "members", required=True),
                 Field("on", "日期", "date", required=True),
@@ -403,11 +390,10 @@ FORMS: dict[str, ActionForm] = {
             ),
         ),
         ActionForm(
-            "payee",
             "代发账户",
             PayeeChangeIn,
             CaseWorkflow.change_payee,
-            Action.CHANGE_PAYEE,
+            Action.PAYEE,
             PAYEE_FIELDS,
         ),
     )
@@ -452,38 +438,40 @@ def _withdrawable(case: CaseOut) -> bool:
 
 
 # When each form applies, as the workflow's validators check it.
-_WHEN: dict[str, Callable[[CaseOut], bool]] = {
-    "materials": lambda c: c.stage is Stage.APPLICATION and bool(c.missing_materials),
-    "survey": lambda c: c.stage is Stage.SURVEY and _procedure(c).get("survey") is None,
-    "evaluation": lambda c: c.stage is Stage.EVALUATION,
-    "objections": _posting_open,
-    "evidence": lambda c: c.stage is Stage.EVIDENCE,
-    "township-review": lambda c: c.stage is Stage.TOWNSHIP_REVIEW,
-    "county-visit": lambda c: (
+_WHEN: dict[Action, Callable[[CaseOut], bool]] = {
+    Action.MATERIALS: lambda c: c.stage is Stage.APPLICATION and bool(c.missing_materials),
+    Action.SURVEY: lambda c: c.stage is Stage.SURVEY and _procedure(c).get("survey") is None,
+    Action.EVALUATION: lambda c: c.stage is Stage.EVALUATION,
+    Action.OBJECTION: _posting_open,
+    Action.EVIDENCE: lambda c: c.stage is Stage.EVIDENCE,
+    Action.TOWNSHIP_REVIEW: lambda c: c.stage is Stage.TOWNSHIP_REVIEW,
+    Action.COUNTY_VISIT: lambda c: (
         c.stage is Stage.COUNTY_APPROVAL
         and bool(_procedure(c).get("county_visit_required"))
         and _procedure(c).get("county_visit") is None
     ),
-    "county-decision": _decidable,
-    "extend-deadline": lambda c: (
+    Action.COUNTY_DECISION: _decidable,
+    Action.EXTEND_DEADLINE: lambda c: (
         _withdrawable(c)
         and c.procedure_deadline is not None
         and c.procedure_deadline.extension_reason is None
         and _procedure(c).get("decision") is None
     ),
-    "withdraw": _withdrawable,
-    "terminate": _withdrawable,
-    "review": lambda c: _receiving(c) and c.review_due,
-    "sign-ins": _receiving,
-    "labour-absences": _receiving,
-    "circumstances": _receiving,
-    "household-change": lambda c: _receiving(c) and not c.links.continued_by,
-    "reemployment": lambda c: _receiving(c) and not (c.recipient or {}).get("gradual_exit_until"),
-    "work-refusals": _receiving,
-    "payee": lambda c: c.status.is_open and c.stage is not Stage.CLOSED,
+    Action.WITHDRAW: _withdrawable,
+    Action.TERMINATE: _withdrawable,
+    Action.REVIEW: lambda c: _receiving(c) and c.review_due,
+    Action.SIGN_IN: _receiving,
+    Action.LABOUR_ABSENCE: _receiving,
+    Action.CIRCUMSTANCE: _receiving,
+    Action.HOUSEHOLD_CHANGE: lambda c: _receiving(c) and not c.links.continued_by,
+    Action.REEMPLOYMENT: lambda c: (
+        _receiving(c) and not (c.recipient or {}).get("gradual_exit_until")
+    ),
+    Action.WORK_REFUSAL: _receiving,
+    Action.PAYEE: lambda c: c.status.is_open and c.stage is not Stage.CLOSED,
 }
 
 
 def applies(form: ActionForm, case: CaseOut) -> bool:
     """Whether the case is where the form's action can be taken now."""
-    return _WHEN[form.key](case)
+    return _WHEN[form.action](case)

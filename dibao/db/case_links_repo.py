@@ -100,7 +100,7 @@ async def write_successor(
                 "step_key": SUCCESSOR_STEP,
                 "actor_id": actor.id,
                 "actor_role": actor.role.value,
-                "action": AuditAction.REPORT_HOUSEHOLD_CHANGE.value,
+                "action": AuditAction.HOUSEHOLD_CHANGE.value,
                 "payload_sha256": payload_sha256({"continues": old_case_id, "reason": reason}),
                 "at": at,
             },

@@ -195,29 +195,32 @@ class NoticeKind(StrEnum):
 
 
 class AuditAction(StrEnum):
+    """What an audit entry records. An action on a case (dibao.domain.actions.CASE_ACTIONS) is
+    audited under its own key: the member of the same name and value as its `Action`."""
+
     FILE_APPLICATION = "file_application"
     IMPORT_LEDGER = "import_ledger"  # a household of the county's ledger (台账导入)
     PRINT_CERTIFICATE_LETTER = "print_certificate_letter"  # 低保证明, with its purpose
-    SUPPLEMENT_MATERIALS = "supplement_materials"
+    MATERIALS = "materials"
     WITHDRAW = "withdraw"
-    SUBMIT_SURVEY = "submit_survey"
-    SUBMIT_EVALUATION = "submit_evaluation"
-    SUBMIT_EVIDENCE = "submit_evidence"  # the family's answer to a failed check (Art. 18)
-    RAISE_OBJECTION = "raise_objection"
+    SURVEY = "survey"
+    EVALUATION = "evaluation"
+    EVIDENCE = "evidence"  # the family's answer to a failed check (Art. 18)
+    OBJECTION = "objection"
     TOWNSHIP_REVIEW = "township_review"
-    COUNTY_HOME_VISIT = "county_home_visit"
+    COUNTY_VISIT = "county_visit"
     COUNTY_DECISION = "county_decision"
     EXTEND_DEADLINE = "extend_deadline"
     TERMINATE = "terminate"
-    SUBMIT_REVIEW = "submit_review"
-    REPORT_SIGN_IN = "report_sign_in"
-    REPORT_LABOUR_ABSENCE = "report_labour_absence"
-    REPORT_CIRCUMSTANCE = "report_circumstance"
+    REVIEW = "review"
+    SIGN_IN = "sign_in"
+    LABOUR_ABSENCE = "labour_absence"
+    CIRCUMSTANCE = "circumstance"
     APPLY_STANDARD = "apply_standard"
-    REPORT_REEMPLOYMENT = "report_reemployment"
-    REPORT_WORK_REFUSAL = "report_work_refusal"
-    REPORT_HOUSEHOLD_CHANGE = "report_household_change"
-    CHANGE_PAYEE = "change_payee"
+    REEMPLOYMENT = "reemployment"
+    WORK_REFUSAL = "work_refusal"
+    HOUSEHOLD_CHANGE = "household_change"
+    PAYEE = "payee"
     RETRY_STEP = "retry_step"
     SKIP_STEP = "skip_step"
     CLOSE_CASE = "close_case"  # ops closed the case at a step that could not go on

@@ -70,9 +70,9 @@ def action_denial(facts: CaseFacts, actor: Actor, action: Action) -> str | None:
             f"the case is at stage '{facts.stage.value}' ({entry.label}); "
             f"this action belongs to {where or 'no stage'}"
         )
-    if action is Action.SUPPLEMENT_MATERIALS and not facts.materials_missing:
+    if action is Action.MATERIALS and not facts.materials_missing:
         return "materials are already complete"
-    if action is Action.SUBMIT_REVIEW and not facts.review_due:
+    if action is Action.REVIEW and not facts.review_due:
         return "no re-review is due yet"
     return None
 

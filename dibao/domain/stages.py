@@ -25,27 +25,38 @@ C = Role.COUNTY_APPROVER
 O = Role.OPS  # noqa: E741 - one letter per role keeps the table below readable
 FIELDWORK = frozenset({V, T, C})
 
+_RECIPIENT_REPORTS = (
+    Action.SIGN_IN,
+    Action.LABOUR_ABSENCE,
+    Action.CIRCUMSTANCE,
+    Action.HOUSEHOLD_CHANGE,
+    Action.REEMPLOYMENT,
+    Action.WORK_REFUSAL,
+)
+
 # Who may take each action on a case, whatever the stage (DOMAIN.md, "Who uses the system").
 # The API's role table takes these rows as they are; supervisors and auditors are in none of
 # them: they never act on a case.
 CASE_ACTION_ROLES: dict[Action, frozenset[Role]] = {
     # The head applies at the township, or at the village committee acting for it (001 三(一)).
     Action.FILE_APPLICATION: frozenset({V, T}),
-    Action.SUPPLEMENT_MATERIALS: frozenset({V, T}),
+    Action.MATERIALS: frozenset({V, T}),
     Action.WITHDRAW: frozenset({V, T}),
-    Action.SUBMIT_SURVEY: FIELDWORK,
-    Action.SUBMIT_EVALUATION: FIELDWORK,
+    Action.SURVEY: FIELDWORK,
+    Action.EVALUATION: FIELDWORK,
     # The family answers a failed check at the township, or through the village (Art. 18).
-    Action.SUBMIT_EVIDENCE: frozenset({V, T}),
-    Action.RAISE_OBJECTION: FIELDWORK,
+    Action.EVIDENCE: frozenset({V, T}),
+    Action.OBJECTION: FIELDWORK,
     Action.TOWNSHIP_REVIEW: frozenset({T, C}),
     Action.TERMINATE: frozenset({T, C}),
     Action.COUNTY_VISIT: frozenset({C}),
     Action.COUNTY_DECISION: frozenset({C}),
     Action.EXTEND_DEADLINE: frozenset({C}),
-    Action.SUBMIT_REVIEW: FIELDWORK,
-    Action.REPORT_RECIPIENT: FIELDWORK,
-    Action.CHANGE_PAYEE: FIELDWORK,
+    Action.REVIEW: FIELDWORK,
+    # A recipient household's reports, one action each: sign-ins, labour absences, changes of
+    # circumstances or of the household, reemployment (渐退), refusals of work.
+    **dict.fromkeys(_RECIPIENT_REPORTS, FIELDWORK),
+    Action.PAYEE: FIELDWORK,
     Action.CHANGE_STANDARD: frozenset({C}),
     # Retry, skip or close a step that gave up (an incident), at whatever stage it happened.
     Action.OPERATE: frozenset({O}),
@@ -53,7 +64,7 @@ CASE_ACTION_ROLES: dict[Action, frozenset[Role]] = {
 
 # Open at every stage of an undecided case: the applicant may withdraw, the township terminate,
 # the payee account be corrected.
-_WHILE_OPEN = (Action.WITHDRAW, Action.TERMINATE, Action.CHANGE_PAYEE)
+_WHILE_OPEN = (Action.WITHDRAW, Action.TERMINATE, Action.PAYEE)
 # The whole-procedure limit (mca-2021 Art. 22) runs from acceptance to decision.
 _UNDECIDED = (*_WHILE_OPEN, Action.EXTEND_DEADLINE)
 _POSTING_WAIT = "公示期满 (posting period)"
@@ -84,14 +95,14 @@ STAGE_TABLE: tuple[StageEntry, ...] = (
     StageEntry(
         Stage.APPLICATION,
         "申请",
-        (Action.SUPPLEMENT_MATERIALS, *_WHILE_OPEN),
+        (Action.MATERIALS, *_WHILE_OPEN),
         "申请人补齐材料 (applicant: missing materials)",
         V,  # follows up with the applicant
     ),
     StageEntry(
         Stage.SURVEY,
         "入户调查",
-        (Action.SUBMIT_SURVEY, *_UNDECIDED),
+        (Action.SURVEY, *_UNDECIDED),
         "入户调查报告 (village/township caseworkers: household survey)",
         V,
         deadline="survey_working_days",
@@ -110,7 +121,7 @@ STAGE_TABLE: tuple[StageEntry, ...] = (
         # it passing is no escalation, the case goes on with the verified figures).
         Stage.EVIDENCE,
         "核对结果告知与举证",
-        (Action.SUBMIT_EVIDENCE, *_UNDECIDED),
+        (Action.EVIDENCE, *_UNDECIDED),
         "申请人就核对结果举证 (applicant: evidence on the verification findings, until the "
         "deadline)",
         T,  # receives the evidence
@@ -119,14 +130,14 @@ STAGE_TABLE: tuple[StageEntry, ...] = (
     StageEntry(
         Stage.EVALUATION,
         "民主评议",
-        (Action.SUBMIT_EVALUATION, *_UNDECIDED),
+        (Action.EVALUATION, *_UNDECIDED),
         "民主评议结果 (village/township caseworkers: democratic evaluation)",
         V,
     ),
     StageEntry(
         Stage.POSTING_BEFORE_REVIEW,
         "第一榜公示",
-        (Action.RAISE_OBJECTION, *_UNDECIDED),
+        (Action.OBJECTION, *_UNDECIDED),
         _POSTING_WAIT,
         None,
         publishes=Stage.EVALUATION,
@@ -142,7 +153,7 @@ STAGE_TABLE: tuple[StageEntry, ...] = (
     StageEntry(
         Stage.POSTING_BEFORE_APPROVAL,
         "第二榜公示",
-        (Action.RAISE_OBJECTION, *_UNDECIDED),
+        (Action.OBJECTION, *_UNDECIDED),
         _POSTING_WAIT,
         None,
         publishes=Stage.TOWNSHIP_REVIEW,
@@ -159,7 +170,7 @@ STAGE_TABLE: tuple[StageEntry, ...] = (
         # Approved: no withdrawal any more (ending benefit is a payment change).
         Stage.POSTING_AFTER_APPROVAL,
         "第三榜公示",
-        (Action.RAISE_OBJECTION, Action.CHANGE_PAYEE),
+        (Action.OBJECTION, Action.PAYEE),
         _POSTING_WAIT,
         None,
         publishes=Stage.COUNTY_APPROVAL,
@@ -168,10 +179,10 @@ STAGE_TABLE: tuple[StageEntry, ...] = (
         Stage.RECIPIENT,
         "动态管理",
         (
-            Action.SUBMIT_REVIEW,
-            Action.REPORT_RECIPIENT,
+            Action.REVIEW,
+            *_RECIPIENT_REPORTS,
             Action.CHANGE_STANDARD,
-            Action.CHANGE_PAYEE,
+            Action.PAYEE,
         ),
         "动态管理 (recipient)",
         None,

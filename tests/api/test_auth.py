@@ -354,7 +354,7 @@ async def test_supervisors_and_auditors_cannot_write(
             ("POST", "/cases", sample),
             ("POST", f"/cases/{case_id}/materials", {"materials": []}),
             ("POST", f"/cases/{case_id}/withdraw", {"reason": "x"}),
-            ("POST", f"/cases/{case_id}/objections", {"summary": "x"}),
+            ("POST", f"/cases/{case_id}/objection", {"summary": "x"}),
             ("POST", "/counties/610423/spot-checks/2027", None),
             ("POST", "/staff/zhang.wei/relatives", relative),
         ]
@@ -567,7 +567,7 @@ async def test_audit_rows_name_the_authenticated_user_whatever_the_headers_say(
     )
     assert rows == [
         ("file_application", "li.na", "township_caseworker"),
-        ("supplement_materials", "zhang.wei", "village_caseworker"),
+        ("materials", "zhang.wei", "village_caseworker"),
     ]
     assert dev_stack.sql("SELECT filed_by, filed_role FROM applications") == [
         ("li.na", "township_caseworker")
@@ -576,7 +576,7 @@ async def test_audit_rows_name_the_authenticated_user_whatever_the_headers_say(
     as_json = await api.get(f"/cases/{case_id}/audit", headers=AUDITOR)
     assert [(r["action"], r["actor_id"]) for r in as_json.json()] == [
         ("file_application", "li.na"),
-        ("supplement_materials", "zhang.wei"),
+        ("materials", "zhang.wei"),
     ]
     exported = await api.get(f"/cases/{case_id}/audit", params={"format": "csv"}, headers=AUDITOR)
     assert exported.status_code == 200

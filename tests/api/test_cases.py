@@ -160,7 +160,7 @@ async def test_supplement_accepts_case_and_wrong_stage_action_is_409(
     assert late.status_code == 409
     assert "already complete" in late.json()["detail"]["message"]
     actions = dev_stack.sql("SELECT action FROM audit_log ORDER BY id")
-    assert [a for (a,) in actions] == ["file_application", "supplement_materials"]
+    assert [a for (a,) in actions] == ["file_application", "materials"]
 
 
 async def test_empty_supplement_is_422_and_changes_nothing(

@@ -174,7 +174,7 @@ async def test_000_5_founded_complaint_about_a_recipient_makes_a_review_due_and_
     # The case's audit trail shows the complaint's steps and one circumstance report.
     audit = (await api.get(f"/cases/{case_id}/audit", headers=COUNTY)).json()
     actions = [a["action"] for a in audit]
-    assert actions.count("report_circumstance") == 1
+    assert actions.count("circumstance") == 1
     assert {"complaint_receive", "complaint_assign", "complaint_investigate"} <= set(actions)
     # An anonymous report closes once investigated; then it is no longer stuck.
     assert (await api.post(f"/complaints/{cid}/close", json={}, headers=COUNTY)).status_code == 200

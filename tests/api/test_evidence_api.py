@@ -44,7 +44,7 @@ async def test_art18_evidence_route_records_the_answer_and_verification_runs_aga
     text = (await api.get(notice["url"])).text
     assert "摩托车" in text and "逾期未提供证明材料的，按核对结果认定" in text
     allowed = {a["action"] for a in case["actions"] if a["allowed"]}
-    assert "submit_evidence" in allowed
+    assert "evidence" in allowed
 
     assert (await post(api, f"/cases/{case_id}/evidence", body, COUNTY)).status_code == 403
     blank = await post(api, f"/cases/{case_id}/evidence", {**body, "summary": ""}, TOWNSHIP)

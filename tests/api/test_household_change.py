@@ -114,7 +114,7 @@ async def test_a_member_dies_the_amount_is_reduced_from_the_month_after_with_a_n
         "member_id_number": child,
         "incomes": [{"category": "wages", "monthly_amount": "400"}],
     }
-    # A village caseworker may report recipients' changes too (role table: REPORT_RECIPIENT).
+    # A village caseworker may report recipients' changes too (role table: HOUSEHOLD_CHANGE).
     response = await change(api, case_id, body, VILLAGE)
     assert response.status_code == 200, response.text
     out = response.json()

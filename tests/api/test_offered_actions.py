@@ -22,17 +22,22 @@ async def test_each_user_sees_the_actions_open_to_them_at_the_stage(
     case = await until(api, case_id, lambda c: c["stage"] == "survey")
 
     village = offers(case)
-    assert village["submit_survey"] == (True, "")
+    assert village["survey"] == (True, "")
     assert village["withdraw"] == (True, "")
     allowed, reason = village["township_review"]
     assert not allowed and "village_caseworker may not" in reason
-    allowed, reason = village["submit_evaluation"]
+    allowed, reason = village["evaluation"]
     assert not allowed and "stage 'survey'" in reason and "'evaluation'" in reason
-    allowed, reason = village["supplement_materials"]
+    allowed, reason = village["materials"]
     assert not allowed and "'application'" in reason
+    # Each names where it is posted, from its key; ops' several actions name none.
+    paths = {a["action"]: a["path"] for a in case["actions"]}
+    assert paths["survey"] == f"/cases/{case_id}/survey"
+    assert paths["township_review"] == f"/cases/{case_id}/township-review"
+    assert paths["operate"] is None
 
     county = offers((await api.get(f"/cases/{case_id}", headers=COUNTY)).json())
-    assert county["submit_survey"] == (True, "")
+    assert county["survey"] == (True, "")
     assert not county["county_decision"][0] and "stage 'survey'" in county["county_decision"][1]
 
     # Nobody may act on behalf of an audit: every action is refused, each with the reason.
@@ -45,5 +50,5 @@ async def test_each_user_sees_the_actions_open_to_them_at_the_stage(
     assert response.status_code == 200, response.text
     case = await until(api, case_id, lambda c: c["stage"] == "evaluation", TOWNSHIP)
     township = offers(case)
-    assert township["submit_evaluation"] == (True, "")
-    assert not township["submit_survey"][0]
+    assert township["evaluation"] == (True, "")
+    assert not township["survey"][0]

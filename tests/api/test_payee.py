@@ -45,7 +45,7 @@ async def test_payee_given_at_filing_then_changed(
     assert dev_stack.sql(
         "SELECT account_holder, bank, account_no, recorded_by FROM payee_accounts"
     ) == [("王建军", "示例农商银行", "6217000000000000002", "zhang.wei")]
-    assert dev_stack.sql("SELECT count(*) FROM audit_log WHERE action = 'change_payee'") == [(1,)]
+    assert dev_stack.sql("SELECT count(*) FROM audit_log WHERE action = 'payee'") == [(1,)]
 
     wrong = await api.post(path, json={**new, "account_no": "12"}, headers=VILLAGE)
     assert wrong.status_code == 422

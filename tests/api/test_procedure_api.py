@@ -163,7 +163,7 @@ async def test_objection_keeps_objector_private_and_sends_case_back(
         "objector_name": "赵某",
         "objector_contact": "13912345678",
     }
-    response = await post(api, f"/cases/{case_id}/objections", objection, VILLAGE)
+    response = await post(api, f"/cases/{case_id}/objection", objection, VILLAGE)
     assert response.status_code == 200, response.text
     case = await until(api, case_id, lambda c: c["stage"] == "survey")
     assert "13912345678" not in str(case) and "赵某" not in str(case)
@@ -171,7 +171,7 @@ async def test_objection_keeps_objector_private_and_sends_case_back(
     assert "13912345678" not in history.to_json()
     stored = ts_stack.sql("SELECT objector_contact FROM objections")
     assert stored == [("13912345678",)]
-    late = await post(api, f"/cases/{case_id}/objections", objection, VILLAGE)
+    late = await post(api, f"/cases/{case_id}/objection", objection, VILLAGE)
     assert late.status_code == 409  # not in a posting any more
     assert ts_stack.sql("SELECT count(*) FROM objections") == [(1,)]
 
@@ -256,15 +256,13 @@ async def test_recipient_events_are_refused_before_approval_and_checked(
     case_id = (await post(api, "/cases", complete(sample), VILLAGE)).json()["case_id"]
     await until(api, case_id, lambda c: c["stage"] == "survey")
     early = await post(
-        api, f"/cases/{case_id}/sign-ins", {"month": "2026-11", "done": False}, VILLAGE
+        api, f"/cases/{case_id}/sign-in", {"month": "2026-11", "done": False}, VILLAGE
     )
     assert early.status_code == 409
-    bad = await post(
-        api, f"/cases/{case_id}/sign-ins", {"month": "2026-13", "done": False}, VILLAGE
-    )
+    bad = await post(api, f"/cases/{case_id}/sign-in", {"month": "2026-13", "done": False}, VILLAGE)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "month"]
     unknown = await post(
-        api, f"/cases/{case_id}/circumstances", {"kind": "won_lottery", "details": "x"}, VILLAGE
+        api, f"/cases/{case_id}/circumstance", {"kind": "won_lottery", "details": "x"}, VILLAGE
     )
     assert unknown.status_code == 422
 

@@ -25,6 +25,7 @@ async def test_file_show_supplement_and_audit_from_the_command_line(
     shown = await dibao("case", "show", case_id)
     assert "materials_incomplete" in shown.output
     assert "verification_authorisation, disability_certificate" in shown.output
+    assert "you may    materials, withdraw," in shown.output  # each one `dibao case <key>`
 
     notice_id = case["notices"][0]["notice_id"]
     notice = await dibao("notice", "show", notice_id)
@@ -34,7 +35,7 @@ async def test_file_show_supplement_and_audit_from_the_command_line(
     assert case_id in listed.output
 
     done = await dibao(
-        "case", "supplement", case_id, "-m", "disability_certificate", "--verification-authorised"
+        "case", "materials", case_id, "-m", "disability_certificate", "--verification-authorised"
     )
     assert done.exit_code == 0, done.output
     assert "survey  (in_progress)" in done.output
@@ -240,5 +241,5 @@ async def test_art18_the_familys_evidence_on_a_failed_check_from_the_command_lin
     assert given.exit_code == 0, given.output
     assert "evaluation" in given.output
     assert dev_stack.sql(
-        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'submit_evidence'", case_id
+        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'evidence'", case_id
     ) == [(1,)]

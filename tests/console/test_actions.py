@@ -59,7 +59,7 @@ def test_what_the_case_does_not_wait_for_is_not_offered() -> None:
         VILLAGE, Stage.RECIPIENT, CaseStatus.RECEIVING, PLACE, review_due=False
     )
     assert "review" not in [a.slug for a in not_due]
-    assert "sign-ins" in [a.slug for a in not_due]
+    assert "sign-in" in [a.slug for a in not_due]
 
 
 def test_the_time_limit_is_extended_only_once_the_application_is_accepted() -> None:

@@ -61,7 +61,7 @@ async def test_art18_the_township_records_the_familys_evidence_on_its_form(
     assert answer.status_code == 422
     assert re.search(r'id="f-summary-error"', answer.text)
     assert dev_stack.sql(
-        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'submit_evidence'", case_id
+        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'evidence'", case_id
     ) == [(0,)]
     given = {**blank, "summary": "摩托车已报废注销证明", "effect": "findings_stand"}
     answer = await browser_like.post(
@@ -69,5 +69,5 @@ async def test_art18_the_township_records_the_familys_evidence_on_its_form(
     )
     assert answer.status_code == 303, answer.text[-2000:]
     assert dev_stack.sql(
-        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'submit_evidence'", case_id
+        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'evidence'", case_id
     ) == [(1,)]

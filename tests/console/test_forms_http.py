@@ -172,7 +172,7 @@ async def test_an_invalid_action_form_shows_errors_at_fields_and_changes_nothing
     error = re.search(r'id="f-surveyed_on-error"[^>]*>([^<]+)<', answer.text)
     assert error and "YYYY-MM-DD" in error.group(1)
     assert dev_stack.sql(
-        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'submit_survey'", case_id
+        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'survey'", case_id
     ) == [(0,)]
 
 
@@ -243,13 +243,13 @@ async def test_an_objection_during_the_posting_sends_the_case_back_to_the_survey
     answer = await _action(browser_like, case_id, "evaluation", evaluation)
     assert answer.status_code == 303, answer.text[-2000:]
     for _ in range(100):  # the first posting opens (seven days: still open)
-        if (await browser_like.get(f"/console/cases/{case_id}/act/objections")).status_code == 200:
+        if (await browser_like.get(f"/console/cases/{case_id}/act/objection")).status_code == 200:
             break
         await asyncio.sleep(0.1)
     answer = await _action(
         browser_like,
         case_id,
-        "objections",
+        "objection",
         {"summary": "该户有小轿车", "objector_name": "李某", "objector_contact": "13900000000"},
     )
     assert answer.status_code == 303, answer.text[-2000:]
@@ -281,7 +281,7 @@ async def test_a_payee_outside_the_household_needs_the_agent_reason(
     )
     assert answer.status_code == 303, answer.text[-2000:]
     assert dev_stack.sql(
-        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'change_payee'", case_id
+        "SELECT count(*) FROM audit_log WHERE case_id = %s AND action = 'payee'", case_id
     ) == [(1,)]
 
 

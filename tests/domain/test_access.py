@@ -31,9 +31,9 @@ def test_the_system_role_is_given_nothing() -> None:
     ("action", "allowed"),
     [
         (Action.FILE_APPLICATION, {V, T}),
-        (Action.SUPPLEMENT_MATERIALS, {V, T}),
-        (Action.SUBMIT_SURVEY, {V, T, C}),
-        (Action.SUBMIT_EVALUATION, {V, T, C}),
+        (Action.MATERIALS, {V, T}),
+        (Action.SURVEY, {V, T, C}),
+        (Action.EVALUATION, {V, T, C}),
         (Action.TOWNSHIP_REVIEW, {T, C}),
         (Action.TERMINATE, {T, C}),
         (Action.COUNTY_VISIT, {C}),

@@ -57,7 +57,7 @@ def test_art18_the_evidence_stage_has_the_packs_period_and_the_townships_move(pa
     assert entry.deadline == "evidence_working_days"
     assert entry.working_days(pack) == 5  # type: ignore[arg-type]
     assert entry.waiting_role is Role.TOWNSHIP_CASEWORKER
-    assert entry.roles(Action.SUBMIT_EVIDENCE) == {
+    assert entry.roles(Action.EVIDENCE) == {
         Role.VILLAGE_CASEWORKER,
         Role.TOWNSHIP_CASEWORKER,
     }

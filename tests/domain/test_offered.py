@@ -22,8 +22,8 @@ def test_every_case_action_is_offered_once_with_a_reason_when_refused() -> None:
     assert all(o.allowed == (o.reason == "") for o in offers)
     assert {o.action for o in offers if o.allowed} == {
         Action.WITHDRAW,
-        Action.SUBMIT_SURVEY,
-        Action.CHANGE_PAYEE,
+        Action.SURVEY,
+        Action.PAYEE,
     }
 
 
@@ -31,28 +31,28 @@ def test_a_recused_caseworker_is_offered_nothing_on_the_household() -> None:
     facts = replace(AT_SURVEY, recused_staff=("zhang.wei",))
     offers = offered_actions(facts, VILLAGE)
     assert not any(o.allowed for o in offers)
-    assert "near relative" in next(o.reason for o in offers if o.action is Action.SUBMIT_SURVEY)
+    assert "near relative" in next(o.reason for o in offers if o.action is Action.SURVEY)
 
 
 def test_another_village_is_outside_the_caseworkers_reach() -> None:
     neighbour = replace(VILLAGE, jurisdiction="610423100202")
-    reason = action_denial(AT_SURVEY, neighbour, Action.SUBMIT_SURVEY)
+    reason = action_denial(AT_SURVEY, neighbour, Action.SURVEY)
     assert reason is not None and "outside your jurisdiction" in reason
 
 
 def test_a_closed_case_takes_no_action() -> None:
     facts = replace(AT_SURVEY, stage=Stage.CLOSED, status=CaseStatus.WITHDRAWN)
-    assert action_denial(facts, VILLAGE, Action.CHANGE_PAYEE) == "the case is closed (withdrawn)"
+    assert action_denial(facts, VILLAGE, Action.PAYEE) == "the case is closed (withdrawn)"
 
 
 def test_conditions_the_stage_waits_for() -> None:
     application = replace(AT_SURVEY, stage=Stage.APPLICATION)
-    assert action_denial(application, VILLAGE, Action.SUPPLEMENT_MATERIALS) is not None
+    assert action_denial(application, VILLAGE, Action.MATERIALS) is not None
     missing = replace(application, materials_missing=True)
-    assert action_denial(missing, VILLAGE, Action.SUPPLEMENT_MATERIALS) is None
+    assert action_denial(missing, VILLAGE, Action.MATERIALS) is None
     recipient = replace(AT_SURVEY, stage=Stage.RECIPIENT, status=CaseStatus.RECEIVING)
-    assert action_denial(recipient, VILLAGE, Action.SUBMIT_REVIEW) == "no re-review is due yet"
-    assert action_denial(replace(recipient, review_due=True), VILLAGE, Action.SUBMIT_REVIEW) is None
+    assert action_denial(recipient, VILLAGE, Action.REVIEW) == "no re-review is due yet"
+    assert action_denial(replace(recipient, review_due=True), VILLAGE, Action.REVIEW) is None
     assert action_denial(recipient, VILLAGE, Action.WITHDRAW) is not None
     assert action_denial(AT_SURVEY, COUNTY, Action.COUNTY_DECISION) is not None
 

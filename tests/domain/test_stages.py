@@ -32,9 +32,7 @@ def test_each_posting_publishes_the_opinion_before_it() -> None:
     assert STAGES[Stage.POSTING_BEFORE_REVIEW].publishes is Stage.EVALUATION
     assert STAGES[Stage.POSTING_BEFORE_APPROVAL].publishes is Stage.TOWNSHIP_REVIEW
     assert STAGES[Stage.POSTING_AFTER_APPROVAL].publishes is Stage.COUNTY_APPROVAL
-    assert stages_accepting(Action.RAISE_OBJECTION) == tuple(
-        s for s in Stage if s in POSTING_STAGES
-    )
+    assert stages_accepting(Action.OBJECTION) == tuple(s for s in Stage if s in POSTING_STAGES)
 
 
 def test_a_deadline_names_a_rule_pack_parameter() -> None:

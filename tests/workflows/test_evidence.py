@@ -137,7 +137,7 @@ async def test_art18_contradicted_check_waits_for_evidence_then_verification_run
         "verification",
         after_verification(pack).value,
     ]
-    audits = stack.sql("SELECT action FROM audit_log WHERE action = 'submit_evidence'")
+    audits = stack.sql("SELECT action FROM audit_log WHERE action = 'evidence'")
     assert len(audits) == 1
 
 

@@ -65,7 +65,7 @@ async def test_ten_evaluations_in_one_workflow_task_record_one(
         causes = refusals(results)
         assert len(causes) == 9
         assert {c.type for c in causes} == {"WrongStage"}
-        assert audit_actions(stack, handle.id).count("submit_evaluation") == 1
+        assert audit_actions(stack, handle.id).count("evaluation") == 1
         async with stack.worker():
             view = await state(handle)
         winner = next(r for r in results if not isinstance(r, BaseException))

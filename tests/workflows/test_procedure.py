@@ -247,7 +247,7 @@ async def test_repeated_action_with_same_request_id_has_no_second_effect(
         CaseWorkflow.submit_survey, SubmitSurvey(request_id="same", actor=VILLAGE, report=report)
     )
     assert again.stage is first.stage
-    audits = ts_stack.sql("SELECT count(*) FROM audit_log WHERE action = 'submit_survey'")
+    audits = ts_stack.sql("SELECT count(*) FROM audit_log WHERE action = 'survey'")
     assert audits == [(1,)]
 
 
