@@ -52,6 +52,9 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn
 class CaseWorkflow:
+    """The case's main line, and Temporal's handlers (which must be on the class): each hands
+    its message to the part it belongs to, with the same name, validator and signature."""
+
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         self._state = CaseState(case)
@@ -86,7 +89,7 @@ class CaseWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseResult(case_id=case.case_id, status=self._state.status)
 
-    # --- handlers: each hands its message to the part that handles it --------------------------
+    # --- the state query and recusal (SharedSteps) ---------------------------------------------
 
     @workflow.query
     def state(self) -> CaseView:
@@ -95,6 +98,8 @@ class CaseWorkflow:
     @workflow.signal
     def recuse(self, notice: RecuseStaff) -> None:
         self._steps.recuse(notice)
+
+    # --- the whole procedure's limit, and incidents (SharedSteps) ------------------------------
 
     @workflow.update
     async def extend_deadline(self, request: ExtendDeadline) -> CaseView:
@@ -127,6 +132,8 @@ class CaseWorkflow:
     @close_case.validator
     def _validate_close_case(self, request: CloseCase) -> None:
         self._steps.validate_close_case(request)
+
+    # --- application and procedure (Procedure) ------------------------------------------------
 
     @workflow.update
     async def change_payee(self, request: ChangePayee) -> CaseView:
@@ -216,6 +223,8 @@ class CaseWorkflow:
     def _validate_county_decision(self, request: SubmitCountyDecision) -> None:
         self._procedure.validate_county_decision(request)
 
+    # --- recipient phase (RecipientPhase) -----------------------------------------------------
+
     @workflow.update
     async def report_sign_in(self, request: ReportSignIn) -> CaseView:
         return await self._recipient.report_sign_in(request)
@@ -271,6 +280,8 @@ class CaseWorkflow:
     @submit_review.validator
     def _validate_review(self, request: SubmitSurvey) -> None:
         self._recipient.validate_review(request)
+
+    # --- family changes (HouseholdChange) -----------------------------------------------------
 
     @workflow.update
     async def report_household_change(self, request: ReportHouseholdChange) -> CaseView:
