@@ -10,7 +10,6 @@ this case stops and records which case continues it; the API starts that case.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 
 from temporalio import workflow
 
@@ -35,40 +34,41 @@ with workflow.unsafe.imports_passed_through():
     from dibao.domain.recipient import ChangeKind
     from dibao.messages.case import CaseView, Rejection
     from workflows import household_steps
-    from workflows.action_updates import action_update
-    from workflows.case_state import CaseState, invalid_input, reject
+    from workflows.case_shared import SharedSteps, invalid_input, reject
+    from workflows.case_state import CaseState
 
 
 PAYEE_LEFT = "原收款账户的开户人已不是本户共同生活的家庭成员，请及时到乡镇（街道）登记新的收款账户"
 
 
-class HouseholdChanges(CaseState):
-    # Until when the recipient phase posts a payment change (set while it does): the next
-    # change's ledger entry is written only after it.
-    _change_posting_until: datetime | None = None
+class HouseholdChange:
+    """A family change reported on a recipient household, on the case's state."""
 
-    @action_update(Action.HOUSEHOLD_CHANGE)
+    def __init__(self, state: CaseState, steps: SharedSteps) -> None:
+        self.state = state
+        self.steps = steps
+
     async def report_household_change(self, request: ReportHouseholdChange) -> CaseView:
         async def apply() -> None:
-            state = self._recipient
+            state = self.state.recipient
             assert state is not None
             change = request.change
             today = china_date(workflow.now())
             month = effective_month(change, state, today)
             members = changed_members(state.members, change)
-            survey = self._survey.report if self._survey else None
-            records = self._verification.records if self._verification else ()
+            survey = self.state.survey.report if self.state.survey else None
+            records = self.state.verification.records if self.state.verification else ()
             facts = changed_facts(
-                household_facts(self._case.application, survey, records), members, change
+                household_facts(self.state.case.application, survey, records), members, change
             )
-            found = await self._standard_in_force(month)
-            assessment = assess(facts, self._pack, found.standard, found.month)
+            found = await self.steps.standard_in_force(month)
+            assessment = assess(facts, self.state.pack, found.standard, found.month)
             decision = household_decision(state, state.members, change, assessment, month)
             # The file first: the change's notice and posting address the household's head.
-            await self._act(
+            await self.steps.act(
                 household_steps.record_household,
                 RecordHousehold(
-                    case_id=self._case.case_id,
+                    case_id=self.state.case.case_id,
                     step_key=f"household-change-{request.request_id}",
                     event=change.event,
                     on=change.on,
@@ -77,7 +77,7 @@ class HouseholdChanges(CaseState):
                     moves_head=not decision.closes_case,
                 ),
             )
-            if self._payee is not None and payee_holder_problems(self._payee, members):
+            if self.state.payee is not None and payee_holder_problems(self.state.payee, members):
                 # The account's holder left (died, moved): the office records another.
                 change_ = decision.change
                 decision = dataclasses.replace(
@@ -85,8 +85,8 @@ class HouseholdChanges(CaseState):
                     change=dataclasses.replace(change_, reasons=(*change_.reasons, PAYEE_LEFT)),
                 )
             kept = {m.id_number for m in members}
-            self._assessment = assessment
-            self._recipient = dataclasses.replace(
+            self.state.assessment = assessment
+            self.state.recipient = dataclasses.replace(
                 state,
                 members=members,
                 category=assessment.category,
@@ -97,15 +97,17 @@ class HouseholdChanges(CaseState):
                 work_refusals=tuple(w for w in state.work_refusals if w[0] in kept),
             )
             if decision.closes_case:
-                self._recipient = dataclasses.replace(
-                    self._recipient,
-                    successor_case_id=successor_case_id(self._case.case_id, request.request_id),
+                self.state.recipient = dataclasses.replace(
+                    self.state.recipient,
+                    successor_case_id=successor_case_id(
+                        self.state.case.case_id, request.request_id
+                    ),
                     successor_from_month=month,
                     successor_amount_fen=decision.successor_amount_fen,
                 )
             if decision.change.kind is ChangeKind.UNCHANGED:
                 # The amount stays, the household changed: the family is told so in writing.
-                await self._notice(
+                await self.steps.notice(
                     NoticeKind.PAYMENT_CHANGE,
                     f"household-change-{request.request_id}",
                     reason=ChangeKind.UNCHANGED.value,
@@ -114,41 +116,44 @@ class HouseholdChanges(CaseState):
                     from_month=month,
                 )
             else:
-                self._changes.append(decision.change)
+                self.state.changes.append(decision.change)
 
-        return await self._take(
+        return await self.steps.take(
             request,
             AuditAction.HOUSEHOLD_CHANGE,
             "household-change",
             apply,
-            check=self._validate_household_change,
+            check=self.validate_household_change,
         )
 
-    @report_household_change.validator
-    def _validate_household_change(self, request: ReportHouseholdChange) -> None:
+    def validate_household_change(self, request: ReportHouseholdChange) -> None:
         what = "report on a recipient household"
-        self._require_actor(request.actor, Action.HOUSEHOLD_CHANGE, what)
-        if self._seen(f"household-change/{request.request_id}", request.actor):
+        self.steps.require_actor(request.actor, Action.HOUSEHOLD_CHANGE, what)
+        if self.steps.seen(f"household-change/{request.request_id}", request.actor):
             return
-        if self._stage is not Stage.RECIPIENT or self._closed or self._recipient is None:
+        if (
+            self.state.stage is not Stage.RECIPIENT
+            or self.state.closed
+            or self.state.recipient is None
+        ):
             raise reject(
                 Rejection.WRONG_STAGE,
                 f"only a household receiving benefit has this; the case is at stage "
-                f"'{self._stage.value}'",
+                f"'{self.state.stage.value}'",
             )
-        if self._recipient.successor_case_id:
+        if self.state.recipient.successor_case_id:
             raise reject(
                 Rejection.WRONG_STAGE,
-                f"this case is continued by case {self._recipient.successor_case_id} "
+                f"this case is continued by case {self.state.recipient.successor_case_id} "
                 "(停旧建新); report the change there",
             )
-        if any(c.kind is ChangeKind.STOP for c in self._changes):
+        if any(c.kind is ChangeKind.STOP for c in self.state.changes):
             raise reject(Rejection.WRONG_STAGE, "the household's benefit is being stopped")
-        busy = self._changes or self._change_posting_until is not None
+        busy = self.state.changes or self.state.change_posting_until is not None
         if request.change.successor is Successor.NEW_CASE and busy:
             # The new case is paid from the month this one stops; this one's stop must be in
             # the ledger first, or that month would be paid by both.
-            until = self._change_posting_until
+            until = self.state.change_posting_until
             raise reject(
                 Rejection.WRONG_STAGE,
                 "a payment change of this case is being posted"
@@ -157,7 +162,7 @@ class HouseholdChanges(CaseState):
                 "case now",
             )
         errors = household_change_problems(
-            self._recipient.members, request.change, china_date(workflow.now())
+            self.state.recipient.members, request.change, china_date(workflow.now())
         )
         if errors:
             raise invalid_input(errors)

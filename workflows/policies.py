@@ -13,7 +13,8 @@ NOTICE_RENDER_TIMEOUT = timedelta(seconds=60)
 # Projection, audit, notices and ledger writes: about half an hour of attempts, backing off to
 # one every five minutes, rides out a database restart or failover. Past that (or at once, for
 # an error marked non-retryable) the step becomes an incident: the case waits, visibly, until
-# ops retry or skip it (workflows/case_state.py `_attempt`), so nothing is lost and nothing fails.
+# ops retry or skip it (`SharedSteps.attempt`, workflows/case_shared.py), so nothing is lost
+# and nothing fails.
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -22,9 +23,10 @@ DB_RETRY = RetryPolicy(
     non_retryable_error_types=["NonRetryable"],
 )
 
-# A short database write runs as a local activity (workflows/case_state.py `_attempt`); a
-# retry that must wait longer than this waits on a timer in history, not in the worker's
-# memory, so a restart, or a test server skipping time, carries it on.
+# A short database write runs as a local activity (`SharedSteps.attempt`, in
+# workflows/case_shared.py); a retry that must wait longer than this waits on a timer in
+# history, not in the worker's memory, so a restart, or a test server skipping time, carries
+# it on.
 LOCAL_RETRY_THRESHOLD = timedelta(seconds=1)
 
 # Recording an incident must not itself become one: retried without a cap.

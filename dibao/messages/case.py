@@ -674,9 +674,9 @@ class CarriedState:
     """Everything a case workflow accepted and holds, passed whole to its next run when a
     review cycle continues as new, so no report, notice or answer is dropped there.
 
-    The workflow keeps these in its own attributes (CaseState); `CaseState._carry` and
-    `_restore` map them, and tests/workflows/test_carried_state.py fails when an attribute is
-    neither carried nor declared transient."""
+    The workflow keeps these as attributes of its one state object (workflows/case_state.py);
+    `CaseState.carried` and `restore` map them, and tests/workflows/test_carried_state.py fails
+    when an attribute is neither carried nor declared transient."""
 
     recipient: RecipientState
     stage: Stage

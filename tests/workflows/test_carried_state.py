@@ -77,11 +77,14 @@ def test_every_attribute_of_the_case_state_is_carried_or_declared_transient(
     sample: dict[str, Any],
 ) -> None:
     attributes = set(vars(CaseState(case_input(sample))))
-    carried = {"_" + f.name for f in dataclasses.fields(CarriedState)}
+    carried = {f.name for f in dataclasses.fields(CarriedState)}
     assert attributes - carried - CaseState.TRANSIENT == set(), (
         "state the next run would lose: carry it in CarriedState or declare why it is transient"
     )
     assert carried - attributes == set()
+    # A declared reason must name something the state holds.
+    assert CaseState.TRANSIENT - attributes == set()
+    assert CaseState.TRANSIENT & carried == set()
 
 
 async def test_every_field_of_a_filled_state_survives_the_continue_as_new_input(
@@ -99,6 +102,6 @@ async def test_every_field_of_a_filled_state_survives_the_continue_as_new_input(
     next_input = decoded[0]
     assert next_input.carried == state
     restored = CaseState(next_input)
-    assert restored._carry() == state
+    assert restored.carried() == state
     for f in dataclasses.fields(CarriedState):
-        assert getattr(restored._carry(), f.name) == getattr(state, f.name), f.name
+        assert getattr(restored.carried(), f.name) == getattr(state, f.name), f.name

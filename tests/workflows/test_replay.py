@@ -37,13 +37,13 @@ async def test_saved_history_replays_on_current_code(path: Path) -> None:
 async def test_replay_catches_a_change_that_would_break_running_cases() -> None:
     from temporalio.workflow import NondeterminismError
 
-    from tests.workflows.broken_case_workflow import CaseWorkflowWithoutFilingAudit
+    from tests.workflows.broken_case_workflow import CaseWorkflowWithSeparateFilingAudit
 
     path = next(p for p in HISTORIES if p.stem == "withdrawn_while_materials_incomplete")
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
     with pytest.raises(NondeterminismError):
         await Replayer(
-            workflows=[CaseWorkflowWithoutFilingAudit],
+            workflows=[CaseWorkflowWithSeparateFilingAudit],
             workflow_runner=workflow_runner(),
             data_converter=REPLAY_CONVERTER,
         ).replay_workflow(history)
