@@ -119,7 +119,7 @@ def _escapes() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found, key=lambda pair: pair[0] != "&"))
 
 
-def _fill(template: RowTemplate, values: dict[str, str]) -> str:
+def _fill(template: RowTemplate, values: dict[str, Any]) -> str:
     """What PostgreSQL writes for a row of these values (payroll_repo.sql_roster_row)."""
     mask = sum(1 << bit for bit, name in enumerate(template.switches) if values[name])
     variant = template.variants[mask]
@@ -157,15 +157,15 @@ def compile_rows(render: Callable[[list[_RosterRow]], str]) -> RowTemplate:
     template = RowTemplate(switches, tuple(variants), _escapes())
     # The check: rows of awkward values, every variant, two rows at a time, against Jinja.
     for mask in range(1 << len(switches)):
-        rows = []
+        probes: list[dict[str, Any]] = []
         for n in range(2):
-            values = {name: f'<&\'"{name}{n}">' for name in _FIELDS}
+            probe: dict[str, Any] = {name: f'<&\'"{name}{n}">' for name in _FIELDS}
             for bit, name in enumerate(switches):
                 if not mask >> bit & 1:
-                    values[name] = ""
-            rows.append(values)
-        expected = render([_RosterRow(**values) for values in rows])
-        if expected != "".join(_fill(template, values) for values in rows):
+                    probe[name] = ""
+            probes.append(probe)
+        expected = render([_RosterRow(**probe) for probe in probes])
+        if expected != "".join(_fill(template, probe) for probe in probes):
             raise RosterTemplateError(
                 "the roster's row macro does more with a row than print its fields "
                 "(escaped) and test them for being empty: PostgreSQL cannot write its rows"

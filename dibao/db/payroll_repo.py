@@ -11,13 +11,14 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from itertools import pairwise, permutations
 from typing import Any, Protocol
 
 import psycopg
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import defer
 
 from dibao.db.payroll_models import PayrollDiscardRow, PayrollLineRow, PayrollRunRow
@@ -344,6 +345,81 @@ async def bank_file_of(session: AsyncSession, run_id: str) -> tuple[str, str] | 
         )
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+class RunFile(StrEnum):
+    """A file stored with a run (its column of payroll_runs)."""
+
+    BANK = "bank_file"
+    ROSTER = "roster_html"
+
+
+class FileChanged(Exception):
+    """The file changed while being sent (a draft discarded and built again meanwhile)."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A run's stored file, to be sent as it is read: `chunks()` reads it a few thousand
+    lines at a time through a server-side cursor, in a session of its own, so a county's
+    file is never whole in the process that sends it."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    run_id: str
+    file: RunFile
+    built_at: datetime
+    size: int | None  # bytes in UTF-8 (None on a server whose encoding is not UTF-8)
+    bank_file_sha256: str
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        sent, first = 0, True
+        async with self.sessions() as session:
+            driver = await _driver(session)
+            async with driver.cursor(name="payroll_file") as cursor:
+                # The file's lines in order, joined again by the line feeds the split took
+                # out: the bytes as stored.
+                await cursor.execute(
+                    "SELECT t.line FROM payroll_runs r CROSS JOIN LATERAL "
+                    f"string_to_table(r.{self.file.value}, E'\\n') WITH ORDINALITY AS t (line, n) "
+                    "WHERE r.run_id = %(run_id)s AND r.built_at = %(built_at)s ORDER BY t.n",
+                    {"run_id": self.run_id, "built_at": self.built_at},
+                )
+                while lines := await cursor.fetchmany(_FILE_LINES):
+                    text_ = "\n".join(line for (line,) in lines)
+                    data = (text_ if first else "\n" + text_).encode("utf-8")
+                    first = False
+                    sent += len(data)
+                    if data:
+                        yield data
+            await session.commit()
+        if self.size is not None and sent != self.size:
+            # Sent short or long: the client sees a broken download, never a wrong file.
+            raise FileChanged(f"payroll run {self.run_id}: its {self.file.value} changed")
+
+
+# Lines of a stored file read at a time (a bank file's line is ~120 bytes, a roster's ~250).
+_FILE_LINES = 2000
+
+
+async def open_file(
+    sessions: async_sessionmaker[AsyncSession], run_id: str, file: RunFile
+) -> StoredFile | None:
+    """The run's file as it can be sent (its size and checksum first), or None."""
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                text(
+                    f"SELECT built_at, octet_length({file.value}), bank_file_sha256, "
+                    "current_setting('server_encoding') = 'UTF8' "
+                    "FROM payroll_runs WHERE run_id = :run_id"
+                ),
+                {"run_id": run_id},
+            )
+        ).first()
+    if row is None:
+        return None
+    built_at, size, checksum, utf8 = row
+    return StoredFile(sessions, run_id, file, built_at, int(size) if utf8 else None, checksum)
 
 
 async def roster_of(session: AsyncSession, run_id: str) -> str | None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.payroll_activities import RosterParts
 from dibao.db import payroll_repo
+from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.domain.payroll import assemble_run, bank_file, verify_bank_file
 from dibao.settings import Settings
 from tests.db.test_payroll_repo import (  # noqa: F401  (fixtures)
@@ -48,7 +50,7 @@ AWKWARD = [
 
 def seed_awkward_county(conn: psycopg.Connection[Any]) -> None:
     for n, name in enumerate(AWKWARD):
-        payee = {
+        payee: dict[str, Any] = {
             "account_holder": name,
             "bank": AWKWARD[(n + 3) % len(AWKWARD)] or "示例农商银行",
             "account_no": f"62284800000000{n:05d}",
@@ -148,3 +150,63 @@ async def test_a_county_with_nobody_to_pay_stores_the_empty_files(
 ) -> None:
     seed_case(conn, "DB-C00000003", "张三", [("2027-03", 50_000, "start")])  # not yet due
     await assert_build_is_the_reference(conn, session, settings, "2026-11", (0, 0, 0, 0))
+
+
+async def test_a_stored_file_is_sent_as_stored_a_few_lines_at_a_time(
+    conn: psycopg.Connection[Any],
+    session: AsyncSession,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Three lines a fetch: names with line feeds in them straddle fetches.
+    monkeypatch.setattr(payroll_repo, "_FILE_LINES", 3)
+    seed_awkward_county(conn)
+    row = await payroll_repo.build_run(
+        session, COUNTY, "2026-11", "li.na", BUILT, renderer(settings)
+    )
+    stored = await payroll_repo.bank_file_of(session, row.run_id)
+    page = await payroll_repo.roster_of(session, row.run_id)
+    await session.commit()
+    assert stored is not None and page is not None
+    engine = make_engine(settings)
+    sessions = make_sessionmaker(engine)
+    try:
+        for file, content in (
+            (payroll_repo.RunFile.BANK, stored[0]),
+            (payroll_repo.RunFile.ROSTER, page),
+        ):
+            opened = await payroll_repo.open_file(sessions, row.run_id, file)
+            assert opened is not None
+            assert (opened.size, opened.bank_file_sha256) == (len(content.encode()), stored[1])
+            chunks = [chunk async for chunk in opened.chunks()]
+            assert len(chunks) > 3 and b"".join(chunks) == content.encode("utf-8")
+        assert await payroll_repo.open_file(sessions, "PR-610423-2031-01", file) is None
+        # Discarded and built again while being sent: the download breaks, never mixes.
+        opened = await payroll_repo.open_file(sessions, row.run_id, payroll_repo.RunFile.BANK)
+        assert opened is not None
+        await payroll_repo.discard_run(session, row.run_id, "li.na", "改正", BUILT)
+        await payroll_repo.build_run(
+            session, COUNTY, "2026-11", "li.na", BUILT.replace(day=2), renderer(settings)
+        )
+        with pytest.raises(payroll_repo.FileChanged):
+            _ = [chunk async for chunk in opened.chunks()]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_empty_file_is_sent_empty(
+    conn: psycopg.Connection[Any], session: AsyncSession, settings: Settings
+) -> None:
+    seed_case(conn, "DB-C00000003", "张三", [("2026-11", 50_000, "start")])
+    # A renderer of no page: the roster stored is empty.
+    row = await payroll_repo.build_run(session, COUNTY, "2026-11", "li.na", BUILT, lambda r, s: "")
+    await session.commit()
+    engine = make_engine(settings)
+    try:
+        opened = await payroll_repo.open_file(
+            make_sessionmaker(engine), row.run_id, payroll_repo.RunFile.ROSTER
+        )
+        assert opened is not None and opened.size == 0
+        assert [chunk async for chunk in opened.chunks()] == []
+    finally:
+        await engine.dispose()
