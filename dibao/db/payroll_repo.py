@@ -2,7 +2,9 @@
 
 The roster is computed in one SQL statement (window functions over entitlement_changes,
 aggregation over released lines), so a county of 100,000 households is one round trip;
-`dibao.domain.payroll.household_lines` is the reference it must agree with.
+`dibao.domain.payroll.household_lines` is the reference it must agree with. A build goes
+further: the run's lines, bank file and roster page are written by PostgreSQL from that
+statement, and the files are sent by downloads as they are read (StoredFile).
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ async def _end(session: AsyncSession) -> None:
 # Months are numbered (year * 12 + month - 1) so that a change's range is an integer series.
 _MONTH_INDEX = "left({0}, 4)::int * 12 + right({0}, 2)::int - 1"
 
-_ROSTER_SELECT = f"""
+_ROSTER_CTES = f"""
 WITH households AS MATERIALIZED (
     SELECT c.case_id
     FROM cases c
@@ -198,12 +200,19 @@ owed AS MATERIALIZED (
     CROSS JOIN LATERAL generate_series(s.from_mi, s.until_mi - 1) AS m
     WHERE s.amount <> 0 AND s.until_mi IS NOT NULL
 )
-SELECT o.case_id,
+"""
+
+# A line of the roster, from a month owed o.
+_ROSTER_LINE = """
        to_char(make_date(o.mi / 12, mod(o.mi, 12) + 1, 1), 'YYYY-MM') AS month,
        CASE WHEN o.amount < 0 THEN 'recovery'
             WHEN o.mi >= :first THEN 'regular'
             ELSE 'arrears' END AS kind,
-       o.amount::bigint AS amount,
+       o.amount::bigint AS amount
+"""
+
+# Whom and where a household of the roster is paid, from the joins below (on o.case_id).
+_ROSTER_PAYEE = """
        coalesce(newest.certificate_no, cert.certificate_no, '') AS certificate_no,
        coalesce(pay.account_holder, a.payload -> 'payee' ->> 'account_holder', holder.name, '')
            AS account_holder,
@@ -214,7 +223,9 @@ SELECT o.case_id,
             ELSE coalesce((a.payload -> 'payee' ->> 'agent')::boolean, false) END AS agent,
        CASE WHEN pay.case_id IS NOT NULL THEN pay.agent_reason
             ELSE coalesce(a.payload -> 'payee' ->> 'agent_reason', '') END AS agent_reason
-FROM owed o
+"""
+
+_ROSTER_PAYEE_JOINS = """
 LEFT JOIN payees pay ON pay.case_id = o.case_id
 -- The newest change is the one no later change follows (one window, one sort).
 LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.next_mi IS NULL
@@ -227,6 +238,11 @@ LEFT JOIN LATERAL (
     LIMIT 1
 ) holder ON true
 """
+
+_ROSTER_SELECT = (
+    f"{_ROSTER_CTES}\nSELECT o.case_id, {_ROSTER_LINE},\n{_ROSTER_PAYEE}\n"
+    f"FROM owed o\n{_ROSTER_PAYEE_JOINS}\n"
+)
 
 
 def _driver_sql(sql: str) -> str:
@@ -470,8 +486,7 @@ async def build_run(
 
     The county's rows never pass through this process: the roster, its lines, the bank file
     and the roster page are computed and written by PostgreSQL in a few statements
-    (_sql_build), so memory is the same however large the county, and the time close to
-    that of copying its rows.
+    (_sql_build), so this process's memory is the same however large the county.
     """
     run_id = run_id_for(county_code, period)
     existing = await get_run(session, run_id)
@@ -575,8 +590,11 @@ class _Params:
 
 def sql_text_cell(value: str, params: _Params) -> str:
     """text_cell in SQL: an apostrophe before a value a spreadsheet would run."""
-    starts = " OR ".join(f"left({value}, 1) = {params.text(c)}" for c in FORMULA_STARTS)
-    return f"(CASE WHEN {starts} THEN '''' || {value} ELSE {value} END)"
+    starts = ", ".join(params.text(c) for c in FORMULA_STARTS)
+    return (
+        f"(CASE WHEN left({value}, 1) = ANY (ARRAY[{starts}]) "
+        f"THEN '''' || {value} ELSE {value} END)"
+    )
 
 
 def sql_csv_cell(value: str, params: _Params) -> str:
@@ -630,7 +648,8 @@ def sql_escaped(value: str, escapes: Sequence[tuple[str, str]], params: _Params)
     for char, replacement in escapes:
         replaced = f"replace({replaced}, {params.text(char)}, {params.text(replacement)})"
     # Most values hold nothing to escape: asked first, they are not copied once per character.
-    return f"(CASE WHEN {params.any_in(value, [c for c, _ in escapes])} THEN {replaced} ELSE {value} END)"
+    needs = params.any_in(value, [char for char, _ in escapes])
+    return f"(CASE WHEN {needs} THEN {replaced} ELSE {value} END)"
 
 
 def sql_roster_row(template: RowTemplate, params: _Params, column: Callable[[str], str]) -> str:
@@ -735,13 +754,10 @@ def _households_sql(params: _Params, rows: Mapping[RosterSection, RowTemplate]) 
     return f"""
 INSERT INTO payroll_build_households (case_id, section, seq, net, months, line_kinds, amounts,
     bank_row, roster_row)
-WITH r AS ({_driver_sql(_ROSTER_SELECT)}),
-g AS (
-    SELECT r.case_id, coalesce(r.certificate_no, '') AS certificate_no,
-           coalesce(r.account_holder, '') AS account_holder, coalesce(r.bank, '') AS bank,
-           coalesce(r.account_no, '') AS account_no,
-           CASE WHEN r.agent THEN coalesce(r.agent_reason, '') ELSE '' END AS agent_reason,
-           sum(r.amount)::bigint AS net,
+{_driver_sql(_ROSTER_CTES)},
+lines AS (SELECT o.case_id, {_driver_sql(_ROSTER_LINE)} FROM owed o),
+sums AS (
+    SELECT r.case_id, sum(r.amount)::bigint AS net,
            string_agg(r.month || ':' || r.kind || ':' || {sql_yuan("r.amount")}, ';'
                       ORDER BY r.month) AS bank_lines,
            string_agg(r.month || ' ' || {label} || ' ' || {sql_yuan("r.amount")},
@@ -750,12 +766,15 @@ g AS (
            array_agg(r.month ORDER BY r.month) AS months,
            array_agg(r.kind ORDER BY r.month) AS line_kinds,
            array_agg(r.amount ORDER BY r.month) AS amounts
-    FROM r
-    GROUP BY r.case_id, r.certificate_no, r.account_holder, r.bank, r.account_no, r.agent,
-             r.agent_reason
+    FROM lines r
+    GROUP BY r.case_id
 ),
+-- Whom to pay, once per household (the roster reads it once per line).
+g AS (SELECT o.*, {_ROSTER_PAYEE} FROM sums o {_ROSTER_PAYEE_JOINS}),
 s AS (
-    SELECT g.*,
+    SELECT g.case_id, g.net, g.bank_lines, g.detail, g.months, g.line_kinds, g.amounts,
+           g.certificate_no, g.account_holder, g.bank, g.account_no,
+           CASE WHEN g.agent THEN coalesce(g.agent_reason, '') ELSE '' END AS agent_reason,
            CASE WHEN g.net < 0 THEN '{RosterSection.OUTSTANDING.value}'
                 WHEN g.net = 0 THEN '{RosterSection.OFFSET.value}'
                 WHEN g.account_no <> '' THEN '{RosterSection.PAID.value}'
