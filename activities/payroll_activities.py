@@ -6,12 +6,14 @@ the run stored first, with the same bank file; a retried release returns the rel
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -19,9 +21,9 @@ from temporalio.exceptions import ApplicationError
 from activities.heartbeat import heartbeating
 from dibao.db import payroll_repo
 from dibao.db.payroll_models import PayrollRunRow
+from dibao.db.payroll_repo import RowMarkup, RowTemplate
 from dibao.domain.money import format_yuan
 from dibao.domain.payroll import (
-    LINE_LABELS,
     BuildPayroll,
     DiscardPayroll,
     HouseholdPay,
@@ -32,6 +34,8 @@ from dibao.domain.payroll import (
     RosterSection,
     RunStatus,
     period_label,
+    roster_detail,
+    roster_kinds,
     roster_section,
 )
 from dibao.notices.render import environment
@@ -81,18 +85,99 @@ def _row(household: HouseholdPay, seq: int, amount_fen: int) -> _RosterRow:
         account_no=household.account_no,
         certificate_no=household.certificate_no,
         amount=format_yuan(amount_fen),
-        kinds="、".join(dict.fromkeys(LINE_LABELS[line.kind] for line in household.lines)),
-        detail="；".join(
-            f"{line.month} {LINE_LABELS[line.kind]} {format_yuan(line.amount_fen)}"
-            for line in household.lines
-        ),
+        kinds=roster_kinds(household.lines),
+        detail=roster_detail(household.lines),
     )
 
 
+# --- a row macro as markup for PostgreSQL to fill in ----------------------------------------
+#
+# A county's roster has a row per household: rendered here, 100,000 rows take seconds of
+# Jinja, so the build has PostgreSQL write them. The markup stays the template's: its row
+# macro is rendered for one row whose fields are marks, and the text between the marks is
+# what SQL puts between the escaped fields (payroll_repo.sql_roster_row). A field the macro
+# tests (`{% if row.agent_reason %}`) is found by rendering it empty, and gives a variant for
+# each case. compile_rows checks its work against Jinja on awkward values, so a macro that
+# does more with a field (a filter, a comparison, the loop's index) fails the build loudly
+# instead of writing a different page.
+
+_FIELDS = tuple(f.name for f in fields(_RosterRow))
+_MARKS = {name: f"\ue000{n}\ue001" for n, name in enumerate(_FIELDS)}
+_MARK = re.compile("\ue000(\\d+)\ue001")
+# More fields tested than this and the variants multiply past use.
+_MAX_SWITCHES = 3
+
+
+class RosterTemplateError(ValueError):
+    """The roster template's row macro does something PostgreSQL cannot repeat."""
+
+
+def _escapes() -> tuple[tuple[str, str], ...]:
+    """What autoescape does to a value (markupsafe.escape), `&` first so that the entities
+    put in after it stay as they are."""
+    found = [(c, str(escape(c))) for c in map(chr, range(1, 128)) if str(escape(c)) != c]
+    return tuple(sorted(found, key=lambda pair: pair[0] != "&"))
+
+
+def _fill(template: RowTemplate, values: dict[str, Any]) -> str:
+    """What PostgreSQL writes for a row of these values (payroll_repo.sql_roster_row)."""
+    mask = sum(1 << bit for bit, name in enumerate(template.switches) if values[name])
+    variant = template.variants[mask]
+    out = [variant.literals[0]]
+    for name, after in zip(variant.fields, variant.literals[1:], strict=True):
+        value = values[name]
+        for char, replacement in template.escapes:
+            value = value.replace(char, replacement)
+        out += [value, after]
+    return "".join(out)
+
+
+def compile_rows(render: Callable[[list[_RosterRow]], str]) -> RowTemplate:
+    """The markup of the rows `render` writes (a row macro over a list of rows)."""
+
+    def one(values: dict[str, Any]) -> str:
+        return render([_RosterRow(**values)])
+
+    full = one(_MARKS)
+    switches = tuple(
+        name for name in _FIELDS if one(_MARKS | {name: ""}) != full.replace(_MARKS[name], "")
+    )
+    if len(switches) > _MAX_SWITCHES:
+        raise RosterTemplateError(f"the roster's row macro tests {len(switches)} fields")
+    variants = []
+    for mask in range(1 << len(switches)):
+        values = dict(_MARKS)
+        for bit, name in enumerate(switches):
+            if not mask >> bit & 1:
+                values[name] = ""
+        pieces = _MARK.split(one(values))
+        variants.append(
+            RowMarkup(tuple(pieces[0::2]), tuple(_FIELDS[int(n)] for n in pieces[1::2]))
+        )
+    template = RowTemplate(switches, tuple(variants), _escapes())
+    # The check: rows of awkward values, every variant, two rows at a time, against Jinja.
+    for mask in range(1 << len(switches)):
+        probes: list[dict[str, Any]] = []
+        for n in range(2):
+            probe: dict[str, Any] = {name: f'<&\'"{name}{n}">' for name in _FIELDS}
+            for bit, name in enumerate(switches):
+                if not mask >> bit & 1:
+                    probe[name] = ""
+            probes.append(probe)
+        expected = render([_RosterRow(**probe) for probe in probes])
+        if expected != "".join(_fill(template, probe) for probe in probes):
+            raise RosterTemplateError(
+                "the roster's row macro does more with a row than print its fields "
+                "(escaped) and test them for being empty: PostgreSQL cannot write its rows"
+            )
+    return template
+
+
 class RosterParts:
-    """The 花名册 for printing and signing, written in pieces (payroll_repo.RosterWriter) from
-    the macros of its template: households paid, those netting zero, and those to be recovered
-    outside the bank file or held back for want of an account."""
+    """The 花名册 for printing and signing, in pieces (payroll_repo.RosterWriter) from the
+    macros of its template: households paid, those netting zero, and those to be recovered
+    outside the bank file or held back for want of an account. A build has PostgreSQL write
+    the rows (`row_markup`); `whole` renders a run in memory, row by row, with Jinja."""
 
     def __init__(
         self, templates_dir: Path, run: PayrollRun, maker: str, built_at: datetime
@@ -120,6 +205,13 @@ class RosterParts:
         if section is RosterSection.PAID:
             return str(self._macros.paid_rows(rows))
         return str(self._macros.section_rows(section.value, rows))
+
+    def row_markup(self, section: RosterSection) -> RowTemplate:
+        """The markup of one row of the section, for PostgreSQL to fill in for every
+        household (payroll_repo.RowTemplate)."""
+        if section is RosterSection.PAID:
+            return compile_rows(lambda rows: str(self._macros.paid_rows(rows)))
+        return compile_rows(lambda rows: str(self._macros.section_rows(section.value, rows)))
 
     def section_end(self, section: RosterSection, households: int, total_fen: int) -> str:
         if section is RosterSection.PAID:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import errors, payroll_service
@@ -244,22 +244,29 @@ async def get_run(
     responses={200: {"content": {"text/csv": {}}}},
     summary="The bank file (CSV, UTF-8; last row: SHA256 of the rows before it)",
 )
-async def get_bank_file(
-    run_id: RunId, session: SessionDep, sessions: SessionsDep, actor: PayrollReader
-) -> Response:
+async def get_bank_file(run_id: RunId, sessions: SessionsDep, actor: PayrollReader) -> Response:
     await payroll_service.readable_run(sessions, actor, run_id)
-    stored = await payroll_repo.bank_file_of(session, run_id)
+    stored = await payroll_repo.open_file(sessions, run_id, payroll_repo.RunFile.BANK)
     if stored is None:
         raise errors.not_found(f"payroll run {run_id}")
-    content, checksum = stored
-    return Response(
-        content=content.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={
+    return streamed(
+        stored,
+        "text/csv; charset=utf-8",
+        {
             "Content-Disposition": f'attachment; filename="{run_id}.csv"',
-            "X-Content-SHA256": checksum,
+            "X-Content-SHA256": stored.bank_file_sha256,
         },
     )
+
+
+def streamed(
+    stored: payroll_repo.StoredFile, media_type: str, headers: dict[str, str]
+) -> StreamingResponse:
+    """A stored file sent as it is read from the database (a county's files are megabytes),
+    with its length when known."""
+    if stored.size is not None:
+        headers = {**headers, "Content-Length": str(stored.size)}
+    return StreamingResponse(stored.chunks(), media_type=media_type, headers=headers)
 
 
 @router.get(
@@ -268,14 +275,12 @@ async def get_bank_file(
     responses={200: {"content": {"text/html": {}}}},
     summary="The roster (花名册) for printing and signing",
 )
-async def get_roster(
-    run_id: RunId, session: SessionDep, sessions: SessionsDep, actor: PayrollReader
-) -> HTMLResponse:
+async def get_roster(run_id: RunId, sessions: SessionsDep, actor: PayrollReader) -> Response:
     await payroll_service.readable_run(sessions, actor, run_id)
-    page = await payroll_repo.roster_of(session, run_id)
-    if page is None:
+    stored = await payroll_repo.open_file(sessions, run_id, payroll_repo.RunFile.ROSTER)
+    if stored is None:
         raise errors.not_found(f"payroll run {run_id}")
-    return HTMLResponse(page)
+    return streamed(stored, "text/html; charset=utf-8", {})
 
 
 # Release and discard wait for the workflow's worker only so long (api/case_service.py).

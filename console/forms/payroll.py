@@ -12,12 +12,13 @@ import re
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from temporalio.service import RPCError
 
 from api import errors, payroll_service
 from api.deps import check_county, check_role, client_dep, sessions_dep
 from api.payroll_schedule import describe_schedule, ensure_schedule
+from api.routes.payroll import streamed
 from console.errors import field_errors
 from console.errors_zh import message_zh
 from console.render import HEADERS, register_page, render
@@ -237,18 +238,16 @@ async def run_page(
 async def bank_file(request: Request, run_id: str, user: ConsoleUserDep) -> Response:
     _check_run_id(run_id)
     await payroll_service.readable_run(sessions_dep(request), user.actor, run_id)
-    async with sessions_dep(request)() as session:
-        stored = await payroll_repo.bank_file_of(session, run_id)
+    stored = await payroll_repo.open_file(sessions_dep(request), run_id, payroll_repo.RunFile.BANK)
     if stored is None:
         raise errors.not_found(f"payroll run {run_id}")
-    content, checksum = stored
-    return Response(
-        content=content.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={
+    return streamed(
+        stored,
+        "text/csv; charset=utf-8",
+        {
             **HEADERS,
             "Content-Disposition": f'attachment; filename="{run_id}.csv"',
-            "X-Content-SHA256": checksum,
+            "X-Content-SHA256": stored.bank_file_sha256,
         },
     )
 
@@ -258,13 +257,15 @@ async def roster(request: Request, run_id: str, user: ConsoleUserDep) -> Respons
     """The 花名册 as built, for printing and signing (it carries its own print styles)."""
     _check_run_id(run_id)
     await payroll_service.readable_run(sessions_dep(request), user.actor, run_id)
-    async with sessions_dep(request)() as session:
-        page = await payroll_repo.roster_of(session, run_id)
-    if page is None:
+    stored = await payroll_repo.open_file(
+        sessions_dep(request), run_id, payroll_repo.RunFile.ROSTER
+    )
+    if stored is None:
         raise errors.not_found(f"payroll run {run_id}")
-    return HTMLResponse(
-        page,
-        headers={
+    return streamed(
+        stored,
+        "text/html; charset=utf-8",
+        {
             **HEADERS,
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",

@@ -2,27 +2,34 @@
 
 The roster is computed in one SQL statement (window functions over entitlement_changes,
 aggregation over released lines), so a county of 100,000 households is one round trip;
-`dibao.domain.payroll.household_lines` is the reference it must agree with.
+`dibao.domain.payroll.household_lines` is the reference it must agree with. A build goes
+further: the run's lines, bank file and roster page are written by PostgreSQL from that
+statement, and the files are sent by downloads as they are read (StoredFile).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from itertools import pairwise, permutations
 from typing import Any, Protocol
 
 import psycopg
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import defer
 
 from dibao.db.payroll_models import PayrollDiscardRow, PayrollLineRow, PayrollRunRow
 from dibao.domain.enums import CaseStatus
 from dibao.domain.payroll import (
-    BankFileWriter,
+    BANK_FILE_HEADER,
+    DETAIL_SEPARATOR,
+    KINDS_SEPARATOR,
+    LINE_LABELS,
     HouseholdPay,
     Line,
     LineKind,
@@ -30,26 +37,27 @@ from dibao.domain.payroll import (
     RosterSection,
     RunStatus,
     assemble_run,
-    is_booked,
+    bank_csv_row,
+    bank_file_signature,
+    bank_file_total_row,
     month_index,
     period_months,
-    roster_section,
     run_id_for,
 )
+from dibao.domain.spreadsheet import FORMULA_STARTS
 from dibao.messages.case import Rejection
 
 
 class RosterWriter(Protocol):
-    """The roster page (花名册) in pieces, as a build streams its households through: `head`,
-    the paid rows in batches, then each other section's rows; each section's end; `tail`."""
+    """The roster page (花名册) in pieces: `head`; the paid table's rows, then `section_end`;
+    each other section with households in it, `section_start`, its rows, `section_end`;
+    `tail`. The rows are filled in by PostgreSQL from each section's `row_markup`."""
 
     def head(self) -> str: ...
 
     def section_start(self, section: RosterSection) -> str: ...
 
-    def rows(
-        self, section: RosterSection, households: Sequence[HouseholdPay], first_seq: int
-    ) -> str: ...
+    def row_markup(self, section: RosterSection) -> RowTemplate: ...
 
     def section_end(self, section: RosterSection, households: int, total_fen: int) -> str: ...
 
@@ -57,9 +65,9 @@ class RosterWriter(Protocol):
 
 
 # render(run, bank_file_sha256) -> the roster page. The build first passes an empty run of its
-# county and period: a page with a `writer` (RosterWriter) is written through it as the
-# households stream by (the activity's Jinja renderer); a plain page is rendered once more
-# with the whole run at the end.
+# county and period: a page with a `writer` (RosterWriter) has its rows written by PostgreSQL
+# (the activity's Jinja renderer); a plain page is rendered once more with the whole run, read
+# back into memory, at the end (small runs and tests).
 RenderRoster = Callable[[PayrollRun, str], str]
 
 
@@ -119,8 +127,7 @@ async def _end(session: AsyncSession) -> None:
 # Months are numbered (year * 12 + month - 1) so that a change's range is an integer series.
 _MONTH_INDEX = "left({0}, 4)::int * 12 + right({0}, 2)::int - 1"
 
-_ROSTER_SQL = text(
-    f"""
+_ROSTER_CTES = f"""
 WITH households AS MATERIALIZED (
     SELECT c.case_id
     FROM cases c
@@ -193,12 +200,19 @@ owed AS MATERIALIZED (
     CROSS JOIN LATERAL generate_series(s.from_mi, s.until_mi - 1) AS m
     WHERE s.amount <> 0 AND s.until_mi IS NOT NULL
 )
-SELECT o.case_id,
+"""
+
+# A line of the roster, from a month owed o.
+_ROSTER_LINE = """
        to_char(make_date(o.mi / 12, mod(o.mi, 12) + 1, 1), 'YYYY-MM') AS month,
        CASE WHEN o.amount < 0 THEN 'recovery'
             WHEN o.mi >= :first THEN 'regular'
             ELSE 'arrears' END AS kind,
-       o.amount,
+       o.amount::bigint AS amount
+"""
+
+# Whom and where a household of the roster is paid, from the joins below (on o.case_id).
+_ROSTER_PAYEE = """
        coalesce(newest.certificate_no, cert.certificate_no, '') AS certificate_no,
        coalesce(pay.account_holder, a.payload -> 'payee' ->> 'account_holder', holder.name, '')
            AS account_holder,
@@ -209,7 +223,9 @@ SELECT o.case_id,
             ELSE coalesce((a.payload -> 'payee' ->> 'agent')::boolean, false) END AS agent,
        CASE WHEN pay.case_id IS NOT NULL THEN pay.agent_reason
             ELSE coalesce(a.payload -> 'payee' ->> 'agent_reason', '') END AS agent_reason
-FROM owed o
+"""
+
+_ROSTER_PAYEE_JOINS = """
 LEFT JOIN payees pay ON pay.case_id = o.case_id
 -- The newest change is the one no later change follows (one window, one sort).
 LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.next_mi IS NULL
@@ -221,12 +237,20 @@ LEFT JOIN LATERAL (
     WHERE m ->> 'relation' = 'head'
     LIMIT 1
 ) holder ON true
-ORDER BY o.case_id, o.mi
 """
+
+_ROSTER_SELECT = (
+    f"{_ROSTER_CTES}\nSELECT o.case_id, {_ROSTER_LINE},\n{_ROSTER_PAYEE}\n"
+    f"FROM owed o\n{_ROSTER_PAYEE_JOINS}\n"
 )
 
-# The same for the driver's cursor: %(name)s placeholders (the casts' :: stay as they are).
-_ROSTER_DRIVER_SQL = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", _ROSTER_SQL.text)
+
+def _driver_sql(sql: str) -> str:
+    """A statement for the driver's cursor: %(name)s placeholders (the casts' :: stay)."""
+    return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
+
+
+_ROSTER_DRIVER_SQL = _driver_sql(_ROSTER_SELECT + "ORDER BY o.case_id, o.mi\n")
 
 
 async def roster(session: AsyncSession, county_code: str, period: str) -> list[HouseholdPay]:
@@ -240,11 +264,22 @@ async def roster_stream(
 ) -> AsyncIterator[HouseholdPay]:
     """The roster one household at a time, read through a server-side cursor: the rows of a
     county's 100,000 households are never all in this process at once."""
-    months = period_months(period)
     # The planner cannot see how many months a change spans and overestimates the query by
     # orders of magnitude; JIT-compiling it for that estimate costs more than it saves.
     await session.execute(text("SET LOCAL jit = off"))
-    params = {
+    params = _roster_params(county_code, period)
+    # The driver's own server-side cursor, in the session's transaction: rows come as plain
+    # tuples, without the ORM's per-row work (a county's roster is 100,000s of rows).
+    driver = await _driver(session)
+    async with driver.cursor(name="payroll_roster") as cursor:
+        await cursor.execute(_ROSTER_DRIVER_SQL, params)
+        async for household in _households(cursor):
+            yield household
+
+
+def _roster_params(county_code: str, period: str) -> dict[str, Any]:
+    months = period_months(period)
+    return {
         "county": county_code,
         "receiving": CaseStatus.RECEIVING.value,
         # A household whose benefit stopped may still be owed arrears or owe a recovery
@@ -255,13 +290,6 @@ async def roster_stream(
         "last_month": months[-1],
         "after_last": month_index(months[-1]) + 1,
     }
-    # The driver's own server-side cursor, in the session's transaction: rows come as plain
-    # tuples, without the ORM's per-row work (a county's roster is 100,000s of rows).
-    driver = await _driver(session)
-    async with driver.cursor(name="payroll_roster") as cursor:
-        await cursor.execute(_ROSTER_DRIVER_SQL, params)
-        async for household in _households(cursor):
-            yield household
 
 
 async def _households(cursor: psycopg.AsyncServerCursor[Any]) -> AsyncIterator[HouseholdPay]:
@@ -335,6 +363,81 @@ async def bank_file_of(session: AsyncSession, run_id: str) -> tuple[str, str] | 
     return None if row is None else (row[0], row[1])
 
 
+class RunFile(StrEnum):
+    """A file stored with a run (its column of payroll_runs)."""
+
+    BANK = "bank_file"
+    ROSTER = "roster_html"
+
+
+class FileChanged(Exception):
+    """The file changed while being sent (a draft discarded and built again meanwhile)."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A run's stored file, to be sent as it is read: `chunks()` reads it a few thousand
+    lines at a time through a server-side cursor, in a session of its own, so a county's
+    file is never whole in the process that sends it."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    run_id: str
+    file: RunFile
+    built_at: datetime
+    size: int | None  # bytes in UTF-8 (None on a server whose encoding is not UTF-8)
+    bank_file_sha256: str
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        sent, first = 0, True
+        async with self.sessions() as session:
+            driver = await _driver(session)
+            async with driver.cursor(name="payroll_file") as cursor:
+                # The file's lines in order, joined again by the line feeds the split took
+                # out: the bytes as stored.
+                await cursor.execute(
+                    "SELECT t.line FROM payroll_runs r CROSS JOIN LATERAL "
+                    f"string_to_table(r.{self.file.value}, E'\\n') WITH ORDINALITY AS t (line, n) "
+                    "WHERE r.run_id = %(run_id)s AND r.built_at = %(built_at)s ORDER BY t.n",
+                    {"run_id": self.run_id, "built_at": self.built_at},
+                )
+                while lines := await cursor.fetchmany(_FILE_LINES):
+                    text_ = "\n".join(line for (line,) in lines)
+                    data = (text_ if first else "\n" + text_).encode("utf-8")
+                    first = False
+                    sent += len(data)
+                    if data:
+                        yield data
+            await session.commit()
+        if self.size is not None and sent != self.size:
+            # Sent short or long: the client sees a broken download, never a wrong file.
+            raise FileChanged(f"payroll run {self.run_id}: its {self.file.value} changed")
+
+
+# Lines of a stored file read at a time (a bank file's line is ~120 bytes, a roster's ~250).
+_FILE_LINES = 2000
+
+
+async def open_file(
+    sessions: async_sessionmaker[AsyncSession], run_id: str, file: RunFile
+) -> StoredFile | None:
+    """The run's file as it can be sent (its size and checksum first), or None."""
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                text(
+                    f"SELECT built_at, octet_length({file.value}), bank_file_sha256, "
+                    "current_setting('server_encoding') = 'UTF8' "
+                    "FROM payroll_runs WHERE run_id = :run_id"
+                ),
+                {"run_id": run_id},
+            )
+        ).first()
+    if row is None:
+        return None
+    built_at, size, checksum, utf8 = row
+    return StoredFile(sessions, run_id, file, built_at, int(size) if utf8 else None, checksum)
+
+
 async def roster_of(session: AsyncSession, run_id: str) -> str | None:
     return (
         await session.execute(
@@ -381,10 +484,9 @@ async def build_run(
     Idempotent: a run that exists already, draft or released, is returned exactly as stored
     (the same file), so a retried or repeated build never pays twice.
 
-    The roster streams through: households are read by a server-side cursor, their lines go
-    out by COPY a batch at a time, and the bank file and roster page are written in chunks to
-    a scratch table and joined into the run's row by PostgreSQL, so this process holds one
-    batch of households however large the county.
+    The county's rows never pass through this process: the roster, its lines, the bank file
+    and the roster page are computed and written by PostgreSQL in a few statements
+    (_sql_build), so this process's memory is the same however large the county.
     """
     run_id = run_id_for(county_code, period)
     existing = await get_run(session, run_id)
@@ -426,186 +528,415 @@ async def build_run(
     # Under the county lock nobody else can have stored the run; if someone did regardless,
     # theirs stands and gets no lines of ours.
     if inserted.first() is not None:
-        await _stream_build(session, run_id, county_code, period, render_roster)
+        await _sql_build(session, run_id, county_code, period, render_roster)
     await session.commit()
     stored = await get_run(session, run_id)
     assert stored is not None
     return stored
 
 
-# Households handled at a time: their lines are one COPY, their rows one piece of each file.
-_BATCH = 5000
+# --- the build, in PostgreSQL --------------------------------------------------------------
+#
+# A county's run is a few statements, each over every household at once: the roster into a
+# scratch table; its households (net, section, number in the section, bank file row, roster
+# row) into another; the booked lines by INSERT ... SELECT; each file joined by string_agg
+# into the run's row. No row of the county passes through this process. The text is written
+# by SQL that follows the domain's rules (format_yuan, text_cell, bank_csv_row,
+# describe_lines, roster_section, roster_kinds, roster_detail; tests/db/test_payroll_sql_text.py
+# holds them to it) and the roster's rows by the markup its template renders for one row
+# (RowTemplate, compiled by the activity from the template's row macros).
 
-# Parts of the scratch text, joined in this order: the bank file alone; the roster page from
-# its head and paid rows through its other tables to its signatures.
-_BANK_PART = 0
-_ROSTER_PARTS = {
-    RosterSection.PAID: 1,
-    RosterSection.OFFSET: 2,
-    RosterSection.OUTSTANDING: 3,
-    RosterSection.HELD: 4,
+_YUAN = (
+    "(CASE WHEN {0} < 0 THEN '-' ELSE '' END || (abs({0}) / 100)::text || '.' "
+    "|| lpad(mod(abs({0}), 100)::text, 2, '0'))"
+)
+
+
+def sql_yuan(expr: str) -> str:
+    """format_yuan in SQL: bigint fen as yuan with two decimals, by integer division. Exact:
+    a payroll never rounds (every amount is whole fen), so there is nothing to round."""
+    return _YUAN.format(f"({expr})")
+
+
+def _quoted_by_csv() -> tuple[str, ...]:
+    """The characters that make the bank file's CSV writer quote a cell, asked of the writer
+    itself (Python 3.11: comma, double quote, line feed), so the SQL follows its version."""
+    return tuple(
+        c for c in map(chr, range(1, 128)) if bank_csv_row(("a" + c + "a", "")).startswith('"')
+    )
+
+
+_CSV_QUOTED = _quoted_by_csv()
+assert all(len(start) == 1 for start in FORMULA_STARTS)
+
+
+class _Params:
+    """The parameters of a statement built in pieces: each text once, named by its position."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self._keys: dict[str, str] = {}
+
+    def text(self, value: str) -> str:
+        if value not in self._keys:
+            self._keys[value] = f"p{len(self._keys)}"
+            self.values[self._keys[value]] = value
+        return f"%({self._keys[value]})s::text"
+
+    def any_in(self, value: str, chars: Sequence[str]) -> str:
+        """SQL: `value` holds one of `chars`."""
+        return " OR ".join(f"strpos({value}, {self.text(c)}) > 0" for c in chars) or "false"
+
+
+def sql_text_cell(value: str, params: _Params) -> str:
+    """text_cell in SQL: an apostrophe before a value a spreadsheet would run."""
+    starts = ", ".join(params.text(c) for c in FORMULA_STARTS)
+    return (
+        f"(CASE WHEN left({value}, 1) = ANY (ARRAY[{starts}]) "
+        f"THEN '''' || {value} ELSE {value} END)"
+    )
+
+
+def sql_csv_cell(value: str, params: _Params) -> str:
+    """A cell as bank_csv_row writes it: quoted, its quotes doubled, when it holds one of
+    _CSV_QUOTED (`value` is evaluated up to five times: a column, not an expression)."""
+    return (
+        f"(CASE WHEN {params.any_in(value, _CSV_QUOTED)} "
+        f"THEN '\"' || replace({value}, '\"', '\"\"') || '\"' ELSE {value} END)"
+    )
+
+
+@dataclass(frozen=True)
+class RowMarkup:
+    """One roster row's markup as its template renders it: `literals[0]`, the row's field
+    `fields[0]` escaped, `literals[1]`, ... (one literal more than fields)."""
+
+    literals: tuple[str, ...]
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowTemplate:
+    """A section's row markup, for PostgreSQL to fill in row by row: a variant for each
+    combination of the `switches` (fields the template tests) being empty or not, indexed by
+    the bits of the non-empty ones (switches[0] is bit 0); the fields escaped by `escapes`
+    (character, replacement; applied in order) as the template's autoescape does."""
+
+    switches: tuple[str, ...]
+    variants: tuple[RowMarkup, ...]
+    escapes: tuple[tuple[str, str], ...]
+
+
+# The fields of a roster row (activities.payroll_activities._RosterRow) in SQL, over the
+# households h of _households_sql.
+ROSTER_ROW_FIELDS: dict[str, str] = {
+    "seq": "h.seq::text",
+    "holder": "h.account_holder",
+    "agent_reason": "h.agent_reason",
+    "bank": "h.bank",
+    "account_no": "h.account_no",
+    "certificate_no": "h.certificate_no",
+    "amount": "h.roster_amount",
+    "kinds": "h.kinds",
+    "detail": "h.detail",
 }
-_TAIL_PART = 5
 
 
-class _Chunks:
-    """Text written to the transaction's scratch table in pieces of about `_CHUNK` characters."""
+def sql_escaped(value: str, escapes: Sequence[tuple[str, str]], params: _Params) -> str:
+    """The value as autoescape writes it (`value` a column: it is evaluated several times)."""
+    replaced = value
+    for char, replacement in escapes:
+        replaced = f"replace({replaced}, {params.text(char)}, {params.text(replacement)})"
+    # Most values hold nothing to escape: asked first, they are not copied once per character.
+    needs = params.any_in(value, [char for char, _ in escapes])
+    return f"(CASE WHEN {needs} THEN {replaced} ELSE {value} END)"
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-        self._pending: dict[int, list[str]] = {}
-        self._sizes: dict[int, int] = {}
-        self._seq = 0
 
-    async def write(self, part: int, piece: str) -> None:
-        if not piece:
-            return
-        self._pending.setdefault(part, []).append(piece)
-        self._sizes[part] = self._sizes.get(part, 0) + len(piece)
-        if self._sizes[part] >= _CHUNK:
-            await self._flush(part)
+def sql_roster_row(template: RowTemplate, params: _Params, column: Callable[[str], str]) -> str:
+    """The SQL of a roster row of `template`, each field the escaped value `column(field)`."""
 
-    async def close(self) -> None:
-        for part in list(self._pending):
-            await self._flush(part)
+    def markup(variant: RowMarkup) -> str:
+        parts = [params.text(variant.literals[0])]
+        for field, after in zip(variant.fields, variant.literals[1:], strict=True):
+            parts += [column(field), params.text(after)]
+        return "(" + " || ".join(parts) + ")"
 
-    async def _flush(self, part: int) -> None:
-        pieces = self._pending.pop(part, [])
-        self._sizes.pop(part, None)
-        if not pieces:
-            return
-        self._seq += 1
-        await self._session.execute(
-            text("INSERT INTO payroll_build_text (part, seq, chunk) VALUES (:part, :seq, :chunk)"),
-            {"part": part, "seq": self._seq, "chunk": "".join(pieces)},
+    if not template.switches:
+        return markup(template.variants[0])
+    cases = []
+    for mask, variant in enumerate(template.variants):
+        tests = [
+            f"{column(field)} {'<>' if mask >> bit & 1 else '='} ''"
+            for bit, field in enumerate(template.switches)
+        ]
+        cases.append(f"WHEN {' AND '.join(tests)} THEN {markup(variant)}")
+    return "(CASE " + " ".join(cases) + " END)"
+
+
+def sql_kinds(params: _Params) -> str:
+    """roster_kinds in SQL, from the first month of each kind of line (g.first_<kind>, NULL
+    without one): the labels in the order of those months. An ordering of the kinds per
+    branch, so that no subquery runs per household."""
+    last = "'9999-99'"  # after every month; the kinds without a line are left out anyway
+    first = {k: f'coalesce(g.first_{k.value}, {last}) COLLATE "C"' for k in LineKind}
+    branches = []
+    for order in permutations(LineKind):
+        test = " AND ".join(f"{first[a]} <= {first[b]}" for a, b in pairwise(order))
+        labels = ", ".join(
+            f"CASE WHEN g.first_{k.value} IS NOT NULL THEN {params.text(LINE_LABELS[k])} END"
+            for k in order
         )
+        branches.append(f"WHEN {test} THEN concat_ws({params.text(KINDS_SEPARATOR)}, {labels})")
+    return "(CASE " + " ".join(branches) + " END)"
 
 
-_CHUNK = 256 * 1024
+_SCRATCH = """
+CREATE TEMPORARY TABLE payroll_build_households (
+    case_id text, section text, seq int, net bigint, months text[], line_kinds text[],
+    amounts bigint[], bank_row text, roster_row text
+) ON COMMIT DROP
+"""
+
+_BANK_TEXT_COLUMNS = ("case_id", "certificate_no", "account_holder", "bank", "account_no")
 
 
-class _NoPage:
-    """The roster writer of a renderer of whole pages: it writes nothing while streaming."""
+def _households_sql(params: _Params, rows: Mapping[RosterSection, RowTemplate]) -> str:
+    """Each household of the roster once: its net, section (roster_section), number in its
+    section (case_id order), its bank file row (bank_file_row) and its roster row (one of
+    `rows`, or none).
 
-    def head(self) -> str:
-        return ""
+    Layered so that each value is computed once: g sums a household's lines; h numbers it in
+    its section and makes its bank file cells safe; c escapes the roster's fields and quotes
+    the cells (OFFSET 0 keeps PostgreSQL from folding c into the statement, which would
+    compute each escape once per use)."""
+    label = (
+        "CASE r.kind "
+        + " ".join(f"WHEN '{k.value}' THEN {params.text(LINE_LABELS[k])}" for k in LineKind)
+        + " END"
+    )
+    firsts = ", ".join(
+        f"min(r.month) FILTER (WHERE r.kind = '{k.value}') AS first_{k.value}" for k in LineKind
+    )
+    fields = ROSTER_ROW_FIELDS if rows else {}
+    outstanding = RosterSection.OUTSTANDING.value
+    escapes = next(iter(rows.values())).escapes if rows else ()
+    if any(row.escapes != escapes for row in rows.values()):
+        raise ValueError("the roster's sections escape differently")
+    h_columns = "".join(
+        f",\n           {sql_text_cell(f's.{c}', params)} AS tc_{c}" for c in _BANK_TEXT_COLUMNS
+    )
+    c_columns = "".join(
+        f",\n           {sql_escaped(sql, escapes, params)} AS html_{name}"
+        for name, sql in fields.items()
+    )
+    c_columns += "".join(
+        f",\n           {sql_csv_cell(f'h.tc_{c}', params)} AS cell_{c}" for c in _BANK_TEXT_COLUMNS
+    )
+    bank_row = " || ',' || ".join(
+        [
+            "c.seq::text",
+            *(f"c.cell_{column}" for column in _BANK_TEXT_COLUMNS),
+            sql_yuan("c.net"),
+            sql_csv_cell("c.bank_lines", params),
+        ]
+    )
+    roster_row = (
+        "CASE c.section "
+        + " ".join(
+            f"WHEN '{section.value}' THEN "
+            f"{sql_roster_row(row, params, lambda name: f'c.html_{name}')}"
+            for section, row in rows.items()
+        )
+        + " END"
+        if rows
+        else "NULL"
+    )
+    return f"""
+INSERT INTO payroll_build_households (case_id, section, seq, net, months, line_kinds, amounts,
+    bank_row, roster_row)
+{_driver_sql(_ROSTER_CTES)},
+lines AS (SELECT o.case_id, {_driver_sql(_ROSTER_LINE)} FROM owed o),
+sums AS (
+    SELECT r.case_id, sum(r.amount)::bigint AS net,
+           string_agg(r.month || ':' || r.kind || ':' || {sql_yuan("r.amount")}, ';'
+                      ORDER BY r.month) AS bank_lines,
+           string_agg(r.month || ' ' || {label} || ' ' || {sql_yuan("r.amount")},
+                      {params.text(DETAIL_SEPARATOR)} ORDER BY r.month) AS detail,
+           {firsts},
+           array_agg(r.month ORDER BY r.month) AS months,
+           array_agg(r.kind ORDER BY r.month) AS line_kinds,
+           array_agg(r.amount ORDER BY r.month) AS amounts
+    FROM lines r
+    GROUP BY r.case_id
+),
+-- Whom to pay, once per household (the roster reads it once per line).
+g AS (SELECT o.*, {_ROSTER_PAYEE} FROM sums o {_ROSTER_PAYEE_JOINS}),
+s AS (
+    SELECT g.case_id, g.net, g.bank_lines, g.detail, g.months, g.line_kinds, g.amounts,
+           g.certificate_no, g.account_holder, g.bank, g.account_no,
+           CASE WHEN g.agent THEN coalesce(g.agent_reason, '') ELSE '' END AS agent_reason,
+           CASE WHEN g.net < 0 THEN '{RosterSection.OUTSTANDING.value}'
+                WHEN g.net = 0 THEN '{RosterSection.OFFSET.value}'
+                WHEN g.account_no <> '' THEN '{RosterSection.PAID.value}'
+                ELSE '{RosterSection.HELD.value}' END AS section,
+           {sql_kinds(params)} AS kinds
+    FROM g
+),
+h AS (
+    SELECT s.*, row_number() OVER (PARTITION BY s.section ORDER BY s.case_id) AS seq,
+           -- To recover: a positive amount.
+           {sql_yuan(f"CASE WHEN s.section = '{outstanding}' THEN -s.net ELSE s.net END")}
+               AS roster_amount{h_columns}
+    FROM s
+),
+c AS (
+    SELECT h.*{c_columns}
+    FROM h
+    OFFSET 0
+)
+SELECT c.case_id, c.section, c.seq, c.net, c.months, c.line_kinds, c.amounts,
+       CASE WHEN c.section = '{RosterSection.PAID.value}' THEN {bank_row} || E'\\n' END,
+       {roster_row}
+FROM c
+"""
 
-    def section_start(self, section: RosterSection) -> str:
-        return ""
 
-    def rows(
-        self, section: RosterSection, households: Sequence[HouseholdPay], first_seq: int
-    ) -> str:
-        return ""
+# Booked: the lines of a household netting zero or paid into its account (is_booked).
+_BOOKED = [RosterSection.PAID.value, RosterSection.OFFSET.value]
 
-    def section_end(self, section: RosterSection, households: int, total_fen: int) -> str:
-        return ""
+_BOOK_LINES = """
+INSERT INTO payroll_lines (run_id, case_id, month, kind, amount_fen)
+SELECT %(run_id)s, h.case_id, l.month, l.kind, l.amount
+FROM payroll_build_households h
+CROSS JOIN LATERAL unnest(h.months, h.line_kinds, h.amounts) AS l (month, kind, amount)
+WHERE h.section = ANY(%(booked)s::text[])
+ORDER BY h.case_id, l.month
+"""
 
-    def tail(self, bank_file_sha256: str) -> str:
-        return ""
+_SECTIONS = """
+SELECT section, count(*), coalesce(sum(net), 0)::bigint
+FROM payroll_build_households GROUP BY section
+"""
 
 
-_NO_PAGE = _NoPage()
+def _section_rows(section: RosterSection, column: str) -> str:
+    return (
+        f"coalesce((SELECT string_agg({column}, '' ORDER BY seq) FROM payroll_build_households "
+        f"WHERE section = '{section.value}'), '')"
+    )
 
 
-async def _stream_build(
+_SIGNATURE_BEFORE, _SIGNATURE_AFTER = bank_file_signature("{}").split("{}")
+
+# The bank file: header, rows, TOTAL; then the SHA-256 of those bytes (bank_file).
+_BANK_FILE = f"""
+WITH body AS (
+    SELECT %(header)s::text || {_section_rows(RosterSection.PAID, "bank_row")}
+           || %(total_row)s::text AS text
+),
+signed AS (SELECT text, encode(sha256(convert_to(text, 'UTF8')), 'hex') AS sha FROM body)
+UPDATE payroll_runs SET
+    households = %(households)s, total_fen = %(total_fen)s, bank_file_sha256 = signed.sha,
+    bank_file = signed.text || %(before)s::text || signed.sha || %(after)s::text
+FROM signed
+WHERE run_id = %(run_id)s
+RETURNING signed.sha
+"""
+
+
+async def _sql_build(
     session: AsyncSession, run_id: str, county_code: str, period: str, render: RenderRoster
 ) -> None:
-    await session.execute(
-        text(
-            "CREATE TEMPORARY TABLE payroll_build_text (part int, seq int, chunk text) "
-            "ON COMMIT DROP"
-        )
-    )
-    # A renderer of whole pages only (a plain string back) gets the whole run at the end, as
-    # before streaming: for small runs and tests, never the activity's.
-    writer = getattr(render(PayrollRun(county_code, period, ()), ""), "writer", None)
-    roster: RosterWriter = writer if writer is not None else _NO_PAGE
-    whole: list[HouseholdPay] | None = None if writer is not None else []
-    chunks = _Chunks(session)
-    bank = BankFileWriter()
-    counts = dict.fromkeys(RosterSection, 0)
-    totals = dict.fromkeys(RosterSection, 0)
-    await chunks.write(_BANK_PART, bank.start())
-    await chunks.write(_ROSTER_PARTS[RosterSection.PAID], roster.head())
-
-    async def flush(batch: list[HouseholdPay]) -> None:
-        await _copy_lines(session, run_id, [h for h in batch if is_booked(h)])
-        sections: dict[RosterSection, list[HouseholdPay]] = {}
-        for household in batch:
-            sections.setdefault(roster_section(household), []).append(household)
-        await chunks.write(_BANK_PART, bank.rows(sections.get(RosterSection.PAID, [])))
-        for section, households in sections.items():
-            part = _ROSTER_PARTS[section]
-            if counts[section] == 0 and section is not RosterSection.PAID:
-                await chunks.write(part, roster.section_start(section))
-            await chunks.write(part, roster.rows(section, households, counts[section] + 1))
-            counts[section] += len(households)
-            totals[section] += sum(h.net_fen for h in households)
-
-    batch: list[HouseholdPay] = []
-    async for household in roster_stream(session, county_code, period):
-        if not household.lines:
-            continue
-        if whole is not None:
-            whole.append(household)
-        batch.append(household)
-        if len(batch) >= _BATCH:
-            await flush(batch)
-            batch = []
-    await flush(batch)
-    await chunks.write(_BANK_PART, bank.end())
-    for section, part in _ROSTER_PARTS.items():
-        if counts[section] or section is RosterSection.PAID:
-            await chunks.write(part, roster.section_end(section, counts[section], totals[section]))
-    await chunks.write(_TAIL_PART, roster.tail(bank.checksum))
-    if whole is not None:
-        page = render(assemble_run(county_code, period, whole), bank.checksum)
-        await chunks.write(_TAIL_PART, str(page))
-    await chunks.close()
-    await session.execute(
-        text(
-            """
-            UPDATE payroll_runs SET
-                households = :households, total_fen = :total_fen, bank_file_sha256 = :sha,
-                bank_file = coalesce((SELECT string_agg(chunk, '' ORDER BY seq)
-                                        FROM payroll_build_text WHERE part = :bank_part), ''),
-                roster_html = coalesce((SELECT string_agg(chunk, '' ORDER BY part, seq)
-                                          FROM payroll_build_text WHERE part <> :bank_part), '')
-            WHERE run_id = :run_id
-            """
-        ),
-        {
-            "households": bank.households,
-            "total_fen": bank.total_fen,
-            "sha": bank.checksum,
-            "bank_part": _BANK_PART,
-            "run_id": run_id,
-        },
-    )
-    # Dropped at commit anyway; dropped now so that a session going on to build another run
-    # in the same transaction could create it again.
-    await session.execute(text("DROP TABLE payroll_build_text"))
-
-
-async def _copy_lines(session: AsyncSession, run_id: str, households: list[HouseholdPay]) -> None:
-    """A batch of the run's lines by COPY, in the build's transaction: the run was inserted
-    just now under the county lock, so it has no lines a COPY could collide with (COPY has no
-    ON CONFLICT)."""
-    if not households:
-        return
     driver = await _driver(session)
-    async with (
-        driver.cursor() as cursor,
-        cursor.copy(
-            "COPY payroll_lines (run_id, case_id, month, kind, amount_fen) FROM STDIN"
-        ) as copy,
-    ):
-        for household in households:
-            for line in household.lines:
-                await copy.write_row(
-                    (run_id, household.case_id, line.month, line.kind.value, line.amount_fen)
-                )
+    # A renderer of whole pages only (a plain string back) gets the whole run at the end, the
+    # roster read again into memory: for small runs and tests, never the activity's.
+    writer: RosterWriter | None = getattr(
+        render(PayrollRun(county_code, period, ()), ""), "writer", None
+    )
+    rows = {s: writer.row_markup(s) for s in RosterSection} if writer is not None else {}
+    async with driver.cursor() as cursor:
+        # Sorts and hashes of a county's rows in memory rather than in temporary files.
+        await cursor.execute("SET LOCAL work_mem = '64MB'")
+        await cursor.execute("SET LOCAL jit = off")  # see roster_stream
+        # The files are megabytes: lz4 compresses them several times faster than pglz.
+        await cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        lz4 = await cursor.fetchone()
+        if lz4 is not None and lz4[0]:
+            await cursor.execute("SET LOCAL default_toast_compression = 'lz4'")
+        await cursor.execute(_SCRATCH)
+        params = _Params()
+        params.values.update(_roster_params(county_code, period))
+        await cursor.execute(_households_sql(params, rows), params.values)
+        await cursor.execute(_BOOK_LINES, {"run_id": run_id, "booked": _BOOKED})
+        await cursor.execute(_SECTIONS)
+        counts = {RosterSection(s): (int(n), int(total)) for s, n, total in await cursor.fetchall()}
+        households, total_fen = counts.get(RosterSection.PAID, (0, 0))
+        await cursor.execute(
+            _BANK_FILE,
+            {
+                "header": bank_csv_row(BANK_FILE_HEADER),
+                "total_row": bank_file_total_row(households, total_fen),
+                "households": households,
+                "total_fen": total_fen,
+                "before": _SIGNATURE_BEFORE,
+                "after": _SIGNATURE_AFTER,
+                "run_id": run_id,
+            },
+        )
+        signed = await cursor.fetchone()
+        assert signed is not None
+        checksum = str(signed[0])
+    if writer is not None:
+        await _store_roster(driver, run_id, writer, counts, checksum)
+    else:
+        # The roster again (the draft's lines just booked are not paid: it reads the same).
+        whole = [h async for h in roster_stream(session, county_code, period)]
+        page = render(assemble_run(county_code, period, whole), checksum)
+        async with driver.cursor() as cursor:
+            await cursor.execute(
+                "UPDATE payroll_runs SET roster_html = %(page)s WHERE run_id = %(run_id)s",
+                {"page": str(page), "run_id": run_id},
+            )
+    async with driver.cursor() as cursor:
+        # Dropped at commit anyway; dropped now so that a session going on to build another
+        # run in the same transaction could create them again.
+        await cursor.execute("DROP TABLE payroll_build_households")
+
+
+async def _store_roster(
+    driver: psycopg.AsyncConnection[Any],
+    run_id: str,
+    writer: RosterWriter,
+    counts: Mapping[RosterSection, tuple[int, int]],
+    checksum: str,
+) -> None:
+    """The roster page: head, the paid table, each other table with households in it, tail;
+    the rows joined by PostgreSQL."""
+    params: dict[str, Any] = {"run_id": run_id}
+    parts: list[str] = []
+
+    def literal(value: str) -> None:
+        key = f"part_{len(params)}"
+        params[key] = value
+        parts.append(f"%({key})s::text")
+
+    literal(writer.head())
+    for section in RosterSection:
+        households, total_fen = counts.get(section, (0, 0))
+        if section is not RosterSection.PAID:
+            if not households:
+                continue
+            literal(writer.section_start(section))
+        parts.append(_section_rows(section, "roster_row"))
+        literal(writer.section_end(section, households, total_fen))
+    literal(writer.tail(checksum))
+    async with driver.cursor() as cursor:
+        await cursor.execute(
+            f"UPDATE payroll_runs SET roster_html = {' || '.join(parts)} WHERE run_id = %(run_id)s",
+            params,
+        )
 
 
 async def _locked_run(session: AsyncSession, run_id: str) -> PayrollRunRow | None:

@@ -375,6 +375,22 @@ BANK_FILE_HEADER = (
 )
 
 
+# How the roster (花名册) names a household's lines: its kinds, each once in the order they
+# first appear ("补发、正常发放"), and each line ("2026-10 补发 727.50；2026-11 ...").
+KINDS_SEPARATOR = "、"
+DETAIL_SEPARATOR = "；"
+
+
+def roster_kinds(lines: Iterable[Line]) -> str:
+    return KINDS_SEPARATOR.join(dict.fromkeys(LINE_LABELS[line.kind] for line in lines))
+
+
+def roster_detail(lines: Iterable[Line]) -> str:
+    return DETAIL_SEPARATOR.join(
+        f"{line.month} {LINE_LABELS[line.kind]} {format_yuan(line.amount_fen)}" for line in lines
+    )
+
+
 def describe_lines(lines: Iterable[Line]) -> str:
     return ";".join(
         f"{line.month}:{line.kind.value}:{format_yuan(line.amount_fen)}" for line in lines
@@ -399,66 +415,38 @@ def roster_section(household: HouseholdPay) -> RosterSection:
     return RosterSection.PAID if household.account_no else RosterSection.HELD
 
 
-class BankFileWriter:
-    """The bank file written a few rows at a time, its checksum computed as it goes, so a
-    county's file is never whole in memory: `rows` for each batch of paid households in
-    case_id order, then `end` for the TOTAL and SHA256 rows. `bank_file` is this, in one go.
-    """
+def bank_csv_row(cells: Sequence[object]) -> str:
+    """One row of the bank file as its CSV writer writes it (the dialect of every row: the
+    build in PostgreSQL follows this function's quoting, dibao.db.payroll_repo)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(cells)
+    return out.getvalue()
 
-    def __init__(self) -> None:
-        self._sha = hashlib.sha256()
-        self._seq = 0
-        self._total_fen = 0
-        self._out = io.StringIO()
-        self._writer = csv.writer(self._out, lineterminator="\n")
 
-    @property
-    def households(self) -> int:
-        return self._seq
+def bank_file_row(seq: int, household: HouseholdPay) -> str:
+    """A paid household's row: every text cell safe from spreadsheets, the amount in yuan,
+    the lines it pays."""
+    return bank_csv_row(
+        (
+            seq,
+            text_cell(household.case_id),
+            text_cell(household.certificate_no),
+            text_cell(household.account_holder),
+            text_cell(household.bank),
+            text_cell(household.account_no),
+            format_yuan(household.net_fen),
+            describe_lines(household.lines),
+        )
+    )
 
-    @property
-    def total_fen(self) -> int:
-        return self._total_fen
 
-    def start(self) -> str:
-        self._writer.writerow(BANK_FILE_HEADER)
-        return self._take()
+def bank_file_total_row(households: int, total_fen: int) -> str:
+    return bank_csv_row(("TOTAL", households, format_yuan(total_fen)))
 
-    def rows(self, paid: Iterable[HouseholdPay]) -> str:
-        for household in paid:
-            self._seq += 1
-            self._total_fen += household.net_fen
-            self._writer.writerow(
-                (
-                    self._seq,
-                    text_cell(household.case_id),
-                    text_cell(household.certificate_no),
-                    text_cell(household.account_holder),
-                    text_cell(household.bank),
-                    text_cell(household.account_no),
-                    format_yuan(household.net_fen),
-                    describe_lines(household.lines),
-                )
-            )
-        return self._take()
 
-    def end(self) -> str:
-        """The TOTAL row and the SHA256 row of every byte before it."""
-        self._writer.writerow(("TOTAL", self._seq, format_yuan(self._total_fen)))
-        total = self._take()
-        return total + f"SHA256,{self._sha.hexdigest()}\n"
-
-    @property
-    def checksum(self) -> str:
-        """The SHA256 row's value (after `end`)."""
-        return self._sha.hexdigest()
-
-    def _take(self) -> str:
-        text = self._out.getvalue()
-        self._out.seek(0)
-        self._out.truncate()
-        self._sha.update(text.encode("utf-8"))
-        return text
+def bank_file_signature(checksum: str) -> str:
+    """The last row: the SHA-256 of every byte before it."""
+    return f"SHA256,{checksum}\n"
 
 
 def bank_file(run: PayrollRun) -> str:
@@ -468,8 +456,15 @@ def bank_file(run: PayrollRun) -> str:
 
     Every row has an account: households without one are held back (PayrollRun.held).
     """
-    writer = BankFileWriter()
-    return writer.start() + writer.rows(run.paid) + writer.end()
+    paid = run.paid
+    body = "".join(
+        [
+            bank_csv_row(BANK_FILE_HEADER),
+            *(bank_file_row(seq, h) for seq, h in enumerate(paid, start=1)),
+            bank_file_total_row(len(paid), sum(h.net_fen for h in paid)),
+        ]
+    )
+    return body + bank_file_signature(bank_file_checksum(body))
 
 
 def bank_file_checksum(body: str) -> str:

@@ -1,14 +1,13 @@
 # ruff: noqa: F811  (the fixtures of test_payroll_repo, imported, are parameters here)
-"""A roster and bank file written in many small pieces are the very files of the whole run:
-every section of the roster (paid, netting zero, to recover, held back) in order, the bank
-file's checksum over every byte, and the booked lines once each."""
+"""A roster and bank file written by PostgreSQL are the very files of the whole run: every
+section of the roster (paid, netting zero, to recover, held back) in order, the bank file's
+checksum over every byte, and the booked lines once each."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import psycopg
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.payroll_activities import RosterParts
@@ -28,16 +27,9 @@ from tests.db.test_payroll_repo import (  # noqa: F401  (fixtures)
 )
 
 
-async def test_a_roster_written_in_small_pieces_is_the_whole_runs_page(
-    conn: psycopg.Connection[Any],
-    session: AsyncSession,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+async def test_a_roster_written_by_postgresql_is_the_whole_runs_page(
+    conn: psycopg.Connection[Any], session: AsyncSession, settings: Settings
 ) -> None:
-    # Batches of two households and chunks of a few hundred characters: every section and
-    # both files straddle pieces.
-    monkeypatch.setattr(payroll_repo, "_BATCH", 2)
-    monkeypatch.setattr(payroll_repo, "_CHUNK", 300)
     for n in range(5):  # paid
         seed_case(conn, f"DB-P{n:08d}", f"户主{n}", [("2026-11", 30_000 + n * 100, "start")])
     for n in range(3):  # held back: no account

@@ -409,7 +409,11 @@ async def test_payroll_through_the_api(api: httpx.AsyncClient, payroll: Payroll)
     assert bank.headers["content-type"].startswith("text/csv")
     assert verify_bank_file(bank.text)
     assert bank.headers["x-content-sha256"] == run["bank_file_sha256"]
+    # Streamed from the database, with the headers of a whole file.
+    assert bank.headers["content-disposition"] == f'attachment; filename="{run["run_id"]}.csv"'
+    assert int(bank.headers["content-length"]) == len(bank.content)
     roster = await api.get(f"/payroll/runs/{run['run_id']}/roster")
+    assert int(roster.headers["content-length"]) == len(roster.content)
     assert "花名册" in roster.text and "王秀英" in roster.text
     # A page built from typed names runs no script (api/security_headers.py).
     assert roster.headers["content-security-policy"].startswith("default-src 'none'")
