@@ -45,6 +45,22 @@ async def session_dep(
         yield session
 
 
+async def autocommit(session: AsyncSession) -> AsyncSession:
+    """The session's statements each on their own, outside a transaction: for reads of one
+    statement each, which need no BEGIN and ROLLBACK around them (two round trips)."""
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
+
+
+async def read_session_dep(
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+) -> AsyncIterator[AsyncSession]:
+    """For a route that only reads, each of its statements complete in itself (a page with
+    its counts in one): no transaction begun and rolled back around them."""
+    async with sessions() as session:
+        yield await autocommit(session)
+
+
 # Swagger UI's "Authorize" signs in with the password flow against POST /auth/token; any
 # client may equally send a token it got there as `Authorization: Bearer <token>`.
 _bearer = OAuth2PasswordBearer(
@@ -91,7 +107,8 @@ async def _resolve(
             "sign in first: POST /auth/token, then send Authorization: Bearer <token>"
         )
     async with sessions() as session:
-        user = await auth.resolve(session, token, datetime.now(UTC))
+        # Every request reads its token: one statement, outside a transaction.
+        user = await auth.resolve(await autocommit(session), token, datetime.now(UTC))
     if user is None:
         raise unauthorized(
             "the token is unknown, expired or revoked; sign in again", error="invalid_token"
@@ -213,6 +230,7 @@ SettingsDep = Annotated[Settings, Depends(settings_dep)]
 ClientDep = Annotated[Client, Depends(client_dep)]
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)]
 SessionDep = Annotated[AsyncSession, Depends(session_dep)]
+ReadSessionDep = Annotated[AsyncSession, Depends(read_session_dep)]
 ActorDep = Annotated[Actor, Depends(actor_dep)]
 UserDep = Annotated[AuthenticatedUser, Depends(current_user)]
 # Put on every router but the public ones: a request without a valid token is 401 before any
