@@ -8,13 +8,16 @@ all by default), then asks the API in this process (ASGI, no network) for a case
 first, and one 10,000 cases deep by its `after=` cursor) and a stuck-list page, `--requests`
 times each, and runs the bare indexed query of a cases page and the stuck statement itself
 the same number of times. Printed: p50/p95 of each and the ratio of API to bare, beside the
-goals (stuck page p95 ≤ 10 ms, cases page p95 ≤ 30 ms). Timings live here, never in tests.
+goals (stuck page p95 ≤ 10 ms, cases page p95 ≤ 30 ms), the SQL statements one request runs,
+and the machine's load average over the run (other processes on the same cores show up in the
+p95). Timings live here, never in tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -23,8 +26,11 @@ from typing import Any
 
 import httpx
 import psycopg
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from api.app import create_app
+from api.paging import decode_after
 from bench.bench_db import seeded_database
 from bench.stuck_100k import CLOSED, OPEN, SEED
 from dibao.codec import new_key
@@ -55,6 +61,22 @@ def row(label: str, api: list[float], bare: list[float], goal_ms: float) -> str:
         f"API/bare p95 {p(api, 95) / p(bare, 95):5.1f}×  "
         f"(goal p95 ≤ {goal_ms:.0f} ms: {'met' if p(api, 95) <= goal_ms else 'NOT met'})"
     )
+
+
+class Statements:
+    """Counts the SQL statements the app's engines run (checkout pings aside)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        event.listen(Engine, "before_cursor_execute", self.seen)
+
+    def seen(self, *_: Any) -> None:
+        self.n += 1
+
+    async def per_request(self, call: Callable[[], Awaitable[Any]]) -> int:
+        before = self.n
+        await call()
+        return self.n - before
 
 
 async def measure(url: str, requests: int) -> None:
@@ -88,10 +110,16 @@ async def measure(url: str, requests: int) -> None:
             )
             response.raise_for_status()
 
+        statements = Statements()
+        per_cases = await statements.per_request(cases_page)
+        per_stuck = await statements.per_request(stuck_page)
+        load_before = os.getloadavg()[0]
         api_first = await timed(requests, cases_page)
         api_deep = await timed(requests, lambda: cases_page(deep))
         api_stuck = await timed(requests, stuck_page)
 
+    assert deep is not None
+    deep_at, deep_id = decode_after(deep)
     with psycopg.connect(url, autocommit=True) as conn:
 
         async def bare_cases() -> None:
@@ -100,7 +128,16 @@ async def measure(url: str, requests: int) -> None:
                 "ORDER BY filed_at DESC, case_id LIMIT 51"
             ).fetchall()
 
+        async def bare_deep() -> None:
+            conn.execute(
+                "SELECT * FROM cases WHERE county_code = '610423' "
+                "AND (filed_at < %(at)s OR (filed_at = %(at)s AND case_id > %(id)s)) "
+                "ORDER BY filed_at DESC, case_id LIMIT 51",
+                {"at": deep_at, "id": deep_id},
+            ).fetchall()
+
         bare_first = await timed(requests, bare_cases)
+        bare_deep_ms = await timed(requests, bare_deep)
 
     async def bare_stuck() -> None:
         async with sessions() as session:
@@ -111,8 +148,13 @@ async def measure(url: str, requests: int) -> None:
     bare_stuck_ms = await timed(requests, bare_stuck)
     await engine.dispose()
     print(row("cases, first page", api_first, bare_first, 30))
-    print(row("cases, 10,000 deep (after=)", api_deep, bare_first, 30))
+    print(row("cases, 10,000 deep (after=)", api_deep, bare_deep_ms, 30))
     print(row("stuck list, first page", api_stuck, bare_stuck_ms, 10))
+    print(
+        f"SQL statements per request: cases page {per_cases}, stuck page {per_stuck}; "
+        f"load average (1 min) {load_before:.2f} before the timed requests, "
+        f"{os.getloadavg()[0]:.2f} after, on {os.cpu_count()} cores"
+    )
 
 
 def main() -> None:

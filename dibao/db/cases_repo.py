@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, literal, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, func, literal, select, true, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -226,23 +226,43 @@ async def list_cases(
         conditions.append(CaseRow.village_code == village)
     capped = select(literal(1)).select_from(CaseRow).where(*conditions).limit(TOTAL_CAP + 1)
     counted = select(func.count().label("counted")).select_from(capped.subquery()).subquery()
-    keyed = list(conditions)
-    if after is not None:
-        filed_at, case_id = after
-        keyed.append(
-            or_(
-                CaseRow.filed_at < filed_at,
-                and_(CaseRow.filed_at == filed_at, CaseRow.case_id > case_id),
-            )
+    newest_first = (CaseRow.filed_at.desc(), CaseRow.case_id)
+    if after is None:
+        page = (
+            select(*_SUMMARY)
+            .where(*conditions)
+            .order_by(*newest_first)
+            .limit(limit + 1)
+            .offset(offset)
+            .subquery()
         )
-    page = (
-        select(*_SUMMARY)
-        .where(*keyed)
-        .order_by(CaseRow.filed_at.desc(), CaseRow.case_id)
-        .limit(limit + 1)
-        .offset(offset)
-        .subquery()
-    )
+    else:
+        # After (filed_at, case_id) in this order is two ranges of the index: the rest of the
+        # cases filed at that instant (a ledger import files thousands at once), then those
+        # filed before. As one OR the index could start at neither, and a page 10,000 deep
+        # would first read the 10,000 before it.
+        filed_at, case_id = after
+        wanted = limit + 1 + offset
+        same_instant = (
+            select(*_SUMMARY)
+            .where(*conditions, CaseRow.filed_at == filed_at, CaseRow.case_id > case_id)
+            .order_by(CaseRow.case_id)
+            .limit(wanted)
+        )
+        before = (
+            select(*_SUMMARY)
+            .where(*conditions, CaseRow.filed_at < filed_at)
+            .order_by(*newest_first)
+            .limit(wanted)
+        )
+        ranges = union_all(same_instant, before).subquery()
+        page = (
+            select(*ranges.c)
+            .order_by(ranges.c.filed_at.desc(), ranges.c.case_id)
+            .limit(limit + 1)
+            .offset(offset)
+            .subquery()
+        )
     # The count's one row joined to the page's: an empty page still brings its count.
     found = (
         await session.execute(
