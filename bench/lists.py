@@ -129,10 +129,14 @@ async def measure(url: str, requests: int) -> None:
             ).fetchall()
 
         async def bare_deep() -> None:
+            # The page after the key as its two ranges of ix_cases_county_filed.
             conn.execute(
-                "SELECT * FROM cases WHERE county_code = '610423' "
-                "AND (filed_at < %(at)s OR (filed_at = %(at)s AND case_id > %(id)s)) "
-                "ORDER BY filed_at DESC, case_id LIMIT 51",
+                "SELECT * FROM ("
+                "(SELECT * FROM cases WHERE county_code = '610423' AND filed_at = %(at)s "
+                "AND case_id > %(id)s ORDER BY case_id LIMIT 51) UNION ALL "
+                "(SELECT * FROM cases WHERE county_code = '610423' AND filed_at < %(at)s "
+                "ORDER BY filed_at DESC, case_id LIMIT 51)"
+                ") page ORDER BY filed_at DESC, case_id LIMIT 51",
                 {"at": deep_at, "id": deep_id},
             ).fetchall()
 
