@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -52,13 +53,6 @@ async def autocommit(session: AsyncSession) -> AsyncSession:
     return session
 
 
-async def read_session_dep(
-    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
-) -> AsyncIterator[AsyncSession]:
-    """For a route that only reads, each of its statements complete in itself (a page with
-    its counts in one): no transaction begun and rolled back around them."""
-    async with sessions() as session:
-        yield await autocommit(session)
 
 
 # Swagger UI's "Authorize" signs in with the password flow against POST /auth/token; any
@@ -83,11 +77,49 @@ def unauthorized(message: str, error: str | None = None) -> HTTPException:
 CODEC_COOKIE = "dibao_codec_session"
 
 
+# Where a route that reads through ReadSessionDep finds the session its token was read in.
+_READER = "dibao_reader_session"
+def _route_reads(request: Request) -> bool:
+    """Whether the request's route reads through ReadSessionDep (a walk of a dozen nodes)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    return isinstance(dependant, Dependant) and _depends_on(dependant, read_session_dep)
+
+
+def _depends_on(dependant: Dependant, call: object) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
 async def current_user(
+    request: Request,
     token: Annotated[str | None, Depends(_bearer)],
     sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
-) -> AuthenticatedUser:
-    return await _resolve(token, sessions)
+) -> AsyncIterator[AuthenticatedUser]:
+    if not token or not _route_reads(request):
+        yield await _resolve(token, sessions)
+        return
+    # A list page: its statement runs on the connection the token was just read on, instead
+    # of checking out (and pinging) a second one. Other routes hold no connection past this.
+    async with sessions() as session:
+        user = await _resolve(token, sessions, await autocommit(session))
+        setattr(request.state, _READER, session)
+        yield user
+
+
+async def read_session_dep(
+    request: Request,
+    # Resolved first, whatever the order of the route's parameters: it opens the session.
+    _user: Annotated[AuthenticatedUser, Depends(current_user)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+) -> AsyncIterator[AsyncSession]:
+    """For a route that only reads, each of its statements complete in itself (a page with
+    its counts in one): no transaction begun and rolled back around them, on the connection
+    the request's token was read on."""
+    shared: AsyncSession | None = getattr(request.state, _READER, None)
+    if shared is not None:
+        yield shared
+        return
+    async with sessions() as session:
+        yield await autocommit(session)
 
 
 async def codec_user(
@@ -100,15 +132,20 @@ async def codec_user(
 
 
 async def _resolve(
-    token: str | None, sessions: async_sessionmaker[AsyncSession]
+    token: str | None,
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession | None = None,
 ) -> AuthenticatedUser:
     if not token:
         raise unauthorized(
             "sign in first: POST /auth/token, then send Authorization: Bearer <token>"
         )
-    async with sessions() as session:
-        # Every request reads its token: one statement, outside a transaction.
-        user = await auth.resolve(await autocommit(session), token, datetime.now(UTC))
+    if session is not None:
+        user = await auth.resolve(session, token, datetime.now(UTC))
+    else:
+        async with sessions() as own:
+            # Every request reads its token: one statement, outside a transaction.
+            user = await auth.resolve(await autocommit(own), token, datetime.now(UTC))
     if user is None:
         raise unauthorized(
             "the token is unknown, expired or revoked; sign in again", error="invalid_token"
