@@ -39,8 +39,25 @@ def sessions_dep(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessions
 
 
+# The dependencies below are `async def` though they do not wait: FastAPI runs a plain `def`
+# dependency on a worker thread, a hop each per request (and a wait for a core when the
+# machine is busy).
+
+
+async def _settings(request: Request) -> Settings:
+    return settings_dep(request)
+
+
+async def _client(request: Request) -> Client:
+    return client_dep(request)
+
+
+async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    return sessions_dep(request)
+
+
 async def session_dep(
-    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
 ) -> AsyncIterator[AsyncSession]:
     async with sessions() as session:
         yield session
@@ -51,8 +68,6 @@ async def autocommit(session: AsyncSession) -> AsyncSession:
     statement each, which need no BEGIN and ROLLBACK around them (two round trips)."""
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session
-
-
 
 
 # Swagger UI's "Authorize" signs in with the password flow against POST /auth/token; any
@@ -79,6 +94,8 @@ CODEC_COOKIE = "dibao_codec_session"
 
 # Where a route that reads through ReadSessionDep finds the session its token was read in.
 _READER = "dibao_reader_session"
+
+
 def _route_reads(request: Request) -> bool:
     """Whether the request's route reads through ReadSessionDep (a walk of a dozen nodes)."""
     dependant = getattr(request.scope.get("route"), "dependant", None)
@@ -92,7 +109,7 @@ def _depends_on(dependant: Dependant, call: object) -> bool:
 async def current_user(
     request: Request,
     token: Annotated[str | None, Depends(_bearer)],
-    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
 ) -> AsyncIterator[AuthenticatedUser]:
     if not token or not _route_reads(request):
         yield await _resolve(token, sessions)
@@ -109,7 +126,7 @@ async def read_session_dep(
     request: Request,
     # Resolved first, whatever the order of the route's parameters: it opens the session.
     _user: Annotated[AuthenticatedUser, Depends(current_user)],
-    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
 ) -> AsyncIterator[AsyncSession]:
     """For a route that only reads, each of its statements complete in itself (a page with
     its counts in one): no transaction begun and rolled back around them, on the connection
@@ -125,7 +142,7 @@ async def read_session_dep(
 async def codec_user(
     request: Request,
     token: Annotated[str | None, Depends(_bearer)],
-    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
 ) -> Actor:
     user = await _resolve(token or request.cookies.get(CODEC_COOKIE), sessions)
     return user.actor
@@ -153,16 +170,16 @@ async def _resolve(
     return user
 
 
-def actor_dep(user: Annotated[AuthenticatedUser, Depends(current_user)]) -> Actor:
+async def actor_dep(user: Annotated[AuthenticatedUser, Depends(current_user)]) -> Actor:
     # The actor of every action and audit row is the token's user: nothing the client sends
     # in the request names it.
     return user.actor
 
 
-def require(action: Action) -> Callable[[Actor], Actor]:
+def require(action: Action) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency refusing (403) a role the role table does not give the action."""
 
-    def check(actor: Annotated[Actor, Depends(actor_dep)]) -> Actor:
+    async def check(actor: Annotated[Actor, Depends(actor_dep)]) -> Actor:
         check_role(actor, action)
         return actor
 
@@ -176,7 +193,7 @@ def case_actor(action: Action) -> Callable[..., Awaitable[Actor]]:
     async def check(
         case_id: fields.CaseId,
         actor: Annotated[Actor, Depends(actor_dep)],
-        sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+        sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
     ) -> Actor:
         await check_case(sessions, actor, action, case_id)
         return actor
@@ -200,7 +217,7 @@ def case_access(action: Action) -> Callable[..., Awaitable[CaseAccess]]:
     async def check(
         case_id: fields.CaseId,
         actor: Annotated[Actor, Depends(actor_dep)],
-        sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+        sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
     ) -> CaseAccess:
         place, status = await _check_case(sessions, actor, action, case_id)
         return CaseAccess(actor, place, status)
@@ -263,9 +280,9 @@ def check_county(actor: Actor, action: Action, county_code: str) -> None:
         raise errors.forbidden(reason, action=action.value)
 
 
-SettingsDep = Annotated[Settings, Depends(settings_dep)]
-ClientDep = Annotated[Client, Depends(client_dep)]
-SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ClientDep = Annotated[Client, Depends(_client)]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 SessionDep = Annotated[AsyncSession, Depends(session_dep)]
 ReadSessionDep = Annotated[AsyncSession, Depends(read_session_dep)]
 ActorDep = Annotated[Actor, Depends(actor_dep)]
