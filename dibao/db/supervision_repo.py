@@ -1,11 +1,12 @@
 """The supervisors' stuck list, read from the cases projection in one statement.
 
-Three kinds of open case are stuck: past the stage's deadline (partial index on due_at),
-with a step failing or given up (partial index on open step_failures), or sitting in a stage
-that waits for a person longer than the given days (partial index on stage_entered_at). A case,
-open or closed, is also stuck while a complaint about it is past its working-day deadline
+Three kinds of open case are stuck: past the stage's deadline (ix_cases_open_due), with a step
+failing or given up (open step_failures, their cases by ix_cases_open_key), or sitting in a
+stage that waits for a person longer than the given days (ix_cases_open_waiting_entered). A
+case, open or closed, is also stuck while a complaint about it is past its working-day deadline
 unanswered (mca-2021 Art. 37; partial index ix_complaints_open_due).
-Their union is small however many cases there are, so the list stays fast at 100,000 cases.
+The three case indexes carry the columns the list filters, flags, sorts and counts by (0043), so
+every stuck case is counted from them and only the page's cases are read from the table.
 """
 
 from __future__ import annotations
