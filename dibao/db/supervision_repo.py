@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.models import STUCK_CARRIED
@@ -134,12 +135,13 @@ _REASON_FILTERS = {
 }
 
 
-def _query(flt: StuckFilter) -> tuple[str, str, dict[str, Any]]:
+def _query(flt: StuckFilter) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The columns the filter narrows by, and the statement's parameters."""
     params: dict[str, Any] = {
         "now": flt.now,
         "idle_before": flt.now - timedelta(days=flt.idle_days),
     }
-    filters = []
+    filtered: list[str] = []
     for column, value in (
         ("county_code", flt.county_code),
         ("township_code", flt.township_code),
@@ -148,10 +150,9 @@ def _query(flt: StuckFilter) -> tuple[str, str, dict[str, Any]]:
         ("waiting_role", flt.assignee.value if flt.assignee else None),
     ):
         if value is not None:
-            filters.append(f"AND {column} = :{column}")
+            filtered.append(column)
             params[column] = value
-    where = f"WHERE {_REASON_FILTERS[flt.reason]}" if flt.reason else ""
-    return _STUCK.format(filters=" ".join(filters)), where, params
+    return tuple(filtered), params
 
 
 # What the list is ordered by (longest waiting first), and so what a page's key holds.
@@ -215,28 +216,18 @@ _OUTAGE_JOIN = """
 """
 
 
-async def stuck_answer(
-    session: AsyncSession,
-    flt: StuckFilter,
-    limit: int = 100,
-    offset: int = 0,
-    *,
-    after: StuckKey | None = None,
-    with_outage: bool = False,
-) -> StuckAnswer:
-    """As `stuck_cases`, and with `with_outage` the last database outage too, all in one
-    statement. Only the page's cases are read from the table: the others are filtered,
-    sorted and counted from the partial indexes' columns."""
-    cte, where, params = _query(flt)
-    page_where = ""
-    if after is not None:
-        page_where = "WHERE (sort_at, case_id) > (:after_at, :after_id)"
-        params = {**params, "after_at": after.sort_at, "after_id": after.case_id}
+@lru_cache(maxsize=512)
+def _statement(
+    filtered: tuple[str, ...], reason: StuckReason | None, keyed: bool, with_outage: bool
+) -> TextClause:
+    """The statement of a stuck list so filtered: built (and its parameters parsed) once per
+    shape, not on every request."""
+    cte = _STUCK.format(filters=" ".join(f"AND {c} = :{c}" for c in filtered))
+    where = f"WHERE {_REASON_FILTERS[reason]}" if reason else ""
+    page_where = "WHERE (sort_at, case_id) > (:after_at, :after_id)" if keyed else ""
     outage = _OUTAGE_JOIN if with_outage else ""
-    rows = (
-        await session.execute(
-            text(
-                f"""{cte}, found AS MATERIALIZED (
+    return text(
+        f"""{cte}, found AS MATERIALIZED (
                     SELECT case_id, township_code, {_SORT} AS sort_at, is_overdue, is_idle,
                            is_complaint_overdue
                       FROM stuck {where}
@@ -266,7 +257,27 @@ async def stuck_answer(
                 )
                 SELECT * FROM (SELECT) one LEFT JOIN answer ON true {outage}
                  ORDER BY part, ord"""
-            ),
+    )
+
+
+async def stuck_answer(
+    session: AsyncSession,
+    flt: StuckFilter,
+    limit: int = 100,
+    offset: int = 0,
+    *,
+    after: StuckKey | None = None,
+    with_outage: bool = False,
+) -> StuckAnswer:
+    """As `stuck_cases`, and with `with_outage` the last database outage too, all in one
+    statement. Only the page's cases are read from the table: the others are filtered,
+    sorted and counted from the partial indexes' columns."""
+    filtered, params = _query(flt)
+    if after is not None:
+        params = {**params, "after_at": after.sort_at, "after_id": after.case_id}
+    rows = (
+        await session.execute(
+            _statement(filtered, flt.reason, after is not None, with_outage),
             {**params, "limit": limit, "offset": offset},
         )
     ).mappings()
