@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import console
 from api import errors, input_guard
@@ -36,6 +37,27 @@ from dibao.settings import Settings, get_settings
 from dibao.temporal_client import connect, startup_settings
 
 
+class CaseInLogs:
+    """/cases/{id}/… and /ops/cases/{id}/…: log lines of the request carry the case ID. Plain
+    ASGI: an @app.middleware("http") runs every request through a task and a stream of its own,
+    which a list page of a few milliseconds notices."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        parts = str(scope["path"]).strip("/").split("/")
+        case_id = next((parts[i + 1] for i, p in enumerate(parts[:-1]) if p == "cases"), None)
+        token = logs.CASE_ID.set(case_id)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            logs.CASE_ID.reset(token)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -56,19 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
-    @app.middleware("http")
-    async def case_in_logs(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # /cases/{id}/… and /ops/cases/{id}/…: log lines of the request carry the case ID.
-        parts = request.url.path.strip("/").split("/")
-        case_id = next((parts[i + 1] for i, p in enumerate(parts[:-1]) if p == "cases"), None)
-        token = logs.CASE_ID.set(case_id)
-        try:
-            return await call_next(request)
-        finally:
-            logs.CASE_ID.reset(token)
-
+    # Added first: the innermost middleware, next to the routes.
+    app.add_middleware(CaseInLogs)
     errors.install_unavailable_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -38,11 +39,35 @@ def sessions_dep(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessions
 
 
+# The dependencies below are `async def` though they do not wait: FastAPI runs a plain `def`
+# dependency on a worker thread, a hop each per request (and a wait for a core when the
+# machine is busy).
+
+
+async def _settings(request: Request) -> Settings:
+    return settings_dep(request)
+
+
+async def _client(request: Request) -> Client:
+    return client_dep(request)
+
+
+async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    return sessions_dep(request)
+
+
 async def session_dep(
-    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
 ) -> AsyncIterator[AsyncSession]:
     async with sessions() as session:
         yield session
+
+
+async def autocommit(session: AsyncSession) -> AsyncSession:
+    """The session's statements each on their own, outside a transaction: for reads of one
+    statement each, which need no BEGIN and ROLLBACK around them (two round trips)."""
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
 
 
 # Swagger UI's "Authorize" signs in with the password flow against POST /auth/token; any
@@ -67,31 +92,77 @@ def unauthorized(message: str, error: str | None = None) -> HTTPException:
 CODEC_COOKIE = "dibao_codec_session"
 
 
+# Where a route that reads through ReadSessionDep finds the session its token was read in.
+_READER = "dibao_reader_session"
+
+
+def _route_reads(request: Request) -> bool:
+    """Whether the request's route reads through ReadSessionDep (a walk of a dozen nodes)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    return isinstance(dependant, Dependant) and _depends_on(dependant, read_session_dep)
+
+
+def _depends_on(dependant: Dependant, call: object) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
 async def current_user(
+    request: Request,
     token: Annotated[str | None, Depends(_bearer)],
-    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
-) -> AuthenticatedUser:
-    return await _resolve(token, sessions)
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
+) -> AsyncIterator[AuthenticatedUser]:
+    if not token or not _route_reads(request):
+        yield await _resolve(token, sessions)
+        return
+    # A list page: its statement runs on the connection the token was just read on, instead
+    # of checking out (and pinging) a second one. Other routes hold no connection past this.
+    async with sessions() as session:
+        user = await _resolve(token, sessions, await autocommit(session))
+        setattr(request.state, _READER, session)
+        yield user
+
+
+async def read_session_dep(
+    request: Request,
+    # Resolved first, whatever the order of the route's parameters: it opens the session.
+    _user: Annotated[AuthenticatedUser, Depends(current_user)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
+) -> AsyncIterator[AsyncSession]:
+    """For a route that only reads, each of its statements complete in itself (a page with
+    its counts in one): no transaction begun and rolled back around them, on the connection
+    the request's token was read on."""
+    shared: AsyncSession | None = getattr(request.state, _READER, None)
+    if shared is not None:
+        yield shared
+        return
+    async with sessions() as session:
+        yield await autocommit(session)
 
 
 async def codec_user(
     request: Request,
     token: Annotated[str | None, Depends(_bearer)],
-    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
 ) -> Actor:
     user = await _resolve(token or request.cookies.get(CODEC_COOKIE), sessions)
     return user.actor
 
 
 async def _resolve(
-    token: str | None, sessions: async_sessionmaker[AsyncSession]
+    token: str | None,
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession | None = None,
 ) -> AuthenticatedUser:
     if not token:
         raise unauthorized(
             "sign in first: POST /auth/token, then send Authorization: Bearer <token>"
         )
-    async with sessions() as session:
+    if session is not None:
         user = await auth.resolve(session, token, datetime.now(UTC))
+    else:
+        async with sessions() as own:
+            # Every request reads its token: one statement, outside a transaction.
+            user = await auth.resolve(await autocommit(own), token, datetime.now(UTC))
     if user is None:
         raise unauthorized(
             "the token is unknown, expired or revoked; sign in again", error="invalid_token"
@@ -99,16 +170,16 @@ async def _resolve(
     return user
 
 
-def actor_dep(user: Annotated[AuthenticatedUser, Depends(current_user)]) -> Actor:
+async def actor_dep(user: Annotated[AuthenticatedUser, Depends(current_user)]) -> Actor:
     # The actor of every action and audit row is the token's user: nothing the client sends
     # in the request names it.
     return user.actor
 
 
-def require(action: Action) -> Callable[[Actor], Actor]:
+def require(action: Action) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency refusing (403) a role the role table does not give the action."""
 
-    def check(actor: Annotated[Actor, Depends(actor_dep)]) -> Actor:
+    async def check(actor: Annotated[Actor, Depends(actor_dep)]) -> Actor:
         check_role(actor, action)
         return actor
 
@@ -122,7 +193,7 @@ def case_actor(action: Action) -> Callable[..., Awaitable[Actor]]:
     async def check(
         case_id: fields.CaseId,
         actor: Annotated[Actor, Depends(actor_dep)],
-        sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+        sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
     ) -> Actor:
         await check_case(sessions, actor, action, case_id)
         return actor
@@ -146,7 +217,7 @@ def case_access(action: Action) -> Callable[..., Awaitable[CaseAccess]]:
     async def check(
         case_id: fields.CaseId,
         actor: Annotated[Actor, Depends(actor_dep)],
-        sessions: Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)],
+        sessions: Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)],
     ) -> CaseAccess:
         place, status = await _check_case(sessions, actor, action, case_id)
         return CaseAccess(actor, place, status)
@@ -209,10 +280,11 @@ def check_county(actor: Actor, action: Action, county_code: str) -> None:
         raise errors.forbidden(reason, action=action.value)
 
 
-SettingsDep = Annotated[Settings, Depends(settings_dep)]
-ClientDep = Annotated[Client, Depends(client_dep)]
-SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ClientDep = Annotated[Client, Depends(_client)]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 SessionDep = Annotated[AsyncSession, Depends(session_dep)]
+ReadSessionDep = Annotated[AsyncSession, Depends(read_session_dep)]
 ActorDep = Annotated[Actor, Depends(actor_dep)]
 UserDep = Annotated[AuthenticatedUser, Depends(current_user)]
 # Put on every router but the public ones: a request without a valid token is 401 before any

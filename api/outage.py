@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,10 +21,24 @@ class OutageOut(BaseModel):
     message: str
 
 
+class OutageFacts(Protocol):
+    @property
+    def first_seen_at(self) -> datetime: ...
+    @property
+    def last_seen_at(self) -> datetime: ...
+    @property
+    def unrecorded_failures(self) -> int: ...
+    @property
+    def activity_types(self) -> str: ...
+
+
 async def last_outage(session: AsyncSession) -> OutageOut | None:
     row = await outage_repo.last_outage(session)
-    if row is None:
-        return None
+    return None if row is None else outage_out(row)
+
+
+def outage_out(row: OutageFacts) -> OutageOut:
+    """What /health and the stuck list say of an outage a worker recorded."""
     types = [t for t in row.activity_types.split(",") if t]
     message = (
         f"a worker could not reach PostgreSQL between {row.first_seen_at:%Y-%m-%d %H:%M:%S} "

@@ -35,6 +35,7 @@ class StuckPage:
     by_township: list[tuple[str, int]]
     scope: ListScope
     as_of: datetime
+    outage: supervision_repo.LastOutage | None = None  # read with the list when asked for
 
     @property
     def total(self) -> int:
@@ -60,6 +61,7 @@ async def stuck(
     limit: int = 100,
     offset: int = 0,
     after: supervision_repo.StuckKey | None = None,
+    with_outage: bool = False,
 ) -> StuckPage:
     scope = scope_of(actor, query.county, query.township, query.village)
     flt = supervision_repo.StuckFilter(
@@ -72,8 +74,16 @@ async def stuck(
         assignee=query.assignee,
         reason=query.reason,
     )
-    items, counts = await supervision_repo.stuck_cases(session, flt, limit, offset, after=after)
-    return StuckPage(items=items, by_township=counts, scope=scope, as_of=now)
+    answer = await supervision_repo.stuck_answer(
+        session, flt, limit, offset, after=after, with_outage=with_outage
+    )
+    return StuckPage(
+        items=answer.items,
+        by_township=answer.counts,
+        scope=scope,
+        as_of=now,
+        outage=answer.outage,
+    )
 
 
 async def alerts(

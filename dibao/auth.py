@@ -180,7 +180,13 @@ async def resolve(session: AsyncSession, token: str, now: datetime) -> Authentic
     found = await auth_repo.user_for_token(session, token_digest(token), now)
     if found is None:
         return None
-    return AuthenticatedUser.of(*found)
+    return AuthenticatedUser(
+        user_id=found.user_id,
+        display_name=found.display_name,
+        role=Role(found.role),
+        jurisdiction=found.jurisdiction_code,
+        token_expires_at=found.expires_at,
+    )
 
 
 async def sign_out(session: AsyncSession, token: str, now: datetime) -> bool:

@@ -15,6 +15,7 @@ from api.deps import (
     CaseAccess,
     ClientDep,
     IdempotencyKey,
+    ReadSessionDep,
     SessionDep,
     SessionsDep,
     SettingsDep,
@@ -101,7 +102,7 @@ async def create_case(
     summary="List the cases of the user's jurisdiction from the projection",
 )
 async def list_cases(
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: Annotated[Actor, Depends(require(Action.READ_CASE))],
     stage: Stage | None = None,
     status: CaseStatus | None = None,

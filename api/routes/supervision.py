@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from api import supervision_service
-from api.deps import SessionDep, require
+from api.deps import ReadSessionDep, SessionDep, require
 from api.fields import Offset
 from api.ops_schemas import AlertOut, StuckCaseOut, StuckListOut, TownshipCountOut
-from api.outage import last_outage
+from api.outage import outage_out
 from api.paging import NEXT_HEADER, After, decode_time_key, encode_key
 from api.responses import documented
 from dibao.db import supervision_repo
@@ -37,7 +37,7 @@ VillageCode = Annotated[str | None, Query(pattern=r"^\d{12}$")]
     summary="Stuck cases: past the stage deadline, a failing step, or idle; counts per township",
 )
 async def stuck(
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: SupervisorDep,
     county: CountyCode = None,
     township: TownshipCode = None,
@@ -72,6 +72,7 @@ async def stuck(
         limit=limit + 1,
         offset=offset,
         after=supervision_repo.StuckKey(*decode_time_key(after, str)) if after else None,
+        with_outage=True,
     )
     more = len(page.items) > limit
     items = page.items[:limit]
@@ -83,7 +84,7 @@ async def stuck(
         by_township=[TownshipCountOut(township_code=t, cases=n) for t, n in page.by_township],
         as_of=now,
         idle_days=idle_days,
-        database_outage=await last_outage(session),
+        database_outage=outage_out(page.outage) if page.outage is not None else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select, update
@@ -138,13 +139,31 @@ async def add_token(session: AsyncSession, row: ApiTokenRow) -> None:
     await session.commit()
 
 
+@dataclass(frozen=True)
+class TokenUser:
+    """What a request needs of the user its token belongs to (no password hash)."""
+
+    user_id: str
+    display_name: str
+    role: str
+    jurisdiction_code: str
+    expires_at: datetime
+
+
 async def user_for_token(
     session: AsyncSession, token_sha256: str, now: datetime
-) -> tuple[UserRow, ApiTokenRow] | None:
-    """The user a live token belongs to: not revoked, not expired, user not disabled."""
+) -> TokenUser | None:
+    """The user a live token belongs to: not revoked, not expired, user not disabled. Read
+    on every request: the columns it needs, not the two rows."""
     found = (
         await session.execute(
-            select(UserRow, ApiTokenRow)
+            select(
+                UserRow.user_id,
+                UserRow.display_name,
+                UserRow.role,
+                UserRow.jurisdiction_code,
+                ApiTokenRow.expires_at,
+            )
             .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.user_id)
             .where(
                 ApiTokenRow.token_sha256 == token_sha256,
@@ -154,9 +173,7 @@ async def user_for_token(
             )
         )
     ).one_or_none()
-    if found is None:
-        return None
-    return found[0], found[1]
+    return None if found is None else TokenUser(*found)
 
 
 async def revoke_token(session: AsyncSession, token_sha256: str, now: datetime) -> bool:

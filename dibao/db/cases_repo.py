@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Row, func, literal, select, true, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -169,9 +170,25 @@ async def get_application_payload(session: AsyncSession, case_id: str) -> Applic
 TOTAL_CAP = 1000
 
 
+# What a listing shows of each case (api.schemas.CaseSummaryOut): read as columns, not rows.
+_SUMMARY = (
+    CaseRow.case_id,
+    CaseRow.stage,
+    CaseRow.status,
+    CaseRow.area_type,
+    CaseRow.county_code,
+    CaseRow.township_code,
+    CaseRow.village_code,
+    CaseRow.filed_at,
+    CaseRow.stage_entered_at,
+    CaseRow.due_at,
+    CaseRow.due_warning,
+)
+
+
 @dataclass(frozen=True)
 class CasePage:
-    rows: list[CaseRow]
+    rows: Sequence[Row[Any]]  # the columns of _SUMMARY, by name
     total: int  # matching cases, at most TOTAL_CAP
     total_capped: bool  # there are more than `total`
     after: tuple[datetime, str] | None  # the key of the last row, when more rows follow
@@ -192,10 +209,11 @@ async def list_cases(
 ) -> CasePage:
     """Newest filing first, by key (filed_at desc, case_id) after `after`: each page is one
     range of ix_cases_filed (or ix_cases_county_filed); `offset` still skips rows for old
-    clients. `visible_to`: leave out the cases that user is recused from (近亲属备案)."""
+    clients. `visible_to`: leave out the cases that user is recused from (近亲属备案).
+    The page and its capped count are one statement (one snapshot, one round trip)."""
     conditions: list[ColumnElement[bool]] = []
     if visible_to is not None:
-        conditions.append(await recusal_repo.not_recused(session, visible_to))
+        conditions.append(recusal_repo.not_recused_in_statement(visible_to))
     if stage is not None:
         conditions.append(CaseRow.stage == stage.value)
     if status is not None:
@@ -207,35 +225,60 @@ async def list_cases(
     if village is not None:
         conditions.append(CaseRow.village_code == village)
     capped = select(literal(1)).select_from(CaseRow).where(*conditions).limit(TOTAL_CAP + 1)
-    counted = (
-        await session.execute(select(func.count()).select_from(capped.subquery()))
-    ).scalar_one()
-    keyed = list(conditions)
-    if after is not None:
-        filed_at, case_id = after
-        keyed.append(
-            or_(
-                CaseRow.filed_at < filed_at,
-                and_(CaseRow.filed_at == filed_at, CaseRow.case_id > case_id),
-            )
+    counted = select(func.count().label("counted")).select_from(capped.subquery()).subquery()
+    newest_first = (CaseRow.filed_at.desc(), CaseRow.case_id)
+    if after is None:
+        page = (
+            select(*_SUMMARY)
+            .where(*conditions)
+            .order_by(*newest_first)
+            .limit(limit + 1)
+            .offset(offset)
+            .subquery()
         )
-    rows = list(
-        (
-            await session.execute(
-                select(CaseRow)
-                .where(*keyed)
-                .order_by(CaseRow.filed_at.desc(), CaseRow.case_id)
-                .limit(limit + 1)
-                .offset(offset)
-            )
-        ).scalars()
-    )
+    else:
+        # After (filed_at, case_id) in this order is two ranges of the index: the rest of the
+        # cases filed at that instant (a ledger import files thousands at once), then those
+        # filed before. As one OR the index could start at neither, and a page 10,000 deep
+        # would first read the 10,000 before it.
+        filed_at, case_id = after
+        wanted = limit + 1 + offset
+        same_instant = (
+            select(*_SUMMARY)
+            .where(*conditions, CaseRow.filed_at == filed_at, CaseRow.case_id > case_id)
+            .order_by(CaseRow.case_id)
+            .limit(wanted)
+        )
+        before = (
+            select(*_SUMMARY)
+            .where(*conditions, CaseRow.filed_at < filed_at)
+            .order_by(*newest_first)
+            .limit(wanted)
+        )
+        ranges = union_all(same_instant, before).subquery()
+        page = (
+            select(*ranges.c)
+            .order_by(ranges.c.filed_at.desc(), ranges.c.case_id)
+            .limit(limit + 1)
+            .offset(offset)
+            .subquery()
+        )
+    # The count's one row joined to the page's: an empty page still brings its count.
+    found = (
+        await session.execute(
+            select(counted.c.counted, *page.c)
+            .select_from(counted.outerjoin(page, true()))
+            .order_by(page.c.filed_at.desc(), page.c.case_id)
+        )
+    ).all()
+    counted_n = int(found[0].counted)
+    rows = [r for r in found if r.case_id is not None]
     more = len(rows) > limit
     rows = rows[:limit]
     return CasePage(
         rows=rows,
-        total=min(counted, TOTAL_CAP),
-        total_capped=counted > TOTAL_CAP,
+        total=min(counted_n, TOTAL_CAP),
+        total_capped=counted_n > TOTAL_CAP,
         after=(rows[-1].filed_at, rows[-1].case_id) if more and rows else None,
     )
 

@@ -26,6 +26,20 @@ class Base(DeclarativeBase):
     pass
 
 
+# The columns a stuck-list candidate carries (dibao/db/supervision_repo.py), so that its
+# open cases are index-only scans of the partial indexes below.
+STUCK_CARRIED = (
+    "case_id",
+    "county_code",
+    "township_code",
+    "village_code",
+    "stage",
+    "waiting_role",
+    "due_at",
+    "stage_entered_at",
+)
+
+
 class CaseRow(Base):
     """Projection of each case for listing and supervision; the workflow is the source of truth."""
 
@@ -78,13 +92,19 @@ class CaseRow(Base):
         Index("ix_cases_county_status_case", "county_code", "status", "case_id"),
         Index("ix_cases_filed", text("filed_at DESC"), "case_id"),
         Index("ix_cases_county_filed", "county_code", text("filed_at DESC"), "case_id"),
+        # The stuck list's open candidates, read from these alone (0043): past the deadline,
+        # idle while waiting for a person (below), by ID for a failing step or a complaint.
         Index(
             "ix_cases_open_due",
             "due_at",
+            postgresql_include=[c for c in STUCK_CARRIED if c != "due_at"],
             postgresql_where=text("closed_at IS NULL AND due_at IS NOT NULL"),
         ),
         Index(
-            "ix_cases_open_entered", "stage_entered_at", postgresql_where=text("closed_at IS NULL")
+            "ix_cases_open_key",
+            "case_id",
+            postgresql_include=[c for c in STUCK_CARRIED if c != "case_id"],
+            postgresql_where=text("closed_at IS NULL"),
         ),
         Index(
             "ix_cases_county_closed",
@@ -96,6 +116,7 @@ class CaseRow(Base):
         Index(
             "ix_cases_open_waiting_entered",
             "stage_entered_at",
+            postgresql_include=[c for c in STUCK_CARRIED if c != "stage_entered_at"],
             postgresql_where=text("closed_at IS NULL AND waiting_role IS NOT NULL"),
         ),
     )

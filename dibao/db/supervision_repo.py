@@ -1,11 +1,12 @@
 """The supervisors' stuck list, read from the cases projection in one statement.
 
-Three kinds of open case are stuck: past the stage's deadline (partial index on due_at),
-with a step failing or given up (partial index on open step_failures), or sitting in a stage
-that waits for a person longer than the given days (partial index on stage_entered_at). A case,
-open or closed, is also stuck while a complaint about it is past its working-day deadline
+Three kinds of open case are stuck: past the stage's deadline (ix_cases_open_due), with a step
+failing or given up (open step_failures, their cases by ix_cases_open_key), or sitting in a
+stage that waits for a person longer than the given days (ix_cases_open_waiting_entered). A
+case, open or closed, is also stuck while a complaint about it is past its working-day deadline
 unanswered (mca-2021 Art. 37; partial index ix_complaints_open_due).
-Their union is small however many cases there are, so the list stays fast at 100,000 cases.
+The three case indexes carry the columns the list filters, flags, sorts and counts by (0043), so
+every stuck case is counted from them and only the page's cases are read from the table.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dibao.db.models import STUCK_CARRIED
 from dibao.domain.enums import Role, Stage
 from dibao.domain.ops import WAITING_FOR, StuckReason
 
@@ -64,7 +67,15 @@ class StuckCase:
     sort_at: datetime | None = None  # the list's order: the key of a page ending here
 
 
-_STUCK = """
+# The columns a candidate carries: enough to filter, flag, sort and count it. For the open
+# cases they are read from covering partial indexes alone (migration 0043), so however many
+# cases are stuck, only the page's rows are read from the table.
+_KEY_COLUMNS = ", ".join(STUCK_CARRIED)
+
+# Past the stage's deadline (never NULL: a case without a deadline is not overdue).
+_OVERDUE = "COALESCE(due_at < :now, false)"
+
+_STUCK = f"""
 WITH failing AS (
     SELECT DISTINCT ON (case_id)
            case_id, activity_type, status AS failure_status, attempts, first_failed_at,
@@ -79,35 +90,39 @@ WITH failing AS (
        AND case_id IS NOT NULL
      GROUP BY case_id
 ), candidates AS (
-    SELECT case_id FROM cases
-     WHERE closed_at IS NULL AND due_at IS NOT NULL AND due_at < :now
-    UNION
-    SELECT case_id FROM failing
-    UNION
-    -- waiting_role inside COALESCE: so the planner ranges over ix_cases_open_entered (a
-    -- few idle cases) rather than taking every case waiting for someone from an inbox index.
-    SELECT case_id FROM cases
-     WHERE closed_at IS NULL AND stage_entered_at < :idle_before
-       AND COALESCE(waiting_role, '') <> ''
-    UNION
-    SELECT case_id FROM complaints_overdue
+    -- Each case once: every branch leaves out the cases of the branches before it, so
+    -- nothing is hashed to drop duplicates.
+    -- Open and past the deadline: ix_cases_open_due.
+    SELECT {_KEY_COLUMNS}, true AS open FROM cases
+     WHERE closed_at IS NULL AND due_at IS NOT NULL AND due_at < :now {{filters}}
+    UNION ALL
+    -- Open, waiting for a person, idle: ix_cases_open_waiting_entered.
+    SELECT {_KEY_COLUMNS}, true FROM cases
+     WHERE closed_at IS NULL AND waiting_role IS NOT NULL AND waiting_role <> ''
+       AND stage_entered_at < :idle_before AND NOT {_OVERDUE} {{filters}}
+    UNION ALL
+    -- Open, with a failing step or an overdue complaint: ix_cases_open_key.
+    SELECT {_KEY_COLUMNS}, true FROM cases
+     WHERE closed_at IS NULL
+       AND case_id = ANY (ARRAY(SELECT case_id FROM failing
+                                UNION SELECT case_id FROM complaints_overdue))
+       AND NOT {_OVERDUE}
+       AND NOT (waiting_role IS NOT NULL AND waiting_role <> ''
+                AND stage_entered_at < :idle_before) {{filters}}
+    UNION ALL
+    -- Closed, with an overdue complaint: by primary key, a few.
+    SELECT {_KEY_COLUMNS}, false FROM cases
+     WHERE closed_at IS NOT NULL
+       AND case_id = ANY (ARRAY(SELECT case_id FROM complaints_overdue)) {{filters}}
 ), stuck AS (
-    SELECT c.case_id, c.county_code, c.township_code, c.village_code, c.stage, c.status,
-           c.waiting_role, c.stage_entered_at, c.due_at, c.overdue_since,
-           f.activity_type, f.failure_status, f.attempts, f.first_failed_at, f.last_failed_at,
-           f.last_error, f.incident_id, f.step,
-           o.complaint_due_at,
-           (c.closed_at IS NULL AND c.due_at IS NOT NULL AND c.due_at < :now) AS is_overdue,
-           (c.closed_at IS NULL AND c.stage_entered_at < :idle_before
-            AND c.waiting_role IS NOT NULL) AS is_idle,
+    SELECT k.*, f.failure_status, f.first_failed_at, o.complaint_due_at,
+           (k.open AND COALESCE(k.due_at < :now, false)) AS is_overdue,
+           (k.open AND k.stage_entered_at < :idle_before
+            AND k.waiting_role IS NOT NULL) AS is_idle,
            (o.case_id IS NOT NULL) AS is_complaint_overdue
-      FROM cases c
-      LEFT JOIN failing f ON f.case_id = c.case_id
-      LEFT JOIN complaints_overdue o ON o.case_id = c.case_id
-     -- The candidates as an array: their cases are read by primary key, however many open
-     -- cases there are (a join was planned as a scan of all of them at 100,000).
-     WHERE c.case_id = ANY (ARRAY(SELECT case_id FROM candidates))
-       AND (c.closed_at IS NULL OR o.case_id IS NOT NULL) {filters}
+      FROM candidates k
+      LEFT JOIN failing f ON f.case_id = k.case_id
+      LEFT JOIN complaints_overdue o ON o.case_id = k.case_id
 )
 """
 
@@ -120,12 +135,13 @@ _REASON_FILTERS = {
 }
 
 
-def _query(flt: StuckFilter) -> tuple[str, str, dict[str, Any]]:
+def _query(flt: StuckFilter) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The columns the filter narrows by, and the statement's parameters."""
     params: dict[str, Any] = {
         "now": flt.now,
         "idle_before": flt.now - timedelta(days=flt.idle_days),
     }
-    filters = []
+    filtered: list[str] = []
     for column, value in (
         ("county_code", flt.county_code),
         ("township_code", flt.township_code),
@@ -134,10 +150,9 @@ def _query(flt: StuckFilter) -> tuple[str, str, dict[str, Any]]:
         ("waiting_role", flt.assignee.value if flt.assignee else None),
     ):
         if value is not None:
-            filters.append(f"AND c.{column} = :{column}")
+            filtered.append(column)
             params[column] = value
-    where = f"WHERE {_REASON_FILTERS[flt.reason]}" if flt.reason else ""
-    return _STUCK.format(filters=" ".join(filters)), where, params
+    return tuple(filtered), params
 
 
 # What the list is ordered by (longest waiting first), and so what a page's key holds.
@@ -158,6 +173,23 @@ def page_key(case: StuckCase) -> StuckKey:
     return StuckKey(case.sort_at, case.case_id)
 
 
+@dataclass(frozen=True)
+class LastOutage:
+    """The last database outage a worker recorded (db_outages), as read with the list."""
+
+    first_seen_at: datetime
+    last_seen_at: datetime
+    unrecorded_failures: int
+    activity_types: str
+
+
+@dataclass(frozen=True)
+class StuckAnswer:
+    items: list[StuckCase]
+    counts: list[tuple[str, int]]  # (township, stuck cases), most first
+    outage: LastOutage | None = None  # asked for with `with_outage`
+
+
 async def stuck_cases(
     session: AsyncSession,
     flt: StuckFilter,
@@ -169,41 +201,102 @@ async def stuck_cases(
     """The page of stuck cases (longest waiting first) and the count per township, from one
     statement: the candidate set is computed once for both. `after` pages by key (the
     console); `offset` is the API's."""
-    cte, where, params = _query(flt)
-    order = f"{_SORT}, case_id"
-    page_where = ""
+    answer = await stuck_answer(session, flt, limit, offset, after=after)
+    return answer.items, answer.counts
+
+
+# The newest outage, joined to the answer's rows (and to a row of its own when the list is
+# empty), so that the API's page is still one statement.
+_OUTAGE_JOIN = """
+    LEFT JOIN (SELECT first_seen_at AS outage_first_seen_at,
+                      last_seen_at AS outage_last_seen_at,
+                      unrecorded_failures AS outage_unrecorded_failures,
+                      activity_types AS outage_activity_types
+                 FROM db_outages ORDER BY last_seen_at DESC LIMIT 1) outage ON true
+"""
+
+
+@lru_cache(maxsize=512)
+def _statement(
+    filtered: tuple[str, ...], reason: StuckReason | None, keyed: bool, with_outage: bool
+) -> TextClause:
+    """The statement of a stuck list so filtered: built (and its parameters parsed) once per
+    shape, not on every request."""
+    cte = _STUCK.format(filters=" ".join(f"AND {c} = :{c}" for c in filtered))
+    where = f"WHERE {_REASON_FILTERS[reason]}" if reason else ""
+    page_where = "WHERE (sort_at, case_id) > (:after_at, :after_id)" if keyed else ""
+    outage = _OUTAGE_JOIN if with_outage else ""
+    return text(
+        f"""{cte}, found AS MATERIALIZED (
+                    SELECT case_id, township_code, {_SORT} AS sort_at, is_overdue, is_idle,
+                           is_complaint_overdue
+                      FROM stuck {where}
+                ), page AS (
+                    SELECT * FROM found {page_where}
+                     ORDER BY sort_at, case_id LIMIT :limit OFFSET :offset
+                ), answer AS (
+                    -- Only the page's cases are read whole, by primary key.
+                    SELECT 0 AS part, row_number() OVER (ORDER BY p.sort_at, p.case_id) AS ord,
+                           c.case_id, c.county_code, c.township_code, c.village_code, c.stage,
+                           c.status, c.waiting_role, c.stage_entered_at, c.due_at,
+                           c.overdue_since, f.activity_type, f.failure_status, f.attempts,
+                           f.first_failed_at, f.last_failed_at, f.last_error, f.incident_id,
+                           f.step, o.complaint_due_at, p.is_overdue, p.is_idle,
+                           p.is_complaint_overdue, NULL::text AS count_township,
+                           NULL::bigint AS n
+                      FROM page p
+                      JOIN cases c ON c.case_id = p.case_id
+                      LEFT JOIN failing f ON f.case_id = p.case_id
+                      LEFT JOIN complaints_overdue o ON o.case_id = p.case_id
+                    UNION ALL
+                    SELECT 1, row_number() OVER (ORDER BY count(*) DESC, township_code),
+                           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                           township_code, count(*)
+                      FROM found GROUP BY township_code
+                )
+                SELECT * FROM (SELECT) one LEFT JOIN answer ON true {outage}
+                 ORDER BY part, ord"""
+    )
+
+
+async def stuck_answer(
+    session: AsyncSession,
+    flt: StuckFilter,
+    limit: int = 100,
+    offset: int = 0,
+    *,
+    after: StuckKey | None = None,
+    with_outage: bool = False,
+) -> StuckAnswer:
+    """As `stuck_cases`, and with `with_outage` the last database outage too, all in one
+    statement. Only the page's cases are read from the table: the others are filtered,
+    sorted and counted from the partial indexes' columns."""
+    filtered, params = _query(flt)
     if after is not None:
-        page_where = f"WHERE ({_SORT}, case_id) > (:after_at, :after_id)"
         params = {**params, "after_at": after.sort_at, "after_id": after.case_id}
     rows = (
         await session.execute(
-            text(
-                f"""{cte}, found AS MATERIALIZED (SELECT * FROM stuck {where})
-                SELECT * FROM (
-                    (SELECT 0 AS part, row_number() OVER (ORDER BY {order}) AS ord, found.*,
-                            NULL::text AS count_township, NULL::bigint AS n
-                       FROM found {page_where} ORDER BY {order} LIMIT :limit OFFSET :offset)
-                    UNION ALL
-                    -- The count rows carry found's columns as NULLs (a join on no row) so
-                    -- both parts share one shape.
-                    SELECT 1, row_number() OVER (ORDER BY t.n DESC, t.township_code), none.*,
-                           t.township_code, t.n
-                      FROM (SELECT township_code, count(*) AS n FROM found
-                             GROUP BY township_code) t
-                      LEFT JOIN (SELECT * FROM found WHERE false) none ON true
-                ) answer ORDER BY part, ord"""
-            ),
+            _statement(filtered, flt.reason, after is not None, with_outage),
             {**params, "limit": limit, "offset": offset},
         )
     ).mappings()
     items: list[StuckCase] = []
     counts: list[tuple[str, int]] = []
+    last_outage = None
     for row in rows:
+        if with_outage and last_outage is None and row["outage_last_seen_at"] is not None:
+            last_outage = LastOutage(
+                first_seen_at=row["outage_first_seen_at"],
+                last_seen_at=row["outage_last_seen_at"],
+                unrecorded_failures=int(row["outage_unrecorded_failures"]),
+                activity_types=str(row["outage_activity_types"]),
+            )
         if row["part"] == 0:
             items.append(_stuck(row))
-        else:
+        elif row["part"] == 1:
             counts.append((str(row["count_township"]), int(row["n"])))
-    return items, counts
+    return StuckAnswer(items, counts, last_outage)
 
 
 def _stuck(row: Any) -> StuckCase:
