@@ -207,6 +207,7 @@ async def start_workflow(
         actor=actor,
         rate=rate if rate is not None else settings.ledger_import_rate,
         concurrency=settings.ledger_import_concurrency,
+        page_size=settings.ledger_import_page_size,
     )
     with payloads_of_county(county_code):
         await client.start_workflow(

@@ -84,7 +84,9 @@ async def until_finished(api: httpx.AsyncClient, import_id: str) -> dict[str, An
     importing → done)."""
     seen: list[str] = []
     for _ in range(1200):
-        body: dict[str, Any] = (await api.get(f"/ledger/imports/{import_id}", headers=COUNTY)).json()
+        body: dict[str, Any] = (
+            await api.get(f"/ledger/imports/{import_id}", headers=COUNTY)
+        ).json()
         if not seen or seen[-1] != body["status"]:
             seen.append(body["status"])
         if body["finished"]:
@@ -259,3 +261,94 @@ async def imported_cases_are_paid_after_the_paid_up_month(
         (3, "身份证号", "此人已有未结案件，不能再导入")
     ]
     assert dev_stack.sql("SELECT count(*) FROM cases") == [(HOUSEHOLDS,)]
+
+
+async def test_past_imports_are_listed_newest_first_and_a_file_again_is_the_same_import(
+    api: httpx.AsyncClient, importing_api: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    one_error = ledger_rows(3)
+    one_error[0]["amount"] = "x"
+    two_errors = ledger_rows(4)
+    two_errors[0]["id_number"] = "610423198501010000"
+    two_errors[2]["account_no"] = "12 34"
+    clean = ledger_rows(3)
+    files = (("a.csv", one_error), ("b.xlsx", two_errors), ("c.csv", clean))
+    contents = [ledger_xlsx(r) if n.endswith("xlsx") else ledger_csv(r) for n, r in files]
+    ids = []
+    try:
+        for (name, _), content in zip(files, contents, strict=True):
+            sent = await importing_api.post(
+                "/ledger/imports", params={"county": "610423"}, files=upload(content, name)
+            )
+            assert sent.status_code == 202, sent.text
+            ids.append(sent.json()["import_id"])
+            await until_finished(importing_api, ids[-1])
+        dev_stack.started += [r[0] for r in dev_stack.sql("SELECT case_id FROM cases")]
+
+        first = (
+            await importing_api.get("/ledger/imports", params={"county": "610423", "limit": 2})
+        ).json()
+        assert [i["import_id"] for i in first["items"]] == [ids[2], ids[1]]
+        assert first["next"]
+        second = (
+            await importing_api.get(
+                "/ledger/imports", params={"county": "610423", "limit": 2, "after": first["next"]}
+            )
+        ).json()
+        assert [i["import_id"] for i in second["items"]] == [ids[0]]
+        assert second["next"] is None
+        listed = {i["file_name"]: i for i in first["items"] + second["items"]}
+        assert {
+            name: (i["status"], i["households"], i["errors"], i["done"], i["imported_by"])
+            for name, i in listed.items()
+        } == {
+            "a.csv": ("errors", 3, 1, 0, "chen.gang"),
+            "b.xlsx": ("errors", 4, 2, 0, "chen.gang"),
+            "c.csv": ("done", 3, 0, 3, "chen.gang"),
+        }
+        for (name, _), content in zip(files, contents, strict=True):
+            assert listed[name]["file_sha256"] == hashlib.sha256(content).hexdigest()
+        assert listed["c.csv"]["finished_at"] and listed["a.csv"]["finished_at"] is None
+        assert listed["b.xlsx"]["error_report"] == f"/ledger/imports/{ids[1]}/errors"
+        assert listed["c.csv"]["error_report"] is None
+        # Another county's list, or a village caseworker: refused.
+        assert (
+            await api.get("/ledger/imports", params={"county": "610424"}, headers=COUNTY)
+        ).status_code == 403
+        assert (
+            await api.get("/ledger/imports", params={"county": "610423"}, headers=VILLAGE)
+        ).status_code == 403
+        bad_cursor = await api.get(
+            "/ledger/imports", params={"county": "610423", "after": "bm9wZQ"}, headers=COUNTY
+        )
+        assert bad_cursor.status_code == 422
+
+        # The clean file again: the same import, done; nothing written, no workflow started.
+        cases_before = dev_stack.sql("SELECT count(*) FROM cases")
+        again = await importing_api.post(
+            "/ledger/imports", params={"county": "610423"}, files=upload(contents[2], "d.csv")
+        )
+        assert again.status_code == 202
+        assert (again.json()["import_id"], again.json()["status"], again.json()["created"]) == (
+            ids[2],
+            "done",
+            False,
+        )
+        assert dev_stack.sql("SELECT count(*) FROM cases") == cases_before == [(3,)]
+        assert dev_stack.sql("SELECT count(*) FROM ledger_import_households") == [(3,)]
+        # A file with errors again: the same import, checked again against the cases as they
+        # are now (those it clashed with may have closed): the clean file's households,
+        # imported since, share its people (rows 3 to 7), so it has more errors now.
+        recheck = await importing_api.post(
+            "/ledger/imports", params={"county": "610423"}, files=upload(contents[1], "b.xlsx")
+        )
+        assert (recheck.json()["import_id"], recheck.json()["created"]) == (ids[1], False)
+        assert recheck.json()["status"] == "checking"
+        rechecked = await until_finished(importing_api, ids[1])
+        assert (rechecked["status"], rechecked["errors"]) == ("errors", 7)
+        report = (await api.get(rechecked["error_report"], headers=COUNTY)).json()
+        assert [e["row"] for e in report["errors"] if "未结案件" in e["message"]] == [3, 4, 5, 6, 7]
+        assert dev_stack.sql("SELECT count(*) FROM ledger_imports") == [(3,)]
+        assert dev_stack.sql("SELECT count(*) FROM cases") == [(3,)]
+    finally:
+        await terminate_all(dev_stack)
