@@ -95,11 +95,11 @@ async def test_a_ledger_with_errors_imports_nothing_and_a_clean_one_imports(
             refused = await until_checked(client, sent.headers["location"])
             assert refused.status_code == 200
             assert '<meta http-equiv="refresh"' not in refused.text
-            link = re.search(
+            report_link = re.search(
                 r'href="(/console/go-live/imports/LI-[0-9a-f]+/errors\.xlsx)"', refused.text
             )
-            assert link
-            report = await client.get(link.group(1))
+            assert report_link
+            report = await client.get(report_link.group(1))
             assert report.headers["content-type"] == XLSX_MEDIA_TYPE
             workbooks.append(report.content)
             # The corrected file can be uploaded from there.
