@@ -1,4 +1,5 @@
-"""The Temporal worker: runs CaseWorkflow and its activities on the configured task queue.
+"""The Temporal worker: runs the workflows (cases, payroll, standard changes, ledger imports)
+and their activities on the configured task queue.
 
 Run as many as the load needs (`dibao worker` on each machine); they share the task queue.
 """
@@ -21,6 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.case_activities import CaseActivities
 from activities.household_activities import HouseholdActivities
 from activities.interceptor import StepFailureInterceptor
+from activities.ledger_activities import LedgerImportActivities
 from activities.ops_activities import OpsActivities
 from activities.payroll_activities import PayrollActivities
 from activities.procedure_activities import ProcedureActivities
@@ -33,10 +35,11 @@ from dibao.metrics import WORKER_REGISTRY
 from dibao.settings import Settings
 from dibao.temporal_client import connect, startup_settings
 from workflows.case import CaseWorkflow
+from workflows.ledger_import import LedgerImportWorkflow
 from workflows.payroll import PayrollWorkflow
 from workflows.standard_change import StandardChangeWorkflow
 
-WORKFLOWS = [CaseWorkflow, PayrollWorkflow, StandardChangeWorkflow]
+WORKFLOWS = [CaseWorkflow, PayrollWorkflow, StandardChangeWorkflow, LedgerImportWorkflow]
 
 
 def build_activities(
@@ -54,6 +57,7 @@ def build_activities(
         *VerificationActivities(sessions, connectors or default_connectors(sessions)).all(),
         *OpsActivities(sessions).all(),
         *HouseholdActivities(sessions).all(),
+        *LedgerImportActivities(sessions, settings, client).all(),
     ]
 
 

@@ -1,13 +1,10 @@
-"""A county going live, as the API routes and the console both use it: the ledger import (checked
-whole, then written, then its cases' workflows started in the background at a limited rate),
-its progress, and the bank's return (回盘) with the run's reconciliation."""
+"""A county going live, as the API routes and the console both use it: the ledger import (stored
+at once; checked whole, written and its cases' workflows started by its workflow in the worker),
+its progress and the past imports, and the bank's return (回盘) with the run's reconciliation."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -16,7 +13,7 @@ from temporalio.service import RPCError
 from api import errors
 from api.deps import check_county
 from dibao import ledger_import, papers
-from dibao.db import bank_return_repo, ledger_repo, payroll_repo
+from dibao.db import bank_return_repo, payroll_repo
 from dibao.domain.access import Action
 from dibao.domain.bank_return import Reconciliation, ReturnRefused
 from dibao.messages.case import Actor
@@ -26,76 +23,46 @@ from workflows.case import CaseWorkflow
 Sessions = async_sessionmaker[AsyncSession]
 
 
-@dataclass(frozen=True)
-class ImportProgress:
-    import_id: str
-    county_code: str
-    file_name: str
-    households: int
-    persons: int
-    started: int  # cases whose workflow runs; all of them once finished
-    finished: bool
-
-
 async def begin_import(
     sessions: Sessions,
     client: Client,
     settings: Settings,
-    tasks: set[asyncio.Task[int]],
     content: bytes,
     filename: str,
     county: str,
     actor: Actor,
-) -> ledger_import.Checked | ledger_import.Imported:
-    """Check the whole file (its Checked outcome when it has errors: nothing written), write
-    its households, and start their workflows in the background; `tasks` holds the task
-    while it runs (an app-wide set, so it is not collected). 409 when a household of the file
-    was filed while it was written."""
+) -> ledger_import.Submitted:
+    """Store the file under its import and start the import's workflow (check, write, start
+    the cases) in the worker; answers at once. 409 when the same file is another county's."""
     check_county(actor, Action.IMPORT_LEDGER, county)
-    checked = await ledger_import.check_file(sessions, content, filename, county)
-    if checked.errors:
-        return checked
     try:
-        imported = await ledger_import.write(sessions, settings, checked, filename, county, actor)
-    except ledger_import.ImportRaced:
-        raise errors.conflict(
-            "a household of this file was filed while it was imported; nothing was imported, "
-            "upload it again to see which"
-        ) from None
-    households = checked.households or await ledger_import.households_of_import(
-        sessions, content, filename, county
-    )
-    task = asyncio.create_task(
-        ledger_import.start_workflows(
-            sessions, client, settings, imported.import_id, households, checked.file_sha, actor
+        return await ledger_import.submit(
+            sessions, client, settings, content, filename, county, actor
         )
-    )
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
-    return imported
+    except ledger_import.OtherCounty as other:
+        raise errors.conflict(
+            f"this file was uploaded for another county (ledger import {other}); nothing was "
+            "imported"
+        ) from None
 
 
-def app_tasks(state: Any) -> set[asyncio.Task[int]]:
-    """The app's set of running import tasks (on `app.state`)."""
-    tasks: set[asyncio.Task[int]] = state.__dict__.setdefault("golive_tasks", set())
-    return tasks
+async def import_progress(sessions: Sessions, import_id: str) -> ledger_import.ImportState:
+    state = await ledger_import.state_of(sessions, import_id)
+    if state is None:
+        raise errors.not_found(f"ledger import {import_id}")
+    return state
 
 
-async def import_progress(sessions: Sessions, import_id: str) -> ImportProgress:
-    async with sessions() as session:
-        row = await ledger_repo.get_import(session, import_id)
-        if row is None:
-            raise errors.not_found(f"ledger import {import_id}")
-        started = await ledger_repo.started_count(session, import_id)
-    return ImportProgress(
-        import_id=row.import_id,
-        county_code=row.county_code,
-        file_name=row.file_name,
-        households=row.households,
-        persons=row.persons,
-        started=started,
-        finished=row.finished_at is not None,
-    )
+async def past_imports(
+    sessions: Sessions,
+    actor: Actor,
+    county: str,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> list[ledger_import.ImportState]:
+    """The county's imports, newest first, a page at a time by key."""
+    check_county(actor, Action.IMPORT_LEDGER, county)
+    return await ledger_import.past_imports(sessions, county, limit, after)
 
 
 async def run_county(sessions: Sessions, run_id: str) -> str:

@@ -2,7 +2,9 @@
 
 These commands talk to PostgreSQL and Temporal directly (DATABASE_URL, TEMPORAL_ADDRESS), as
 `dibao registry` does: an import of tens of thousands of households is an office task done
-with the file at hand, and its progress is shown as it starts the cases' workflows.
+with the file at hand. `import` stores the file under its import as the API's upload does; the
+import's workflow checks, writes and starts it in the worker, and the command follows its
+status with a progress bar until it is done (or shows its errors).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cli.auth import operator
 from dibao import ledger_import
@@ -23,9 +26,10 @@ from dibao.db.engine import make_engine, make_sessionmaker
 from dibao.domain.access import Action
 from dibao.domain.bank_return import Reconciliation, ReturnRefused
 from dibao.domain.enums import Role
+from dibao.domain.ledger import ImportStatus, LedgerError
 from dibao.domain.money import format_yuan
 from dibao.domain.monthly import MonthlyReport
-from dibao.ledger_files import marked_copy, template_xlsx
+from dibao.ledger_files import marked_copy, read_ledger, template_xlsx
 from dibao.messages.case import Actor
 from dibao.monthly_files import monthly_xlsx
 from dibao.settings import Settings, get_settings
@@ -57,13 +61,19 @@ def template(out: Annotated[Path, typer.Argument(dir_okay=False)]) -> None:
 
 
 def _report(checked: ledger_import.Checked, marked: Path | None) -> None:
-    for error in checked.errors:
+    _report_errors(checked.errors, checked.rows, marked)
+
+
+def _report_errors(
+    errors: tuple[LedgerError, ...], rows: list[dict[str, str]], marked: Path | None
+) -> None:
+    for error in errors:
         column = f" 列「{error.column}」" if error.column else ""
         typer.echo(f"第{error.row}行{column}：{error.message}", err=True)
     if marked is not None:
-        marked.write_bytes(marked_copy(checked.rows, checked.errors))
+        marked.write_bytes(marked_copy(rows, errors))
         typer.echo(f"the file with its bad cells marked: {marked}", err=True)
-    typer.echo(f"{len(checked.errors)} errors: nothing imported", err=True)
+    typer.echo(f"{len(errors)} errors: nothing imported", err=True)
 
 
 async def _check(settings: Settings, file: Path, county: str) -> ledger_import.Checked:
@@ -97,6 +107,9 @@ def check(
     typer.echo(f"clean: {len(checked.households)} households, {persons} persons")
 
 
+POLL_SECONDS = 0.5
+
+
 async def _import(
     settings: Settings, file: Path, county: str, rate: float | None, marked: Path | None
 ) -> None:
@@ -107,43 +120,55 @@ async def _import(
             user_id = await operator(session, Action.IMPORT_LEDGER, county)
         actor = Actor(user_id, Role.COUNTY_APPROVER, county)
         content = file.read_bytes()
-        checked = await ledger_import.check_file(sessions, content, file.name, county)
-        if checked.errors:
-            _report(checked, marked)
-            raise typer.Exit(1)
-        imported = await ledger_import.write(sessions, settings, checked, file.name, county, actor)
-        households = checked.households or await ledger_import.households_of_import(
-            sessions, content, file.name, county
-        )
-        if not imported.created:
-            typer.echo(f"this file was imported already ({imported.import_id}): nothing written")
         client = await connect(settings)
-        console = Console(stderr=True)
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task("starting cases", total=len(households))
-            await ledger_import.start_workflows(
-                sessions,
-                client,
-                settings,
-                imported.import_id,
-                households,
-                checked.file_sha,
-                actor,
-                rate=rate,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
+        try:
+            submitted = await ledger_import.submit(
+                sessions, client, settings, content, file.name, county, actor, rate=rate
             )
+        except ledger_import.OtherCounty as other:
+            typer.echo(f"error: this file was uploaded for another county ({other})", err=True)
+            raise typer.Exit(1) from None
+        if not submitted.created and submitted.status is ImportStatus.DONE:
+            typer.echo(f"this file was imported already ({submitted.import_id}): nothing written")
+        state = await _follow(sessions, submitted.import_id)
+        if state.status is ImportStatus.ERRORS:
+            errors = await ledger_import.errors_of(sessions, state.import_id)
+            _report_errors(errors, read_ledger(content, file.name).rows, marked)
+            raise typer.Exit(1)
         typer.echo(
-            f"{imported.import_id}: {imported.households} households, {imported.persons} "
+            f"{state.import_id}: {state.households} households, {state.persons} "
             "persons in the recipient phase"
         )
     finally:
         await engine.dispose()
+
+
+async def _follow(
+    sessions: async_sessionmaker[AsyncSession], import_id: str
+) -> ledger_import.ImportState:
+    """Poll the import's status until it is finished, with a progress bar of its cases."""
+    console = Console(stderr=True)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("checking the file", total=None)
+        while True:
+            state = await ledger_import.state_of(sessions, import_id)
+            assert state is not None
+            if state.status is not ImportStatus.CHECKING:
+                bar.update(
+                    task,
+                    description="starting cases",
+                    completed=state.started,
+                    total=state.households,
+                )
+            if state.status.finished:
+                return state
+            await asyncio.sleep(POLL_SECONDS)
 
 
 @ledger_app.command("import")
@@ -164,8 +189,9 @@ def import_(
     ] = None,
 ) -> None:
     """Import a ledger: checked whole first (nothing is written while it has errors), then
-    each household a case in the recipient phase. Run again to resume an interrupted import;
-    the same file imported twice changes nothing."""
+    each household a case in the recipient phase, by the import's workflow in the worker
+    (this command follows it). Run again to resume an import whose workflow stopped; the same
+    file imported twice changes nothing."""
     asyncio.run(_import(_settings(), file, county, rate, marked))
 
 

@@ -3,8 +3,10 @@ progress, the bank's return (回盘) with the run's reconciliation, the monthly 
 with charts, and the papers of a household (低保证, 低保证明, the file as a PDF).
 
 Everything goes through api/golive_service.py and dibao/ledger_import.py, the same calls as
-the API; the import's workflows start in the background and the progress page reloads itself
-(<meta http-equiv="refresh">, no script) until they have all started.
+the API: an import is stored at once and checked, written and started by its workflow in the
+worker, and its page reloads itself (<meta http-equiv="refresh">, no script) while it checks
+and while its cases start; a file with errors shows them there, with the marked-up workbook
+and the form to upload the corrected file. The 上线 page lists the county's past imports.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.datastructures import UploadFile
 
 from api import errors, golive_service
 from api.deps import check_case, check_county, check_role, client_dep, sessions_dep
+from api.paging import decode_time_key, encode_key
 from console import monthly_charts as charts
 from console.errors import field_errors
 from console.errors_zh import message_zh
@@ -30,6 +33,7 @@ from dibao import ledger_import, papers
 from dibao.db import letters_repo, monthly_repo, payroll_repo
 from dibao.domain.access import Action
 from dibao.domain.calendar import CHINA_TZ
+from dibao.domain.ledger import ImportStatus, LedgerError
 from dibao.domain.monthly import MonthlyReport
 from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
 from dibao.monthly_files import CATEGORIES, monthly_xlsx
@@ -85,6 +89,7 @@ async def _index(request: Request, user: ConsoleUser, **ctx: Any) -> Response:
     ctx.setdefault("marked", "")
     ctx.setdefault("checked", None)
     runs = await _released_runs(request, county)
+    imports, older = await _past_imports(request, user, county)
     return await render(
         request,
         "console/golive/index.html",
@@ -95,8 +100,40 @@ async def _index(request: Request, user: ConsoleUser, **ctx: Any) -> Response:
             (r.run_id, f"{r.run_id}（{r.households} 户，{yuan(r.total_fen)} 元）") for r in runs
         ],
         month=_this_month(),
+        imports=imports,
+        older=older,
+        import_status=IMPORT_STATUS,
         **ctx,
     )
+
+
+IMPORTS_PER_PAGE = 20
+IMPORT_STATUS = {
+    ImportStatus.CHECKING.value: "检查中",
+    ImportStatus.ERRORS.value: "有错误，未导入",
+    ImportStatus.IMPORTING.value: "导入中",
+    ImportStatus.DONE.value: "已完成",
+}
+
+
+async def _past_imports(
+    request: Request, user: ConsoleUser, county: str
+) -> tuple[list[ledger_import.ImportState], str]:
+    """A page of the county's past imports, newest first, and the `after=` of the next."""
+    cursor = request.query_params.get("after", "")
+    after = None
+    if cursor:
+        try:
+            after = decode_time_key(cursor, str)
+        except HTTPException:
+            after = None  # a stale or mangled link: the newest page
+    rows = await golive_service.past_imports(
+        sessions_dep(request), user.actor, county, IMPORTS_PER_PAGE + 1, after
+    )
+    if len(rows) <= IMPORTS_PER_PAGE:
+        return rows, ""
+    rows = rows[:IMPORTS_PER_PAGE]
+    return rows, encode_key(rows[-1].started_at, rows[-1].import_id)
 
 
 @golive.get("", include_in_schema=False)
@@ -131,21 +168,19 @@ async def upload_ledger(request: Request, form: ConsoleFormDep) -> Response:
     content, filename = upload
     sessions = sessions_dep(request)
     if form.get("action") == "import":
-        outcome: ledger_import.Checked | ledger_import.Imported = await golive_service.begin_import(
+        # Stored at once; its page follows the check and the import.
+        submitted = await golive_service.begin_import(
             sessions,
             client_dep(request),
             request.app.state.settings,
-            golive_service.app_tasks(request.app.state),
             content,
             filename,
             county,
             form.actor,
         )
-    else:
-        outcome = await ledger_import.check_file(sessions, content, filename, county)
-    if isinstance(outcome, ledger_import.Imported):
-        return RedirectResponse(f"/console/go-live/imports/{outcome.import_id}", status_code=303)
-    if outcome.already_imported and form.get("action") != "import":
+        return RedirectResponse(f"/console/go-live/imports/{submitted.import_id}", status_code=303)
+    outcome = await ledger_import.check_file(sessions, content, filename, county)
+    if outcome.already_imported:
         return RedirectResponse(
             f"/console/go-live/imports/{outcome.already_imported}", status_code=303
         )
@@ -174,17 +209,41 @@ async def upload_ledger(request: Request, form: ConsoleFormDep) -> Response:
     )
 
 
-@golive.get("/imports/{import_id}", include_in_schema=False)
-async def import_page(request: Request, import_id: str, user: ConsoleUserDep) -> Response:
+async def _import_of(
+    request: Request, import_id: str, user: ConsoleUser
+) -> ledger_import.ImportState:
     if not _IMPORT_ID.match(import_id):
         raise errors.not_found(f"ledger import {import_id}")
     progress = await golive_service.import_progress(sessions_dep(request), import_id)
     check_county(user.actor, Action.IMPORT_LEDGER, progress.county_code)
+    return progress
+
+
+@golive.get("/imports/{import_id}", include_in_schema=False)
+async def import_page(request: Request, import_id: str, user: ConsoleUserDep) -> Response:
+    progress = await _import_of(request, import_id, user)
+    found: tuple[LedgerError, ...] = ()
+    if progress.status is ImportStatus.ERRORS:
+        found = await ledger_import.errors_of(sessions_dep(request), import_id)
     return await render(
         request,
         "console/golive/import.html",
         progress=progress,
-        share=round(100 * progress.started / progress.households) if progress.households else 100,
+        st=progress.status.value,
+        ledger_errors=found,
+        share=round(100 * progress.started / progress.households) if progress.households else 0,
+    )
+
+
+@golive.get("/imports/{import_id}/errors.xlsx", include_in_schema=False)
+async def import_error_report(request: Request, import_id: str, user: ConsoleUserDep) -> Response:
+    progress = await _import_of(request, import_id, user)
+    if progress.status is not ImportStatus.ERRORS:
+        raise errors.not_found(f"errors of ledger import {import_id}")
+    return Response(
+        await ledger_import.error_report(sessions_dep(request), import_id),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="ledger-check.xlsx"'},
     )
 
 

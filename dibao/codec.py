@@ -20,7 +20,7 @@ Where the county comes from, since the codec sees payloads and not cases:
 - `payloads_of_county(code)`: the API sets it where it starts or updates a case (it knows the
   household's county), and so does every other caller that knows it;
 - the workflow ID, where it carries the county by construction (`payroll-610423-2026-11`,
-  `SC-610423-…`, schedules `payroll-610423`);
+  `SC-610423-…`, `ledger-610423-LI-…`, schedules `payroll-610423`);
 - otherwise what this process learnt from the first payload it decoded for the workflow: a
   worker decoding a case's input (labelled by the API, or naming the household's county, for
   cases started before the label) labels everything it writes for that case the same way.
@@ -76,8 +76,9 @@ _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 COUNTY_METADATA = "dibao-county"
 _COUNTY = re.compile(r"^[0-9]{6}$")
 REFUSED_ENCODING = b"dibao/refused-unencrypted"
-# Workflow IDs that carry their county (dibao.domain.payroll, api/routes/standard_changes.py).
-_COUNTY_IN_WORKFLOW_ID = re.compile(r"^(?:payroll|SC)-([0-9]{6})(?:-|$)")
+# Workflow IDs that carry their county (dibao.domain.payroll, api/routes/standard_changes.py,
+# workflows/ledger_import.py).
+_COUNTY_IN_WORKFLOW_ID = re.compile(r"^(?:payroll|SC|ledger)-([0-9]{6})(?:-|$)")
 # Workflows whose county this process has learnt; bounded, the oldest forgotten first.
 MEMORY_SIZE = 100_000
 

@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     ledger_import_concurrency: int = Field(
         default=8, ge=1, le=200, validation_alias="DIBAO_LEDGER_IMPORT_CONCURRENCY"
     )
+    # Households one activity of the import's workflow starts (at 25 a second, 20 s of work;
+    # a worker lost meanwhile costs at most this page again, each start keyed).
+    ledger_import_page_size: int = Field(
+        default=500, ge=1, le=10_000, validation_alias="DIBAO_LEDGER_IMPORT_PAGE_SIZE"
+    )
     # Workflows a worker keeps in memory between tasks. An uncached recipient case replays its
     # history first (bench/uncached_case.py: ~40-60 ms CPU, its history bounded per review
     # cycle); a cached one costs ~220 KB. 10,000 keeps half of a 20,000-case county warm on

@@ -7,8 +7,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from api import golive_service
@@ -23,11 +23,12 @@ from api.deps import (
     require,
 )
 from api.fields import CaseId
+from api.paging import After, decode_time_key, encode_key
 from api.responses import documented
 from dibao import ledger_import, papers
 from dibao.db import bank_return_repo, monthly_repo
 from dibao.domain.access import Action
-from dibao.domain.ledger import LedgerError
+from dibao.domain.ledger import ImportStatus, LedgerError
 from dibao.domain.money import format_yuan
 from dibao.ledger_files import XLSX_MEDIA_TYPE, marked_copy, template_xlsx
 from dibao.messages.case import Actor
@@ -54,29 +55,40 @@ class LedgerErrorOut(BaseModel):
 
 class ImportOut(BaseModel):
     import_id: str
-    households: int
+    status: ImportStatus = Field(
+        description="checking, then errors (nothing written: see error_report) or importing "
+        "(done of total cases started), then done"
+    )
+    status_url: str = Field(description="GET it to follow the import")
+    county_code: str
+    file_name: str
+    file_sha256: str = Field(description="the same file again is the same import")
+    households: int = Field(description="0 while checking")
     persons: int
-    started: int = Field(description="cases whose workflow runs; all of them once finished")
-    finished: bool
-    created: bool = Field(default=False, description="false: this file was imported before")
+    done: int = Field(description="cases whose workflow runs")
+    total: int = Field(description="cases to start: the file's households once checked")
+    errors: int = Field(description="errors of the file; any: nothing was imported")
+    error_report: str | None = Field(
+        description="where the errors are, by row and column (JSON, or ?format=xlsx: the "
+        "file with each bad cell marked), when the check found any"
+    )
+    imported_by: str
+    started_at: datetime = Field(description="when the file was uploaded")
+    finished_at: datetime | None
+    started: int = Field(description="as `done` (kept for earlier clients)")
+    finished: bool = Field(description="nothing more happens: errors or done")
+    created: bool = Field(default=False, description="false: this file was uploaded before")
+
+
+class ImportListOut(BaseModel):
+    items: list[ImportOut]
+    next: str | None = Field(description="`after=` of the next page (older imports)")
 
 
 def _errors_out(found: tuple[LedgerError, ...]) -> list[dict[str, Any]]:
     return [
         LedgerErrorOut(row=e.row, column=e.column, message=e.message).model_dump() for e in found
     ]
-
-
-def _refused(found: tuple[LedgerError, ...]) -> JSONResponse:
-    return JSONResponse(
-        status_code=422,
-        content={
-            "detail": {
-                "message": f"台账有 {len(found)} 处错误，未导入任何数据",
-                "errors": _errors_out(found),
-            }
-        },
-    )
 
 
 @router.get("/ledger/template", response_class=Response)
@@ -120,62 +132,114 @@ async def check_ledger(
     }
 
 
-async def _progress(sessions: Any, import_id: str, created: bool) -> ImportOut:
-    p = await golive_service.import_progress(sessions, import_id)
+def _import_out(state: ledger_import.ImportState, created: bool = False) -> ImportOut:
+    url = f"/ledger/imports/{state.import_id}"
     return ImportOut(
-        import_id=p.import_id,
-        households=p.households,
-        persons=p.persons,
-        started=p.started,
-        finished=p.finished,
+        import_id=state.import_id,
+        status=state.status,
+        status_url=url,
+        county_code=state.county_code,
+        file_name=state.file_name,
+        file_sha256=state.file_sha256,
+        households=state.households,
+        persons=state.persons,
+        done=state.started,
+        total=state.households,
+        errors=state.errors,
+        error_report=f"{url}/errors" if state.status is ImportStatus.ERRORS else None,
+        imported_by=state.imported_by,
+        started_at=state.started_at,
+        finished_at=state.finished_at,
+        started=state.started,
+        finished=state.status.finished,
         created=created,
     )
+
+
+ImportId = Annotated[str, Path(max_length=40, pattern=r"^LI-[0-9a-f]{16}$")]
 
 
 @router.post(
     "/ledger/imports",
     status_code=202,
     response_model=ImportOut,
-    responses=documented(409, r409="a household of the file was filed while it was imported"),
+    responses=documented(409, r409="the same file was uploaded for another county"),
 )
 async def import_ledger(
-    request: Request,
+    response: Response,
     actor: Importer,
     sessions: SessionsDep,
     client: ClientDep,
     settings: SettingsDep,
     county: County,
     file: Annotated[UploadFile, File(description="the ledger, xlsx or CSV")],
-) -> Response | ImportOut:
-    """Import a ledger: checked whole first (422 with every error, nothing written), then each
-    household a case in the recipient phase. The cases' workflows start in the background at
-    a limited rate; GET the import to follow them. The same file again changes nothing."""
+) -> ImportOut:
+    """Upload a ledger to import: stored at once, answered 202 with the import and its status
+    URL. In the background the whole file is checked first (status `errors`, every error in
+    the error report, nothing written), then each household becomes a case in the recipient
+    phase (`importing`, done of total as their workflows start at a limited rate), then
+    `done`. The same file again is the same import and changes nothing."""
     content = await _read(file)
-    outcome = await golive_service.begin_import(
-        sessions,
-        client,
-        settings,
-        golive_service.app_tasks(request.app.state),
-        content,
-        file.filename or "ledger",
-        county,
-        actor,
+    submitted = await golive_service.begin_import(
+        sessions, client, settings, content, file.filename or "ledger", county, actor
     )
-    if isinstance(outcome, ledger_import.Checked):
-        return _refused(outcome.errors)
-    imported = outcome
-    return await _progress(sessions, imported.import_id, imported.created)
+    state = await golive_service.import_progress(sessions, submitted.import_id)
+    response.headers["Location"] = f"/ledger/imports/{submitted.import_id}"
+    return _import_out(state, submitted.created)
+
+
+@router.get("/ledger/imports", response_model=ImportListOut)
+async def past_imports(
+    actor: Importer,
+    sessions: SessionsDep,
+    county: County,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: After = None,
+) -> ImportListOut:
+    """The county's ledger imports, newest first: who uploaded which file when, its checksum,
+    households, status and errors; a page at a time by key (`next` → `after=`)."""
+    key = decode_time_key(after, str) if after else None
+    rows = await golive_service.past_imports(sessions, actor, county, limit + 1, key)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ImportListOut(
+        items=[_import_out(state) for state in rows],
+        next=encode_key(rows[-1].started_at, rows[-1].import_id) if more and rows else None,
+    )
 
 
 @router.get("/ledger/imports/{import_id}", response_model=ImportOut)
-async def import_progress(
+async def import_progress(actor: Importer, sessions: SessionsDep, import_id: ImportId) -> ImportOut:
+    """An import's status: checking, errors, importing (done of total) or done."""
+    state = await golive_service.import_progress(sessions, import_id)
+    check_county(actor, Action.IMPORT_LEDGER, state.county_code)
+    return _import_out(state)
+
+
+@router.get("/ledger/imports/{import_id}/errors", response_model=None)
+async def import_errors(
     actor: Importer,
     sessions: SessionsDep,
-    import_id: Annotated[str, Path(max_length=40, pattern=r"^LI-[0-9a-f]{16}$")],
-) -> ImportOut:
-    p = await golive_service.import_progress(sessions, import_id)
-    check_county(actor, Action.IMPORT_LEDGER, p.county_code)
-    return await _progress(sessions, import_id, created=False)
+    import_id: ImportId,
+    format: Annotated[str, Query(pattern=r"^(json|xlsx)$")] = "json",
+) -> Response | dict[str, Any]:
+    """The errors the check found, by row and column; with `format=xlsx` the uploaded file
+    with each bad cell marked and commented. None while checking or once imported."""
+    state = await golive_service.import_progress(sessions, import_id)
+    check_county(actor, Action.IMPORT_LEDGER, state.county_code)
+    if format == "xlsx":
+        return Response(
+            await ledger_import.error_report(sessions, import_id),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": 'attachment; filename="ledger-check.xlsx"'},
+        )
+    found = await ledger_import.errors_of(sessions, import_id)
+    return {
+        "import_id": import_id,
+        "status": state.status.value,
+        "message": f"台账有 {len(found)} 处错误，未导入任何数据" if found else "",
+        "errors": _errors_out(found),
+    }
 
 
 # --- the bank's return (回盘) ------------------------------------------------------------------

@@ -12,17 +12,21 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dibao.db.models import Base
 
 
 class LedgerImportRow(Base):
-    """One imported ledger file, keyed by its SHA-256: the same file imported again is found."""
+    """One uploaded ledger file, keyed by its SHA-256: the same file imported again is found.
+    `status` (dibao.domain.ledger.ImportStatus): checking, then errors (nothing written) or
+    importing (its households written, their workflows starting), then done."""
 
     __tablename__ = "ledger_imports"
 
@@ -35,6 +39,21 @@ class LedgerImportRow(Base):
     imported_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10))
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerImportFileRow(Base):
+    """The uploaded file of an import (checked in the background from here) and, when it had
+    any, its errors: apart from the import's row, which the list of imports reads."""
+
+    __tablename__ = "ledger_import_files"
+
+    import_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("ledger_imports.import_id"), primary_key=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    errors: Mapped[list[dict[str, object]] | None] = mapped_column(JSONB)
 
 
 class LedgerImportHouseholdRow(Base):
@@ -49,6 +68,9 @@ class LedgerImportHouseholdRow(Base):
     case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"), unique=True)
     first_row: Mapped[int] = mapped_column(Integer)
     started: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The household as parsed (dibao.domain.ledger.household_record): what starting its
+    # workflow needs, read a page at a time instead of parsing the whole file again.
+    household: Mapped[dict[str, object] | None] = mapped_column(JSONB)
 
 
 class BankReturnRow(Base):

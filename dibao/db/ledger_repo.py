@@ -1,5 +1,6 @@
-"""Writing an imported ledger: each household a case in the recipient phase, in one
-transaction, so a file is imported whole or not at all; and the imports' progress."""
+"""Ledger imports: the uploaded file under its import, its errors or its households (each a
+case in the recipient phase, written in one transaction, so a file is imported whole or not at
+all), the imports' progress, and the county's past imports."""
 
 from __future__ import annotations
 
@@ -9,16 +10,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dibao.db.golive_models import LedgerImportHouseholdRow, LedgerImportRow
+from dibao.db.golive_models import LedgerImportFileRow, LedgerImportHouseholdRow, LedgerImportRow
 from dibao.db.models import ApplicationRow, AuditRow, CaseRow, StageEventRow
 from dibao.db.procedure_models import EntitlementRow
 from dibao.domain.enums import AuditAction, CaseStatus, Stage
 from dibao.domain.hashing import canonical_json, payload_sha256
-from dibao.domain.ledger import IMPORTED_SEQ, ImportedHousehold, application_of, case_id_for
+from dibao.domain.ledger import (
+    IMPORTED_SEQ,
+    ImportedHousehold,
+    ImportStatus,
+    LedgerError,
+    application_of,
+    case_id_for,
+    household_record,
+)
 from dibao.messages.case import Actor
 
 CHUNK = 1000  # rows per INSERT statement
@@ -39,6 +49,145 @@ async def find_import(session: AsyncSession, file_sha: str) -> LedgerImportRow |
 
 async def get_import(session: AsyncSession, import_id: str) -> LedgerImportRow | None:
     return await session.get(LedgerImportRow, import_id)
+
+
+async def create_import(
+    session: AsyncSession,
+    *,
+    file_sha: str,
+    file_name: str,
+    county_code: str,
+    content: bytes,
+    actor: Actor,
+    at: datetime,
+) -> tuple[LedgerImportRow, bool]:
+    """The import of this file, new (status checking, the file stored with it) or the one of
+    the same file uploaded before; and whether it is new."""
+    prior = await find_import(session, file_sha)
+    if prior is not None:
+        return prior, False
+    import_id = import_id_for(file_sha)
+    row = LedgerImportRow(
+        import_id=import_id,
+        file_sha256=file_sha,
+        county_code=county_code,
+        file_name=file_name[:200],
+        households=0,
+        persons=0,
+        imported_by=actor.id,
+        started_at=at,
+        status=ImportStatus.CHECKING.value,
+        error_count=0,
+    )
+    session.add(row)
+    try:
+        await session.flush()
+        session.add(LedgerImportFileRow(import_id=import_id, content=content))
+        await session.commit()
+    except IntegrityError:
+        # The same file uploaded at the same moment: its import is the one.
+        await session.rollback()
+        prior = await find_import(session, file_sha)
+        assert prior is not None
+        return prior, False
+    return row, True
+
+
+async def check_again(
+    session: AsyncSession, import_id: str, content: bytes, actor: Actor, at: datetime
+) -> None:
+    """The same file uploaded again after its check found errors (which may be gone: a case
+    closed meanwhile): checked again under the same import, as this upload."""
+    await session.execute(
+        update(LedgerImportRow)
+        .where(
+            LedgerImportRow.import_id == import_id,
+            LedgerImportRow.status == ImportStatus.ERRORS.value,
+        )
+        .values(
+            status=ImportStatus.CHECKING.value,
+            error_count=0,
+            imported_by=actor.id,
+            started_at=at,
+        )
+    )
+    await keep_file(session, import_id, content)
+    await session.execute(
+        update(LedgerImportFileRow)
+        .where(LedgerImportFileRow.import_id == import_id)
+        .values(errors=None)
+    )
+    await session.commit()
+
+
+async def keep_file(session: AsyncSession, import_id: str, content: bytes) -> None:
+    """Store the file of an import that has none (one imported before files were kept)."""
+    await session.execute(
+        insert(LedgerImportFileRow)
+        .values(import_id=import_id, content=content)
+        .on_conflict_do_nothing()
+    )
+    await session.commit()
+
+
+async def file_of(session: AsyncSession, import_id: str) -> LedgerImportFileRow | None:
+    return await session.get(LedgerImportFileRow, import_id)
+
+
+async def record_errors(
+    session: AsyncSession,
+    import_id: str,
+    errors: Sequence[LedgerError],
+    households: int,
+    persons: int,
+) -> None:
+    """The check's outcome for a file with errors: nothing else is written."""
+    await session.execute(
+        update(LedgerImportFileRow)
+        .where(LedgerImportFileRow.import_id == import_id)
+        .values(errors=[{"row": e.row, "column": e.column, "message": e.message} for e in errors])
+    )
+    await session.execute(
+        update(LedgerImportRow)
+        .where(LedgerImportRow.import_id == import_id)
+        .values(
+            status=ImportStatus.ERRORS.value,
+            error_count=len(errors),
+            households=households,
+            persons=persons,
+        )
+    )
+    await session.commit()
+
+
+async def errors_of(session: AsyncSession, import_id: str) -> tuple[LedgerError, ...]:
+    found = (
+        await session.execute(
+            select(LedgerImportFileRow.errors).where(LedgerImportFileRow.import_id == import_id)
+        )
+    ).scalar_one_or_none()
+    return tuple(
+        LedgerError(int(str(e["row"])), str(e["column"]), str(e["message"])) for e in found or ()
+    )
+
+
+async def list_imports(
+    session: AsyncSession,
+    county_code: str,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> list[LedgerImportRow]:
+    """The county's imports, newest first, from after the key (started_at, import_id) of the
+    last row of the page before."""
+    query = select(LedgerImportRow).where(LedgerImportRow.county_code == county_code)
+    if after is not None:
+        query = query.where(
+            tuple_(LedgerImportRow.started_at, LedgerImportRow.import_id) < tuple_(*after)
+        )
+    query = query.order_by(
+        LedgerImportRow.started_at.desc(), LedgerImportRow.import_id.desc()
+    ).limit(limit)
+    return list((await session.execute(query)).scalars())
 
 
 # Members of open cases with one of the given ID numbers: the application lists every member
@@ -87,21 +236,27 @@ async def write_import(
     at: datetime,
 ) -> str:
     """Every household as a case in the recipient phase with its file, timeline entry, audit
-    row and opening entitlement, and the import itself; one transaction."""
+    row and opening entitlement, and the import itself (status importing); one transaction."""
     import_id = import_id_for(file_sha)
-    session.add(
-        LedgerImportRow(
+    counts = {
+        "households": len(households),
+        "persons": sum(len(h.members) for h in households),
+        "status": ImportStatus.IMPORTING.value,
+        "error_count": 0,
+    }
+    await session.execute(
+        insert(LedgerImportRow)
+        .values(
             import_id=import_id,
             file_sha256=file_sha,
             county_code=county_code,
             file_name=file_name[:200],
-            households=len(households),
-            persons=sum(len(h.members) for h in households),
             imported_by=actor.id,
             started_at=at,
+            **counts,
         )
+        .on_conflict_do_update(index_elements=["import_id"], set_=counts)
     )
-    await session.flush()
     # Built and written a chunk at a time: the event loop gets its turn at every INSERT, and
     # memory holds one chunk's rows, not the whole county's.
     for start in range(0, len(households), CHUNK):
@@ -130,7 +285,36 @@ async def _write_chunk(
     actor: Actor,
     at: datetime,
 ) -> None:
-    cases, applications, events, audits, ledger, links = [], [], [], [], [], []
+    for model, rows in rows_of(
+        households,
+        import_id=import_id,
+        file_sha=file_sha,
+        rule_pack_id=rule_pack_id,
+        rule_pack_version=rule_pack_version,
+        actor=actor,
+        at=at,
+    ):
+        await _insert_all(session, model, rows)
+
+
+def rows_of(
+    households: Sequence[ImportedHousehold],
+    *,
+    import_id: str,
+    file_sha: str,
+    rule_pack_id: str,
+    rule_pack_version: int,
+    actor: Actor,
+    at: datetime,
+) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """The rows the households are written as, per table (model), in the order written
+    (bench/import.py copies the same rows as its floor)."""
+    cases: list[dict[str, Any]] = []
+    applications: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    ledger: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
     for household in households:
         case_id = case_id_for(file_sha, household.key)
         hukou = household.hukou
@@ -210,32 +394,17 @@ async def _write_chunk(
                 "case_id": case_id,
                 "first_row": household.rows[0],
                 "started": False,
+                "household": household_record(household),
             }
         )
-    await _insert_all(session, CaseRow, cases)
-    await _insert_all(session, ApplicationRow, applications)
-    await _insert_all(session, StageEventRow, events)
-    await _insert_all(session, AuditRow, audits)
-    await _insert_all(session, EntitlementRow, ledger)
-    await _insert_all(session, LedgerImportHouseholdRow, links)
-
-
-@dataclass(frozen=True)
-class Pending:
-    case_id: str
-    household_key: str
-
-
-async def unstarted(session: AsyncSession, import_id: str) -> list[Pending]:
-    rows = await session.execute(
-        select(LedgerImportHouseholdRow.case_id, LedgerImportHouseholdRow.household_key)
-        .where(
-            LedgerImportHouseholdRow.import_id == import_id,
-            LedgerImportHouseholdRow.started.is_(False),
-        )
-        .order_by(LedgerImportHouseholdRow.first_row)
-    )
-    return [Pending(case_id, key) for case_id, key in rows]
+    return [
+        (CaseRow, cases),
+        (ApplicationRow, applications),
+        (StageEventRow, events),
+        (AuditRow, audits),
+        (EntitlementRow, ledger),
+        (LedgerImportHouseholdRow, links),
+    ]
 
 
 async def mark_started(session: AsyncSession, case_ids: Sequence[str]) -> None:
@@ -248,11 +417,62 @@ async def mark_started(session: AsyncSession, case_ids: Sequence[str]) -> None:
     await session.commit()
 
 
+@dataclass(frozen=True)
+class ToStart:
+    case_id: str
+    household: dict[str, Any] | None  # None: imported before households were kept parsed
+
+
+async def unstarted_page(session: AsyncSession, import_id: str, limit: int) -> list[ToStart]:
+    """The next households of the import whose workflow has not started, in file order."""
+    rows = await session.execute(
+        select(LedgerImportHouseholdRow.case_id, LedgerImportHouseholdRow.household)
+        .where(
+            LedgerImportHouseholdRow.import_id == import_id,
+            LedgerImportHouseholdRow.started.is_(False),
+        )
+        .order_by(LedgerImportHouseholdRow.first_row)
+        .limit(limit)
+    )
+    return [ToStart(case_id, household) for case_id, household in rows]
+
+
+async def unparsed_count(session: AsyncSession, import_id: str) -> int:
+    return int(
+        (
+            await session.execute(
+                select(func.count()).where(
+                    LedgerImportHouseholdRow.import_id == import_id,
+                    LedgerImportHouseholdRow.household.is_(None),
+                )
+            )
+        ).scalar_one()
+    )
+
+
+async def keep_parsed(
+    session: AsyncSession, import_id: str, households: Sequence[ImportedHousehold]
+) -> None:
+    """Fill in the parsed households of an import written before they were kept."""
+    for start in range(0, len(households), CHUNK):
+        for h in households[start : start + CHUNK]:
+            await session.execute(
+                update(LedgerImportHouseholdRow)
+                .where(
+                    LedgerImportHouseholdRow.import_id == import_id,
+                    LedgerImportHouseholdRow.household_key == h.key,
+                    LedgerImportHouseholdRow.household.is_(None),
+                )
+                .values(household=household_record(h))
+            )
+    await session.commit()
+
+
 async def finish(session: AsyncSession, import_id: str, at: datetime) -> None:
     await session.execute(
         update(LedgerImportRow)
         .where(LedgerImportRow.import_id == import_id, LedgerImportRow.finished_at.is_(None))
-        .values(finished_at=at)
+        .values(finished_at=at, status=ImportStatus.DONE.value)
     )
     await session.commit()
 
@@ -268,6 +488,21 @@ async def started_count(session: AsyncSession, import_id: str) -> int:
             )
         ).scalar_one()
     )
+
+
+async def started_counts(session: AsyncSession, import_ids: Sequence[str]) -> dict[str, int]:
+    """Cases started per import, for a page of the imports (one statement, not one each)."""
+    if not import_ids:
+        return {}
+    rows = await session.execute(
+        select(LedgerImportHouseholdRow.import_id, func.count())
+        .where(
+            LedgerImportHouseholdRow.import_id.in_(list(import_ids)),
+            LedgerImportHouseholdRow.started.is_(True),
+        )
+        .group_by(LedgerImportHouseholdRow.import_id)
+    )
+    return {import_id: int(n) for import_id, n in rows}
 
 
 async def import_case_ids(session: AsyncSession, import_id: str) -> frozenset[str]:

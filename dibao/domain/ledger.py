@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+from typing import Any
 
 from dibao.domain.application import Application, Hukou, Member, Payee, validate_id_number
 from dibao.domain.eligibility import HouseholdCategory
@@ -103,6 +105,21 @@ _AMOUNT = re.compile(r"^\d{1,7}(\.\d{1,2})?$")
 _VILLAGE = re.compile(r"^\d{12}$")
 _ACCOUNT = re.compile(r"^\d{12,30}$")
 _CERTIFICATE = re.compile(r"^[0-9A-Za-z\-]{1,30}$")
+
+
+class ImportStatus(StrEnum):
+    """Where an uploaded ledger is: checked in the background, then refused whole with its
+    errors (nothing written) or written and its cases' workflows starting, then done."""
+
+    CHECKING = "checking"
+    ERRORS = "errors"
+    IMPORTING = "importing"
+    DONE = "done"
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more happens to it (unless the same file is uploaded again after errors)."""
+        return self in (ImportStatus.ERRORS, ImportStatus.DONE)
 
 
 @dataclass(frozen=True)
@@ -315,6 +332,58 @@ def check_ledger(
     if errors:
         return LedgerCheck((), tuple(errors))
     return LedgerCheck(tuple(households), ())
+
+
+def household_record(household: ImportedHousehold) -> dict[str, Any]:
+    """The household as parsed, as JSON holds it: read back by `household_of_record` when its
+    case's workflow is started, without parsing the whole file again."""
+    h = household
+    return {
+        "key": h.key,
+        "rows": list(h.rows),
+        "members": [[m.name, m.id_number, m.relation.value] for m in h.members],
+        "hukou": [
+            h.hukou.province_code,
+            h.hukou.county_code,
+            h.hukou.township_code,
+            h.hukou.village_code,
+            h.hukou.address,
+        ],
+        "area_type": h.area_type.value,
+        "category": h.category.value,
+        "monthly_amount_fen": h.monthly_amount_fen,
+        "first_paid_month": h.first_paid_month,
+        "paid_up_to": h.paid_up_to,
+        "next_review_on": h.next_review_on,
+        "payee": [h.payee.account_holder, h.payee.bank, h.payee.account_no],
+    }
+
+
+def household_of_record(record: dict[str, Any]) -> ImportedHousehold:
+    province, county, township, village, address = record["hukou"]
+    holder, bank, account = record["payee"]
+    return ImportedHousehold(
+        key=record["key"],
+        rows=tuple(record["rows"]),
+        members=tuple(
+            Member(name=name, id_number=id_number, relation=Relation(relation))
+            for name, id_number, relation in record["members"]
+        ),
+        hukou=Hukou(
+            province_code=province,
+            county_code=county,
+            township_code=township,
+            village_code=village,
+            address=address,
+        ),
+        area_type=AreaType(record["area_type"]),
+        category=HouseholdCategory(record["category"]),
+        monthly_amount_fen=int(record["monthly_amount_fen"]),
+        first_paid_month=record["first_paid_month"],
+        paid_up_to=record["paid_up_to"],
+        next_review_on=record["next_review_on"],
+        payee=Payee(account_holder=holder, bank=bank, account_no=account),
+    )
 
 
 def application_of(household: ImportedHousehold) -> Application:

@@ -1,6 +1,8 @@
 """上线 over HTTP (no browser): a ledger with errors shows them by row and column and imports
-nothing, a clean one imports with its progress page; the bank's return reconciles on the page;
-the 月报 page's totals are the released payroll's."""
+nothing (checked at once when only checked; on the import's page, which follows the check in
+the background, when imported), a clean one imports with its progress page; both are listed
+among the county's past imports; the bank's return reconciles on the page; the 月报 page's
+totals are the released payroll's."""
 
 from __future__ import annotations
 
@@ -48,6 +50,17 @@ async def import_through_console(
     return progress.text
 
 
+async def until_checked(client: httpx.AsyncClient, location: str) -> httpx.Response:
+    """The import's page once its check is over: it reloads itself while checking."""
+    for _ in range(600):
+        page = await client.get(location)
+        if "正在检查台账" not in page.text:
+            return page
+        assert '<meta http-equiv="refresh"' in page.text
+        await asyncio.sleep(0.1)
+    raise AssertionError("the check never finished")
+
+
 async def test_a_ledger_with_errors_imports_nothing_and_a_clean_one_imports(
     browser_like: httpx.AsyncClient, dev_stack: Stack
 ) -> None:
@@ -62,22 +75,43 @@ async def test_a_ledger_with_errors_imports_nothing_and_a_clean_one_imports(
     rows = ledger_rows(HOUSEHOLDS)
     rows[0]["id_number"] = "610423198501010000"  # wrong check digit: row 2
     rows[4]["amount"] = "abc"  # row 6
+    workbooks: list[bytes] = []
     for action in ("check", "import"):
-        refused = await client.post(
+        sent = await client.post(
             "/console/go-live/ledger",
             data={**hidden(page.text), "action": action},
             files={"file": ("ledger.csv", ledger_csv(rows), "text/csv")},
         )
-        assert refused.status_code == 422
+        if action == "check":
+            assert sent.status_code == 422
+            refused = sent
+            # The marked-up workbook comes with the page.
+            marked = re.search(r'href="data:[^;]+;base64,([^"]+)" download', refused.text)
+            assert marked
+            workbooks.append(base64.b64decode(marked.group(1)))
+        else:
+            # Stored at once; the import's page shows the check's outcome.
+            assert sent.status_code == 303, sent.text
+            refused = await until_checked(client, sent.headers["location"])
+            assert refused.status_code == 200
+            assert '<meta http-equiv="refresh"' not in refused.text
+            report_link = re.search(
+                r'href="(/console/go-live/imports/LI-[0-9a-f]+/errors\.xlsx)"', refused.text
+            )
+            assert report_link
+            report = await client.get(report_link.group(1))
+            assert report.headers["content-type"] == XLSX_MEDIA_TYPE
+            workbooks.append(report.content)
+            # The corrected file can be uploaded from there.
+            assert 'action="/console/go-live/ledger"' in refused.text
         assert "未导入任何数据" in refused.text
         assert re.search(r"第 2 行</td><td[^>]*>身份证号", refused.text), refused.text
         assert re.search(r"第 6 行</td><td[^>]*>", refused.text)
     assert dev_stack.sql("SELECT count(*) FROM cases") == [(0,)]
-    # The marked-up workbook comes with the page.
-    marked = re.search(r'href="data:[^;]+;base64,([^"]+)" download', refused.text)
-    assert marked
-    sheet = load_workbook(io.BytesIO(base64.b64decode(marked.group(1)))).active
-    assert sheet is not None and any(c.comment for row in sheet.iter_rows() for c in row)
+    assert dev_stack.sql("SELECT count(*) FROM ledger_import_households") == [(0,)]
+    for workbook in workbooks:
+        sheet = load_workbook(io.BytesIO(workbook)).active
+        assert sheet is not None and any(c.comment for row in sheet.iter_rows() for c in row)
 
     clean = ledger_rows(HOUSEHOLDS)
     checked = await client.post(
@@ -90,6 +124,18 @@ async def test_a_ledger_with_errors_imports_nothing_and_a_clean_one_imports(
     done = await import_through_console(client, dev_stack, clean)
     assert f"{HOUSEHOLDS} / {HOUSEHOLDS}" in done
     assert dev_stack.sql("SELECT count(*) FROM cases") == [(HOUSEHOLDS,)]
+
+    # Both imports among the county's past ones, newest first.
+    listed = await client.get("/console/go-live")
+    table = listed.text[listed.text.index('aria-label="导入记录"') :]
+    rows_shown = re.findall(r"<tr>\s*<td data-label=\"上传时间\">.*?</tr>", table, re.S)
+    assert len(rows_shown) == 2
+    assert "已完成" in rows_shown[0] and f'class="num">{HOUSEHOLDS}</td>' in rows_shown[0]
+    assert (
+        "有错误，未导入" in rows_shown[1]
+        and 'data-label="错误" class="num">2</td>' in rows_shown[1]
+    )
+    assert all("chen.gang" in r and "ledger.csv" in r for r in rows_shown)
 
     # The imported household's papers, linked from its case page.
     case_id = case_of(dev_stack, "LD000001")

@@ -12,16 +12,24 @@ from temporalio import activity
 
 from activities.case_activities import CaseActivities
 from activities.household_activities import HouseholdActivities
+from activities.ledger_activities import LedgerImportActivities
 from activities.ops_activities import OpsActivities
 from activities.payroll_activities import PayrollActivities
 from activities.procedure_activities import ProcedureActivities
 from activities.standard_change_activities import StandardChangeActivities
 from activities.verification.activity import VerificationActivities
-from workflows import case_steps, household_steps, payroll_steps, standard_change_steps
+from workflows import (
+    case_steps,
+    household_steps,
+    ledger_import_steps,
+    payroll_steps,
+    standard_change_steps,
+)
 
 CLASSES = (
     CaseActivities,
     HouseholdActivities,
+    LedgerImportActivities,
     OpsActivities,
     PayrollActivities,
     ProcedureActivities,
@@ -55,6 +63,7 @@ def signature(fn: Any) -> tuple[Any, Any]:
 STEPS = (
     *case_steps.STEPS,
     *household_steps.STEPS,
+    *ledger_import_steps.STEPS,
     *payroll_steps.STEPS,
     *standard_change_steps.STEPS,
 )
