@@ -12,7 +12,7 @@ Existing imports: `done` when finished, else `importing` (their households' pars
 filled in from the file when the same file is uploaded again to resume them).
 
 Revision ID: 0042
-Revises: 0039
+Revises: 0040
 Create Date: 2026-12-01
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0042"
-down_revision = "0039"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ table. ix_cases_open_entered (every open case by stage entry) served the idle ca
 ix_cases_open_waiting_entered and nothing reads it now: it gives way to ix_cases_open_key.
 
 Revision ID: 0043
-Revises: 0040
+Revises: 0042
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0043"
-down_revision = "0040"
+down_revision = "0042"
 branch_labels = None
 depends_on = None
 
