@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import (
     Client,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
@@ -240,6 +241,11 @@ async def read_case(
             async with sessions() as session:
                 if await cases_repo.get_case(session, case_id) is None:
                     raise errors.not_found(f"case {case_id}") from err
+        return await _projection_view(sessions, case_id)
+    except WorkflowQueryFailedError:
+        # The worker could not answer this time (e.g. a workflow task over the deadlock
+        # detector's two seconds on a starved CPU): the page says what the database knows
+        # (`source: projection`) rather than fail.
         return await _projection_view(sessions, case_id)
     except RuntimeError as err:
         if errors.dependency_down(err) is None:
