@@ -437,34 +437,37 @@ async def unstarted_page(session: AsyncSession, import_id: str, limit: int) -> l
     return [ToStart(case_id, household) for case_id, household in rows]
 
 
-async def unparsed_count(session: AsyncSession, import_id: str) -> int:
+async def _households_where(session: AsyncSession, import_id: str, condition: Any) -> int:
+    """How many of an import's households meet `condition`."""
     return int(
         (
             await session.execute(
                 select(func.count()).where(
-                    LedgerImportHouseholdRow.import_id == import_id,
-                    LedgerImportHouseholdRow.household.is_(None),
+                    LedgerImportHouseholdRow.import_id == import_id, condition
                 )
             )
         ).scalar_one()
     )
 
 
+async def unparsed_count(session: AsyncSession, import_id: str) -> int:
+    return await _households_where(session, import_id, LedgerImportHouseholdRow.household.is_(None))
+
+
 async def keep_parsed(
     session: AsyncSession, import_id: str, households: Sequence[ImportedHousehold]
 ) -> None:
     """Fill in the parsed households of an import written before they were kept."""
-    for start in range(0, len(households), CHUNK):
-        for h in households[start : start + CHUNK]:
-            await session.execute(
-                update(LedgerImportHouseholdRow)
-                .where(
-                    LedgerImportHouseholdRow.import_id == import_id,
-                    LedgerImportHouseholdRow.household_key == h.key,
-                    LedgerImportHouseholdRow.household.is_(None),
-                )
-                .values(household=household_record(h))
+    for h in households:
+        await session.execute(
+            update(LedgerImportHouseholdRow)
+            .where(
+                LedgerImportHouseholdRow.import_id == import_id,
+                LedgerImportHouseholdRow.household_key == h.key,
+                LedgerImportHouseholdRow.household.is_(None),
             )
+            .values(household=household_record(h))
+        )
     await session.commit()
 
 
@@ -478,16 +481,7 @@ async def finish(session: AsyncSession, import_id: str, at: datetime) -> None:
 
 
 async def started_count(session: AsyncSession, import_id: str) -> int:
-    return int(
-        (
-            await session.execute(
-                select(func.count()).where(
-                    LedgerImportHouseholdRow.import_id == import_id,
-                    LedgerImportHouseholdRow.started.is_(True),
-                )
-            )
-        ).scalar_one()
-    )
+    return await _households_where(session, import_id, LedgerImportHouseholdRow.started.is_(True))
 
 
 async def started_counts(session: AsyncSession, import_ids: Sequence[str]) -> dict[str, int]:
