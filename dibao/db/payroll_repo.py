@@ -214,8 +214,13 @@ _ROSTER_LINE = """
 # Whom and where a household of the roster is paid, from the joins below (on o.case_id).
 _ROSTER_PAYEE = """
        coalesce(newest.certificate_no, cert.certificate_no, '') AS certificate_no,
-       coalesce(pay.account_holder, a.payload -> 'payee' ->> 'account_holder', holder.name, '')
-           AS account_holder,
+       coalesce(pay.account_holder, a.payload -> 'payee' ->> 'account_holder',
+                -- Asked only of a household without a holder: coalesce stops at the first.
+                (SELECT m ->> 'name'
+                 FROM jsonb_array_elements(a.payload -> 'members') AS m
+                 WHERE m ->> 'relation' = 'head'
+                 LIMIT 1),
+                '') AS account_holder,
        coalesce(pay.bank, a.payload -> 'payee' ->> 'bank', '') AS bank,
        coalesce(pay.account_no, a.payload -> 'payee' ->> 'account_no', '') AS account_no,
        -- The agent marks belong to the account they came with, never mixed across sources.
@@ -231,12 +236,6 @@ LEFT JOIN payees pay ON pay.case_id = o.case_id
 LEFT JOIN changes newest ON newest.case_id = o.case_id AND newest.next_mi IS NULL
 LEFT JOIN certificates cert ON cert.case_id = o.case_id
 LEFT JOIN applications a ON a.case_id = o.case_id
-LEFT JOIN LATERAL (
-    SELECT m ->> 'name' AS name
-    FROM jsonb_array_elements(a.payload -> 'members') AS m
-    WHERE m ->> 'relation' = 'head'
-    LIMIT 1
-) holder ON true
 """
 
 _ROSTER_SELECT = (
@@ -642,6 +641,19 @@ ROSTER_ROW_FIELDS: dict[str, str] = {
 }
 
 
+# The roster fields PostgreSQL writes from digits, '-', '.', ':', spaces, months and the
+# domain's labels and separators only: nothing in them for autoescape to change, as long as
+# no label holds a character it escapes (_needs_escape asks).
+_COMPOSED_FIELDS = frozenset({"seq", "amount", "kinds", "detail"})
+_COMPOSED_TEXT = (
+    "0123456789-.: " + KINDS_SEPARATOR + DETAIL_SEPARATOR + "".join(LINE_LABELS.values())
+)
+
+
+def _needs_escape(field: str, escapes: Sequence[tuple[str, str]]) -> bool:
+    return field not in _COMPOSED_FIELDS or any(char in _COMPOSED_TEXT for char, _ in escapes)
+
+
 def sql_escaped(value: str, escapes: Sequence[tuple[str, str]], params: _Params) -> str:
     """The value as autoescape writes it (`value` a column: it is evaluated several times)."""
     replaced = value
@@ -726,7 +738,8 @@ def _households_sql(params: _Params, rows: Mapping[RosterSection, RowTemplate]) 
         f",\n           {sql_text_cell(f's.{c}', params)} AS tc_{c}" for c in _BANK_TEXT_COLUMNS
     )
     c_columns = "".join(
-        f",\n           {sql_escaped(sql, escapes, params)} AS html_{name}"
+        f",\n           {sql_escaped(sql, escapes, params) if _needs_escape(name, escapes) else sql}"
+        f" AS html_{name}"
         for name, sql in fields.items()
     )
     c_columns += "".join(
@@ -830,11 +843,14 @@ _SIGNATURE_BEFORE, _SIGNATURE_AFTER = bank_file_signature("{}").split("{}")
 
 # The bank file: header, rows, TOTAL; then the SHA-256 of those bytes (bank_file).
 _BANK_FILE = f"""
-WITH body AS (
+WITH body AS MATERIALIZED (
     SELECT %(header)s::text || {_section_rows(RosterSection.PAID, "bank_row")}
            || %(total_row)s::text AS text
 ),
-signed AS (SELECT text, encode(sha256(convert_to(text, 'UTF8')), 'hex') AS sha FROM body)
+-- Materialized: inlined, the file's rows would be joined once for each use of its text.
+signed AS MATERIALIZED (
+    SELECT text, encode(sha256(convert_to(text, 'UTF8')), 'hex') AS sha FROM body
+)
 UPDATE payroll_runs SET
     households = %(households)s, total_fen = %(total_fen)s, bank_file_sha256 = signed.sha,
     bank_file = signed.text || %(before)s::text || signed.sha || %(after)s::text
