@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -53,17 +54,21 @@ class PayrollRunRow(Base):
 
 
 class PayrollLineRow(Base):
+    """A booked line. Its run and case are references without foreign keys (migration 0044):
+    a build books 100,000+ lines at once, so triggers check them once per statement
+    (payroll_lines_insert_released) and cases_payroll_lines and payroll_runs_with_lines
+    refuse to delete, or change the key of, a case or run that lines hold."""
+
     __tablename__ = "payroll_lines"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(Text, ForeignKey("payroll_runs.run_id"))
-    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.case_id"))
-    month: Mapped[str] = mapped_column(String(7))
-    kind: Mapped[str] = mapped_column(String(10))  # regular, arrears, recovery
+    run_id: Mapped[str] = mapped_column(Text, primary_key=True)  # payroll_runs.run_id
+    case_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # cases.case_id
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # regular, arrears, recovery
     amount_fen: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        UniqueConstraint("run_id", "case_id", "month", "kind", name="uq_payroll_lines_run_case"),
+        PrimaryKeyConstraint("run_id", "case_id", "month", "kind", name="pk_payroll_lines"),
         CheckConstraint("kind IN ('regular', 'arrears', 'recovery')", name="ck_payroll_lines_kind"),
         CheckConstraint(
             "(kind = 'recovery') = (amount_fen < 0) AND amount_fen <> 0",

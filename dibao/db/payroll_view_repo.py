@@ -1,5 +1,5 @@
 """What the console's 发放 page reads of a payroll besides the run itself: the roster's
-households a page at a time (by case ID, over uq_payroll_lines_run_case), and the county's
+households a page at a time (by case ID, over pk_payroll_lines), and the county's
 receiving households held back from the bank file, with why.
 
 Reads only; the build and release stay in payroll_repo.
