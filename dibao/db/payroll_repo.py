@@ -711,6 +711,41 @@ CREATE TEMPORARY TABLE payroll_build_households (
 _BANK_TEXT_COLUMNS = ("case_id", "certificate_no", "account_holder", "bank", "account_no")
 
 
+# What a household's own texts are tested for at once: a character that the bank file's CSV
+# writer quotes or autoescape replaces, or a spreadsheet formula's first character at the
+# start of a text (each text follows _PLAIN_SEPARATOR).
+_PLAIN_SEPARATOR = "\x01"
+_PLAIN_TEXTS = (
+    "case_id",
+    "certificate_no",
+    "account_holder",
+    "bank",
+    "account_no",
+    "agent_reason",
+    "bank_lines",
+)
+
+
+def _sql_bracket(chars: Sequence[str]) -> str:
+    return "[" + "".join(f"\\u{ord(char):04x}" for char in sorted(set(chars))) + "]"
+
+
+def sql_plain(
+    params: _Params, escapes: Sequence[tuple[str, str]], column: Callable[[str], str]
+) -> str:
+    """SQL: none of the household's texts needs a quote, an escape or a formula's apostrophe,
+    so each is written as it is. One regular expression over all of them instead of a test
+    per character per text: nearly every household is plain, and the tests cost more than
+    the rest of its row (NULL, not plain, if a text is NULL)."""
+    special = _sql_bracket([*_CSV_QUOTED, *(char for char, _ in escapes)])
+    formula = _sql_bracket(FORMULA_STARTS)
+    joined = " || ".join(
+        f"{params.text(_PLAIN_SEPARATOR)} || {column(name)}" for name in _PLAIN_TEXTS
+    )
+    pattern = f"{special}|\\u{ord(_PLAIN_SEPARATOR):04x}{formula}"
+    return f"(({joined}) !~ {params.text(pattern)})"
+
+
 def _households_sql(params: _Params, rows: Mapping[RosterSection, RowTemplate]) -> str:
     """Each household of the roster once: its net, section (roster_section), number in its
     section (case_id order), its bank file row (bank_file_row) and its roster row (one of
@@ -733,23 +768,31 @@ def _households_sql(params: _Params, rows: Mapping[RosterSection, RowTemplate]) 
     escapes = next(iter(rows.values())).escapes if rows else ()
     if any(row.escapes != escapes for row in rows.values()):
         raise ValueError("the roster's sections escape differently")
+    # A plain household's texts are written as they are (sql_plain): the same, since quoting,
+    # escaping and the apostrophe change nothing in them.
     h_columns = "".join(
-        f",\n           {sql_text_cell(f's.{c}', params)} AS tc_{c}" for c in _BANK_TEXT_COLUMNS
+        f",\n           CASE WHEN s.plain THEN s.{c} ELSE {sql_text_cell(f's.{c}', params)} END"
+        f" AS tc_{c}"
+        for c in _BANK_TEXT_COLUMNS
     )
     c_columns = "".join(
-        f",\n           {sql_escaped(sql, escapes, params) if _needs_escape(name, escapes) else sql}"
+        f",\n           CASE WHEN h.plain THEN {sql} ELSE {sql_escaped(sql, escapes, params)} END"
         f" AS html_{name}"
+        if _needs_escape(name, escapes)
+        else f",\n           {sql} AS html_{name}"
         for name, sql in fields.items()
     )
     c_columns += "".join(
-        f",\n           {sql_csv_cell(f'h.tc_{c}', params)} AS cell_{c}" for c in _BANK_TEXT_COLUMNS
+        f",\n           CASE WHEN h.plain THEN h.tc_{c} ELSE {sql_csv_cell(f'h.tc_{c}', params)} END"
+        f" AS cell_{c}"
+        for c in _BANK_TEXT_COLUMNS
     )
     bank_row = " || ',' || ".join(
         [
             "c.seq::text",
             *(f"c.cell_{column}" for column in _BANK_TEXT_COLUMNS),
             sql_yuan("c.net"),
-            sql_csv_cell("c.bank_lines", params),
+            f"CASE WHEN c.plain THEN c.bank_lines ELSE {sql_csv_cell('c.bank_lines', params)} END",
         ]
     )
     roster_row = (
@@ -798,12 +841,18 @@ s AS (
            {sql_kinds(params)} AS kinds
     FROM g
 ),
+-- Its own layer (OFFSET 0): folded into h, the test would run once for each use of plain.
+p AS (
+    SELECT s.*, {sql_plain(params, escapes, lambda name: f"s.{name}")} AS plain
+    FROM s
+    OFFSET 0
+),
 h AS (
     SELECT s.*, row_number() OVER (PARTITION BY s.section ORDER BY s.hk) AS seq,
            -- To recover: a positive amount.
            {sql_yuan(f"CASE WHEN s.section = '{outstanding}' THEN -s.net ELSE s.net END")}
                AS roster_amount{h_columns}
-    FROM s
+    FROM p AS s
 ),
 c AS (
     SELECT h.*{c_columns}

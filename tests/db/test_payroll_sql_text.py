@@ -125,3 +125,51 @@ def test_the_kinds_of_a_households_lines_are_roster_kinds(conn: psycopg.Connecti
             {**params.values, **{f"f{n}": m for n, m in enumerate(firsts)}},
         ).fetchone()
         assert row is not None and row[0] == roster_kinds(lines), firsts
+
+
+def test_a_plain_household_is_one_whose_texts_nothing_would_change(
+    conn: psycopg.Connection[Any],
+) -> None:
+    """sql_plain lets a household's texts be written as they are: it may say no to a plain
+    one (that only costs time), never yes to one whose cell, escape or apostrophe differs."""
+    rng = random.Random(17)
+    alphabet = [*"abc王 ;:.-0123", *"&<>\"',\n\r=+-@\t\x01"]
+    households = [
+        ["".join(rng.choices(alphabet, k=rng.randrange(0, 5))) for _ in payroll_repo._PLAIN_TEXTS]
+        for _ in range(2000)
+    ]
+    # Mostly ordinary texts with one awkward character here and there, as in a county.
+    households += [
+        [
+            rng.choice(["王秀英", "6228000012345678", "示例农商银行", "", rng.choice(alphabet)])
+            for _ in payroll_repo._PLAIN_TEXTS
+        ]
+        for _ in range(500)
+    ]
+    households += [[text] * len(payroll_repo._PLAIN_TEXTS) for text in AWKWARD]
+    params = payroll_repo._Params()
+    escapes = _escapes()
+    columns = ", ".join(f"t[{n + 1}] AS {name}" for n, name in enumerate(payroll_repo._PLAIN_TEXTS))
+    test = payroll_repo.sql_plain(params, escapes, lambda name: f"s.{name}")
+    got = [
+        row[0]
+        for row in conn.execute(
+            f"SELECT {test} FROM (SELECT n, {columns} FROM unnest(%(h)s::text[]) "
+            "WITH ORDINALITY AS u (j, n), LATERAL (SELECT string_to_array(j, chr(2)) AS t) a) s "
+            "ORDER BY n",
+            {**params.values, "h": ["\x02".join(texts) for texts in households]},
+        ).fetchall()
+    ]
+
+    def unchanged(text: str) -> bool:
+        return (
+            text_cell(text) == text
+            and bank_csv_row((1, text, "x")) == f"1,{text},x\n"  # a cell between two others
+            and str(escape(text)) == text
+        )
+
+    for texts, plain in zip(households, got, strict=True):
+        assert plain == all(unchanged(t) for t in texts) or (
+            not plain and "\x01" in "".join(texts)
+        ), texts
+    assert sum(got) > 100  # the plain ones are found, not only refused
