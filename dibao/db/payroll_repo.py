@@ -265,6 +265,9 @@ async def roster_stream(
     # The planner cannot see how many months a change spans and overestimates the query by
     # orders of magnitude; JIT-compiling it for that estimate costs more than it saves.
     await session.execute(text("SET LOCAL jit = off"))
+    # Every row is read: planned for its first rows (a cursor's default, 10%), the joins on
+    # the household number become nested loops over whole CTEs.
+    await session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
     params = _roster_params(county_code, period)
     # The driver's own server-side cursor, in the session's transaction: rows come as plain
     # tuples, without the ORM's per-row work (a county's roster is 100,000s of rows).
