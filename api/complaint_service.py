@@ -553,6 +553,29 @@ async def list_page(
     limit: int = 50,
 ) -> tuple[list[ComplaintOut], tuple[datetime, str] | None]:
     """Complaints in the user's jurisdiction, newest first; the key of the next page."""
+    async with sessions() as session:
+        return await list_page_in(
+            session,
+            actor,
+            status=status,
+            overdue=overdue,
+            case_id=case_id,
+            after=after,
+            limit=limit,
+        )
+
+
+async def list_page_in(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    status: ComplaintStatus | None = None,
+    overdue: bool = False,
+    case_id: str | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 50,
+) -> tuple[list[ComplaintOut], tuple[datetime, str] | None]:
+    """As list_page, on a session of the caller's (GET /complaints: the request's reader)."""
     if actor.role not in rules.READERS:
         raise errors.forbidden(
             f"a {actor.role.value} may not read complaints: the township and the county handle "
@@ -564,8 +587,7 @@ async def list_page(
         overdue_at=datetime.now(UTC) if overdue else None,
         case_id=case_id,
     )
-    async with sessions() as session:
-        rows = await complaints_repo.list_page(session, flt, after, limit + 1)
+    rows = await complaints_repo.list_page(session, flt, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_key = (rows[-1].received_at, rows[-1].complaint_id) if more and rows else None

@@ -65,6 +65,18 @@ async def past_imports(
     return await ledger_import.past_imports(sessions, county, limit, after)
 
 
+async def past_imports_in(
+    session: AsyncSession,
+    actor: Actor,
+    county: str,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> list[ledger_import.ImportState]:
+    """As past_imports, on the request's read session."""
+    check_county(actor, Action.IMPORT_LEDGER, county)
+    return await ledger_import.past_imports_in(session, county, limit, after)
+
+
 async def run_county(sessions: Sessions, run_id: str) -> str:
     async with sessions() as session:
         run = await payroll_repo.get_run(session, run_id)

@@ -128,7 +128,9 @@ async def _ops_page(
         next_link = "/console/ops?" + urlencode(params)
     context: dict[str, Any] = {
         "incidents": shown,
-        "total": total,
+        "total": min(total, ops_repo.TOTAL_CAP),
+        # Counted no further: "1000 项以上", not a number that looks exact.
+        "total_capped": total > ops_repo.TOTAL_CAP,
         "next_link": next_link,
         "activity": activity or "",
         "older_than": older_than or "",

@@ -8,15 +8,17 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import errors
 from api.case_service import read_case
 from api.deps import check_case, client_dep, sessions_dep
 from api.household_change import with_links
+from api.paging import decode_key, encode_key
 from console import casefile, labels
 from console.actions import offered_actions
 from console.render import HEADERS, place_names, render
@@ -302,30 +304,68 @@ async def postings_index(request: Request) -> Response:
     return await render(request, "console/postings_index.html", villages=villages)
 
 
+# A board's page: a village posting a whole ledger import at once is read a page at a time.
+POSTINGS_PAGE = 100
+
+
+def _posting_key(raw: str | None) -> tuple[str, datetime, str] | None:
+    """The `after` of a board page (a cursor of api.paging); anything else: the first page."""
+    if not raw:
+        return None
+    try:
+        stage, opens_at, posting_id = decode_key(raw, (str, datetime, str))
+    except HTTPException:
+        return None
+    return stage, opens_at, posting_id
+
+
 @router.get("/postings/{village}", include_in_schema=False)
-async def postings_board(request: Request, village: str) -> Response:
+async def postings_board(
+    request: Request,
+    village: str,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    n: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Response:
     if not re.match(r"^\d{12}$", village):
         raise HTTPException(status_code=404, detail={"message": "村（社区）代码应为12位数字"})
     now = datetime.now(UTC)
+    key = _posting_key(after)
     async with sessions_dep(request)() as session:
-        rows = await procedure_repo.open_postings_in_village(session, village, now)
+        # One row past the page: whether there is a next one.
+        rows = await procedure_repo.open_postings_in_village(
+            session, village, now, POSTINGS_PAGE + 1, key
+        )
+    more = len(rows) > POSTINGS_PAGE
+    rows = rows[:POSTINGS_PAGE]
     names = await place_names(request)
     groups = []
+    numbers: dict[str, int] = {}
     for stage, title in POSTING_TITLES.items():
-        items = [
-            {
-                "head_name": r.head_name,
-                "household_size": r.household_size,
-                "category": r.category,
-                "amount": format_yuan(r.monthly_amount_fen),
-                "opens_at": r.opens_at,
-                "closes_at": r.closes_at,
-            }
-            for r in rows
-            if r.stage == stage
-        ]
+        # 序号 goes on across pages within a stage's group: `n` is the last one shown before.
+        start = max(n, 0) if key is not None and stage == key[0] else 0
+        items: list[dict[str, Any]] = []
+        for r in (r for r in rows if r.stage == stage):
+            numbers[r.posting_id] = start + len(items) + 1
+            items.append(
+                {
+                    "number": numbers[r.posting_id],
+                    "head_name": r.head_name,
+                    "household_size": r.household_size,
+                    "category": r.category,
+                    "amount": format_yuan(r.monthly_amount_fen),
+                    "opens_at": r.opens_at,
+                    "closes_at": r.closes_at,
+                }
+            )
         if items:
             groups.append({"title": title, "rows": items})
+    next_link = None
+    if more:
+        last = rows[-1]
+        cursor = encode_key(last.stage, last.opens_at, last.posting_id)
+        next_link = f"/console/postings/{village}?" + urlencode(
+            {"after": cursor, "n": numbers.get(last.posting_id, 0)}
+        )
     return await render(
         request,
         "console/postings.html",
@@ -334,6 +374,7 @@ async def postings_board(request: Request, village: str) -> Response:
         township=regions_repo.township_office(names, village[:9]),
         groups=groups,
         today=now,
+        next_link=next_link,
         complaint_phone=request.app.state.settings.complaint_phone,
     )
 

@@ -263,8 +263,18 @@ async def past_imports(
 ) -> list[ImportState]:
     """The county's imports, newest first, after the key (started_at, import_id) given."""
     async with sessions() as session:
-        rows = await ledger_repo.list_imports(session, county_code, limit, after)
-        started = await ledger_repo.started_counts(session, [r.import_id for r in rows])
+        return await past_imports_in(session, county_code, limit, after)
+
+
+async def past_imports_in(
+    session: AsyncSession,
+    county_code: str,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> list[ImportState]:
+    """As past_imports, on a session of the caller's (GET /ledger/imports: the request's)."""
+    rows = await ledger_repo.list_imports(session, county_code, limit, after)
+    started = await ledger_repo.started_counts(session, [r.import_id for r in rows])
     return [_state(r, started.get(r.import_id, 0)) for r in rows]
 
 

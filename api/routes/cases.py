@@ -16,7 +16,6 @@ from api.deps import (
     ClientDep,
     IdempotencyKey,
     ReadSessionDep,
-    SessionDep,
     SessionsDep,
     SettingsDep,
     case_access,
@@ -215,7 +214,7 @@ def _cell(value: Any) -> Any:
 async def get_audit(
     case_id: CaseId,
     response: Response,
-    session: SessionDep,
+    session: ReadSessionDep,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     limit: Annotated[
         int | None, Query(ge=1, le=1000, description="a page of this many; default: all")
@@ -260,7 +259,7 @@ async def get_audit(
     dependencies=[Depends(case_actor(Action.READ_CASE))],
     summary="Stage history of the case",
 )
-async def get_stages(case_id: CaseId, session: SessionDep) -> list[StageEventOut]:
+async def get_stages(case_id: CaseId, session: ReadSessionDep) -> list[StageEventOut]:
     rows = await cases_repo.stage_events(session, case_id)
     return [StageEventOut.model_validate(r, from_attributes=True) for r in rows]
 
@@ -272,7 +271,7 @@ async def get_stages(case_id: CaseId, session: SessionDep) -> list[StageEventOut
     dependencies=[Depends(case_actor(Action.READ_CASE))],
     summary="The case's notices as issued, oldest first (a filing's answer points here)",
 )
-async def get_notices(case_id: CaseId, session: SessionDep) -> list[NoticeOut]:
+async def get_notices(case_id: CaseId, session: ReadSessionDep) -> list[NoticeOut]:
     # From PostgreSQL only: polled right after filing, it must not wait on the case's worker.
     rows = await notices_repo.list_for_case(session, case_id)
     return [

@@ -23,7 +23,15 @@ from api.complaint_schemas import (
     ComplaintPageOut,
     InvestigationIn,
 )
-from api.deps import AUTHENTICATED, ActorDep, ClientDep, IdempotencyKey, SessionsDep, SettingsDep
+from api.deps import (
+    AUTHENTICATED,
+    ActorDep,
+    ClientDep,
+    IdempotencyKey,
+    ReadSessionDep,
+    SessionsDep,
+    SettingsDep,
+)
 from api.paging import After, decode_after, encode_after
 from api.responses import documented
 from dibao.domain.complaints import ComplaintStatus
@@ -69,7 +77,7 @@ async def record(
     summary="Complaints in the user's jurisdiction, newest first; overdue=true: past due, open",
 )
 async def list_complaints(
-    sessions: SessionsDep,
+    session: ReadSessionDep,
     actor: ActorDep,
     status: ComplaintStatus | None = None,
     overdue: bool = False,
@@ -78,8 +86,8 @@ async def list_complaints(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ComplaintPageOut:
     key = decode_after(after) if after else None
-    items, next_key = await service.list_page(
-        sessions, actor, status=status, overdue=overdue, case_id=case_id, after=key, limit=limit
+    items, next_key = await service.list_page_in(
+        session, actor, status=status, overdue=overdue, case_id=case_id, after=key, limit=limit
     )
     return ComplaintPageOut(
         items=items, next=encode_after(*next_key) if next_key is not None else None

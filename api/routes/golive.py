@@ -16,6 +16,7 @@ from api.deps import (
     AUTHENTICATED,
     ActorDep,
     ClientDep,
+    ReadSessionDep,
     SessionsDep,
     SettingsDep,
     check_case,
@@ -191,7 +192,7 @@ async def import_ledger(
 @router.get("/ledger/imports", response_model=ImportListOut)
 async def past_imports(
     actor: Importer,
-    sessions: SessionsDep,
+    session: ReadSessionDep,
     county: County,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after: After = None,
@@ -199,7 +200,7 @@ async def past_imports(
     """The county's ledger imports, newest first: who uploaded which file when, its checksum,
     households, status and errors; a page at a time by key (`next` → `after=`)."""
     key = decode_time_key(after, str) if after else None
-    rows = await golive_service.past_imports(sessions, actor, county, limit + 1, key)
+    rows = await golive_service.past_imports_in(session, actor, county, limit + 1, key)
     more = len(rows) > limit
     rows = rows[:limit]
     return ImportListOut(

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api import errors, ops_service
-from api.deps import ClientDep, SessionDep, case_actor, require
+from api.deps import ClientDep, ReadSessionDep, SessionDep, case_actor, require
 from api.fields import CaseId, CaseIdQuery, Offset
 from api.ops_schemas import DescribeOut, IncidentListOut
 from api.paging import After, decode_time_key, encode_key
@@ -31,7 +31,7 @@ router = APIRouter(tags=["ops"], responses=documented(401, 403, 422))
     summary="Steps that gave up (incident) or keep failing (retrying), oldest first",
 )
 async def incidents(
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: Annotated[Actor, Depends(require(Action.OPERATE))],
     status: Annotated[
         list[FailureStatus] | None,

@@ -22,6 +22,7 @@ from api.deps import (
     AUTHENTICATED,
     ClientDep,
     IdempotencyKey,
+    ReadSessionDep,
     SessionDep,
     SessionsDep,
     SettingsDep,
@@ -30,9 +31,10 @@ from api.deps import (
     require,
 )
 from api.fields import CaseId, Line, Text
+from api.paging import After, decode_time_key, encode_key
 from api.responses import documented
 from api.schemas import Strict
-from dibao.db import payroll_repo, procedure_repo
+from dibao.db import payroll_repo, payroll_view_repo, procedure_repo
 from dibao.db.payroll_models import PayrollRunRow
 from dibao.domain.access import Action
 from dibao.domain.calendar import china_date
@@ -107,6 +109,9 @@ class RunOut(BaseModel):
 
 class RunListOut(BaseModel):
     items: list[RunOut]
+    next: str | None = Field(
+        default=None, description="pass as `after=` for the next page; null on the last"
+    )
 
 
 class ChangeOut(BaseModel):
@@ -203,15 +208,23 @@ async def create_run(
     summary="Payroll runs of the user's county, newest first",
 )
 async def list_runs(
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: PayrollReader,
     county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: After = None,
 ) -> RunListOut:
     county = county or actor.jurisdiction[:6]
     check_county(actor, Action.READ_PAYROLL, county)
-    rows = await payroll_repo.list_runs(session, county, limit)
-    return RunListOut(items=[RunOut.from_row(r) for r in rows])
+    key = decode_time_key(after, str) if after else None
+    # One row past the page: whether there is a next one.
+    rows = await payroll_view_repo.runs_page(session, county, limit + 1, key)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return RunListOut(
+        items=[RunOut.from_row(r) for r in rows],
+        next=encode_key(rows[-1].built_at, rows[-1].run_id) if more else None,
+    )
 
 
 @router.get(

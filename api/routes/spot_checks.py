@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
 from api import errors, policy_service
-from api.deps import AUTHENTICATED, SessionDep, SettingsDep, require
+from api.deps import AUTHENTICATED, ReadSessionDep, SessionDep, SettingsDep, require
 from api.responses import documented
 from dibao.db.procedure_models import RecipientSpotCheckRow
 from dibao.domain.access import Action
@@ -68,7 +68,7 @@ async def draw(
 async def show(
     county_code: County,
     year: Year,
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: Annotated[Actor, Depends(require(Action.READ_SPOT_CHECK))],
 ) -> SpotCheckOut:
     rows = await policy_service.spot_check_of(session, actor, county_code, year)

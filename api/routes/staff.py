@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api import relatives_service
-from api.deps import AUTHENTICATED, ActorDep, ClientDep, SessionDep
+from api.deps import AUTHENTICATED, ActorDep, ClientDep, ReadSessionDep, SessionDep
 from api.fields import StaffIdPath
 from api.procedure_schemas import StaffRelativeIn
 from api.responses import documented
@@ -37,6 +37,6 @@ async def register_relative(
     summary="A staff member's registered relatives",
 )
 async def list_relatives(
-    staff_id: StaffIdPath, session: SessionDep, actor: ActorDep
+    staff_id: StaffIdPath, session: ReadSessionDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
     return await relatives_service.relatives_of(session, actor, staff_id)

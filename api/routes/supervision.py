@@ -96,7 +96,7 @@ async def stuck(
 )
 async def alerts(
     response: Response,
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: SupervisorDep,
     county: CountyCode = None,
     township: TownshipCode = None,

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from temporalio.service import RPCError
 
 from api import errors, payroll_service
 from api.deps import check_county, check_role, client_dep, sessions_dep
+from api.paging import decode_time_key, encode_key
 from api.payroll_schedule import describe_schedule, ensure_schedule
 from api.routes.payroll import streamed
 from console.errors import field_errors
@@ -90,11 +93,19 @@ async def _index(
     errors: dict[str, str] | None = None,
     values: object = None,
     note: str = "",
+    after: str | None = None,
 ) -> Response:
     check_role(user.actor, Action.READ_PAYROLL)
     county = user.jurisdiction[:6]
+    key = _run_key(after)
     async with sessions_dep(request)() as session:
-        runs = await payroll_repo.list_runs(session, county, 24)
+        # One row past the page: whether older runs follow.
+        runs = await payroll_view_repo.runs_page(session, county, RUNS_PAGE + 1, key)
+    older_link = None
+    if len(runs) > RUNS_PAGE:
+        runs = runs[:RUNS_PAGE]
+        cursor = encode_key(runs[-1].built_at, runs[-1].run_id)
+        older_link = "/console/payroll?" + urlencode({"after": cursor})
     schedule = None
     schedule_error = ""
     try:
@@ -107,6 +118,7 @@ async def _index(
         status_code=status_code,
         county=county,
         runs=runs,
+        older_link=older_link,
         status_zh=STATUS_ZH,
         period_label=period_label,
         may_build=_may(user, Action.BUILD_PAYROLL),
@@ -119,9 +131,27 @@ async def _index(
     )
 
 
+# The runs' table a page at a time, newest first: a county's runs grow by twelve a year.
+RUNS_PAGE = 24
+
+
+def _run_key(raw: str | None) -> tuple[datetime, str] | None:
+    """The `after` of a runs page (a cursor of api.paging); anything else: the newest runs."""
+    if not raw:
+        return None
+    try:
+        return decode_time_key(raw, str)
+    except HTTPException:
+        return None
+
+
 @router.get("/payroll", include_in_schema=False)
-async def payroll_page(request: Request, user: ConsoleUserDep) -> Response:
-    return await _index(request, user)
+async def payroll_page(
+    request: Request,
+    user: ConsoleUserDep,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    return await _index(request, user, after=after)
 
 
 @router.get("/payroll/held", include_in_schema=False)

@@ -84,8 +84,12 @@ class ComplaintRow(Base):
             "channel = 'anonymous' OR status <> 'closed' OR answer_sha256 IS NOT NULL",
             name="ck_complaints_real_name_answered",
         ),
+        # The list's order exactly, both keys descending (migration 0045).
         Index(
-            "ix_complaints_county_received", "county_code", text("received_at DESC"), "complaint_id"
+            "ix_complaints_county_received_id",
+            "county_code",
+            text("received_at DESC"),
+            text("complaint_id DESC"),
         ),
         Index("ix_complaints_received", text("received_at DESC"), "complaint_id"),
         Index("ix_complaints_case", "case_id"),

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, func, literal, or_, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from dibao.db.models import CaseRow
 from dibao.db.ops_models import OpsDrillRow, StepFailureRow, SupervisorAlertRow
@@ -212,17 +213,15 @@ async def list_failures(
     after: tuple[datetime, int] | None = None,
 ) -> tuple[list[FailureListing], int]:
     """Failing steps, oldest first, by key after (first_failed_at, id) of the last one read
-    (`offset` is the API's older way), and how many match, counted up to TOTAL_CAP + 1."""
-    query = (
-        select(StepFailureRow, CaseRow.county_code, CaseRow.township_code, CaseRow.stage)
-        .outerjoin(CaseRow, CaseRow.case_id == StepFailureRow.case_id)
-        .where(StepFailureRow.status.in_(statuses))
-    )
+    (`offset` is the API's older way), and how many match, counted up to TOTAL_CAP + 1.
+    Each page is one range of ix_step_failures_open_first (ix_step_failures_first for closed
+    steps); the page and its count are one statement (one snapshot, one round trip)."""
+    conditions: list[ColumnElement[bool]] = [StepFailureRow.status.in_(statuses)]
     if case_id:
-        query = query.where(StepFailureRow.case_id == case_id)
+        conditions.append(StepFailureRow.case_id == case_id)
     if county_code:
         # Cases of the county, and its county-wide workflows (payroll-{county}-…, SC-{county}-…).
-        query = query.where(
+        conditions.append(
             or_(
                 CaseRow.county_code == county_code,
                 StepFailureRow.case_id.is_(None)
@@ -230,21 +229,50 @@ async def list_failures(
             )
         )
     if activity_type:
-        query = query.where(StepFailureRow.activity_type == activity_type)
+        conditions.append(StepFailureRow.activity_type == activity_type)
     if failed_before is not None:
-        query = query.where(StepFailureRow.first_failed_at < failed_before)
-    counted = select(func.count()).select_from(query.limit(TOTAL_CAP + 1).subquery())
-    total = (await session.execute(counted)).scalar_one()
+        conditions.append(StepFailureRow.first_failed_at < failed_before)
+    joined = StepFailureRow.__table__.outerjoin(
+        CaseRow.__table__, CaseRow.case_id == StepFailureRow.case_id
+    )
+    capped = (
+        select(literal(1)).select_from(joined).where(*conditions).limit(TOTAL_CAP + 1).subquery()
+    )
+    counted = select(func.count().label("counted")).select_from(capped).subquery()
+    keyed = list(conditions)
     if after is not None:
-        query = query.where(
-            tuple_(StepFailureRow.first_failed_at, StepFailureRow.id) > tuple_(*after)
+        keyed.append(tuple_(StepFailureRow.first_failed_at, StepFailureRow.id) > tuple_(*after))
+    page = (
+        select(
+            StepFailureRow,
+            CaseRow.county_code.label("case_county_code"),
+            CaseRow.township_code.label("case_township_code"),
+            CaseRow.stage.label("case_stage"),
         )
-    rows = await session.execute(
-        query.order_by(StepFailureRow.first_failed_at, StepFailureRow.id)
+        .select_from(joined)
+        .where(*keyed)
+        .order_by(StepFailureRow.first_failed_at, StepFailureRow.id)
         .limit(limit)
         .offset(offset)
+        .subquery()
     )
-    return [FailureListing(r[0], r[1], r[2], r[3]) for r in rows], total
+    failure = aliased(StepFailureRow, page)
+    # The count's one row joined to the page's: an empty page still brings its count.
+    found = (
+        await session.execute(
+            select(
+                counted.c.counted,
+                failure,
+                page.c.case_county_code,
+                page.c.case_township_code,
+                page.c.case_stage,
+            )
+            .select_from(counted.outerjoin(page, true()))
+            .order_by(page.c.first_failed_at, page.c.id)
+        )
+    ).all()
+    listings = [FailureListing(r[1], r[2], r[3], r[4]) for r in found if r[1] is not None]
+    return listings, int(found[0].counted)
 
 
 async def failing_activity_types(

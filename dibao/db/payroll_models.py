@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +45,13 @@ class PayrollRunRow(Base):
 
     __table_args__ = (
         UniqueConstraint("county_code", "period", name="uq_payroll_runs_county_period"),
+        # GET /payroll/runs: the county's runs newest first, by key (migration 0045).
+        Index(
+            "ix_payroll_runs_county_built",
+            "county_code",
+            text("built_at DESC"),
+            text("run_id DESC"),
+        ),
         CheckConstraint("status IN ('draft', 'released')", name="ck_payroll_runs_status"),
         CheckConstraint(
             "status = 'draft' OR (checker IS NOT NULL AND released_at IS NOT NULL)",

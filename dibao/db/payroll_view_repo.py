@@ -1,6 +1,7 @@
 """What the console's 发放 page reads of a payroll besides the run itself: the roster's
 households a page at a time (by case ID, over pk_payroll_lines), and the county's
-receiving households held back from the bank file, with why.
+receiving households held back from the bank file, with why; and the county's runs a page at
+a time, for GET /payroll/runs.
 
 Reads only; the build and release stay in payroll_repo.
 """
@@ -8,10 +9,13 @@ Reads only; the build and release stay in payroll_repo.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
+from dibao.db.payroll_models import PayrollRunRow
 from dibao.domain.enums import CaseStatus
 from dibao.domain.payroll import Line, LineKind
 
@@ -137,3 +141,25 @@ async def held_back(
         )
         for case_id, village, holder, account_no in result
     ]
+
+
+async def runs_page(
+    session: AsyncSession,
+    county_code: str,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> list[PayrollRunRow]:
+    """The county's runs newest first, by key (built_at, run_id) < the last of the page
+    before: one range of ix_payroll_runs_county_built. Without the bank file and roster page
+    (megabytes for a large county)."""
+    query = (
+        select(PayrollRunRow)
+        .options(defer(PayrollRunRow.bank_file), defer(PayrollRunRow.roster_html))
+        .where(PayrollRunRow.county_code == county_code)
+    )
+    if after is not None:
+        query = query.where(tuple_(PayrollRunRow.built_at, PayrollRunRow.run_id) < tuple_(*after))
+    rows = await session.execute(
+        query.order_by(PayrollRunRow.built_at.desc(), PayrollRunRow.run_id.desc()).limit(limit)
+    )
+    return list(rows.scalars())

@@ -5,6 +5,7 @@ written and shown; a caseworker has no payroll page."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from temporalio.client import Client
 
 from api.app import create_app
-from console.forms.payroll import building_zh
+from console.forms.payroll import RUNS_PAGE, building_zh
 from dibao.domain.enums import Role
 from dibao.domain.payroll import PayrollInput, schedule_id_for, workflow_id_for
 from dibao.messages.case import Actor
@@ -138,3 +139,31 @@ async def test_schedule_is_written_and_shown_and_a_caseworker_has_no_payroll(
     client.cookies.clear()
     await signed_in(client, "zhang.wei")
     assert (await client.get("/console/payroll")).status_code == 403
+
+
+async def test_the_runs_table_pages_by_key_newest_first(
+    client: httpx.AsyncClient, dev_stack: Stack
+) -> None:
+    total = RUNS_PAGE + 6
+    dev_stack.sql(
+        f"""
+        INSERT INTO payroll_runs (run_id, county_code, period, status, maker, built_at,
+            households, total_fen, bank_file, bank_file_sha256, roster_html)
+        SELECT 'PR-610423-' || to_char(m, 'YYYY-MM'), '610423', to_char(m, 'YYYY-MM'), 'draft',
+            'chen.gang', m, 0, 0, '', '', ''
+        FROM generate_series(timestamptz '2024-01-01', timestamptz '2024-01-01'
+            + interval '{total - 1} months', interval '1 month') AS m RETURNING 1
+        """
+    )
+    await signed_in(client, "chen.gang")
+    seen: list[list[str]] = []
+    link: str | None = "/console/payroll"
+    while link is not None:
+        page = await client.get(link)
+        assert page.status_code == 200, page.text
+        seen.append(re.findall(r'href="/console/payroll/runs/(PR-610423-[0-9-]+)"', page.text))
+        older = re.search(r'href="(/console/payroll\?after=[^"]+)">更早的批次', page.text)
+        link = older.group(1).replace("&amp;", "&") if older else None
+    assert [len(p) for p in seen] == [RUNS_PAGE, 6]
+    months = [run_id.removeprefix("PR-610423-") for p in seen for run_id in p]
+    assert months == sorted(months, reverse=True) and len(set(months)) == total

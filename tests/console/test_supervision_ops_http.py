@@ -12,10 +12,12 @@ import httpx
 import pytest
 
 from api.app import create_app
+from dibao.db import ops_repo
 from tests.api.notices import until_notice
 from tests.auth import VILLAGE, Staff
 from tests.conftest import Stack
 from tests.console.test_forms_http import hidden, signed_in
+from tests.db.test_stuck_one_statement import seed_overdue
 from tests.workflows.helpers import complete
 
 
@@ -226,3 +228,25 @@ async def test_ops_skip_a_notice_with_a_reason(
     assert dev_stack.sql("SELECT status, resolution FROM step_failures") == [
         ("skipped", "通知书已纸质送达")
     ]
+
+
+async def test_ops_count_says_more_than_the_cap_not_a_false_number(
+    console: httpx.AsyncClient, dev_stack: Stack, staff: Staff
+) -> None:
+    url = dev_stack.settings.database_url
+    assert url is not None
+    seed_overdue(url)
+    dev_stack.sql(
+        """
+        INSERT INTO step_failures (workflow_id, run_id, activity_id, case_id, activity_type,
+            status, attempts, first_failed_at, last_failed_at, last_error)
+        SELECT 'DB-OVERDUE00000', 'r', i::text, 'DB-OVERDUE00000', 'issue_notice', 'incident',
+            5, now() - i * interval '1 second', now(), 'down'
+        FROM generate_series(1, 1003) AS i RETURNING 1
+        """
+    )
+    await _as(console, "ma.chao")
+    ops = await console.get("/console/ops")
+    assert ops.status_code == 200
+    assert f"故障与失败步骤（{ops_repo.TOTAL_CAP} 项以上）" in ops.text
+    assert "1003 项" not in ops.text and "1001 项" not in ops.text
