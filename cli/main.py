@@ -13,6 +13,7 @@ import re
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import typer
 
@@ -723,9 +724,18 @@ def postings(
     village: Annotated[str, typer.Option(help="12-digit village code")],
     raw_html: Annotated[bool, typer.Option("--html")] = False,
 ) -> None:
-    """The village's posting board (公示栏), as printed for the notice board."""
-    content = call("GET", "/postings", village=village)
+    """The village's posting board (公示栏), as printed for the notice board: every page of it."""
+    content = call("GET", "/postings", village=village, limit=_BOARD_PAGE)
     typer.echo(content if raw_html else html_to_text(content))
+    while found := _BOARD_NEXT.search(content):
+        query = dict(parse_qsl(html.unescape(found.group(1))))
+        content = call("GET", "/postings", **query)
+        typer.echo(content if raw_html else html_to_text(content))
+
+
+# The largest page GET /postings gives; a longer board is followed by its 下一页 links.
+_BOARD_PAGE = 1000
+_BOARD_NEXT = re.compile(r'href="/postings\?([^"]+)">下一页')
 
 
 @staff_app.command("add-relative")
