@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from dibao.db.golive_models import BankReturnLineRow, BankReturnRow
 from dibao.db.payroll_models import PayrollLineRow, PayrollRunRow
@@ -27,8 +28,17 @@ class UnknownRun(LookupError):
     pass
 
 
-async def _run(session: AsyncSession, run_id: str) -> PayrollRunRow:
-    run = await session.get(PayrollRunRow, run_id)
+async def _run(session: AsyncSession, run_id: str, bank_file: bool = False) -> PayrollRunRow:
+    """The run without its roster page (megabytes for a county), and without its bank file
+    unless asked for: the return is checked against it."""
+    deferred = [PayrollRunRow.roster_html] + ([] if bank_file else [PayrollRunRow.bank_file])
+    run = (
+        await session.execute(
+            select(PayrollRunRow)
+            .where(PayrollRunRow.run_id == run_id)
+            .options(*(defer(column) for column in deferred))
+        )
+    ).scalar_one_or_none()
     if run is None:
         raise UnknownRun(run_id)
     return run
@@ -39,7 +49,7 @@ async def load_return(
 ) -> Reconciliation:
     """Check the file against the run and store it; the same file again changes nothing, a
     different one for a run already answered is refused."""
-    run = await _run(session, run_id)
+    run = await _run(session, run_id, bank_file=True)
     if run.status != RunStatus.RELEASED.value:
         raise ReturnRefused(f"run {run_id} is not released: the bank has not been sent it")
     file_sha = hashlib.sha256(content.encode()).hexdigest()
