@@ -18,7 +18,8 @@ from api import errors
 from api.case_service import read_case
 from api.deps import check_case, client_dep, sessions_dep
 from api.household_change import with_links
-from api.paging import decode_key, encode_key
+from api.paging import decode_key
+from api.postings_service import board_page
 from console import casefile, labels
 from console.actions import offered_actions
 from console.render import HEADERS, place_names, render
@@ -36,8 +37,6 @@ from dibao.db import (
 from dibao.domain import access
 from dibao.domain.access import Action, CasePlace
 from dibao.domain.enums import CaseStatus, Stage
-from dibao.domain.money import format_yuan
-from dibao.notices.render import POSTING_TITLES
 
 router = APIRouter()
 # The inbox is /console itself; console/__init__.py adds it (an included router cannot
@@ -331,40 +330,12 @@ async def postings_board(
     now = datetime.now(UTC)
     key = _posting_key(after)
     async with sessions_dep(request)() as session:
-        # One row past the page: whether there is a next one.
-        rows = await procedure_repo.open_postings_in_village(
-            session, village, now, POSTINGS_PAGE + 1, key
-        )
-    more = len(rows) > POSTINGS_PAGE
-    rows = rows[:POSTINGS_PAGE]
+        board = await board_page(session, village, now, POSTINGS_PAGE, key, n)
     names = await place_names(request)
-    groups = []
-    numbers: dict[str, int] = {}
-    for stage, title in POSTING_TITLES.items():
-        # 序号 goes on across pages within a stage's group: `n` is the last one shown before.
-        start = max(n, 0) if key is not None and stage == key[0] else 0
-        items: list[dict[str, Any]] = []
-        for r in (r for r in rows if r.stage == stage):
-            numbers[r.posting_id] = start + len(items) + 1
-            items.append(
-                {
-                    "number": numbers[r.posting_id],
-                    "head_name": r.head_name,
-                    "household_size": r.household_size,
-                    "category": r.category,
-                    "amount": format_yuan(r.monthly_amount_fen),
-                    "opens_at": r.opens_at,
-                    "closes_at": r.closes_at,
-                }
-            )
-        if items:
-            groups.append({"title": title, "rows": items})
     next_link = None
-    if more:
-        last = rows[-1]
-        cursor = encode_key(last.stage, last.opens_at, last.posting_id)
+    if board.next_key is not None:
         next_link = f"/console/postings/{village}?" + urlencode(
-            {"after": cursor, "n": numbers.get(last.posting_id, 0)}
+            {"after": board.next_key, "n": board.next_n}
         )
     return await render(
         request,
@@ -372,7 +343,7 @@ async def postings_board(
         village=village,
         village_name=regions_repo.place_name(names, village),
         township=regions_repo.township_office(names, village[:9]),
-        groups=groups,
+        groups=board.groups,
         today=now,
         next_link=next_link,
         complaint_phone=request.app.state.settings.complaint_phone,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -11,11 +12,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import SessionDep, SettingsDep
-from api.paging import NEXT_HEADER, After, decode_key, encode_key
+from api.paging import NEXT_HEADER, After, decode_key
+from api.postings_service import board_page
 from api.responses import documented
-from dibao.db import procedure_repo
-from dibao.domain.money import format_yuan
-from dibao.notices.render import POSTING_TITLES, render_page
+from dibao.notices.render import render_page
 
 router = APIRouter(responses=documented(422))
 
@@ -53,47 +53,23 @@ async def postings(
 ) -> Any:
     now = datetime.now(UTC)
     key = decode_key(after, (str, datetime, str)) if after else None
-    # One row past the page: whether there is a next one.
-    rows = await procedure_repo.open_postings_in_village(session, village, now, limit + 1, key)
-    next_page = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_page = encode_key(rows[-1].stage, rows[-1].opens_at, rows[-1].posting_id)
-    headers = {NEXT_HEADER: next_page} if next_page else {}
-    # Only what DOMAIN.md allows on a posting: head's name, household size, category, amount.
-    items = [
-        {
-            "stage": r.stage,
-            "title": POSTING_TITLES[r.stage],
-            "head_name": r.head_name,
-            "household_size": r.household_size,
-            "category": r.category,
-            "amount": format_yuan(r.monthly_amount_fen),
-            "opens_at": r.opens_at,
-            "closes_at": r.closes_at,
-        }
-        for r in rows
-    ]
+    board = await board_page(session, village, now, limit, key, n)
+    headers = {NEXT_HEADER: board.next_key} if board.next_key else {}
     if format == "json":
+        items = [
+            {field: value for field, value in asdict(row).items() if field != "number"}
+            for row in board.rows
+        ]
         return JSONResponse(
-            {"village": village, "items": jsonable_encoder(items), "next": next_page},
+            {"village": village, "items": jsonable_encoder(items), "next": board.next_key},
             headers=headers,
         )
-    groups = []
-    shown = {}  # postings of each stage shown up to the end of this page
-    for stage, title in POSTING_TITLES.items():
-        group_rows = [i for i in items if i["stage"] == stage]
-        if group_rows:
-            # The stage the page before ended in goes on where it stopped.
-            first = n + 1 if key is not None and key[0] == stage else 1
-            groups.append({"title": title, "rows": group_rows, "first": first})
-            shown[stage] = first - 1 + len(group_rows)
     next_url = (
         "/postings?"
         + urlencode(
-            {"village": village, "limit": limit, "after": next_page, "n": shown[rows[-1].stage]}
+            {"village": village, "limit": limit, "after": board.next_key, "n": board.next_n}
         )
-        if next_page
+        if board.next_key
         else None
     )
     page = render_page(
@@ -102,7 +78,7 @@ async def postings(
         {
             "village_code": village,
             "today": now,
-            "groups": groups,
+            "groups": board.groups,
             "complaint_phone": settings.complaint_phone,
             "next_url": next_url,
         },
