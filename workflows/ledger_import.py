@@ -30,12 +30,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows import ledger_import_steps as steps
     from workflows import policies
 
-# Checking and writing a county's file is one activity of up to minutes (a whole county in one
-# transaction); it heartbeats, so a worker lost meanwhile is noticed within the heartbeat
-# timeout and the activity runs again on another (its transaction never committed).
-CHECK_TIMEOUT = timedelta(hours=1)
-
-
 def workflow_id_for(county_code: str, import_id: str) -> str:
     return f"ledger-{county_code}-{import_id}"
 
@@ -47,7 +41,7 @@ class LedgerImportWorkflow:
         checked: LedgerImportChecked = await workflow.execute_activity(
             steps.check_and_write_ledger,
             CheckLedgerImport(import_id=request.import_id, actor=request.actor),
-            start_to_close_timeout=CHECK_TIMEOUT,
+            start_to_close_timeout=policies.LEDGER_CHECK_TIMEOUT,
             heartbeat_timeout=policies.HEARTBEAT_TIMEOUT,
             retry_policy=policies.DB_RETRY,
         )

@@ -41,6 +41,11 @@ INCIDENT_RETRY = RetryPolicy(
 # retried on another worker, this long after, not after the whole start-to-close timeout.
 HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 
+# Checking and writing a county's ledger file (台账) is one activity of up to minutes (a whole
+# county in one transaction); it heartbeats, so a worker lost meanwhile is noticed within the
+# heartbeat timeout and the activity runs again on another (its transaction never committed).
+LEDGER_CHECK_TIMEOUT = timedelta(hours=1)
+
 # Verification asks every department's registry; a slow registry gets two minutes per try.
 VERIFICATION_TIMEOUT = timedelta(minutes=2)
 # A registry that is down is retried without limit: outages of a department's system are
