@@ -4,28 +4,12 @@ served a page at a time by key, each posting once, numbered on across the pages.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
-from api.app import create_app
 from api.routes.postings import POSTINGS_PAGE
 from tests.conftest import Stack
 from tests.db.test_stuck_one_statement import seed_overdue
-
-
-@pytest.fixture
-async def api(dev_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(dev_stack.settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://dibao.test"
-        ) as client,
-    ):
-        yield client
-
 
 _ROW = re.compile(r"<tr><td>(\d+)</td><td>(户\d+)</td>")
 _NEXT = re.compile(r'href="(/postings\?[^"]+)">下一页')
