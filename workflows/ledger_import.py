@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import ledger_import_steps as steps
     from workflows import policies
 
+
 def workflow_id_for(county_code: str, import_id: str) -> str:
     return f"ledger-{county_code}-{import_id}"
 
