@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
+from dibao.db import payroll_repo
 from dibao.db.golive_models import BankReturnLineRow, BankReturnRow
 from dibao.db.payroll_models import PayrollLineRow, PayrollRunRow
 from dibao.db.procedure_models import PayeeAccountRow
@@ -28,17 +28,8 @@ class UnknownRun(LookupError):
     pass
 
 
-async def _run(session: AsyncSession, run_id: str, bank_file: bool = False) -> PayrollRunRow:
-    """The run without its roster page (megabytes for a county), and without its bank file
-    unless asked for: the return is checked against it."""
-    deferred = [PayrollRunRow.roster_html] + ([] if bank_file else [PayrollRunRow.bank_file])
-    run = (
-        await session.execute(
-            select(PayrollRunRow)
-            .where(PayrollRunRow.run_id == run_id)
-            .options(*(defer(column) for column in deferred))
-        )
-    ).scalar_one_or_none()
+async def _run(session: AsyncSession, run_id: str) -> PayrollRunRow:
+    run = await payroll_repo.get_run(session, run_id)
     if run is None:
         raise UnknownRun(run_id)
     return run
@@ -49,7 +40,7 @@ async def load_return(
 ) -> Reconciliation:
     """Check the file against the run and store it; the same file again changes nothing, a
     different one for a run already answered is refused."""
-    run = await _run(session, run_id, bank_file=True)
+    run = await _run(session, run_id)
     if run.status != RunStatus.RELEASED.value:
         raise ReturnRefused(f"run {run_id} is not released: the bank has not been sent it")
     file_sha = hashlib.sha256(content.encode()).hexdigest()
@@ -64,7 +55,10 @@ async def load_return(
             )
         await session.commit()
         return await reconciliation(session, run_id)
-    answer: BankReturn = parse_return(content, run_id, run.bank_file, run.bank_file_sha256)
+    # Read only now, and only the file: the return is checked against it.
+    stored = await payroll_repo.bank_file_of(session, run_id)
+    assert stored is not None
+    answer: BankReturn = parse_return(content, run_id, *stored)
     return_id = f"BR-{run_id}"
     session.add(
         BankReturnRow(
