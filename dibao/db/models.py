@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -37,6 +38,8 @@ STUCK_CARRIED = (
     "waiting_role",
     "due_at",
     "stage_entered_at",
+    "failure_status",
+    "failure_since",
 )
 
 
@@ -75,6 +78,11 @@ class CaseRow(Base):
     # The payee as the payroll reads it cannot be paid (no account number, or an agent without
     # a reason): kept by triggers on payee_accounts and applications (migration 0039).
     payee_held: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # The case's worst open step failure (an incident before a retrying step, then the
+    # earliest) and since when: kept by triggers on step_failures (migration 0046) for the
+    # stuck list, which finds the failing cases by ix_cases_open_failing.
+    failure_status: Mapped[str | None] = mapped_column(String(10))
+    failure_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -118,6 +126,18 @@ class CaseRow(Base):
             "stage_entered_at",
             postgresql_include=[c for c in STUCK_CARRIED if c != "stage_entered_at"],
             postgresql_where=text("closed_at IS NULL AND waiting_role IS NOT NULL"),
+        ),
+        # The stuck list's cases with a failing or given-up step (0046).
+        Index(
+            "ix_cases_open_failing",
+            "failure_since",
+            postgresql_include=[c for c in STUCK_CARRIED if c != "failure_since"],
+            postgresql_where=text("closed_at IS NULL AND failure_status IS NOT NULL"),
+        ),
+        CheckConstraint(
+            "(failure_status IS NULL AND failure_since IS NULL) OR "
+            "(failure_status IN ('retrying', 'incident') AND failure_since IS NOT NULL)",
+            name="ck_cases_failure_state",
         ),
     )
 

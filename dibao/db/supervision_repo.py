@@ -1,12 +1,14 @@
 """The supervisors' stuck list, read from the cases projection in one statement.
 
 Three kinds of open case are stuck: past the stage's deadline (ix_cases_open_due), with a step
-failing or given up (open step_failures, their cases by ix_cases_open_key), or sitting in a
-stage that waits for a person longer than the given days (ix_cases_open_waiting_entered). A
-case, open or closed, is also stuck while a complaint about it is past its working-day deadline
-unanswered (mca-2021 Art. 37; partial index ix_complaints_open_due).
-The three case indexes carry the columns the list filters, flags, sorts and counts by (0043), so
-every stuck case is counted from them and only the page's cases are read from the table.
+failing or given up (the state step_failures' triggers keep on the case's row, by
+ix_cases_open_failing), or sitting in a stage that waits for a person longer than the given
+days (ix_cases_open_waiting_entered). A case, open or closed, is also stuck while a complaint
+about it is past its working-day deadline unanswered (mca-2021 Art. 37; partial index
+ix_complaints_open_due; its open cases by ix_cases_open_key).
+The case indexes carry the columns the list filters, flags, sorts and counts by (0043, 0046),
+so every stuck case is counted from them and only the page's cases, and their failing steps,
+are read from the tables.
 """
 
 from __future__ import annotations
@@ -74,16 +76,11 @@ _KEY_COLUMNS = ", ".join(STUCK_CARRIED)
 
 # Past the stage's deadline (never NULL: a case without a deadline is not overdue).
 _OVERDUE = "COALESCE(due_at < :now, false)"
+# Waiting for a person since before the idle limit.
+_IDLE = "(waiting_role IS NOT NULL AND waiting_role <> '' AND stage_entered_at < :idle_before)"
 
 _STUCK = f"""
-WITH failing AS (
-    SELECT DISTINCT ON (case_id)
-           case_id, activity_type, status AS failure_status, attempts, first_failed_at,
-           last_failed_at, last_error, incident_id, step
-      FROM step_failures
-     WHERE status IN ('retrying', 'incident') AND case_id IS NOT NULL
-     ORDER BY case_id, (status = 'incident') DESC, first_failed_at
-), complaints_overdue AS (
+WITH complaints_overdue AS (
     SELECT case_id, min(due_at) AS complaint_due_at
       FROM complaints
      WHERE status IN ('received', 'assigned', 'investigating') AND due_at < :now
@@ -101,27 +98,29 @@ WITH failing AS (
      WHERE closed_at IS NULL AND waiting_role IS NOT NULL AND waiting_role <> ''
        AND stage_entered_at < :idle_before AND NOT {_OVERDUE} {{filters}}
     UNION ALL
-    -- Open, with a failing step or an overdue complaint: ix_cases_open_key.
+    -- Open, with a failing step: ix_cases_open_failing (the state step_failures' triggers
+    -- keep on the row, 0046).
+    SELECT {_KEY_COLUMNS}, true FROM cases
+     WHERE closed_at IS NULL AND failure_status IS NOT NULL AND NOT {_OVERDUE}
+       AND NOT {_IDLE} {{filters}}
+    UNION ALL
+    -- Open, with only an overdue complaint: ix_cases_open_key, a few.
     SELECT {_KEY_COLUMNS}, true FROM cases
      WHERE closed_at IS NULL
-       AND case_id = ANY (ARRAY(SELECT case_id FROM failing
-                                UNION SELECT case_id FROM complaints_overdue))
-       AND NOT {_OVERDUE}
-       AND NOT (waiting_role IS NOT NULL AND waiting_role <> ''
-                AND stage_entered_at < :idle_before) {{filters}}
+       AND case_id = ANY (ARRAY(SELECT case_id FROM complaints_overdue))
+       AND failure_status IS NULL AND NOT {_OVERDUE} AND NOT {_IDLE} {{filters}}
     UNION ALL
     -- Closed, with an overdue complaint: by primary key, a few.
     SELECT {_KEY_COLUMNS}, false FROM cases
      WHERE closed_at IS NOT NULL
        AND case_id = ANY (ARRAY(SELECT case_id FROM complaints_overdue)) {{filters}}
 ), stuck AS (
-    SELECT k.*, f.failure_status, f.first_failed_at, o.complaint_due_at,
+    SELECT k.*, o.complaint_due_at,
            (k.open AND COALESCE(k.due_at < :now, false)) AS is_overdue,
            (k.open AND k.stage_entered_at < :idle_before
             AND k.waiting_role IS NOT NULL) AS is_idle,
            (o.case_id IS NOT NULL) AS is_complaint_overdue
       FROM candidates k
-      LEFT JOIN failing f ON f.case_id = k.case_id
       LEFT JOIN complaints_overdue o ON o.case_id = k.case_id
 )
 """
@@ -156,7 +155,7 @@ def _query(flt: StuckFilter) -> tuple[tuple[str, ...], dict[str, Any]]:
 
 
 # What the list is ordered by (longest waiting first), and so what a page's key holds.
-_SORT = "COALESCE(first_failed_at, LEAST(due_at, stage_entered_at, complaint_due_at))"
+_SORT = "COALESCE(failure_since, LEAST(due_at, stage_entered_at, complaint_due_at))"
 
 
 @dataclass(frozen=True)
@@ -228,8 +227,8 @@ def _statement(
     outage = _OUTAGE_JOIN if with_outage else ""
     return text(
         f"""{cte}, found AS MATERIALIZED (
-                    SELECT case_id, township_code, {_SORT} AS sort_at, is_overdue, is_idle,
-                           is_complaint_overdue
+                    SELECT case_id, township_code, {_SORT} AS sort_at, failure_status,
+                           complaint_due_at, is_overdue, is_idle, is_complaint_overdue
                       FROM stuck {where}
                 ), page AS (
                     SELECT * FROM found {page_where}
@@ -241,13 +240,20 @@ def _statement(
                            c.status, c.waiting_role, c.stage_entered_at, c.due_at,
                            c.overdue_since, f.activity_type, f.failure_status, f.attempts,
                            f.first_failed_at, f.last_failed_at, f.last_error, f.incident_id,
-                           f.step, o.complaint_due_at, p.is_overdue, p.is_idle,
+                           f.step, p.complaint_due_at, p.is_overdue, p.is_idle,
                            p.is_complaint_overdue, NULL::text AS count_township,
                            NULL::bigint AS n
                       FROM page p
                       JOIN cases c ON c.case_id = p.case_id
-                      LEFT JOIN failing f ON f.case_id = p.case_id
-                      LEFT JOIN complaints_overdue o ON o.case_id = p.case_id
+                      -- The failure the row's state names: ix_step_failures_open.
+                      LEFT JOIN LATERAL (
+                          SELECT activity_type, status AS failure_status, attempts,
+                                 first_failed_at, last_failed_at, last_error, incident_id, step
+                            FROM step_failures
+                           WHERE p.failure_status IS NOT NULL AND case_id = p.case_id
+                             AND status IN ('retrying', 'incident')
+                           ORDER BY (status = 'incident') DESC, first_failed_at LIMIT 1
+                      ) f ON true
                     UNION ALL
                     SELECT 1, row_number() OVER (ORDER BY count(*) DESC, township_code),
                            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
