@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -150,28 +150,33 @@ class TokenUser:
     expires_at: datetime
 
 
+# Built once: a request's own work is its bind values (constructing the expression cost about
+# as much as the statement's round trip).
+_USER_FOR_TOKEN = (
+    select(
+        UserRow.user_id,
+        UserRow.display_name,
+        UserRow.role,
+        UserRow.jurisdiction_code,
+        ApiTokenRow.expires_at,
+    )
+    .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.user_id)
+    .where(
+        ApiTokenRow.token_sha256 == bindparam("token_sha256"),
+        ApiTokenRow.revoked_at.is_(None),
+        ApiTokenRow.expires_at > bindparam("now"),
+        UserRow.disabled.is_(False),
+    )
+)
+
+
 async def user_for_token(
     session: AsyncSession, token_sha256: str, now: datetime
 ) -> TokenUser | None:
     """The user a live token belongs to: not revoked, not expired, user not disabled. Read
     on every request: the columns it needs, not the two rows."""
     found = (
-        await session.execute(
-            select(
-                UserRow.user_id,
-                UserRow.display_name,
-                UserRow.role,
-                UserRow.jurisdiction_code,
-                ApiTokenRow.expires_at,
-            )
-            .join(ApiTokenRow, ApiTokenRow.user_id == UserRow.user_id)
-            .where(
-                ApiTokenRow.token_sha256 == token_sha256,
-                ApiTokenRow.revoked_at.is_(None),
-                ApiTokenRow.expires_at > now,
-                UserRow.disabled.is_(False),
-            )
-        )
+        await session.execute(_USER_FOR_TOKEN, {"token_sha256": token_sha256, "now": now})
     ).one_or_none()
     return None if found is None else TokenUser(*found)
 

@@ -5,9 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, literal, select, true, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -194,6 +206,72 @@ class CasePage:
     after: tuple[datetime, str] | None  # the key of the last row, when more rows follow
 
 
+# The filters a listing may have, by parameter name, in the order they are applied.
+_FILTERS = {
+    "stage": CaseRow.stage,
+    "status": CaseRow.status,
+    "county": CaseRow.county_code,
+    "township": CaseRow.township_code,
+    "village": CaseRow.village_code,
+}
+
+
+@lru_cache(maxsize=128)
+def _listing(filters: tuple[str, ...], keyed: bool, recusal: bool) -> Select[Any]:
+    """The statement of a listing so filtered, its values as parameters: built once per shape
+    (constructing it cost more than its round trip), not on every request."""
+    conditions: list[ColumnElement[bool]] = []
+    if recusal:
+        conditions.append(recusal_repo.not_recused_in_statement())
+    conditions += [_FILTERS[name] == bindparam(name) for name in filters]
+    capped = select(literal(1)).select_from(CaseRow).where(*conditions).limit(bindparam("cap"))
+    counted = select(func.count().label("counted")).select_from(capped.subquery()).subquery()
+    newest_first = (CaseRow.filed_at.desc(), CaseRow.case_id)
+    if not keyed:
+        page = (
+            select(*_SUMMARY)
+            .where(*conditions)
+            .order_by(*newest_first)
+            .limit(bindparam("page_rows"))
+            .offset(bindparam("skip"))
+            .subquery()
+        )
+    else:
+        # After (filed_at, case_id) in this order is two ranges of the index: the rest of the
+        # cases filed at that instant (a ledger import files thousands at once), then those
+        # filed before. As one OR the index could start at neither, and a page 10,000 deep
+        # would first read the 10,000 before it.
+        after_at = bindparam("after_at", type_=CaseRow.filed_at.type)
+        same_instant = (
+            select(*_SUMMARY)
+            .where(
+                *conditions, CaseRow.filed_at == after_at, CaseRow.case_id > bindparam("after_id")
+            )
+            .order_by(CaseRow.case_id)
+            .limit(bindparam("wanted"))
+        )
+        before = (
+            select(*_SUMMARY)
+            .where(*conditions, CaseRow.filed_at < after_at)
+            .order_by(*newest_first)
+            .limit(bindparam("wanted"))
+        )
+        ranges = union_all(same_instant, before).subquery()
+        page = (
+            select(*ranges.c)
+            .order_by(ranges.c.filed_at.desc(), ranges.c.case_id)
+            .limit(bindparam("page_rows"))
+            .offset(bindparam("skip"))
+            .subquery()
+        )
+    # The count's one row joined to the page's: an empty page still brings its count.
+    return (
+        select(counted.c.counted, *page.c)
+        .select_from(counted.outerjoin(page, true()))
+        .order_by(page.c.filed_at.desc(), page.c.case_id)
+    )
+
+
 async def list_cases(
     session: AsyncSession,
     *,
@@ -211,66 +289,22 @@ async def list_cases(
     range of ix_cases_filed (or ix_cases_county_filed); `offset` still skips rows for old
     clients. `visible_to`: leave out the cases that user is recused from (近亲属备案).
     The page and its capped count are one statement (one snapshot, one round trip)."""
-    conditions: list[ColumnElement[bool]] = []
+    values: dict[str, Any] = {
+        "stage": stage.value if stage is not None else None,
+        "status": status.value if status is not None else None,
+        "county": county,
+        "township": township,
+        "village": village,
+    }
+    params = {name: value for name, value in values.items() if value is not None}
+    params |= {"cap": TOTAL_CAP + 1, "page_rows": limit + 1, "skip": offset}
     if visible_to is not None:
-        conditions.append(recusal_repo.not_recused_in_statement(visible_to))
-    if stage is not None:
-        conditions.append(CaseRow.stage == stage.value)
-    if status is not None:
-        conditions.append(CaseRow.status == status.value)
-    if county is not None:
-        conditions.append(CaseRow.county_code == county)
-    if township is not None:
-        conditions.append(CaseRow.township_code == township)
-    if village is not None:
-        conditions.append(CaseRow.village_code == village)
-    capped = select(literal(1)).select_from(CaseRow).where(*conditions).limit(TOTAL_CAP + 1)
-    counted = select(func.count().label("counted")).select_from(capped.subquery()).subquery()
-    newest_first = (CaseRow.filed_at.desc(), CaseRow.case_id)
-    if after is None:
-        page = (
-            select(*_SUMMARY)
-            .where(*conditions)
-            .order_by(*newest_first)
-            .limit(limit + 1)
-            .offset(offset)
-            .subquery()
-        )
-    else:
-        # After (filed_at, case_id) in this order is two ranges of the index: the rest of the
-        # cases filed at that instant (a ledger import files thousands at once), then those
-        # filed before. As one OR the index could start at neither, and a page 10,000 deep
-        # would first read the 10,000 before it.
-        filed_at, case_id = after
-        wanted = limit + 1 + offset
-        same_instant = (
-            select(*_SUMMARY)
-            .where(*conditions, CaseRow.filed_at == filed_at, CaseRow.case_id > case_id)
-            .order_by(CaseRow.case_id)
-            .limit(wanted)
-        )
-        before = (
-            select(*_SUMMARY)
-            .where(*conditions, CaseRow.filed_at < filed_at)
-            .order_by(*newest_first)
-            .limit(wanted)
-        )
-        ranges = union_all(same_instant, before).subquery()
-        page = (
-            select(*ranges.c)
-            .order_by(ranges.c.filed_at.desc(), ranges.c.case_id)
-            .limit(limit + 1)
-            .offset(offset)
-            .subquery()
-        )
-    # The count's one row joined to the page's: an empty page still brings its count.
-    found = (
-        await session.execute(
-            select(counted.c.counted, *page.c)
-            .select_from(counted.outerjoin(page, true()))
-            .order_by(page.c.filed_at.desc(), page.c.case_id)
-        )
-    ).all()
+        params["recusal_staff_id"] = visible_to
+    if after is not None:
+        params |= {"after_at": after[0], "after_id": after[1], "wanted": limit + 1 + offset}
+    filters = tuple(name for name in _FILTERS if values[name] is not None)
+    statement = _listing(filters, after is not None, visible_to is not None)
+    found = (await session.execute(statement, params)).all()
     counted_n = int(found[0].counted)
     rows = [r for r in found if r.case_id is not None]
     more = len(rows) > limit

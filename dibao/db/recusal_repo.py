@@ -8,7 +8,20 @@ writes the column of every open case it touches at once.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, TextClause, and_, func, not_, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    String,
+    TextClause,
+    and_,
+    bindparam,
+    func,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dibao.db.models import ApplicationRow, CaseRow
@@ -25,7 +38,7 @@ _REGISTERED = """
 """
 
 
-def _in_column(staff_id: str) -> ColumnElement[bool]:
+def _in_column(staff_id: str | BindParameter[str]) -> ColumnElement[bool]:
     recorded = "," + func.coalesce(CaseRow.recused_staff, "") + ","
     return func.strpos(recorded, "," + staff_id + ",") > 0
 
@@ -48,17 +61,20 @@ async def not_recused(session: AsyncSession, staff_id: str) -> ColumnElement[boo
     return not_(or_(registered, _in_column(staff_id)))
 
 
-def not_recused_in_statement(staff_id: str) -> ColumnElement[bool]:
-    """As `not_recused`, without a statement of its own: whether the user has a relative
-    registered is asked once inside the listing's statement (an InitPlan), so most users'
-    listings still test the column only and no extra round trip is paid for the question."""
+def not_recused_in_statement() -> ColumnElement[bool]:
+    """As `not_recused`, without a statement of its own, for the user the statement's
+    `recusal_staff_id` parameter names (so a listing's statement is built once, not per
+    user): whether the user has a relative registered is asked once inside the statement (an
+    InitPlan), so most users' listings still test the column only and no extra round trip is
+    paid for the question."""
     none_registered: TextClause = text(
-        "NOT EXISTS (SELECT 1 FROM staff_relatives WHERE staff_id = :recusal_any_staff_id)"
-    ).bindparams(recusal_any_staff_id=staff_id)
+        "NOT EXISTS (SELECT 1 FROM staff_relatives WHERE staff_id = :recusal_staff_id)"
+    )
     not_registered: TextClause = text(
         f"NOT EXISTS ({_REGISTERED} AND sr.staff_id = :recusal_staff_id)"
-    ).bindparams(recusal_staff_id=staff_id)
-    return and_(not_(_in_column(staff_id)), or_(none_registered, not_registered))
+    )
+    staff = bindparam("recusal_staff_id", type_=String)
+    return and_(not_(_in_column(staff)), or_(none_registered, not_registered))
 
 
 async def recused_staff(session: AsyncSession, case: CaseRow) -> tuple[str, ...]:
