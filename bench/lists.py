@@ -8,7 +8,7 @@ all by default), then asks the API in this process (ASGI, no network) for a case
 first, and one 10,000 cases deep by its `after=` cursor) and a stuck-list page, `--requests`
 times each, and runs the bare indexed query of a cases page and the stuck statement itself
 the same number of times. Printed: p50/p95 of each and the ratio of API to bare, beside the
-goals (stuck page p95 ≤ 10 ms, cases page p95 ≤ 30 ms); a signed-in GET /me, what any
+goals (stuck page p95 ≤ 10 ms, cases page p95 ≤ 30 ms); a signed-in GET /auth/me, what any
 request costs before its own query; this process's CPU per request (the app and its
 in-process client: what the request costs whatever else runs); the SQL statements one request
 runs; and the machine's load average over the run (other processes on the same cores show up
@@ -130,7 +130,7 @@ async def measure(url: str, requests: int) -> None:
             response.raise_for_status()
 
         async def me() -> None:
-            (await client.get("/me", headers=SUPERVISOR)).raise_for_status()
+            (await client.get("/auth/me", headers=SUPERVISOR)).raise_for_status()
 
         statements = Statements()
         per_cases = await statements.per_request(cases_page)
@@ -176,7 +176,7 @@ async def measure(url: str, requests: int) -> None:
     bare_stuck_ms = await timed(requests, bare_stuck)
     await engine.dispose()
     print(
-        f"{'signed-in request (GET /me)':<28} API p50/p95 {p(api_me, 50):6.1f}/{p(api_me, 95):6.1f}"
+        f"{'signed-in GET /auth/me':<28} API p50/p95 {p(api_me, 50):6.1f}/{p(api_me, 95):6.1f}"
         f" ms (Python CPU {api_me.cpu_ms:4.1f} ms): the floor of every page below"
     )
     print(row("cases, first page", api_first, bare_first, 30))
