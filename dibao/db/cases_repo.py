@@ -224,7 +224,7 @@ def _listing(filters: tuple[str, ...], keyed: bool, recusal: bool) -> Select[Any
     if recusal:
         conditions.append(recusal_repo.not_recused_in_statement())
     conditions += [_FILTERS[name] == bindparam(name) for name in filters]
-    capped = select(literal(1)).select_from(CaseRow).where(*conditions).limit(bindparam("cap"))
+    capped = select(literal(1)).select_from(CaseRow).where(*conditions).limit(TOTAL_CAP + 1)
     counted = select(func.count().label("counted")).select_from(capped.subquery()).subquery()
     newest_first = (CaseRow.filed_at.desc(), CaseRow.case_id)
     if not keyed:
@@ -297,7 +297,7 @@ async def list_cases(
         "village": village,
     }
     params = {name: value for name, value in values.items() if value is not None}
-    params |= {"cap": TOTAL_CAP + 1, "page_rows": limit + 1, "skip": offset}
+    params |= {"page_rows": limit + 1, "skip": offset}
     if visible_to is not None:
         params["recusal_staff_id"] = visible_to
     if after is not None:

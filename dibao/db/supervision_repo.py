@@ -95,8 +95,7 @@ WITH complaints_overdue AS (
     UNION ALL
     -- Open, waiting for a person, idle: ix_cases_open_waiting_entered.
     SELECT {_KEY_COLUMNS}, true FROM cases
-     WHERE closed_at IS NULL AND waiting_role IS NOT NULL AND waiting_role <> ''
-       AND stage_entered_at < :idle_before AND NOT {_OVERDUE} {{filters}}
+     WHERE closed_at IS NULL AND {_IDLE} AND NOT {_OVERDUE} {{filters}}
     UNION ALL
     -- Open, with a failing step: ix_cases_open_failing (the state step_failures' triggers
     -- keep on the row, 0046).

@@ -47,14 +47,6 @@ _INDEXES = {
     "ix_cases_open_key": ("case_id", _OPEN),
 }
 
-# The worst open failure of a case: an incident (waits for ops) before a retrying step, then
-# the one failing longest. The stuck list shows the same one (supervision_repo).
-_WORST = """
-    SELECT status, first_failed_at FROM step_failures
-     WHERE case_id = {case} AND status IN ('retrying', 'incident')
-     ORDER BY (status = 'incident') DESC, first_failed_at LIMIT 1
-"""
-
 
 def _create_indexes(carried: list[str]) -> None:
     for name, (key, where) in _INDEXES.items():
@@ -78,7 +70,7 @@ def upgrade() -> None:
         "(failure_status IN ('retrying', 'incident') AND failure_since IS NOT NULL)",
     )
     op.execute(
-        f"""
+        """
         CREATE FUNCTION cases_failure_refresh(p_case_id text) RETURNS void
         LANGUAGE plpgsql AS $$
         DECLARE
@@ -89,8 +81,12 @@ def upgrade() -> None:
           IF NOT FOUND THEN
             RETURN;
           END IF;
+          -- The worst open failure: an incident (waits for ops) before a retrying step, then
+          -- the one failing longest. The stuck list shows the same one (supervision_repo).
           SELECT status, first_failed_at INTO worst_status, worst_since
-            FROM ({_WORST.format(case="p_case_id")}) w;
+            FROM step_failures
+           WHERE case_id = p_case_id AND status IN ('retrying', 'incident')
+           ORDER BY (status = 'incident') DESC, first_failed_at LIMIT 1;
           UPDATE cases SET failure_status = worst_status, failure_since = worst_since
            WHERE case_id = p_case_id
              AND (failure_status IS DISTINCT FROM worst_status
@@ -134,14 +130,8 @@ def upgrade() -> None:
     )
     # The failures open now, onto their cases.
     op.execute(
-        """
-        UPDATE cases c SET failure_status = w.status, failure_since = w.first_failed_at
-          FROM (SELECT DISTINCT ON (case_id) case_id, status, first_failed_at
-                  FROM step_failures
-                 WHERE case_id IS NOT NULL AND status IN ('retrying', 'incident')
-                 ORDER BY case_id, (status = 'incident') DESC, first_failed_at) w
-         WHERE c.case_id = w.case_id
-        """
+        "SELECT cases_failure_refresh(case_id) FROM (SELECT DISTINCT case_id FROM step_failures "
+        "WHERE case_id IS NOT NULL AND status IN ('retrying', 'incident')) failing"
     )
     _create_indexes(_AFTER)
     op.create_index(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -146,7 +147,10 @@ def _wait_until_blocked(url: str, pid: int) -> None:
     raise AssertionError("the second writer never waited for the first")
 
 
-def _at_the_same_moment(url: str, first: str, second: str, expected: str) -> None:
+Write = Callable[[psycopg.Connection], None]
+
+
+def _at_the_same_moment(url: str, first: Write, second: Write, expected: str) -> None:
     """`first` writes and holds its transaction open while `second` writes a failure of the
     same case; whichever commits last, the row holds the worst of both."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -155,12 +159,12 @@ def _at_the_same_moment(url: str, first: str, second: str, expected: str) -> Non
     one = psycopg.connect(url)
     two = psycopg.connect(url)
     try:
-        one.execute(first)
+        first(one)
         errors: list[BaseException] = []
 
         def write_second() -> None:
             try:
-                two.execute(second)
+                second(two)
                 two.commit()
             except BaseException as error:  # reported by the assertion below
                 errors.append(error)
@@ -178,29 +182,22 @@ def _at_the_same_moment(url: str, first: str, second: str, expected: str) -> Non
         assert state(conn)[0] == expected
 
 
-def _insert(activity_id: str, status: str, minutes_ago: int) -> str:
-    at = (NOW - timedelta(minutes=minutes_ago)).isoformat()
-    return (
-        "INSERT INTO step_failures (workflow_id, run_id, activity_id, case_id, activity_type, "
-        f"status, attempts, first_failed_at, last_failed_at, last_error) VALUES ('{CASE}', "
-        f"'run-1', '{activity_id}', '{CASE}', 'issue_notice', '{status}', 1, '{at}', '{at}', "
-        "'db down')"
-    )
-
-
 def test_an_incident_written_beside_a_retrying_step_is_not_lost(database_url: str) -> None:
     # The incident commits first; the retrying step's trigger, waiting on the case's row,
     # then reads it rather than the snapshot it started with.
     _at_the_same_moment(
-        database_url, _insert("1", "incident", 5), _insert("2", "retrying", 1), "incident"
+        database_url,
+        lambda conn: fail(conn, "1", "incident", minutes_ago=5),
+        lambda conn: fail(conn, "2", "retrying", minutes_ago=1),
+        "incident",
     )
 
 
 def test_a_step_recovered_beside_a_new_incident_leaves_the_incident(database_url: str) -> None:
     _at_the_same_moment(
         database_url,
-        _insert("1", "incident", 5),
-        "UPDATE step_failures SET status = 'recovered' WHERE activity_id = '0'",
+        lambda conn: fail(conn, "1", "incident", minutes_ago=5),
+        lambda conn: set_status(conn, "0", "recovered"),
         "incident",
     )
 
